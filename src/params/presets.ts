@@ -1,0 +1,78 @@
+/**
+ * Presets: constants chosen once at start-up (style rule 6). Runtime chain config (chain id,
+ * allocations, validators) lives in the genesis file, not here.
+ */
+export type PresetName = "minimal" | "mainnet";
+
+export interface RaceModelConfig {
+  /** Filled in by the race-engine work; the chain only reserves header fields for races. */
+  layers: number;
+  heads: number;
+  dModel: number;
+  vocab: number;
+  seqLen: number;
+  ffn: number;
+  /** Expected nonces per proof (the paper's 1 in 900). */
+  successRate: number;
+}
+
+export interface Preset {
+  name: PresetName;
+  /** Target block interval of the single-node producer (the BFT engine replaces it). */
+  blockTimeMs: number;
+  /** Blocks per cycle: race, commit, reveal and weight changes happen on cycle boundaries. */
+  cycleLength: number;
+  /** Gas limit of every block (fixed; no miner voting). */
+  blockGasLimit: bigint;
+  /** EIP-1559 parameters. */
+  initialBaseFee: bigint;
+  minBaseFee: bigint;
+  baseFeeChangeDenominator: bigint;
+  elasticityMultiplier: bigint;
+  /** Largest signed transaction accepted, in bytes. */
+  maxTxBytes: number;
+  /** Largest block body, in transactions. */
+  maxBlockTxs: number;
+  mempool: { maxPerSender: number; maxTotal: number; priceBumpPercent: bigint };
+  race: RaceModelConfig;
+}
+
+const GWEI = 1_000_000_000n;
+
+export const minimal: Preset = {
+  name: "minimal",
+  blockTimeMs: 1000,
+  cycleLength: 60,
+  blockGasLimit: 30_000_000n,
+  initialBaseFee: GWEI,
+  minBaseFee: GWEI / 100n,
+  baseFeeChangeDenominator: 8n,
+  elasticityMultiplier: 2n,
+  maxTxBytes: 128 * 1024,
+  maxBlockTxs: 5000,
+  mempool: { maxPerSender: 64, maxTotal: 8192, priceBumpPercent: 10n },
+  race: { layers: 2, heads: 2, dModel: 32, vocab: 256, seqLen: 4, ffn: 64, successRate: 900 },
+};
+
+export const mainnet: Preset = {
+  name: "mainnet",
+  blockTimeMs: 5000,
+  cycleLength: 1440,
+  blockGasLimit: 60_000_000n,
+  initialBaseFee: GWEI,
+  minBaseFee: GWEI / 10n,
+  baseFeeChangeDenominator: 8n,
+  elasticityMultiplier: 2n,
+  maxTxBytes: 128 * 1024,
+  maxBlockTxs: 10_000,
+  mempool: { maxPerSender: 64, maxTotal: 16384, priceBumpPercent: 10n },
+  // The paper's shape; the FFN width that gives ≈2.3 B parameters is fixed by the race-engine work.
+  race: { layers: 64, heads: 128, dModel: 512, vocab: 8192, seqLen: 4, ffn: 22528, successRate: 900 },
+};
+
+export const presets: Record<PresetName, Preset> = { minimal, mainnet };
+
+export function getPreset(name: string): Preset {
+  if (name === "minimal" || name === "mainnet") return presets[name];
+  throw new Error(`unknown preset "${name}": expected one of ${Object.keys(presets).join(", ")}`);
+}

@@ -1,0 +1,3 @@
+export * from "./bytes.ts";
+export * from "./address.ts";
+export * from "./errors.ts";
