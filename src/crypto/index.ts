@@ -1,13 +1,19 @@
 export { keccak_256 as keccak256 } from "@noble/hashes/sha3.js";
-export { decryptKeystore, encryptKeystore, type KeystoreV3, SCRYPT_LIGHT, SCRYPT_STANDARD } from "./keystore.ts";
+export {
+  decryptKeystore,
+  encryptKeystore,
+  type KeystoreV3,
+  SCRYPT_LIGHT,
+  SCRYPT_STANDARD,
+} from "./keystore.ts";
 export { deriveKeys, TEST_MNEMONIC } from "./mnemonic.ts";
 export { inlineRecovery, type RecoveryItem, RecoveryPool, type SenderRecovery } from "./recoveryPool.ts";
 export {
   isValidPrivateKey,
   privateKeyToAddress,
   publicKeyToAddress,
-  randomPrivateKey,
   type RecoverableSignature,
+  randomPrivateKey,
   recoverAddress,
   SECP256K1_HALF_N,
   SECP256K1_N,

@@ -5,7 +5,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from "node:crypto";
 import { scrypt } from "@noble/hashes/scrypt.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { toHex } from "../types/bytes.ts";
+import { toHex } from "../types/index.ts";
 import { isValidPrivateKey, privateKeyToAddress } from "./secp256k1.ts";
 
 export interface KeystoreV3 {
@@ -62,7 +62,8 @@ export function decryptKeystore(json: unknown, password: string): Uint8Array {
   if (c.kdf !== "scrypt") throw new Error(`unsupported keystore kdf "${String(c.kdf)}" (only scrypt)`);
   if (c.cipher !== "aes-128-ctr") throw new Error(`unsupported keystore cipher "${String(c.cipher)}"`);
   const { n, r, p, dklen, salt } = c.kdfparams;
-  if (dklen !== 32 || !Number.isInteger(n) || n > 1 << 20) throw new Error("keystore kdf parameters out of range");
+  if (dklen !== 32 || !Number.isInteger(n) || n > 1 << 20)
+    throw new Error("keystore kdf parameters out of range");
   const dk = scrypt(new TextEncoder().encode(password), Buffer.from(salt, "hex"), { N: n, r, p, dkLen: 32 });
   const ciphertext = Buffer.from(c.ciphertext, "hex");
   const mac = Buffer.from(keccak_256(Buffer.concat([dk.subarray(16, 32), ciphertext]))).toString("hex");

@@ -19,7 +19,11 @@ parentPort.on("message", (msg) => {
   const out = new Uint8Array(msg.count * 21);
   for (let i = 0; i < msg.count; i++) {
     const o = i * 97;
-    const addr = recover(msg.input.subarray(o, o + 32), msg.input.subarray(o + 32, o + 96), msg.input[o + 96]);
+    const addr = recover(
+      msg.input.subarray(o, o + 32),
+      msg.input.subarray(o + 32, o + 96),
+      msg.input[o + 96],
+    );
     if (addr) {
       out[i * 21] = 1;
       out.set(addr, i * 21 + 1);

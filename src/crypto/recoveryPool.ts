@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { Address } from "../types/address.ts";
+import type { Address } from "../types/index.ts";
 import { recoverAddress } from "./secp256k1.ts";
 
 export interface RecoveryItem {

@@ -6,7 +6,7 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import * as ecc from "tiny-secp256k1";
-import type { Address } from "../types/address.ts";
+import type { Address } from "../types/index.ts";
 
 export const SECP256K1_N = secp256k1.Point.CURVE().n;
 export const SECP256K1_HALF_N = SECP256K1_N >> 1n;

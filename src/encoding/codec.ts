@@ -9,8 +9,7 @@
  * re-encoding differs from it (which covers non-shortest integer and length forms).
  */
 import { Packr, Unpackr } from "msgpackr";
-import { bigintToBytes, bytesToBigint, equalBytes, plain } from "../types/bytes.ts";
-import { EncodingError } from "../types/errors.ts";
+import { bigintToBytes, bytesToBigint, EncodingError, equalBytes, plain } from "../types/index.ts";
 
 const packr = new Packr({ useRecords: false, variableMapSize: true, useFloat32: 0 });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "bigint" });
@@ -32,7 +31,8 @@ export const uint: Codec<number> = {
     return v;
   },
   fromWire(w, path) {
-    if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > 0xffffffff) fail(path, "expected uint32");
+    if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > 0xffffffff)
+      fail(path, "expected uint32");
     return w;
   },
 };
@@ -139,6 +139,7 @@ export function decode<T>(codec: Codec<T>, data: Uint8Array, maxBytes = 16 * 102
     throw new EncodingError(`malformed msgpack: ${(e as Error).message}`);
   }
   const value = codec.fromWire(wire, "");
-  if (!equalBytes(encode(codec, value), data)) throw new EncodingError(`non-canonical ${codec.kind} encoding`);
+  if (!equalBytes(encode(codec, value), data))
+    throw new EncodingError(`non-canonical ${codec.kind} encoding`);
   return value;
 }

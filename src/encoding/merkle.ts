@@ -12,12 +12,14 @@ export const EMPTY_MERKLE_ROOT = keccak_256(new Uint8Array(0));
 
 export function merkleRoot(leaves: Uint8Array[]): Uint8Array {
   if (leaves.length === 0) return EMPTY_MERKLE_ROOT;
-  let level = leaves.map((l) => keccak_256.create().update(LEAF).update(l).digest());
+  let level: Uint8Array[] = leaves.map((l) => keccak_256.create().update(LEAF).update(l).digest());
   while (level.length > 1) {
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const right = level[i + 1];
-      next.push(right ? keccak_256.create().update(NODE).update(level[i]!).update(right).digest() : level[i]!);
+      next.push(
+        right ? keccak_256.create().update(NODE).update(level[i]!).update(right).digest() : level[i]!,
+      );
     }
     level = next;
   }

@@ -4,7 +4,7 @@
  * which rejects non-canonical lengths and trailing bytes.
  */
 import { RLP } from "@ethereumjs/rlp";
-import { concatBytes } from "../types/bytes.ts";
+import { concatBytes } from "../types/index.ts";
 
 function lengthPrefix(len: number, offset: number): Uint8Array {
   if (len < 56) return new Uint8Array([offset + len]);

@@ -1,11 +1,19 @@
-export { getPreset, mainnet, minimal, type Preset, type PresetName, presets, type RaceModelConfig } from "./presets.ts";
 export {
+  ACCESS_LIST_ADDRESS_GAS,
+  ACCESS_LIST_STORAGE_KEY_GAS,
   BANK_MODULE_ADDRESS,
   isModuleAddress,
   MODULE_ADDRESS_PREFIX,
-  TX_GAS,
-  TX_DATA_ZERO_GAS,
   TX_DATA_NONZERO_GAS,
-  ACCESS_LIST_ADDRESS_GAS,
-  ACCESS_LIST_STORAGE_KEY_GAS,
+  TX_DATA_ZERO_GAS,
+  TX_GAS,
 } from "./constants.ts";
+export {
+  getPreset,
+  mainnet,
+  minimal,
+  type Preset,
+  type PresetName,
+  presets,
+  type RaceModelConfig,
+} from "./presets.ts";

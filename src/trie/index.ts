@@ -1,1 +1,8 @@
-export { EMPTY_TRIE_ROOT, lookupWithProof, type NodeLoader, Trie, type TrieLookup, verifyProof } from "./trie.ts";
+export {
+  EMPTY_TRIE_ROOT,
+  lookupWithProof,
+  type NodeLoader,
+  Trie,
+  type TrieLookup,
+  verifyProof,
+} from "./trie.ts";

@@ -5,8 +5,8 @@
  * computed lazily, once per node.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { rlpEncodeBytes, rlpEncodeList } from "../encoding/rlp.ts";
-import { concatBytes } from "../types/bytes.ts";
+import { rlpEncodeBytes, rlpEncodeList } from "../encoding/index.ts";
+import { concatBytes } from "../types/index.ts";
 
 export type Nibbles = Uint8Array;
 

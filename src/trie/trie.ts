@@ -4,14 +4,14 @@
  * hash. Deletion is not needed: accounts are never removed (spec/state.md).
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { rlpDecode, rlpEncodeBytes, type RlpValue } from "../encoding/rlp.ts";
-import { equalBytes, plain } from "../types/bytes.ts";
+import { type RlpValue, rlpDecode, rlpEncodeBytes } from "../encoding/index.ts";
+import { equalBytes, plain } from "../types/index.ts";
 import {
   BranchNode,
   bytesToNibbles,
   decodeHexPrefix,
-  encodeNode,
   ExtensionNode,
+  encodeNode,
   HashNode,
   LeafNode,
   type Nibbles,
@@ -44,7 +44,8 @@ function insert(node: TrieNode | null, path: Nibbles, value: Uint8Array): TrieNo
   }
   if (node instanceof ExtensionNode) {
     const c = commonPrefix(node.path, path);
-    if (c === node.path.length) return new ExtensionNode(node.path, insert(node.child, path.subarray(c), value));
+    if (c === node.path.length)
+      return new ExtensionNode(node.path, insert(node.child, path.subarray(c), value));
     const children: (TrieNode | null)[] = new Array(16).fill(null);
     children[node.path[c]!] =
       c + 1 === node.path.length ? node.child : new ExtensionNode(node.path.subarray(c + 1), node.child);
@@ -115,7 +116,11 @@ function decodeNodeRlp(enc: Uint8Array): RlpValue[] {
  * Look a key up from a root hash through stored nodes, collecting the proof. Works for any
  * historical root whose nodes are stored (nodes are never pruned).
  */
-export async function lookupWithProof(rootHash: Uint8Array, key: Uint8Array, load: NodeLoader): Promise<TrieLookup> {
+export async function lookupWithProof(
+  rootHash: Uint8Array,
+  key: Uint8Array,
+  load: NodeLoader,
+): Promise<TrieLookup> {
   const proof: Uint8Array[] = [];
   if (equalBytes(rootHash, EMPTY_TRIE_ROOT)) return { value: undefined, proof };
   let path = bytesToNibbles(keccak_256(key));
@@ -150,8 +155,14 @@ export async function lookupWithProof(rootHash: Uint8Array, key: Uint8Array, loa
 }
 
 /** Verify a proof from lookupWithProof against a root, returning the proven value (or undefined). */
-export async function verifyProof(rootHash: Uint8Array, key: Uint8Array, proof: Uint8Array[]): Promise<Uint8Array | undefined> {
+export async function verifyProof(
+  rootHash: Uint8Array,
+  key: Uint8Array,
+  proof: Uint8Array[],
+): Promise<Uint8Array | undefined> {
   const byHash = new Map(proof.map((p) => [Buffer.from(keccak_256(p)).toString("hex"), p]));
-  const result = await lookupWithProof(rootHash, key, async (h) => byHash.get(Buffer.from(h).toString("hex")));
+  const result = await lookupWithProof(rootHash, key, async (h) =>
+    byHash.get(Buffer.from(h).toString("hex")),
+  );
   return result.value;
 }

@@ -1,4 +1,4 @@
-import { CodedError } from "../types/errors.ts";
+import { CodedError } from "../types/index.ts";
 
 export type TxErrorCode =
   | "TX_MALFORMED"

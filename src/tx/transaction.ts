@@ -6,6 +6,8 @@
  * (in worker threads) from `signingHash` and the signature.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { SECP256K1_HALF_N, signDigest } from "../crypto/index.ts";
+import { type RlpValue, rlpDecode, rlpEncodeBytes, rlpEncodeList } from "../encoding/index.ts";
 import {
   ACCESS_LIST_ADDRESS_GAS,
   ACCESS_LIST_STORAGE_KEY_GAS,
@@ -13,9 +15,7 @@ import {
   TX_DATA_ZERO_GAS,
   TX_GAS,
 } from "../params/index.ts";
-import { type RlpValue, rlpDecode, rlpEncodeBytes, rlpEncodeList } from "../encoding/rlp.ts";
-import { SECP256K1_HALF_N, signDigest } from "../crypto/secp256k1.ts";
-import { bigintToBytes, bytesToBigint, concatBytes, plain } from "../types/bytes.ts";
+import { bigintToBytes, bytesToBigint, concatBytes, plain } from "../types/index.ts";
 import { TxError } from "./errors.ts";
 
 export type AccessList = { address: Uint8Array; storageKeys: Uint8Array[] }[];
@@ -54,7 +54,8 @@ function asBytes(v: RlpValue | undefined, field: string): Uint8Array {
 
 function asUint(v: RlpValue | undefined, field: string, max = (1n << 256n) - 1n): bigint {
   const b = asBytes(v, field);
-  if (b.length > 0 && b[0] === 0) throw new TxError("TX_MALFORMED", `rlp: non-canonical integer (leading zero bytes) for ${field}`);
+  if (b.length > 0 && b[0] === 0)
+    throw new TxError("TX_MALFORMED", `rlp: non-canonical integer (leading zero bytes) for ${field}`);
   if (b.length > 32) throw new TxError("TX_MALFORMED", `rlp: integer too large for ${field}`);
   const n = bytesToBigint(b);
   if (n > max) throw new TxError("TX_MALFORMED", `rlp: ${field} out of range`);
@@ -64,14 +65,19 @@ function asUint(v: RlpValue | undefined, field: string, max = (1n << 256n) - 1n)
 function asTo(v: RlpValue | undefined): Uint8Array | null {
   const b = asBytes(v, "to");
   if (b.length === 0) return null;
-  if (b.length !== 20) throw new TxError("TX_MALFORMED", "rlp: input string too short for common.Address, decoding into (types.Transaction).To");
+  if (b.length !== 20)
+    throw new TxError(
+      "TX_MALFORMED",
+      "rlp: input string too short for common.Address, decoding into (types.Transaction).To",
+    );
   return b;
 }
 
 function asAccessList(v: RlpValue | undefined): AccessList {
   if (!Array.isArray(v)) throw new TxError("TX_MALFORMED", "rlp: expected list for accessList");
   return v.map((entry) => {
-    if (!Array.isArray(entry) || entry.length !== 2) throw new TxError("TX_MALFORMED", "rlp: bad access list entry");
+    if (!Array.isArray(entry) || entry.length !== 2)
+      throw new TxError("TX_MALFORMED", "rlp: bad access list entry");
     const address = asBytes(entry[0], "accessList.address");
     if (address.length !== 20) throw new TxError("TX_MALFORMED", "rlp: access list address must be 20 bytes");
     const keys = entry[1];
@@ -87,7 +93,9 @@ function asAccessList(v: RlpValue | undefined): AccessList {
 
 function encodeAccessList(list: AccessList): Uint8Array {
   return rlpEncodeList(
-    list.map((e) => rlpEncodeList([rlpEncodeBytes(e.address), rlpEncodeList(e.storageKeys.map(rlpEncodeBytes))])),
+    list.map((e) =>
+      rlpEncodeList([rlpEncodeBytes(e.address), rlpEncodeList(e.storageKeys.map(rlpEncodeBytes))]),
+    ),
   );
 }
 
@@ -134,7 +142,8 @@ function checkSignatureValues(r: bigint, s: bigint): void {
 }
 
 export function decodeTx(raw: Uint8Array, maxBytes = 128 * 1024): SignedTx {
-  if (!(raw instanceof Uint8Array) || raw.length === 0) throw new TxError("TX_MALFORMED", "typed transaction too short");
+  if (!(raw instanceof Uint8Array) || raw.length === 0)
+    throw new TxError("TX_MALFORMED", "typed transaction too short");
   if (raw.length > maxBytes) throw new TxError("TX_OVERSIZED", "oversized data");
   raw = plain(raw);
   const first = raw[0]!;
@@ -148,11 +157,16 @@ export function decodeTx(raw: Uint8Array, maxBytes = 128 * 1024): SignedTx {
   } catch (e) {
     throw new TxError("TX_MALFORMED", `rlp: ${(e as Error).message}`);
   }
-  if (!Array.isArray(items)) throw new TxError("TX_MALFORMED", "rlp: expected input list for types.Transaction");
+  if (!Array.isArray(items))
+    throw new TxError("TX_MALFORMED", "rlp: expected input list for types.Transaction");
   const hash = keccak_256(raw);
 
   if (first === 2) {
-    if (items.length !== 12) throw new TxError("TX_MALFORMED", `rlp: expected 12 fields in a type-2 transaction, got ${items.length}`);
+    if (items.length !== 12)
+      throw new TxError(
+        "TX_MALFORMED",
+        `rlp: expected 12 fields in a type-2 transaction, got ${items.length}`,
+      );
     const yParity = asUint(items[9], "yParity", 1n);
     const r = asUint(items[10], "r");
     const s = asUint(items[11], "s");
@@ -169,10 +183,20 @@ export function decodeTx(raw: Uint8Array, maxBytes = 128 * 1024): SignedTx {
       data: asBytes(items[7], "input"),
       accessList: asAccessList(items[8]),
     };
-    return { ...fields, v: yParity, r, s, recovery: Number(yParity) as 0 | 1, raw, hash, signingHash: signingHash(fields) };
+    return {
+      ...fields,
+      v: yParity,
+      r,
+      s,
+      recovery: Number(yParity) as 0 | 1,
+      raw,
+      hash,
+      signingHash: signingHash(fields),
+    };
   }
 
-  if (items.length !== 9) throw new TxError("TX_MALFORMED", `rlp: expected 9 fields in a legacy transaction, got ${items.length}`);
+  if (items.length !== 9)
+    throw new TxError("TX_MALFORMED", `rlp: expected 9 fields in a legacy transaction, got ${items.length}`);
   const v = asUint(items[6], "v");
   const r = asUint(items[7], "r");
   const s = asUint(items[8], "s");
@@ -195,7 +219,16 @@ export function decodeTx(raw: Uint8Array, maxBytes = 128 * 1024): SignedTx {
     data: asBytes(items[5], "input"),
     accessList: [],
   };
-  return { ...fields, v, r, s, recovery: Number((v - 35n) % 2n) as 0 | 1, raw, hash, signingHash: signingHash(fields) };
+  return {
+    ...fields,
+    v,
+    r,
+    s,
+    recovery: Number((v - 35n) % 2n) as 0 | 1,
+    raw,
+    hash,
+    signingHash: signingHash(fields),
+  };
 }
 
 /** Sign and serialise; the inverse of decodeTx. Used by the CLI, tests and benchmarks. */
@@ -237,6 +270,7 @@ export function intrinsicGas(tx: Pick<TxFields, "data" | "accessList">): bigint 
 
 /** Price per gas this transaction pays at a given base fee. */
 export function effectiveGasPrice(tx: TxFields, baseFee: bigint): bigint {
-  const tip = tx.maxFeePerGas - baseFee < tx.maxPriorityFeePerGas ? tx.maxFeePerGas - baseFee : tx.maxPriorityFeePerGas;
+  const tip =
+    tx.maxFeePerGas - baseFee < tx.maxPriorityFeePerGas ? tx.maxFeePerGas - baseFee : tx.maxPriorityFeePerGas;
   return baseFee + tip;
 }

@@ -9,9 +9,12 @@ const HEX_RE = /^0x([0-9a-fA-F]{2})*$/;
 /** Strict hex → bytes: 0x prefix, even length. Throws with a message naming `what`. */
 export function fromHex(hex: string, what = "hex string"): Uint8Array {
   if (typeof hex !== "string") throw new Error(`${what}: expected a 0x-prefixed hex string`);
-  if (!hex.startsWith("0x") && !hex.startsWith("0X")) throw new Error(`${what}: hex string without 0x prefix`);
+  if (!hex.startsWith("0x") && !hex.startsWith("0X"))
+    throw new Error(`${what}: hex string without 0x prefix`);
   if (!HEX_RE.test(hex)) {
-    throw new Error(hex.length % 2 === 1 ? `${what}: hex string of odd length` : `${what}: invalid hex string`);
+    throw new Error(
+      hex.length % 2 === 1 ? `${what}: hex string of odd length` : `${what}: invalid hex string`,
+    );
   }
   return new Uint8Array(Buffer.from(hex.slice(2), "hex"));
 }

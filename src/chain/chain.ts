@@ -1,0 +1,343 @@
+/**
+ * The chain: head, in-memory account state and trie, and block import.
+ *
+ * Import order (style rule 4): decode → recover senders (worker threads) → applyBlock (pure) →
+ * write the database in one atomic batch → only then update memory and notify listeners.
+ * A crash between the batch and the memory update loses nothing: the next start reads the batch.
+ *
+ * The whole account state is held in memory and the trie rebuilt from the accounts bucket on
+ * start; the rebuilt root must equal the head's state root or the node refuses to start.
+ */
+
+import type { SenderRecovery } from "../crypto/index.ts";
+import type { ChainDb, TxLocation } from "../db/index.ts";
+import { EMPTY_MERKLE_ROOT, headerHash, validatorSetHash } from "../encoding/index.ts";
+import type { Logger } from "../logger/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import {
+  type AccountChange,
+  applyBlock,
+  BlockError,
+  type BuildResult,
+  buildBlock,
+  EMPTY_ACCOUNT,
+  MapAccountReader,
+  type PostState,
+  type RecoveredTx,
+  type TransitionContext,
+  updateTrie,
+} from "../state/index.ts";
+import { lookupWithProof, Trie, type TrieLookup } from "../trie/index.ts";
+import { decodeTx, TxError } from "../tx/index.ts";
+import {
+  type Account,
+  type Address,
+  addressKey,
+  type Block,
+  type BlockHeader,
+  bigintToBytes,
+  equalBytes,
+  type Receipt,
+  toHex,
+  ZERO_ADDRESS,
+  ZERO_HASH,
+} from "../types/index.ts";
+import type { Genesis } from "./genesis.ts";
+
+export interface ChainModules {
+  db: ChainDb;
+  recovery: SenderRecovery;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+export interface ImportedBlock {
+  hash: Uint8Array;
+  header: BlockHeader;
+  txs: RecoveredTx[];
+  receipts: Receipt[];
+}
+
+export type BlockListener = (b: ImportedBlock) => void;
+
+export class ChainStartError extends Error {}
+
+/** Decoded and sender-recovered block, ready for the pure transition. */
+export interface PreparedBlock {
+  block: Block;
+  txs: RecoveredTx[];
+}
+
+export class Chain {
+  readonly ctx: TransitionContext;
+  private accounts = new Map<string, Account>();
+  private trie: Trie = Trie.empty();
+  private headHeader!: BlockHeader;
+  private headHashValue!: Uint8Array;
+  private readonly listeners: BlockListener[] = [];
+  private readonly recent = new Map<number, { hash: Uint8Array; header: BlockHeader }>();
+  /** Serialises imports: one block at a time. */
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly genesis: Genesis,
+    private readonly m: ChainModules,
+  ) {
+    const validatorKeys = new Set(genesis.validators.map((v) => addressKey(v.address)));
+    this.ctx = {
+      preset: genesis.preset,
+      chainId: genesis.chainId,
+      validatorSetHash: validatorSetHash(genesis.validators),
+      isValidator: (a) => validatorKeys.has(addressKey(a)),
+    };
+  }
+
+  static genesisBlock(genesis: Genesis): { header: BlockHeader; changes: AccountChange[]; trie: Trie } {
+    const changes = genesis.alloc.map((a) => ({ address: a.address, account: a.account }));
+    const trie = updateTrie(Trie.empty(), changes);
+    const header: BlockHeader = {
+      chainId: genesis.chainId,
+      height: 0,
+      parentHash: ZERO_HASH,
+      time: genesis.timestamp,
+      proposer: ZERO_ADDRESS,
+      stateRoot: trie.rootHash(),
+      txRoot: EMPTY_MERKLE_ROOT,
+      receiptsRoot: EMPTY_MERKLE_ROOT,
+      validatorSetHash: validatorSetHash(genesis.validators),
+      lastCommit: { round: 0, signers: new Uint8Array(0), signature: new Uint8Array(0) },
+      gasLimit: genesis.preset.blockGasLimit,
+      gasUsed: 0n,
+      baseFee: genesis.preset.initialBaseFee,
+      cycle: 0,
+      raceRoot: new Uint8Array(32),
+      beacon: new Uint8Array(32),
+      extra: genesis.extraData,
+    };
+    return { header, changes, trie };
+  }
+
+  static async open(genesis: Genesis, m: ChainModules): Promise<Chain> {
+    const chain = new Chain(genesis, m);
+    const g = Chain.genesisBlock(genesis);
+    const genesisHash = headerHash(g.header);
+    const stored = await m.db.getGenesisHash();
+    if (!stored) {
+      await m.db.commitBlock(
+        {
+          hash: genesisHash,
+          header: g.header,
+          txs: [],
+          txHashes: [],
+          receipts: [],
+          changes: g.changes,
+          trieNodes: g.trie.takeUnpersisted(),
+        },
+        { genesis: true },
+      );
+      m.log.info({ hash: toHex(genesisHash), chainId: genesis.chainId.toString() }, "Initialised genesis");
+    } else if (!equalBytes(stored, genesisHash)) {
+      throw new ChainStartError(
+        `the database holds a different chain (genesis ${toHex(stored)}, this genesis file gives ${toHex(genesisHash)}); use another --datadir or remove it`,
+      );
+    }
+    await chain.loadState();
+    return chain;
+  }
+
+  private async loadState(): Promise<void> {
+    const head = await this.m.db.getHead();
+    if (!head) throw new ChainStartError("database has a genesis but no head record");
+    const header = await this.m.db.headers.get(head.hash);
+    if (!header) throw new ChainStartError("head block header missing from the database");
+    const started = performance.now();
+    const entries: [Uint8Array, Account][] = [];
+    for await (const [addr, acct] of this.m.db.allAccounts()) {
+      this.accounts.set(addressKey(addr), acct);
+      entries.push([addr, acct]);
+    }
+    this.trie = updateTrie(
+      Trie.empty(),
+      entries.map(([address, account]) => ({ address, account })),
+    );
+    if (!equalBytes(this.trie.rootHash(), header.stateRoot)) {
+      throw new ChainStartError(
+        `state root mismatch at height ${header.height}: accounts give ${toHex(this.trie.rootHash())}, header says ${toHex(header.stateRoot)}`,
+      );
+    }
+    this.trie.takeUnpersisted(); // its nodes are already stored
+    this.headHeader = header;
+    this.headHashValue = head.hash;
+    this.m.metrics?.blockHeight.set(header.height);
+    this.m.log.info(
+      {
+        height: header.height,
+        hash: toHex(head.hash),
+        accounts: this.accounts.size,
+        ms: Math.round(performance.now() - started),
+      },
+      "Loaded chain state; state root verified",
+    );
+  }
+
+  get head(): BlockHeader {
+    return this.headHeader;
+  }
+  get headHash(): Uint8Array {
+    return this.headHashValue;
+  }
+  get preset() {
+    return this.ctx.preset;
+  }
+
+  onBlock(listener: BlockListener): void {
+    this.listeners.push(listener);
+  }
+
+  getAccount(address: Address): Account {
+    return this.accounts.get(addressKey(address)) ?? EMPTY_ACCOUNT;
+  }
+
+  /** Account and proof at any stored state root (nodes are never pruned). */
+  async getAccountProof(stateRoot: Uint8Array, address: Address): Promise<TrieLookup> {
+    return lookupWithProof(stateRoot, address, (h) => this.m.db.getTrieNode(h));
+  }
+
+  async headerAt(height: number): Promise<{ hash: Uint8Array; header: BlockHeader } | undefined> {
+    if (height === this.headHeader.height) return { hash: this.headHashValue, header: this.headHeader };
+    const cached = this.recent.get(height);
+    if (cached) return cached;
+    const hash = await this.m.db.hashAt(height);
+    if (!hash) return undefined;
+    const header = await this.m.db.headers.get(hash);
+    return header ? { hash, header } : undefined;
+  }
+
+  async headerByHash(hash: Uint8Array): Promise<BlockHeader | undefined> {
+    return this.m.db.headers.get(hash);
+  }
+
+  async bodyByHash(hash: Uint8Array): Promise<Uint8Array[] | undefined> {
+    return this.m.db.bodies.get(hash);
+  }
+
+  async receiptsByHash(hash: Uint8Array): Promise<Receipt[] | undefined> {
+    return this.m.db.receipts.get(hash);
+  }
+
+  async txLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
+    return this.m.db.txIndex.get(txHash);
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Decode every transaction and recover senders; throws BlockError on any bad transaction. */
+  async prepare(block: Block): Promise<PreparedBlock> {
+    const decoded = block.txs.map((raw, i) => {
+      try {
+        return decodeTx(raw, this.preset.maxTxBytes);
+      } catch (e) {
+        if (e instanceof TxError)
+          throw new BlockError("BLOCK_ERROR_TX_INVALID", `transaction ${i}: ${e.message}`);
+        throw e;
+      }
+    });
+    const senders = await this.m.recovery.recover(
+      decoded.map((tx) => ({ digest: tx.signingHash, rs: rsBytes(tx.r, tx.s), recovery: tx.recovery })),
+    );
+    const txs = decoded.map((tx, i) => {
+      const sender = senders[i];
+      if (!sender) throw new BlockError("BLOCK_ERROR_TX_INVALID", `transaction ${i}: invalid sender`);
+      return { tx, sender };
+    });
+    return { block, txs };
+  }
+
+  /** Validate and commit a block from elsewhere (sync, consensus, benchmarks). */
+  async importBlock(block: Block | PreparedBlock): Promise<ImportedBlock> {
+    const prepared = "txs" in block && "block" in block ? block : await this.prepare(block as Block);
+    return this.exclusive(async () => {
+      const started = performance.now();
+      const post = applyBlock(
+        { accounts: new MapAccountReader(this.accounts), trie: this.trie },
+        this.headHeader,
+        prepared.block,
+        prepared.txs,
+        this.ctx,
+      );
+      const imported = await this.commit(prepared.block, prepared.txs, post);
+      this.m.metrics?.blockImportSeconds.observe((performance.now() - started) / 1000);
+      return imported;
+    });
+  }
+
+  /** Import many blocks, recovering senders of block i+1 while block i executes and commits. */
+  async importBlocks(blocks: Block[]): Promise<void> {
+    let next = blocks.length > 0 ? this.prepare(blocks[0]!) : undefined;
+    for (let i = 0; i < blocks.length; i++) {
+      const prepared = await next!;
+      next = i + 1 < blocks.length ? this.prepare(blocks[i + 1]!) : undefined;
+      await this.importBlock(prepared);
+    }
+  }
+
+  /** Build a block from candidates (in priority order) on the head and commit it. */
+  async produceBlock(
+    candidates: () => Iterable<RecoveredTx>,
+    proposer: Address,
+    time: bigint,
+  ): Promise<BuildResult & ImportedBlock> {
+    return this.exclusive(async () => {
+      const started = performance.now();
+      const built = buildBlock(
+        { accounts: new MapAccountReader(this.accounts), trie: this.trie },
+        this.headHeader,
+        candidates(),
+        { time, proposer },
+        this.ctx,
+      );
+      const imported = await this.commit(built.block, built.included, built);
+      this.m.metrics?.blockImportSeconds.observe((performance.now() - started) / 1000);
+      this.m.log.debug({ height: built.block.header.height, txs: built.included.length }, "Produced block");
+      return { ...built, ...imported };
+    });
+  }
+
+  private async commit(block: Block, txs: RecoveredTx[], post: PostState): Promise<ImportedBlock> {
+    const { header } = block;
+    await this.m.db.commitBlock({
+      hash: post.hash,
+      header,
+      txs: block.txs,
+      txHashes: txs.map((t) => t.tx.hash),
+      receipts: post.receipts,
+      changes: post.changes.values(),
+      trieNodes: post.trie.takeUnpersisted(),
+    });
+    // Memory only after the batch is durable.
+    for (const [k, c] of post.changes) this.accounts.set(k, c.account);
+    this.trie = post.trie;
+    this.recent.set(this.headHeader.height, { hash: this.headHashValue, header: this.headHeader });
+    if (this.recent.size > 256) this.recent.delete(this.recent.keys().next().value!);
+    this.headHeader = header;
+    this.headHashValue = post.hash;
+    this.m.metrics?.blockHeight.set(header.height);
+    this.m.metrics?.blockTxs.observe(block.txs.length);
+    const imported: ImportedBlock = { hash: post.hash, header, txs, receipts: post.receipts };
+    for (const l of this.listeners) l(imported);
+    return imported;
+  }
+}
+
+export function rsBytes(r: bigint, s: bigint): Uint8Array {
+  const out = new Uint8Array(64);
+  const rb = bigintToBytes(r);
+  const sb = bigintToBytes(s);
+  out.set(rb, 32 - rb.length);
+  out.set(sb, 64 - sb.length);
+  return out;
+}

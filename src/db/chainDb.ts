@@ -1,0 +1,137 @@
+/**
+ * Chain storage: one repository per bucket, each a one-byte key prefix, encoding confined here.
+ * Every block commits as one atomic batch (commitBlock), so a process killed at any point
+ * restarts at its last committed block.
+ */
+
+import {
+  accountCodec,
+  type Codec,
+  decode,
+  encode,
+  hash32,
+  headerCodec,
+  receiptListCodec,
+  struct,
+  txListCodec,
+  uint,
+} from "../encoding/index.ts";
+import type { AccountChange } from "../state/index.ts";
+import { type Account, type BlockHeader, concatBytes, type Receipt, u32be } from "../types/index.ts";
+import type { BatchOp, KV } from "./kv.ts";
+
+export const Bucket = {
+  header: 0x01,
+  body: 0x02,
+  canonical: 0x03,
+  txIndex: 0x04,
+  receipts: 0x05,
+  account: 0x06,
+  trieNode: 0x07,
+  meta: 0x08,
+} as const;
+
+export interface TxLocation {
+  height: number;
+  index: number;
+  blockHash: Uint8Array;
+}
+const txLocationCodec = struct<TxLocation>("TxLocation", { height: uint, index: uint, blockHash: hash32 });
+const headRecordCodec = struct<{ hash: Uint8Array; height: number }>("Head", { hash: hash32, height: uint });
+
+const META_HEAD = new TextEncoder().encode("head");
+const META_GENESIS = new TextEncoder().encode("genesis");
+
+function key(bucket: number, k: Uint8Array): Uint8Array {
+  return concatBytes(new Uint8Array([bucket]), k);
+}
+
+class Repository<V> {
+  constructor(
+    private readonly kv: KV,
+    readonly bucket: number,
+    private readonly codec: Codec<V>,
+  ) {}
+  async get(k: Uint8Array): Promise<V | undefined> {
+    const raw = await this.kv.get(key(this.bucket, k));
+    return raw ? decode(this.codec, raw) : undefined;
+  }
+  putOp(k: Uint8Array, v: V): BatchOp {
+    return { type: "put", key: key(this.bucket, k), value: encode(this.codec, v) };
+  }
+}
+
+export interface BlockCommit {
+  hash: Uint8Array;
+  header: BlockHeader;
+  txs: Uint8Array[];
+  txHashes: Uint8Array[];
+  receipts: Receipt[];
+  changes: Iterable<AccountChange>;
+  trieNodes: [Uint8Array, Uint8Array][];
+}
+
+export class ChainDb {
+  readonly headers: Repository<BlockHeader>;
+  readonly bodies: Repository<Uint8Array[]>;
+  readonly canonical: Repository<Uint8Array>;
+  readonly txIndex: Repository<TxLocation>;
+  readonly receipts: Repository<Receipt[]>;
+  readonly accounts: Repository<Account>;
+
+  constructor(readonly kv: KV) {
+    this.headers = new Repository(kv, Bucket.header, headerCodec);
+    this.bodies = new Repository(kv, Bucket.body, txListCodec);
+    this.canonical = new Repository(kv, Bucket.canonical, hash32);
+    this.txIndex = new Repository(kv, Bucket.txIndex, txLocationCodec);
+    this.receipts = new Repository(kv, Bucket.receipts, receiptListCodec);
+    this.accounts = new Repository(kv, Bucket.account, accountCodec);
+  }
+
+  async getHead(): Promise<{ hash: Uint8Array; height: number } | undefined> {
+    const raw = await this.kv.get(key(Bucket.meta, META_HEAD));
+    return raw ? decode(headRecordCodec, raw) : undefined;
+  }
+
+  async getGenesisHash(): Promise<Uint8Array | undefined> {
+    const raw = await this.kv.get(key(Bucket.meta, META_GENESIS));
+    return raw ? decode(hash32, raw) : undefined;
+  }
+
+  async getTrieNode(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.kv.get(key(Bucket.trieNode, hash));
+  }
+
+  async hashAt(height: number): Promise<Uint8Array | undefined> {
+    return this.canonical.get(u32be(height));
+  }
+
+  async *allAccounts(): AsyncIterable<[Uint8Array, Account]> {
+    for await (const [k, v] of this.kv.entries(new Uint8Array([Bucket.account]))) {
+      yield [k.slice(1), decode(accountCodec, v)];
+    }
+  }
+
+  /** Everything a block changes, in one atomic batch, head pointer last in the same batch. */
+  async commitBlock(c: BlockCommit, opts: { genesis?: boolean } = {}): Promise<void> {
+    const ops: BatchOp[] = [
+      this.headers.putOp(c.hash, c.header),
+      this.bodies.putOp(c.hash, c.txs),
+      this.canonical.putOp(u32be(c.header.height), c.hash),
+      this.receipts.putOp(c.hash, c.receipts),
+    ];
+    c.txHashes.forEach((h, index) => {
+      ops.push(this.txIndex.putOp(h, { height: c.header.height, index, blockHash: c.hash }));
+    });
+    for (const ch of c.changes) ops.push(this.accounts.putOp(ch.address, ch.account));
+    for (const [h, node] of c.trieNodes) ops.push({ type: "put", key: key(Bucket.trieNode, h), value: node });
+    ops.push({
+      type: "put",
+      key: key(Bucket.meta, META_HEAD),
+      value: encode(headRecordCodec, { hash: c.hash, height: c.header.height }),
+    });
+    if (opts.genesis)
+      ops.push({ type: "put", key: key(Bucket.meta, META_GENESIS), value: encode(hash32, c.hash) });
+    await this.kv.batch(ops);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The small database interface every store sits on (style rule 8). `LevelKV` is the product
+ * (LevelDB through `level`); `MemoryKV` is its in-memory double for unit tests.
+ */
+import { Level } from "level";
+
+export type BatchOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
+
+export interface KV {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Applies every operation or none. */
+  batch(ops: BatchOp[]): Promise<void>;
+  /** Keys and values with the given prefix, in key order. */
+  entries(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
+  close(): Promise<void>;
+}
+
+function prefixEnd(prefix: Uint8Array): Uint8Array {
+  const end = prefix.slice();
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]!++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return new Uint8Array([0xff, 0xff, 0xff, 0xff]);
+}
+
+export class LevelKV implements KV {
+  private constructor(
+    private readonly db: Level<Uint8Array, Uint8Array>,
+    private readonly sync: boolean,
+  ) {}
+
+  static async open(path: string, opts: { sync?: boolean } = {}): Promise<LevelKV> {
+    const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: "view", valueEncoding: "view" });
+    await db.open();
+    return new LevelKV(db, opts.sync ?? true);
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.db.get(key)) ?? undefined;
+  }
+
+  async batch(ops: BatchOp[]): Promise<void> {
+    // One LevelDB write batch is atomic; `sync` also makes it durable against power loss.
+    await this.db.batch(ops, { sync: this.sync });
+  }
+
+  async *entries(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    for await (const [k, v] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) yield [k, v];
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+export class MemoryKV implements KV {
+  private readonly map = new Map<string, Uint8Array>();
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.map.get(Buffer.from(key).toString("hex"));
+  }
+
+  async batch(ops: BatchOp[]): Promise<void> {
+    for (const op of ops) {
+      const k = Buffer.from(op.key).toString("hex");
+      if (op.type === "put") this.map.set(k, op.value.slice());
+      else this.map.delete(k);
+    }
+  }
+
+  async *entries(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const p = Buffer.from(prefix).toString("hex");
+    const keys = [...this.map.keys()].filter((k) => k.startsWith(p)).sort();
+    for (const k of keys) yield [new Uint8Array(Buffer.from(k, "hex")), this.map.get(k)!];
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,71 @@
+/** Codecs for chain data (field order is the wire order) and the hashing rules built on them. */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import type { Account, Block, BlockHeader, CommitCertificate, Receipt, Validator } from "../types/index.ts";
+import { address20, bytes, encode, hash32, list, quantity, str, struct, uint } from "./codec.ts";
+import { merkleRoot } from "./merkle.ts";
+
+export const MAX_BLOCK_TXS = 65_536;
+export const MAX_TX_BYTES = 128 * 1024;
+
+export const commitCodec = struct<CommitCertificate>("CommitCertificate", {
+  round: uint,
+  signers: bytes({ max: 1024 }),
+  signature: bytes({ max: 96 }),
+});
+
+export const headerCodec = struct<BlockHeader>("BlockHeader", {
+  chainId: quantity,
+  height: uint,
+  parentHash: hash32,
+  time: quantity,
+  proposer: address20,
+  stateRoot: hash32,
+  txRoot: hash32,
+  receiptsRoot: hash32,
+  validatorSetHash: hash32,
+  lastCommit: commitCodec,
+  gasLimit: quantity,
+  gasUsed: quantity,
+  baseFee: quantity,
+  cycle: uint,
+  raceRoot: hash32,
+  beacon: hash32,
+  extra: bytes({ max: 32 }),
+});
+
+export const txListCodec = list(bytes({ max: MAX_TX_BYTES }), MAX_BLOCK_TXS);
+
+export const blockCodec = struct<Block>("Block", { header: headerCodec, txs: txListCodec });
+
+export const receiptCodec = struct<Receipt>("Receipt", {
+  status: uint,
+  gasUsed: quantity,
+  cumulativeGasUsed: quantity,
+  effectiveGasPrice: quantity,
+  from: address20,
+  error: str(256),
+});
+
+export const receiptListCodec = list(receiptCodec, MAX_BLOCK_TXS);
+
+export const validatorCodec = struct<Validator>("Validator", { address: address20, weight: quantity });
+export const validatorListCodec = list(validatorCodec, 10_000);
+
+export const accountCodec = struct<Account>("Account", { nonce: quantity, balance: quantity });
+
+export function headerHash(header: BlockHeader): Uint8Array {
+  return keccak_256(encode(headerCodec, header));
+}
+
+/** Root over the transactions' hashes (keccak256 of each wire form), in block order. */
+export function txRoot(txHashes: Uint8Array[]): Uint8Array {
+  return merkleRoot(txHashes);
+}
+
+export function receiptsRoot(receipts: Receipt[]): Uint8Array {
+  return merkleRoot(receipts.map((r) => encode(receiptCodec, r)));
+}
+
+export function validatorSetHash(validators: Validator[]): Uint8Array {
+  return keccak_256(encode(validatorListCodec, validators));
+}

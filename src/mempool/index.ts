@@ -1,0 +1,1 @@
+export { Mempool, type MempoolOptions, type PoolTx } from "./mempool.ts";

@@ -1,0 +1,58 @@
+import type { Chain } from "../chain/index.ts";
+import { rlpDecode } from "../encoding/index.ts";
+import type { Mempool } from "../mempool/index.ts";
+import { EMPTY_ACCOUNT } from "../state/index.ts";
+import { decodeTx } from "../tx/index.ts";
+import { type Account, type Address, type BlockHeader, bytesToBigint, equalBytes } from "../types/index.ts";
+import { RpcError } from "./errors.ts";
+import type { BlockTag } from "./params.ts";
+
+/** What RPC handlers may use. Handlers read; only eth_sendRawTransaction writes (to the mempool). */
+export interface RpcContext {
+  chain: Chain;
+  mempool: Mempool;
+  clientVersion: string;
+  /** Tip suggested by eth_maxPriorityFeePerGas and included in eth_gasPrice. */
+  suggestedTip: bigint;
+  peers(): number;
+  syncing(): boolean;
+  finalizedHeight(): number;
+}
+
+export async function resolveBlock(
+  ctx: RpcContext,
+  tag: BlockTag,
+): Promise<{ hash: Uint8Array; header: BlockHeader } | undefined> {
+  const { chain } = ctx;
+  if (typeof tag === "number") return chain.headerAt(tag);
+  if (typeof tag === "object") {
+    const header = await chain.headerByHash(tag.hash);
+    if (!header) return undefined;
+    const canonical = await chain.headerAt(header.height);
+    return canonical && equalBytes(canonical.hash, tag.hash) ? { hash: tag.hash, header } : undefined;
+  }
+  if (tag === "earliest") return chain.headerAt(0);
+  if (tag === "finalized" || tag === "safe") return chain.headerAt(ctx.finalizedHeight());
+  return { hash: chain.headHash, header: chain.head };
+}
+
+/** Account state at a block; the head is served from memory, older blocks from stored trie nodes. */
+export async function accountAt(ctx: RpcContext, address: Address, tag: BlockTag): Promise<Account> {
+  const block = await resolveBlock(ctx, tag);
+  if (!block) throw new RpcError(-32000, "header not found");
+  if (block.header.height === ctx.chain.head.height) return ctx.chain.getAccount(address);
+  const { value } = await ctx.chain.getAccountProof(block.header.stateRoot, address);
+  return value ? decodeTrieAccount(value) : EMPTY_ACCOUNT;
+}
+
+export function decodeTrieAccount(value: Uint8Array): Account {
+  const items = rlpDecode(value) as Uint8Array[];
+  return { nonce: bytesToBigint(items[0]!), balance: bytesToBigint(items[1]!) };
+}
+
+/** A block's transactions decoded, with senders from its receipts (no signature recovery). */
+export async function blockTxs(ctx: RpcContext, hash: Uint8Array) {
+  const [body, receipts] = await Promise.all([ctx.chain.bodyByHash(hash), ctx.chain.receiptsByHash(hash)]);
+  if (!body || !receipts) return undefined;
+  return body.map((raw, i) => ({ raw, tx: decodeTx(raw, Number.MAX_SAFE_INTEGER), receipt: receipts[i]! }));
+}

@@ -1,0 +1,62 @@
+/** Chain data structures. Codecs and hashing rules are in src/encoding/block.ts and spec/encoding.md. */
+import type { Address } from "./address.ts";
+
+/** Commit certificate of the parent block (filled by the BFT engine; empty under the single-node producer). */
+export interface CommitCertificate {
+  round: number;
+  /** Bitfield over the parent's validator set, validator i at bit (i % 8) of byte ⌊i / 8⌋. */
+  signers: Uint8Array;
+  /** Aggregated BLS signature (96 bytes) or empty. */
+  signature: Uint8Array;
+}
+
+export interface BlockHeader {
+  chainId: bigint;
+  height: number;
+  parentHash: Uint8Array;
+  /** Milliseconds since the Unix epoch. */
+  time: bigint;
+  proposer: Address;
+  stateRoot: Uint8Array;
+  txRoot: Uint8Array;
+  receiptsRoot: Uint8Array;
+  validatorSetHash: Uint8Array;
+  lastCommit: CommitCertificate;
+  gasLimit: bigint;
+  gasUsed: bigint;
+  baseFee: bigint;
+  /** ⌊height / cycleLength⌋. */
+  cycle: number;
+  /** Reserved for the race (root of the cycle's race commitments); zero until then. */
+  raceRoot: Uint8Array;
+  /** Reserved for the beacon output the block carries; zero until then. */
+  beacon: Uint8Array;
+  extra: Uint8Array;
+}
+
+export interface Block {
+  header: BlockHeader;
+  /** Signed transactions, each in its Ethereum wire form. */
+  txs: Uint8Array[];
+}
+
+export interface Receipt {
+  /** 1 success, 0 failure (the module call failed; gas and nonce are still charged). */
+  status: number;
+  gasUsed: bigint;
+  cumulativeGasUsed: bigint;
+  effectiveGasPrice: bigint;
+  from: Address;
+  /** Empty on success; the module's reason on failure. */
+  error: string;
+}
+
+export interface Validator {
+  address: Address;
+  weight: bigint;
+}
+
+export interface Account {
+  nonce: bigint;
+  balance: bigint;
+}
