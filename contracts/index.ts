@@ -3,7 +3,7 @@ import { type Address, addressKey } from "../src/types/index.ts";
 import { bank } from "./bank/index.ts";
 import { decodeEnvelope, type Module, ModuleError, type ResolvedCall } from "./module.ts";
 
-export { bank } from "./bank/index.ts";
+export { accountQueryArgs, accountQueryResult, bank, memoArgs, transferArgs } from "./bank/index.ts";
 export * from "./module.ts";
 
 export const modules: Module[] = [bank];

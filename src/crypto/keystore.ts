@@ -54,11 +54,11 @@ export function encryptKeystore(
 }
 
 export function decryptKeystore(json: unknown, password: string): Uint8Array {
-  const ks = json as KeystoreV3;
-  if (typeof ks !== "object" || ks === null || ks.version !== 3 || typeof ks.crypto !== "object") {
+  const ks = json as KeystoreV3 & { Crypto?: KeystoreV3["crypto"] };
+  // Older geth and ethers write "Crypto"; the spec says "crypto".
+  const c = typeof ks === "object" && ks !== null ? (ks.crypto ?? ks.Crypto) : undefined;
+  if (ks?.version !== 3 || typeof c !== "object" || c === null)
     throw new Error("not a version 3 keystore file");
-  }
-  const c = ks.crypto;
   if (c.kdf !== "scrypt") throw new Error(`unsupported keystore kdf "${String(c.kdf)}" (only scrypt)`);
   if (c.cipher !== "aes-128-ctr") throw new Error(`unsupported keystore cipher "${String(c.cipher)}"`);
   const { n, r, p, dklen, salt } = c.kdfparams;

@@ -124,7 +124,11 @@ export function struct<T extends object>(name: string, fields: Fields<T>): Codec
 }
 
 export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
-  return plain(packr.pack(codec.toWire(value, "")));
+  // msgpackr returns a view into its shared scratch buffer: copy so callers own their bytes.
+  const packed = packr.pack(codec.toWire(value, ""));
+  const out = new Uint8Array(packed.byteLength);
+  out.set(packed);
+  return out;
 }
 
 /** Decode canonical bytes; anything that is not the one encoding of a valid value throws EncodingError. */
@@ -133,10 +137,14 @@ export function decode<T>(codec: Codec<T>, data: Uint8Array, maxBytes = 16 * 102
   if (data.length === 0) throw new EncodingError("empty input");
   if (data.length > maxBytes) throw new EncodingError(`input of ${data.length} bytes exceeds ${maxBytes}`);
   let wire: unknown;
+  const hadView = Object.hasOwn(data, "dataView");
   try {
     wire = unpackr.unpack(data);
   } catch (e) {
     throw new EncodingError(`malformed msgpack: ${(e as Error).message}`);
+  } finally {
+    // msgpackr caches a DataView on its input; leave the caller's bytes as they were.
+    if (!hadView) Reflect.deleteProperty(data, "dataView");
   }
   const value = codec.fromWire(wire, "");
   if (!equalBytes(encode(codec, value), data))

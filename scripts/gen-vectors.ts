@@ -1,0 +1,278 @@
+// Generates spec/vectors/{encoding,tx}/*.json. Deterministic: fixed keys, fixed values.
+// Usage: node --import tsx scripts/gen-vectors.ts [--check]   (--check fails if files would change)
+import { readFileSync, writeFileSync } from "node:fs";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { deriveKeys, privateKeyToAddress, TEST_MNEMONIC } from "../src/crypto/index.ts";
+import {
+  accountCodec,
+  encode,
+  headerCodec,
+  headerHash,
+  merkleRoot,
+  receiptCodec,
+  rlpEncodeBytes,
+  rlpEncodeList,
+} from "../src/encoding/index.ts";
+import { signTx, type TxFields } from "../src/tx/index.ts";
+import { type BlockHeader, fromHex, toHex } from "../src/types/index.ts";
+
+const check = process.argv.includes("--check");
+let stale = 0;
+function write(path: string, value: unknown) {
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  let old = "";
+  try {
+    old = readFileSync(path, "utf8");
+  } catch {}
+  if (old === text) return;
+  if (check) {
+    process.stderr.write(`stale vector file: ${path}\n`);
+    stale++;
+  } else writeFileSync(path, text);
+}
+
+const h = (b: number) => new Uint8Array(32).fill(b);
+const header: BlockHeader = {
+  chainId: 72270n,
+  height: 42,
+  parentHash: h(1),
+  time: 1767225601000n,
+  proposer: fromHex("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"),
+  stateRoot: h(2),
+  txRoot: h(3),
+  receiptsRoot: h(4),
+  validatorSetHash: h(5),
+  lastCommit: { round: 0, signers: new Uint8Array(0), signature: new Uint8Array(0) },
+  gasLimit: 30_000_000n,
+  gasUsed: 21_000n,
+  baseFee: 1_000_000_000n,
+  cycle: 0,
+  raceRoot: new Uint8Array(32),
+  beacon: new Uint8Array(32),
+  extra: new Uint8Array(0),
+};
+const headerJson = (x: BlockHeader) => ({
+  ...x,
+  chainId: x.chainId.toString(),
+  time: x.time.toString(),
+  gasLimit: x.gasLimit.toString(),
+  gasUsed: x.gasUsed.toString(),
+  baseFee: x.baseFee.toString(),
+  parentHash: toHex(x.parentHash),
+  proposer: toHex(x.proposer),
+  stateRoot: toHex(x.stateRoot),
+  txRoot: toHex(x.txRoot),
+  receiptsRoot: toHex(x.receiptsRoot),
+  validatorSetHash: toHex(x.validatorSetHash),
+  lastCommit: {
+    round: x.lastCommit.round,
+    signers: toHex(x.lastCommit.signers),
+    signature: toHex(x.lastCommit.signature),
+  },
+  raceRoot: toHex(x.raceRoot),
+  beacon: toHex(x.beacon),
+  extra: toHex(x.extra),
+});
+const big = {
+  ...header,
+  height: 0xffffffff,
+  time: (1n << 64n) - 1n,
+  baseFee: 0n,
+  extra: new Uint8Array(32).fill(0xee),
+};
+const headerBytes = encode(headerCodec, header);
+
+write("spec/vectors/encoding/header.json", {
+  kind: "header",
+  description: "BlockHeader canonical msgpack encoding and hash = keccak256(encoding)",
+  cases: [header, big].map((x, i) => ({
+    name: `header-${i}`,
+    value: headerJson(x),
+    encoding: toHex(encode(headerCodec, x)),
+    hash: toHex(headerHash(x)),
+  })),
+  invalid: [
+    { name: "trailing-byte", encoding: toHex(new Uint8Array([...headerBytes, 0])) },
+    { name: "truncated", encoding: toHex(headerBytes.subarray(0, headerBytes.length - 1)) },
+    // fixarray of 17 → array16 holding the same 17 fields: same value, non-shortest length form.
+    {
+      name: "array16-length",
+      encoding: toHex(new Uint8Array([0xdc, 0x00, 0x11, ...headerBytes.subarray(1)])),
+    },
+    { name: "map-not-array", encoding: "0x81a161c3" },
+    { name: "empty", encoding: "0x" },
+  ],
+});
+
+const receipt = {
+  status: 1,
+  gasUsed: 21_000n,
+  cumulativeGasUsed: 42_000n,
+  effectiveGasPrice: 1_000_000_001n,
+  from: header.proposer,
+  error: "",
+};
+const failed = { ...receipt, status: 0, error: "insufficient balance for transfer" };
+write("spec/vectors/encoding/receipt.json", {
+  kind: "receipt",
+  description: "Receipt encoding, and receiptsRoot = merkleRoot(encodings)",
+  cases: [receipt, failed].map((r, i) => ({
+    name: `receipt-${i}`,
+    value: {
+      ...r,
+      gasUsed: r.gasUsed.toString(),
+      cumulativeGasUsed: r.cumulativeGasUsed.toString(),
+      effectiveGasPrice: r.effectiveGasPrice.toString(),
+      from: toHex(r.from),
+    },
+    encoding: toHex(encode(receiptCodec, r)),
+  })),
+  root: toHex(merkleRoot([receipt, failed].map((r) => encode(receiptCodec, r)))),
+});
+
+write("spec/vectors/encoding/account.json", {
+  kind: "account",
+  description:
+    "Account flat-storage encoding (msgpack) and trie value (RLP [nonce, balance, emptyRoot, keccak('')])",
+  cases: [
+    { nonce: 0n, balance: 0n },
+    { nonce: 1n, balance: 10n ** 22n },
+  ].map((a, i) => ({
+    name: `account-${i}`,
+    value: { nonce: a.nonce.toString(), balance: a.balance.toString() },
+    encoding: toHex(encode(accountCodec, a)),
+  })),
+  invalid: [
+    { name: "quantity-leading-zero", encoding: "0x92c40100c400" },
+    { name: "uint-instead-of-quantity", encoding: "0x920000" },
+  ],
+});
+
+write("spec/vectors/encoding/merkle.json", {
+  kind: "merkle",
+  description: "Binary Merkle root: leaf keccak256(0x00‖x), node keccak256(0x01‖l‖r), odd node promoted",
+  cases: [0, 1, 2, 3, 5].map((n) => {
+    const leaves = Array.from({ length: n }, (_, i) => keccak_256(new Uint8Array([i])));
+    return { name: `leaves-${n}`, leaves: leaves.map(toHex), root: toHex(merkleRoot(leaves)) };
+  }),
+});
+
+// Transactions signed by the test mnemonic's accounts.
+const keys = deriveKeys(TEST_MNEMONIC, 2);
+const to = privateKeyToAddress(keys[1]!);
+const base: TxFields = {
+  type: 2,
+  chainId: 72270n,
+  nonce: 0n,
+  maxPriorityFeePerGas: 1_000_000_000n,
+  maxFeePerGas: 3_000_000_000n,
+  gasLimit: 21_000n,
+  to,
+  value: 10n ** 18n,
+  data: new Uint8Array(0),
+  accessList: [],
+};
+const valid = [
+  { name: "eip1559-transfer", fields: base },
+  {
+    name: "legacy-eip155-transfer",
+    fields: {
+      ...base,
+      type: 0 as const,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 2_000_000_000n,
+      nonce: 1n,
+    },
+  },
+  {
+    name: "eip1559-with-data-and-access-list",
+    fields: {
+      ...base,
+      nonce: 2n,
+      gasLimit: 30_000n,
+      data: new Uint8Array([0, 1, 2, 0]),
+      accessList: [{ address: to, storageKeys: [h(9)] }],
+    },
+  },
+].map(({ name, fields }) => {
+  const tx = signTx(fields, keys[0]!);
+  return {
+    name,
+    raw: toHex(tx.raw),
+    hash: toHex(tx.hash),
+    signingHash: toHex(tx.signingHash),
+    sender: toHex(privateKeyToAddress(keys[0]!)),
+    type: tx.type,
+    chainId: tx.chainId.toString(),
+    nonce: tx.nonce.toString(),
+    gasLimit: tx.gasLimit.toString(),
+    value: tx.value.toString(),
+  };
+});
+const good = signTx(base, keys[0]!);
+const legacyGood = signTx({ ...base, type: 0, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, keys[0]!);
+const unprotected = rlpEncodeList([
+  rlpEncodeBytes(new Uint8Array(0)),
+  rlpEncodeBytes(new Uint8Array([1])),
+  rlpEncodeBytes(new Uint8Array([0x52, 0x08])),
+  rlpEncodeBytes(to),
+  rlpEncodeBytes(new Uint8Array(0)),
+  rlpEncodeBytes(new Uint8Array(0)),
+  rlpEncodeBytes(new Uint8Array([27])),
+  rlpEncodeBytes(h(1)),
+  rlpEncodeBytes(h(2)),
+]);
+write("spec/vectors/tx/transactions.json", {
+  kind: "transactions",
+  description: "Signed transactions: decode, hash = keccak256(raw), sender recovered from signingHash",
+  valid,
+  invalid: [
+    { name: "empty", raw: "0x", code: "TX_MALFORMED" },
+    { name: "type-1-unsupported", raw: "0x01c0", code: "TX_TYPE_UNSUPPORTED" },
+    { name: "type-3-unsupported", raw: "0x03c0", code: "TX_TYPE_UNSUPPORTED" },
+    { name: "trailing-byte", raw: toHex(new Uint8Array([...good.raw, 0])), code: "TX_MALFORMED" },
+    { name: "truncated", raw: toHex(good.raw.subarray(0, good.raw.length - 3)), code: "TX_MALFORMED" },
+    { name: "pre-eip155-unprotected", raw: toHex(unprotected), code: "TX_UNPROTECTED" },
+    {
+      name: "legacy-wrong-field-count",
+      raw: toHex(rlpEncodeList([rlpEncodeBytes(new Uint8Array(0))])),
+      code: "TX_MALFORMED",
+    },
+    { name: "high-s", raw: toHex(highS()), code: "TX_BAD_SIGNATURE" },
+    { name: "legacy-nonce-leading-zero", raw: toHex(leadingZeroNonce(legacyGood.raw)), code: "TX_MALFORMED" },
+  ],
+});
+
+/** Replace s by n - s (same signature, malleated): EIP-2 forbids it. */
+function highS(): Uint8Array {
+  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const t = signTx(base, keys[0]!);
+  const s = n - t.s;
+  const sBytes = fromHex(`0x${s.toString(16).padStart(64, "0")}`);
+  const rBytes = fromHex(`0x${t.r.toString(16).padStart(64, "0")}`);
+  const items = [
+    rlpEncodeBytes(fromHex("0x011a4e")),
+    rlpEncodeBytes(new Uint8Array(0)),
+    rlpEncodeBytes(fromHex("0x3b9aca00")),
+    rlpEncodeBytes(fromHex("0xb2d05e00")),
+    rlpEncodeBytes(fromHex("0x5208")),
+    rlpEncodeBytes(to),
+    rlpEncodeBytes(fromHex("0x0de0b6b3a7640000")),
+    rlpEncodeBytes(new Uint8Array(0)),
+    rlpEncodeList([]),
+    rlpEncodeBytes(t.recovery ? new Uint8Array(0) : new Uint8Array([1])),
+    rlpEncodeBytes(rBytes),
+    rlpEncodeBytes(sBytes),
+  ];
+  return new Uint8Array([2, ...rlpEncodeList(items)]);
+}
+
+/** Legacy tx whose nonce is encoded as 0x00 (non-canonical integer). */
+function leadingZeroNonce(raw: Uint8Array): Uint8Array {
+  // raw = list prefix ‖ nonce (0x80 for zero) ‖ …; swap 0x80 for the single byte 0x00.
+  const body = raw.subarray(raw[0]! >= 0xf8 ? 2 : 1);
+  if (body[0] !== 0x80) throw new Error("vector generator: expected empty nonce");
+  return rlpEncodeList([new Uint8Array([0x00]), body.subarray(1)]);
+}
+
+if (stale > 0) process.exit(1);
