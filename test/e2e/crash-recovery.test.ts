@@ -13,7 +13,8 @@ describe("crash recovery", () => {
     const seen = new Map<number, string>(); // height → hash served before a kill
     const mined: string[] = []; // tx hashes with receipts served before a kill
     const nonces = new Map<number, bigint>();
-    let seed = Number(process.env.CRASH_SEED ?? Date.now() % 100000);
+    const initialSeed = Number(process.env.CRASH_SEED ?? Date.now() % 100000);
+    let seed = initialSeed;
     const rand = () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return seed;
@@ -28,7 +29,11 @@ describe("crash recovery", () => {
             `0x${height.toString(16)}`,
             false,
           ]);
-          assert.equal(b?.hash, hash, `block ${height} changed after restart (round ${round}, seed ${seed})`);
+          assert.equal(
+            b?.hash,
+            hash,
+            `block ${height} changed after restart (round ${round}, CRASH_SEED=${initialSeed})`,
+          );
         }
         for (const h of mined)
           assert.ok(await rpc(node.url, "eth_getTransactionReceipt", [h]), `receipt ${h} lost`);
@@ -77,7 +82,7 @@ describe("crash recovery", () => {
       for (const h of mined) assert.ok(await rpc(final.url, "eth_getTransactionReceipt", [h]));
       assert.ok(mined.length > 0, "load generator got transactions mined");
       t.diagnostic(
-        `rounds ${rounds}, blocks checked ${seen.size}, mined txs checked ${mined.length}, final height ${status.height}, seed ${seed}`,
+        `rounds ${rounds}, blocks checked ${seen.size}, mined txs checked ${mined.length}, final height ${status.height}, CRASH_SEED=${initialSeed}`,
       );
       assert.match(final.output(), /state root verified/);
     } finally {

@@ -1,0 +1,152 @@
+// The racecoin CLI as a user runs it.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { toHex } from "../../src/types/index.ts";
+import { devKeys } from "../helpers/chain.ts";
+import { rpc, startNode, tempDir } from "../helpers/process.ts";
+
+function racecoin(args: string[]) {
+  const { RACECOIN_PASSWORD: _, ...env } = process.env;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    encoding: "utf8",
+    env,
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("racecoin CLI", () => {
+  it("explains itself", () => {
+    const top = racecoin(["--help"]);
+    assert.equal(top.code, 0);
+    for (const c of ["devnet", "node", "keys", "tx", "chain"]) assert.match(top.out, new RegExp(`\\n  ${c}`));
+    for (const c of ["node", "devnet", "keys", "tx", "chain"]) {
+      const h = racecoin([c, "--help"]);
+      assert.equal(h.code, 0);
+      assert.match(h.out, /Usage:/);
+      assert.match(h.out, /Examples?:/);
+    }
+  });
+
+  it("rejects bad arguments with exit code 2 and a pointer to --help", () => {
+    const unknown = racecoin(["frobnicate"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown command "frobnicate"/);
+    const badFlag = racecoin(["node", "--rpc-prot", "1"]);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.err, /--help/);
+    assert.equal(racecoin(["node", "--rpc-port", "99999"]).code, 2);
+    assert.equal(racecoin(["tx", "send", "--to", "0x12", "--value", "1"]).code, 2);
+    assert.equal(racecoin(["tx", "send", "--to", `0x${"11".repeat(20)}`, "--value", "1.2.3"]).code, 2);
+  });
+
+  it("refuses a broken genesis file before creating anything", () => {
+    const dir = tempDir();
+    const genesis = join(dir, "genesis.json");
+    writeFileSync(
+      genesis,
+      JSON.stringify({ name: "x", chainId: 1, preset: "minimal", validators: [], alloc: {} }),
+    );
+    const datadir = join(dir, "data");
+    const r = racecoin(["node", "--genesis", genesis, "--datadir", datadir, "--rpc-port", "0"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /invalid genesis:[\s\S]*validators/);
+    assert.equal(existsSync(datadir), false);
+  });
+
+  it("keys new | list | import round-trip through keystore files", () => {
+    const dir = tempDir();
+    const pw = join(dir, "pw");
+    writeFileSync(pw, "hunter2\n");
+    const created = racecoin(["keys", "new", "--keystore", dir, "--password-file", pw, "--light"]);
+    assert.equal(created.code, 0, created.err);
+    const { address } = JSON.parse(created.out);
+    const imported = racecoin([
+      "keys",
+      "import",
+      toHex(devKeys[6]!),
+      "--keystore",
+      dir,
+      "--password-file",
+      pw,
+      "--light",
+    ]);
+    assert.equal(imported.code, 0, imported.err);
+    const list = racecoin(["keys", "list", "--keystore", dir]);
+    assert.match(list.out, new RegExp(address));
+    assert.match(list.out, /0x976EA74026E726554dB657fA54763abd0C3a0aa9/);
+    const noPw = racecoin(["keys", "new", "--keystore", dir]);
+    assert.equal(noPw.code, 2);
+    assert.match(noPw.err, /password-file/);
+  });
+
+  it("tx send signs from a keystore and waits for the receipt; chain status reads the node", async () => {
+    const node = await startNode({ blockTimeMs: 200 });
+    try {
+      const dir = tempDir();
+      const pw = join(dir, "pw");
+      writeFileSync(pw, "pw");
+      racecoin(["keys", "import", toHex(devKeys[7]!), "--keystore", dir, "--password-file", pw, "--light"]);
+      const to = `0x${"42".repeat(20)}`;
+      const sent = racecoin([
+        "tx",
+        "send",
+        "--to",
+        to,
+        "--value",
+        "0.5",
+        "--from",
+        "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
+        "--keystore",
+        dir,
+        "--password-file",
+        pw,
+        "--rpc",
+        node.url,
+      ]);
+      assert.equal(sent.code, 0, sent.err);
+      assert.equal(JSON.parse(sent.out).status, "success");
+      const legacy = racecoin([
+        "tx",
+        "send",
+        "--to",
+        to,
+        "--value-wei",
+        "1",
+        "--legacy",
+        "--private-key",
+        toHex(devKeys[8]!),
+        "--rpc",
+        node.url,
+      ]);
+      assert.equal(legacy.code, 0, legacy.err);
+      assert.equal(
+        await rpc(node.url, "eth_getBalance", [to, "latest"]),
+        `0x${(5n * 10n ** 17n + 1n).toString(16)}`,
+      );
+      const refused = racecoin([
+        "tx",
+        "send",
+        "--to",
+        to,
+        "--value",
+        "1000000",
+        "--private-key",
+        toHex(devKeys[8]!),
+        "--rpc",
+        node.url,
+      ]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err, /insufficient funds/);
+      const status = racecoin(["chain", "status", "--rpc", node.url]);
+      assert.equal(JSON.parse(status.out).chainId, "72270");
+      const down = racecoin(["chain", "status", "--rpc", "http://127.0.0.1:1"]);
+      assert.match(down.err, /cannot reach a node/);
+    } finally {
+      await node.stop();
+    }
+  });
+});
