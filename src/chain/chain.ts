@@ -275,12 +275,24 @@ export class Chain {
     });
   }
 
-  /** Import many blocks, recovering senders of block i+1 while block i executes and commits. */
-  async importBlocks(blocks: Block[]): Promise<void> {
-    let next = blocks.length > 0 ? this.prepare(blocks[0]!) : undefined;
-    for (let i = 0; i < blocks.length; i++) {
-      const prepared = await next!;
-      next = i + 1 < blocks.length ? this.prepare(blocks[i + 1]!) : undefined;
+  /**
+   * Import many blocks in order. Sender recovery runs `depth` blocks ahead in the worker pool so
+   * the workers never wait for the main thread to decode the next block.
+   */
+  async importBlocks(blocks: Block[], depth = 3): Promise<void> {
+    const inflight: Promise<PreparedBlock>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (inflight.length < depth && next < blocks.length) {
+        const p = this.prepare(blocks[next++]!);
+        p.catch(() => undefined); // awaited below in order; avoid an early unhandled rejection
+        inflight.push(p);
+      }
+    };
+    fill();
+    while (inflight.length > 0) {
+      const prepared = await inflight.shift()!;
+      fill();
       await this.importBlock(prepared);
     }
   }

@@ -1,4 +1,4 @@
-export { keccak_256 as keccak256 } from "@noble/hashes/sha3.js";
+export { keccak256 } from "./keccak.ts";
 export {
   decryptKeystore,
   encryptKeystore,

@@ -4,8 +4,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from "node:crypto";
 import { scrypt } from "@noble/hashes/scrypt.js";
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { toHex } from "../types/index.ts";
+import { keccak256 } from "./keccak.ts";
 import { isValidPrivateKey, privateKeyToAddress } from "./secp256k1.ts";
 
 export interface KeystoreV3 {
@@ -37,7 +37,7 @@ export function encryptKeystore(
   const dk = scrypt(new TextEncoder().encode(password), salt, { N: cost.n, r: cost.r, p: cost.p, dkLen: 32 });
   const cipher = createCipheriv("aes-128-ctr", dk.subarray(0, 16), iv);
   const ciphertext = Buffer.concat([cipher.update(privateKey), cipher.final()]);
-  const mac = keccak_256(Buffer.concat([dk.subarray(16, 32), ciphertext]));
+  const mac = keccak256(Buffer.concat([dk.subarray(16, 32), ciphertext]));
   return {
     version: 3,
     id: randomUUID(),
@@ -66,7 +66,7 @@ export function decryptKeystore(json: unknown, password: string): Uint8Array {
     throw new Error("keystore kdf parameters out of range");
   const dk = scrypt(new TextEncoder().encode(password), Buffer.from(salt, "hex"), { N: n, r, p, dkLen: 32 });
   const ciphertext = Buffer.from(c.ciphertext, "hex");
-  const mac = Buffer.from(keccak_256(Buffer.concat([dk.subarray(16, 32), ciphertext]))).toString("hex");
+  const mac = Buffer.from(keccak256(Buffer.concat([dk.subarray(16, 32), ciphertext]))).toString("hex");
   if (mac !== c.mac.toLowerCase()) throw new Error("wrong password (keystore MAC mismatch)");
   const decipher = createDecipheriv("aes-128-ctr", dk.subarray(0, 16), Buffer.from(c.cipherparams.iv, "hex"));
   const key = new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));

@@ -3,13 +3,18 @@
 // secp256k1.ts. Input per item is 97 bytes (digest 32 ‖ r 32 ‖ s 32 ‖ recovery 1); output is
 // 21 bytes (ok 1 ‖ address 20).
 import { parentPort } from "node:worker_threads";
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { createKeccak } from "hash-wasm";
 import * as ecc from "tiny-secp256k1";
+
+const keccak = await createKeccak(256);
 
 function recover(digest, rs, recovery) {
   try {
     const pub = ecc.recover(digest, rs, recovery, false);
-    return pub ? keccak_256(pub.subarray(1)).subarray(12) : null;
+    if (!pub) return null;
+    keccak.init();
+    keccak.update(pub.subarray(1));
+    return keccak.digest("binary").subarray(12);
   } catch {
     return null;
   }

@@ -4,9 +4,9 @@
  * recovers senders.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import * as ecc from "tiny-secp256k1";
 import type { Address } from "../types/index.ts";
+import { keccak256 } from "./keccak.ts";
 
 export const SECP256K1_N = secp256k1.Point.CURVE().n;
 export const SECP256K1_HALF_N = SECP256K1_N >> 1n;
@@ -26,7 +26,7 @@ export function isValidPrivateKey(key: Uint8Array): boolean {
 }
 
 export function publicKeyToAddress(uncompressed: Uint8Array): Address {
-  return keccak_256(uncompressed.subarray(1)).slice(12);
+  return keccak256(uncompressed.subarray(1)).slice(12);
 }
 
 export function privateKeyToAddress(key: Uint8Array): Address {

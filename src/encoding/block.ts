@@ -1,5 +1,5 @@
 /** Codecs for chain data (field order is the wire order) and the hashing rules built on them. */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../crypto/index.ts";
 import type { Account, Block, BlockHeader, CommitCertificate, Receipt, Validator } from "../types/index.ts";
 import { address20, bytes, encode, hash32, list, quantity, str, struct, uint } from "./codec.ts";
 import { merkleRoot } from "./merkle.ts";
@@ -54,7 +54,7 @@ export const validatorListCodec = list(validatorCodec, 10_000);
 export const accountCodec = struct<Account>("Account", { nonce: quantity, balance: quantity });
 
 export function headerHash(header: BlockHeader): Uint8Array {
-  return keccak_256(encode(headerCodec, header));
+  return keccak256(encode(headerCodec, header));
 }
 
 /** Root over the transactions' hashes (keccak256 of each wire form), in block order. */
@@ -67,5 +67,5 @@ export function receiptsRoot(receipts: Receipt[]): Uint8Array {
 }
 
 export function validatorSetHash(validators: Validator[]): Uint8Array {
-  return keccak_256(encode(validatorListCodec, validators));
+  return keccak256(encode(validatorListCodec, validators));
 }

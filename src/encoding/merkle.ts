@@ -4,22 +4,20 @@
  * promoted unchanged, and the empty list has root keccak256(""). Domain-separated prefixes stop
  * a leaf being passed off as an inner node (RFC 6962 style).
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../crypto/index.ts";
 
 const LEAF = new Uint8Array([0]);
 const NODE = new Uint8Array([1]);
-export const EMPTY_MERKLE_ROOT = keccak_256(new Uint8Array(0));
+export const EMPTY_MERKLE_ROOT = keccak256(new Uint8Array(0));
 
 export function merkleRoot(leaves: Uint8Array[]): Uint8Array {
   if (leaves.length === 0) return EMPTY_MERKLE_ROOT;
-  let level: Uint8Array[] = leaves.map((l) => keccak_256.create().update(LEAF).update(l).digest());
+  let level: Uint8Array[] = leaves.map((l) => keccak256(LEAF, l));
   while (level.length > 1) {
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const right = level[i + 1];
-      next.push(
-        right ? keccak_256.create().update(NODE).update(level[i]!).update(right).digest() : level[i]!,
-      );
+      next.push(right ? keccak256(NODE, level[i]!, right) : level[i]!);
     }
     level = next;
   }

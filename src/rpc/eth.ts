@@ -1,5 +1,5 @@
 /** eth_* and net_* handlers: the subset ethers, viem and MetaMask use (spec/rpc.md). */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../crypto/index.ts";
 import { accountTrieValue, CallError, estimateGas, nextBaseFee, runQuery } from "../state/index.ts";
 import { EMPTY_TRIE_ROOT } from "../trie/index.ts";
 import { TxError } from "../tx/index.ts";
@@ -18,7 +18,7 @@ import {
   quantityParam,
 } from "./params.ts";
 
-const KECCAK_EMPTY = toHex(keccak_256(new Uint8Array(0)));
+const KECCAK_EMPTY = toHex(keccak256(new Uint8Array(0)));
 
 async function blockResponse(
   ctx: RpcContext,

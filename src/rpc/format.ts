@@ -1,5 +1,5 @@
 /** Chain data → Ethereum JSON-RPC shapes (quantities as minimal hex, data as 0x-hex). */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../crypto/index.ts";
 import { blockCodec, encode, rlpEncodeList } from "../encoding/index.ts";
 import type { SignedTx } from "../tx/index.ts";
 import {
@@ -11,7 +11,7 @@ import {
   toQuantity,
 } from "../types/index.ts";
 
-const EMPTY_UNCLES_HASH = toHex(keccak_256(rlpEncodeList([])));
+const EMPTY_UNCLES_HASH = toHex(keccak256(rlpEncodeList([])));
 const ZERO_BLOOM = `0x${"00".repeat(256)}`;
 const ZERO_HASH_HEX = `0x${"00".repeat(32)}`;
 

@@ -8,8 +8,8 @@
  * them. Any invalid transaction or header field makes the whole block invalid (BlockError).
  */
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { ModuleError } from "../../contracts/index.ts";
+import { keccak256 } from "../crypto/index.ts";
 import {
   accountCodec,
   encode,
@@ -73,7 +73,7 @@ export interface PostState {
   hash: Uint8Array;
 }
 
-const KECCAK_EMPTY = keccak_256(new Uint8Array(0));
+const KECCAK_EMPTY = keccak256(new Uint8Array(0));
 
 /** Account as stored in the trie: Ethereum's RLP [nonce, balance, storageRoot, codeHash]. */
 export function accountTrieValue(a: Account): Uint8Array {

@@ -4,7 +4,7 @@
  * stays valid until dropped, which lets a block be applied tentatively and discarded. Hashes are
  * computed lazily, once per node.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../crypto/index.ts";
 import { rlpEncodeBytes, rlpEncodeList } from "../encoding/index.ts";
 import { concatBytes } from "../types/index.ts";
 
@@ -99,7 +99,7 @@ export function nodeHash(node: TrieNode): Uint8Array {
   if (node instanceof HashNode) return node.hash;
   let h = hashes.get(node);
   if (!h) {
-    h = keccak_256(encodeNode(node));
+    h = keccak256(encodeNode(node));
     hashes.set(node, h);
   }
   return h;

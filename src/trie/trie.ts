@@ -3,7 +3,7 @@
  * every key is 64 nibbles). Supports insert/update, lookup, proofs and walking nodes stored by
  * hash. Deletion is not needed: accounts are never removed (spec/state.md).
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../crypto/index.ts";
 import { type RlpValue, rlpDecode, rlpEncodeBytes } from "../encoding/index.ts";
 import { equalBytes, plain } from "../types/index.ts";
 import {
@@ -19,7 +19,7 @@ import {
   type TrieNode,
 } from "./node.ts";
 
-export const EMPTY_TRIE_ROOT = keccak_256(rlpEncodeBytes(new Uint8Array(0)));
+export const EMPTY_TRIE_ROOT = keccak256(rlpEncodeBytes(new Uint8Array(0)));
 
 /** Where stored nodes come from: a map of hash → RLP, sync (in-memory) or async (LevelDB). */
 export type NodeLoader = (hash: Uint8Array) => Promise<Uint8Array | undefined>;
@@ -58,6 +58,24 @@ function insert(node: TrieNode | null, path: Nibbles, value: Uint8Array): TrieNo
   return new BranchNode(children);
 }
 
+/**
+ * Hashed-key cache: the same accounts are touched block after block, and keccak of the key is a
+ * third of an update's cost. Bounded; cleared when full.
+ */
+const pathCache = new Map<string, Nibbles>();
+const PATH_CACHE_LIMIT = 200_000;
+
+function keyPath(key: Uint8Array): Nibbles {
+  const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  let path = pathCache.get(k);
+  if (!path) {
+    if (pathCache.size >= PATH_CACHE_LIMIT) pathCache.clear();
+    path = bytesToNibbles(keccak256(key));
+    pathCache.set(k, path);
+  }
+  return path;
+}
+
 /** An immutable in-memory trie version. `set` returns a new version sharing unchanged nodes. */
 export class Trie {
   private constructor(readonly root: TrieNode | null) {}
@@ -67,13 +85,13 @@ export class Trie {
   }
 
   set(key: Uint8Array, value: Uint8Array): Trie {
-    return new Trie(insert(this.root, bytesToNibbles(keccak_256(key)), value));
+    return new Trie(insert(this.root, keyPath(key), value));
   }
 
   /** Apply many updates; each key is hashed once. */
   setMany(entries: Iterable<[Uint8Array, Uint8Array]>): Trie {
     let root = this.root;
-    for (const [k, v] of entries) root = insert(root, bytesToNibbles(keccak_256(k)), v);
+    for (const [k, v] of entries) root = insert(root, keyPath(k), v);
     return new Trie(root);
   }
 
@@ -123,7 +141,7 @@ export async function lookupWithProof(
 ): Promise<TrieLookup> {
   const proof: Uint8Array[] = [];
   if (equalBytes(rootHash, EMPTY_TRIE_ROOT)) return { value: undefined, proof };
-  let path = bytesToNibbles(keccak_256(key));
+  let path = bytesToNibbles(keccak256(key));
   let ref: RlpValue = rootHash;
   for (;;) {
     let items: RlpValue[];
@@ -160,7 +178,7 @@ export async function verifyProof(
   key: Uint8Array,
   proof: Uint8Array[],
 ): Promise<Uint8Array | undefined> {
-  const byHash = new Map(proof.map((p) => [Buffer.from(keccak_256(p)).toString("hex"), p]));
+  const byHash = new Map(proof.map((p) => [Buffer.from(keccak256(p)).toString("hex"), p]));
   const result = await lookupWithProof(rootHash, key, async (h) =>
     byHash.get(Buffer.from(h).toString("hex")),
   );

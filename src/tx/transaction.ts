@@ -5,8 +5,7 @@
  * with their own messages. The sender is not known after decoding: it is recovered separately
  * (in worker threads) from `signingHash` and the signature.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
-import { SECP256K1_HALF_N, signDigest } from "../crypto/index.ts";
+import { keccak256, SECP256K1_HALF_N, signDigest } from "../crypto/index.ts";
 import { type RlpValue, rlpDecode, rlpEncodeBytes, rlpEncodeList } from "../encoding/index.ts";
 import {
   ACCESS_LIST_ADDRESS_GAS,
@@ -104,9 +103,9 @@ const int = (n: bigint) => rlpEncodeBytes(bigintToBytes(n));
 /** The digest the sender signs. */
 export function signingHash(tx: TxFields): Uint8Array {
   if (tx.type === 2) {
-    return keccak_256(concatBytes(new Uint8Array([2]), rlpEncodeList(unsignedType2Items(tx))));
+    return keccak256(concatBytes(new Uint8Array([2]), rlpEncodeList(unsignedType2Items(tx))));
   }
-  return keccak_256(
+  return keccak256(
     rlpEncodeList([
       int(tx.nonce),
       int(tx.maxFeePerGas),
@@ -159,7 +158,7 @@ export function decodeTx(raw: Uint8Array, maxBytes = 128 * 1024): SignedTx {
   }
   if (!Array.isArray(items))
     throw new TxError("TX_MALFORMED", "rlp: expected input list for types.Transaction");
-  const hash = keccak_256(raw);
+  const hash = keccak256(raw);
 
   if (first === 2) {
     if (items.length !== 12)

@@ -46,6 +46,15 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 export function bigintToBytes(n: bigint): Uint8Array {
   if (n < 0n) throw new Error("negative integer has no unsigned encoding");
   if (n === 0n) return new Uint8Array(0);
+  if (n < 0x1000000000000n) {
+    let v = Number(n);
+    const out: number[] = [];
+    while (v > 0) {
+      out.unshift(v % 256);
+      v = Math.floor(v / 256);
+    }
+    return new Uint8Array(out);
+  }
   let hex = n.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
   return new Uint8Array(Buffer.from(hex, "hex"));
@@ -53,6 +62,12 @@ export function bigintToBytes(n: bigint): Uint8Array {
 
 export function bytesToBigint(b: Uint8Array): bigint {
   if (b.length === 0) return 0n;
+  if (b.length <= 6) {
+    // Fits a double exactly: skip the hex string (most nonces, gas figures and fees).
+    let n = 0;
+    for (let i = 0; i < b.length; i++) n = n * 256 + b[i]!;
+    return BigInt(n);
+  }
   return BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`);
 }
 
