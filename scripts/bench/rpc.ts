@@ -10,7 +10,9 @@ import { toHex } from "../../src/types/index.ts";
 import { devAddresses, transfer } from "../../test/helpers/chain.ts";
 import { rpc, startNode } from "../../test/helpers/process.ts";
 
-const { values } = parseArgs({ options: { rate: { type: "string", default: "1000" }, seconds: { type: "string", default: "10" } } });
+const { values } = parseArgs({
+  options: { rate: { type: "string", default: "1000" }, seconds: { type: "string", default: "10" } },
+});
 const node = await startNode({ blockTimeMs: 1000, fsync: true });
 const pid = node.proc.pid!;
 const rssMb = (field: "VmRSS" | "VmHWM") => {
@@ -19,11 +21,27 @@ const rssMb = (field: "VmRSS" | "VmHWM") => {
 };
 try {
   // Some chain history with transactions in it.
-  for (let n = 0; n < 50; n++) await rpc(node.url, "eth_sendRawTransaction", [toHex(transfer(1 + (n % 5), BigInt(Math.floor(n / 5))).raw)]);
+  for (let n = 0; n < 50; n++)
+    await rpc(node.url, "eth_sendRawTransaction", [
+      toHex(transfer(1 + (n % 5), BigInt(Math.floor(n / 5))).raw),
+    ]);
   await new Promise((r) => setTimeout(r, 2500));
   const load = (args: string[]) =>
     JSON.parse(
-      execFileSync(process.execPath, ["--import", "tsx", "scripts/bench/rpcLoad.ts", "--url", node.url, "--address", toHex(devAddresses[1]!), ...args], { encoding: "utf8" }),
+      execFileSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "scripts/bench/rpcLoad.ts",
+          "--url",
+          node.url,
+          "--address",
+          toHex(devAddresses[1]!),
+          ...args,
+        ],
+        { encoding: "utf8" },
+      ),
     );
   const fixed = load(["--rate", values.rate!, "--seconds", values.seconds!]);
   const saturated = load(["--rate", "0", "--seconds", "5", "--concurrency", "32"]);

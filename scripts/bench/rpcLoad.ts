@@ -25,7 +25,14 @@ const bodies = [
 function send(body: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
-      { host: url.hostname, port: url.port, method: "POST", path: "/", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: "POST",
+        path: "/",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
       (res) => {
         let text = "";
         res.on("data", (d) => {
@@ -80,7 +87,8 @@ if (rate > 0) {
 }
 const elapsed = (performance.now() - start) / 1000;
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => +(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN).toFixed(2);
+const pct = (p: number) =>
+  +(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN).toFixed(2);
 process.stdout.write(
   `${JSON.stringify({ mode: rate > 0 ? `open ${rate}/s` : `closed x${values.concurrency}`, requests: latencies.length, errors, achievedPerSec: Math.round(latencies.length / elapsed), p50ms: pct(50), p99ms: pct(99), maxms: pct(100) })}\n`,
 );
