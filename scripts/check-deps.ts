@@ -12,6 +12,7 @@ const layers: Record<string, number> = {
   crypto: 1,
   tx: 2,
   trie: 2,
+  race: 2,
   contracts: 3,
   state: 3,
   db: 4,

@@ -4,16 +4,23 @@
  */
 export type PresetName = "minimal" | "mainnet";
 
+/** Race model shape and difficulty (spec/race.md); checked by checkRaceConfig in src/race. */
 export interface RaceModelConfig {
-  /** Filled in by the race-engine work; the chain only reserves header fields for races. */
   layers: number;
   heads: number;
   dModel: number;
   vocab: number;
   seqLen: number;
+  /** Width of the gated FFN (gate and up each d→ffn, down ffn→d). */
   ffn: number;
   /** Expected nonces per proof (the paper's 1 in 900). */
   successRate: number;
+  /** Calibration nonces that set the race's distance threshold. */
+  calibrationNonces: number;
+  /** z of the threshold rule in thousandths (threshold = μ − z·σ). */
+  zMilli: number;
+  /** Samples revealed per miner after the commit. */
+  samples: number;
 }
 
 export interface Preset {
@@ -51,7 +58,18 @@ export const minimal: Preset = {
   maxTxBytes: 128 * 1024,
   maxBlockTxs: 5000,
   mempool: { maxPerSender: 64, maxTotal: 8192, priceBumpPercent: 10n },
-  race: { layers: 2, heads: 2, dModel: 32, vocab: 256, seqLen: 4, ffn: 64, successRate: 900 },
+  race: {
+    layers: 2,
+    heads: 2,
+    dModel: 32,
+    vocab: 256,
+    seqLen: 4,
+    ffn: 64,
+    successRate: 900,
+    calibrationNonces: 512,
+    zMilli: 2856,
+    samples: 8,
+  },
 };
 
 export const mainnet: Preset = {
@@ -66,8 +84,19 @@ export const mainnet: Preset = {
   maxTxBytes: 128 * 1024,
   maxBlockTxs: 10_000,
   mempool: { maxPerSender: 64, maxTotal: 16384, priceBumpPercent: 10n },
-  // The paper's shape; the FFN width that gives ≈2.3 B parameters is fixed by the race-engine work.
-  race: { layers: 64, heads: 128, dModel: 512, vocab: 8192, seqLen: 4, ffn: 22528, successRate: 900 },
+  // The paper's shape; a gated FFN of width 22,528 gives its ≈2.3 B parameters (spec/race.md §Presets).
+  race: {
+    layers: 64,
+    heads: 128,
+    dModel: 512,
+    vocab: 8192,
+    seqLen: 4,
+    ffn: 22528,
+    successRate: 900,
+    calibrationNonces: 256,
+    zMilli: 3060,
+    samples: 32,
+  },
 };
 
 export const presets: Record<PresetName, Preset> = { minimal, mainnet };

@@ -1,0 +1,38 @@
+/** Integer helpers shared by every race backend written in TypeScript (spec/race.md §Arithmetic). */
+
+/** ⌊a / b⌋ for integers with |a| < 2^52 and b > 0 (floor, not truncation). */
+export function floorDiv(a: number, b: number): number {
+  let q = Math.floor(a / b);
+  if (q * b > a) q--;
+  else if ((q + 1) * b <= a) q++;
+  return q;
+}
+
+/** ⌊√n⌋ for an integer 0 ≤ n < 2^53. */
+export function isqrt(n: number): number {
+  let r = Math.floor(Math.sqrt(n));
+  while (r * r > n) r--;
+  while ((r + 1) * (r + 1) <= n) r++;
+  return r;
+}
+
+export function isqrtBig(n: bigint): bigint {
+  if (n < 0n) throw new Error("isqrt of a negative number");
+  if (n < 2n ** 52n) return BigInt(isqrt(Number(n)));
+  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
+  while (x * x > n) x--;
+  while ((x + 1n) * (x + 1n) <= n) x++;
+  return x;
+}
+
+export function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/** exp table: E[0] = 65536, E[t] = ⌊E[t−1] · 55109 / 65536⌋ (≈ 2^(−t/4)); integer recursion, no libm. */
+export const EXP_TABLE: Int32Array = (() => {
+  const t = new Int32Array(64);
+  t[0] = 65536;
+  for (let i = 1; i < 64; i++) t[i] = Math.floor((t[i - 1]! * 55109) / 65536);
+  return t;
+})();

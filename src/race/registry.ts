@@ -1,0 +1,18 @@
+import type { RaceBackend } from "./backend.ts";
+import { referenceBackend } from "./reference.ts";
+
+const backends = new Map<string, RaceBackend>([[referenceBackend.name, referenceBackend]]);
+
+export function registerBackend(b: RaceBackend): void {
+  backends.set(b.name, b);
+}
+
+export function backendNames(): string[] {
+  return [...backends.keys()];
+}
+
+export function getBackend(name: string): RaceBackend {
+  const b = backends.get(name);
+  if (!b) throw new Error(`unknown race backend "${name}": expected one of ${backendNames().join(", ")}`);
+  return b;
+}

@@ -1,0 +1,81 @@
+/**
+ * Race model weights from the race seed, generated one tensor at a time (spec/race.md §Weights):
+ * each keystream byte, read as two's-complement int8 and shifted right by one (arithmetic), is a
+ * weight in [−64, 63]. Four bytes are mapped per 32-bit operation.
+ */
+import type { RaceConfig } from "./config.ts";
+import { keystream, weightKey } from "./seeds.ts";
+
+export interface LayerWeights {
+  /** Each [in][out] row-major: y[n] = Σ_k x[k]·W[k·out + n]. */
+  wq: Int8Array;
+  wk: Int8Array;
+  wv: Int8Array;
+  wo: Int8Array;
+  wg: Int8Array;
+  wu: Int8Array;
+  wd: Int8Array;
+}
+
+export interface RaceWeights {
+  config: RaceConfig;
+  /** [vocab][d] */
+  embed: Int8Array;
+  layers: LayerWeights[];
+  /** The target vector, d values in [−64, 63]. */
+  target: Int8Array;
+}
+
+/** In place: every byte b → (int8)b >> 1. */
+export function toWeights(bytes: Uint8Array): Int8Array {
+  const words = Math.floor(bytes.byteLength / 4);
+  const aligned = bytes.byteOffset % 4 === 0;
+  if (aligned) {
+    const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, words);
+    for (let i = 0; i < words; i++) {
+      const x = u32[i]!;
+      u32[i] = ((x >>> 1) & 0x7f7f7f7f) | (x & 0x80808080);
+    }
+  }
+  const out = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = aligned ? words * 4 : 0; i < out.length; i++) out[i] = out[i]! >> 1;
+  return out;
+}
+
+export function tensor(key: Uint8Array, label: string, length: number): Int8Array {
+  return toWeights(keystream(key, label, length));
+}
+
+export function generateLayer(key: Uint8Array, c: RaceConfig, l: number): LayerWeights {
+  const d = c.dModel;
+  const f = c.ffn;
+  const t = (name: string, n: number) => tensor(key, `layer/${l}/${name}`, n);
+  return {
+    wq: t("wq", d * d),
+    wk: t("wk", d * d),
+    wv: t("wv", d * d),
+    wo: t("wo", d * d),
+    wg: t("wg", d * f),
+    wu: t("wu", d * f),
+    wd: t("wd", f * d),
+  };
+}
+
+export function generateWeights(
+  raceSeed: Uint8Array,
+  c: RaceConfig,
+  onLayer?: (l: number) => void,
+): RaceWeights {
+  const key = weightKey(raceSeed);
+  const layers: LayerWeights[] = [];
+  for (let l = 0; l < c.layers; l++) {
+    layers.push(generateLayer(key, c, l));
+    onLayer?.(l);
+  }
+  return {
+    config: c,
+    embed: tensor(key, "embed", c.vocab * c.dModel),
+    layers,
+    target: tensor(key, "target", c.dModel),
+  };
+}
