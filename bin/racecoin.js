@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const main = join(root, "src", "cli", "main.ts");
-const result = spawnSync(process.execPath, ["--import", "tsx", main, ...process.argv.slice(2)], {
+// Resolve tsx from this package, not from the caller's directory.
+const tsx = import.meta.resolve("tsx");
+const result = spawnSync(process.execPath, ["--import", tsx, main, ...process.argv.slice(2)], {
   stdio: "inherit",
 });
 process.exit(result.status ?? 1);

@@ -6,9 +6,10 @@ import { chainCommand } from "./commands/chain.ts";
 import { devnetCommand } from "./commands/devnet.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { nodeCommand } from "./commands/node.ts";
+import { raceCommand } from "./commands/race.ts";
 import { txCommand } from "./commands/tx.ts";
 
-const commands: Command[] = [devnetCommand, nodeCommand, keysCommand, txCommand, chainCommand];
+const commands: Command[] = [devnetCommand, nodeCommand, keysCommand, txCommand, chainCommand, raceCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

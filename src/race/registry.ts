@@ -1,7 +1,11 @@
 import type { RaceBackend } from "./backend.ts";
+import { onnxBackend } from "./onnx/backend.ts";
 import { referenceBackend } from "./reference.ts";
 
-const backends = new Map<string, RaceBackend>([[referenceBackend.name, referenceBackend]]);
+const backends = new Map<string, RaceBackend>([
+  [referenceBackend.name, referenceBackend],
+  [onnxBackend.name, onnxBackend],
+]);
 
 export function registerBackend(b: RaceBackend): void {
   backends.set(b.name, b);

@@ -1,0 +1,247 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { getPreset } from "../../params/index.ts";
+import {
+  backendNames,
+  buildTree,
+  calibrate,
+  checkRaceConfig,
+  type Commitment,
+  type FraudProof,
+  getBackend,
+  MAX_NONCE,
+  macsPerNonce,
+  mine,
+  multiproof,
+  nodeSeed,
+  outputHash,
+  ProofError,
+  sampleIndices,
+  verifyFraudProof,
+  verifySample,
+} from "../../race/index.ts";
+import { fromHex, parseAddress, toHex } from "../../types/index.ts";
+import { type Command, parse, UsageError } from "../args.ts";
+
+const options = {
+  preset: { type: "string" },
+  backend: { type: "string" },
+  seed: { type: "string" },
+  miner: { type: "string" },
+  nonce: { type: "string" },
+  seconds: { type: "string" },
+  workers: { type: "string" },
+  out: { type: "string" },
+  proofs: { type: "string" },
+  randomness: { type: "string" },
+  fraud: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+const help = `racecoin race — compute, mine and verify race proofs
+
+Usage:
+  racecoin race hash   --preset P --seed HEX32 --miner 0xADDR --nonce N [--backend B] [--json]
+  racecoin race run    --preset P --seconds S [--seed HEX32] [--miner 0xADDR] [--backend B] [--workers N] [--out FILE]
+  racecoin race verify --preset P --seed HEX32 --miner 0xADDR --nonce N
+  racecoin race verify --preset P --proofs FILE --randomness HEX32     (a sample reveal from "race run --out")
+  racecoin race verify --preset P --fraud FILE                          (a fraud proof)
+
+Options:
+  --preset P        minimal | mainnet (default: minimal)
+  --backend B       ${backendNames().join(" | ")} (default: reference)
+  --seed HEX32      the race seed, 32 bytes hex (default for run: 32 zero bytes)
+  --miner 0xADDR    the miner's address (its node seed derives from it)
+  --nonce N         a nonce in [0, ${MAX_NONCE}]
+  --seconds S       how long to mine
+  --workers N       miner worker threads (default: all cores)
+  --out FILE        write the proof set, commitment and threshold as JSON
+  --json            machine-readable output
+
+"hash" prints { outputHash, distance, threshold, success } for one nonce. The threshold comes from
+the race's calibration set (spec/race.md §Difficulty), so every command first computes it.
+Exit codes: 0 ok / proof valid, 1 not a proof or verification failed, 2 usage error.
+
+Examples:
+  racecoin race hash --preset minimal --seed 0x$(printf '11%.0s' {1..32}) --miner 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --nonce 7 --json
+  racecoin race run --preset minimal --seconds 10 --out proofs.json
+  racecoin race verify --preset minimal --proofs proofs.json --randomness 0x$(printf 'ab%.0s' {1..32})
+`;
+
+function seedArg(v: string | undefined, dflt?: Uint8Array): Uint8Array {
+  if (v === undefined) {
+    if (dflt) return dflt;
+    throw new UsageError("--seed HEX32 is required");
+  }
+  let b: Uint8Array;
+  try {
+    b = fromHex(v.startsWith("0x") ? v : `0x${v}`, "--seed");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (b.length !== 32) throw new UsageError(`--seed: expected 32 bytes, got ${b.length}`);
+  return b;
+}
+
+function minerArg(v: string | undefined, dflt?: Uint8Array): Uint8Array {
+  if (v === undefined) {
+    if (dflt) return dflt;
+    throw new UsageError("--miner 0xADDRESS is required");
+  }
+  try {
+    return parseAddress(v, "--miner");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function nonceArg(v: string | undefined): bigint {
+  if (v === undefined) throw new UsageError("--nonce N is required");
+  if (!/^\d+$/.test(v)) throw new UsageError(`--nonce: expected a whole number, got "${v}"`);
+  const n = BigInt(v);
+  if (n > MAX_NONCE) throw new UsageError(`--nonce: ${n} is out of range [0, ${MAX_NONCE}]`);
+  return n;
+}
+
+function setup(values: { preset?: string; backend?: string }) {
+  let config: ReturnType<typeof getPreset>["race"];
+  let backend: ReturnType<typeof getBackend>;
+  try {
+    config = getPreset(values.preset ?? "minimal").race;
+    checkRaceConfig(config);
+    backend = getBackend(values.backend ?? "reference");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return { config, backend };
+}
+
+/** A one-line progress bar on stderr (a plain line every few seconds when not a terminal). */
+function progressPrinter(totalMs: number) {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return (p: { nonces: number; proofs: number; elapsedMs: number; noncesPerSec: number; phase: string }) => {
+    const now = Date.now();
+    if (now - last < (tty ? 100 : 5000)) return;
+    last = now;
+    if (p.phase !== "mining") {
+      process.stderr.write(tty ? `\r${p.phase}…`.padEnd(60) : `${p.phase}…\n`);
+      return;
+    }
+    const frac = Math.min(1, p.elapsedMs / totalMs);
+    const bar = "#".repeat(Math.round(frac * 30)).padEnd(30, ".");
+    const left = Math.max(0, Math.ceil((totalMs - p.elapsedMs) / 1000));
+    const line = `[${bar}] ${Math.round(frac * 100)}% ${Math.round(p.noncesPerSec)} nonces/s  proofs ${p.proofs}  nonces ${p.nonces}  ${left}s left`;
+    process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+  };
+}
+
+const bigintJson = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? toHex(v) : v);
+
+export const raceCommand: Command = {
+  name: "race",
+  summary: "compute, mine and verify race proofs",
+  help,
+  async run(argv) {
+    const { values, positionals } = parse(argv, options, "race");
+    const sub = positionals[0];
+    const { config, backend } = setup(values);
+    const status = await backend.available();
+    if (!status.ok) throw new UsageError(`backend ${backend.name} is unavailable: ${status.reason}`);
+
+    if (sub === "hash" || (sub === "verify" && values.nonce !== undefined)) {
+      const seed = seedArg(values.seed);
+      const miner = minerArg(values.miner);
+      const nonce = nonceArg(values.nonce);
+      const race = await backend.load(seed, config);
+      const { threshold } = await calibrate(race);
+      const { distances, outputs } = await race.evaluate(nodeSeed(miner), [nonce], { outputs: true });
+      await race.close();
+      const result = { outputHash: toHex(outputHash(outputs!)), distance: distances[0]!, threshold: threshold.toString(), success: BigInt(distances[0]!) < threshold };
+      process.stdout.write(values.json || sub === "hash" ? `${JSON.stringify(result)}\n` : `${result.success ? "proof" : "not a proof"}: distance ${result.distance}, threshold ${result.threshold}\n`);
+      return sub === "verify" && !result.success ? 1 : 0;
+    }
+
+    if (sub === "run") {
+      if (!values.seconds || !/^\d+(\.\d+)?$/.test(values.seconds)) throw new UsageError("race run: --seconds S is required (a positive number)");
+      const seconds = Number(values.seconds);
+      const workers = values.workers === undefined ? undefined : Number(values.workers);
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) throw new UsageError("--workers: expected 1-256");
+      const seed = seedArg(values.seed, new Uint8Array(32));
+      const miner = minerArg(values.miner, new Uint8Array(20));
+      const ac = new AbortController();
+      process.once("SIGINT", () => ac.abort());
+      const r = await mine({ backend: backend.name, raceSeed: seed, config, miner, durationMs: seconds * 1000, workers, signal: ac.signal, onProgress: progressPrinter(seconds * 1000) });
+      process.stderr.write("\n");
+      const summary = {
+        preset: values.preset ?? "minimal",
+        backend: backend.name,
+        seed: toHex(seed),
+        miner: toHex(miner),
+        nonces: r.nonces,
+        proofs: r.proofs.length,
+        noncesPerSec: Math.round(r.noncesPerSec),
+        opsPerNonce: 2 * macsPerNonce(config),
+        threshold: r.threshold.toString(),
+        commitment: { count: r.commitment.count, root: toHex(r.commitment.root) },
+      };
+      if (values.out) writeFileSync(values.out, `${JSON.stringify({ ...summary, nonceList: r.proofs }, bigintJson, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      return 0;
+    }
+
+    if (sub === "verify" && values.proofs) {
+      if (!values.randomness) throw new UsageError("race verify --proofs needs --randomness HEX32 (the post-commit beacon value)");
+      const randomness = seedArg(values.randomness);
+      const file = JSON.parse(readFileSync(values.proofs, "utf8"));
+      const seed = seedArg(file.seed);
+      const miner = minerArg(file.miner);
+      const nonces: bigint[] = (file.nonceList as string[]).map((n) => BigInt(n));
+      const commitment: Commitment = { count: file.commitment.count, root: fromHex(file.commitment.root) };
+      // The miner's side: reveal what the randomness asks for, with a multiproof.
+      const { revealed } = sampleIndices(randomness, miner, commitment.count, config.samples);
+      const tree = buildTree(nonces);
+      const reveal = { nonces: new Map(revealed.map((i) => [i, nonces[i]!])), proof: multiproof(tree, revealed) };
+      // The verifier's side.
+      const race = await backend.load(seed, config);
+      const { threshold } = await calibrate(race);
+      try {
+        await verifySample(race, threshold, miner, commitment, randomness, reveal);
+        process.stdout.write(`${JSON.stringify({ valid: true, revealed: revealed.length, count: commitment.count })}\n`);
+        return 0;
+      } catch (e) {
+        if (!(e instanceof ProofError)) throw e;
+        process.stdout.write(`${JSON.stringify({ valid: false, reason: e.message })}\n`);
+        return 1;
+      } finally {
+        await race.close();
+      }
+    }
+
+    if (sub === "verify" && values.fraud) {
+      const f = JSON.parse(readFileSync(values.fraud, "utf8"));
+      const seed = seedArg(f.seed);
+      const fraud = {
+        kind: f.kind,
+        miner: minerArg(f.miner),
+        commitment: { count: f.commitment.count, root: fromHex(f.commitment.root) },
+        index: f.index,
+        ...(f.kind === "order" ? { nonces: [BigInt(f.nonces[0]), BigInt(f.nonces[1])] } : { nonce: BigInt(f.nonce) }),
+        proof: (f.proof as string[]).map((h) => fromHex(h)),
+      } as FraudProof;
+      const race = await backend.load(seed, config);
+      const { threshold } = await calibrate(race);
+      try {
+        const reason = await verifyFraudProof(race, threshold, fraud);
+        process.stdout.write(`${JSON.stringify({ fraud: true, reason })}\n`);
+        return 0;
+      } catch (e) {
+        if (!(e instanceof ProofError)) throw e;
+        process.stdout.write(`${JSON.stringify({ fraud: false, reason: e.message })}\n`);
+        return 1;
+      } finally {
+        await race.close();
+      }
+    }
+    throw new UsageError(`race: expected hash | run | verify${sub ? `, got "${sub}"` : ""}\nRun "racecoin race --help".`);
+  },
+};

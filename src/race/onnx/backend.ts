@@ -1,0 +1,108 @@
+/**
+ * The `onnx` backend: each layer is an ONNX graph (layerGraph.ts) run by onnxruntime-node on the
+ * CPU execution provider with all cores by default. The CUDA provider is used when asked for
+ * (RACECOIN_ORT_PROVIDER=cuda) and the user has installed it; it is not tested here.
+ * Embedding lookup and the final norm are O(T·d) per nonce and stay in TypeScript.
+ */
+import { availableParallelism } from "node:os";
+import type { InferenceSession } from "onnxruntime-node";
+import type { LoadedRace, RaceBackend } from "../backend.ts";
+import { checkRaceConfig, type RaceConfig } from "../config.ts";
+import { finishOutputs } from "../outcome.ts";
+import { rmsNorm } from "../reference.ts";
+import { inputSeed, tokens, weightKey } from "../seeds.ts";
+import { generateLayer, tensor } from "../weights.ts";
+import { layerModel } from "./layerGraph.ts";
+
+type Ort = typeof import("onnxruntime-node");
+let ortModule: Promise<Ort> | undefined;
+function loadOrt(): Promise<Ort> {
+  ortModule ??= import("onnxruntime-node");
+  return ortModule;
+}
+
+const BATCH_NONCES = 256;
+
+class OnnxRace implements LoadedRace {
+  constructor(
+    private readonly ort: Ort,
+    readonly config: RaceConfig,
+    readonly raceSeed: Uint8Array,
+    private readonly embed: Int8Array,
+    readonly target: Int8Array,
+    private readonly sessions: InferenceSession[],
+  ) {}
+
+  private async forwardBatch(seeds: Uint8Array[]): Promise<Int8Array> {
+    const c = this.config;
+    const d = c.dModel;
+    const T = c.seqLen;
+    const h0 = new Int32Array(seeds.length * T * d);
+    seeds.forEach((seed, b) => {
+      const toks = tokens(seed, T, c.vocab);
+      for (let p = 0; p < T; p++) {
+        const row = this.embed.subarray(toks[p]! * d, toks[p]! * d + d);
+        h0.set(row, (b * T + p) * d);
+      }
+    });
+    let h = new this.ort.Tensor("int32", h0, [seeds.length * T, d]);
+    for (const session of this.sessions) {
+      const out = await session.run({ h });
+      h = out.h_out as typeof h;
+    }
+    const data = h.data as Int32Array;
+    const raw = new Int8Array(seeds.length * d);
+    const y = new Int32Array(d);
+    for (let b = 0; b < seeds.length; b++) {
+      rmsNorm(data.subarray((b * T + T - 1) * d, (b * T + T) * d), y);
+      raw.set(y, b * d);
+    }
+    return raw;
+  }
+
+  async evaluate(node: Uint8Array, nonces: readonly bigint[], opts: { outputs?: boolean } = {}) {
+    const seeds = nonces.map((n) => inputSeed(node, this.raceSeed, n));
+    const raw = new Int8Array(nonces.length * this.config.dModel);
+    for (let i = 0; i < seeds.length; i += BATCH_NONCES) {
+      raw.set(await this.forwardBatch(seeds.slice(i, i + BATCH_NONCES)), i * this.config.dModel);
+    }
+    return finishOutputs(raw, seeds, this.target, opts.outputs ?? false);
+  }
+
+  async close() {
+    await Promise.all(this.sessions.map((s) => s.release()));
+  }
+}
+
+export const onnxBackend: RaceBackend = {
+  name: "onnx",
+  async available() {
+    try {
+      await loadOrt();
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, reason: `onnxruntime-node cannot load: ${(e as Error).message}` };
+    }
+  },
+  async load(raceSeed, config, opts) {
+    checkRaceConfig(config);
+    const ort = await loadOrt();
+    const key = weightKey(raceSeed);
+    const provider = process.env.RACECOIN_ORT_PROVIDER === "cuda" ? "cuda" : "cpu";
+    const sessionOpts: InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      intraOpNumThreads: opts?.threads ?? availableParallelism(),
+      interOpNumThreads: 1,
+      graphOptimizationLevel: "all",
+    };
+    const sessions: InferenceSession[] = [];
+    // One layer at a time: its weights become a model, the session keeps its own copy, and the
+    // TypeScript arrays are dropped before the next layer is generated.
+    for (let l = 0; l < config.layers; l++) {
+      const model = layerModel(config, generateLayer(key, config, l));
+      sessions.push(await ort.InferenceSession.create(model, sessionOpts));
+      opts?.onProgress?.(l);
+    }
+    return new OnnxRace(ort, config, raceSeed, tensor(key, "embed", config.vocab * config.dModel), tensor(key, "target", config.dModel), sessions);
+  },
+};
