@@ -67,7 +67,7 @@ export const minimal: Preset = {
     ffn: 64,
     successRate: 900,
     calibrationNonces: 4096,
-    zMilli: 2892,
+    zMilli: 2914,
     samples: 8,
   },
 };

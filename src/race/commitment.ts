@@ -104,7 +104,7 @@ export function verifyMultiproof(
   let p = 0;
   const take = () => {
     const h = proof[p++];
-    if (!h || h.length !== 32) throw new ProofError("Merkle proof is too short or malformed");
+    if (h?.length !== 32) throw new ProofError("Merkle proof is too short or malformed");
     return h;
   };
   for (let lv = 0; lv < depth; lv++) {

@@ -117,7 +117,9 @@ export class ReferenceRace implements LoadedRace {
     const c = this.config;
     const seeds = nonces.map((nonce) => inputSeed(node, this.raceSeed, nonce));
     const raw = new Int8Array(nonces.length * c.dModel);
-    seeds.forEach((seed, i) => raw.set(forward(this.weights, tokens(seed, c.seqLen, c.vocab)), i * c.dModel));
+    seeds.forEach((seed, i) => {
+      raw.set(forward(this.weights, tokens(seed, c.seqLen, c.vocab)), i * c.dModel);
+    });
     return finishOutputs(raw, seeds, this.target, opts.outputs ?? false);
   }
   async close() {}

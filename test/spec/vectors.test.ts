@@ -15,6 +15,8 @@ import {
   merkleRoot,
   receiptCodec,
 } from "../../src/encoding/index.ts";
+import { getPreset } from "../../src/params/index.ts";
+import { backendNames, calibrate, getBackend, nodeSeed, outputHash } from "../../src/race/index.ts";
 import { decodeTx, TxError } from "../../src/tx/index.ts";
 import { EncodingError, fromHex, toHex } from "../../src/types/index.ts";
 
@@ -48,7 +50,7 @@ function headerFromJson(v: Json) {
   };
 }
 
-const runners: Record<string, (file: Json) => void> = {
+const runners: Record<string, (file: Json) => void | Promise<void>> = {
   header(file) {
     for (const c of file.cases as Json[]) {
       const value = headerFromJson(c.value as Json);
@@ -106,6 +108,38 @@ const runners: Record<string, (file: Json) => void> = {
       );
     }
   },
+  // Every available backend must reproduce the race vectors bit for bit.
+  async race(file) {
+    const config = getPreset(file.preset as string).race;
+    assert.deepEqual(file.config, config, "vector file was generated for a different model config");
+    for (const name of backendNames()) {
+      const backend = getBackend(name);
+      if (!(await backend.available()).ok) continue; // e.g. cuda without a GPU; reported by its own tests
+      for (const r of file.races as Json[]) {
+        const race = await backend.load(fromHex(r.seed as string), config);
+        const cal = await calibrate(race);
+        const expected = r.calibration as Json;
+        assert.equal(cal.mean.toString(), expected.mean, `${name}: calibration mean`);
+        assert.equal(cal.std.toString(), expected.std, `${name}: calibration std`);
+        assert.equal(cal.threshold.toString(), expected.threshold, `${name}: threshold`);
+        for (const c of r.cases as Json[]) {
+          const { distances, outputs } = await race.evaluate(
+            nodeSeed(fromHex(c.miner as string)),
+            [BigInt(c.nonce as string)],
+            { outputs: true },
+          );
+          assert.equal(toHex(outputHash(outputs!)), c.outputHash, `${name}: outputHash of nonce ${c.nonce}`);
+          assert.equal(distances[0], c.distance, `${name}: distance of nonce ${c.nonce}`);
+          assert.equal(
+            BigInt(distances[0]!) < cal.threshold,
+            c.success,
+            `${name}: success of nonce ${c.nonce}`,
+          );
+        }
+        await race.close();
+      }
+    }
+  },
   transactions(file) {
     for (const c of file.valid as Json[]) {
       const tx = decodeTx(fromHex(c.raw as string));
@@ -132,11 +166,11 @@ const runners: Record<string, (file: Json) => void> = {
 describe("spec vectors", () => {
   for (const dir of readdirSync(root)) {
     for (const name of readdirSync(join(root, dir))) {
-      it(`${dir}/${name}`, () => {
+      it(`${dir}/${name}`, async () => {
         const file = JSON.parse(readFileSync(join(root, dir, name), "utf8")) as Json;
         const runner = runners[file.kind as string];
         assert.ok(runner, `no runner for vector kind "${String(file.kind)}" (${dir}/${name})`);
-        runner(file);
+        await runner(file);
       });
     }
   }

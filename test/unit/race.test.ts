@@ -13,9 +13,9 @@ import {
   macsPerNonce,
   multiproof,
   nodeSeed,
+  ProofError,
   parameterCount,
   permutation,
-  ProofError,
   RaceConfigError,
   sampleIndices,
   verifyFraudProof,
@@ -28,7 +28,12 @@ import { toWeights } from "../../src/race/weights.ts";
 const miner = new Uint8Array(20).fill(0x42);
 const seed = new Uint8Array(32).fill(0x17);
 
-async function raceWithProofs(): Promise<{ race: LoadedRace; threshold: bigint; proofs: bigint[]; nonProofs: bigint[] }> {
+async function raceWithProofs(): Promise<{
+  race: LoadedRace;
+  threshold: bigint;
+  proofs: bigint[];
+  nonProofs: bigint[];
+}> {
   const race = await getBackend("reference").load(seed, minimal.race);
   const { threshold } = await calibrate(race);
   const nonces = Array.from({ length: 12_000 }, (_, i) => BigInt(i));
@@ -56,7 +61,10 @@ describe("race model", () => {
       [{ seqLen: 40 }, /seqLen/],
     ] as const;
     for (const [patch, why] of bad) {
-      assert.throws(() => checkRaceConfig({ ...minimal.race, ...patch }), (e: unknown) => e instanceof RaceConfigError && why.test(e.message));
+      assert.throws(
+        () => checkRaceConfig({ ...minimal.race, ...patch }),
+        (e: unknown) => e instanceof RaceConfigError && why.test(e.message),
+      );
     }
   });
 
@@ -77,7 +85,10 @@ describe("race model", () => {
 
   it("derives a true permutation, deterministically", () => {
     const p = permutation(new Uint8Array(32).fill(5), 512);
-    assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 512 }, (_, i) => i));
+    assert.deepEqual(
+      [...p].sort((a, b) => a - b),
+      Array.from({ length: 512 }, (_, i) => i),
+    );
     assert.deepEqual(permutation(new Uint8Array(32).fill(5), 512), p);
     assert.notDeepEqual(permutation(new Uint8Array(32).fill(6), 512), p);
   });
@@ -103,22 +114,57 @@ describe("race proofs", () => {
     const nonces = Array.from({ length: 37 }, (_, i) => BigInt(i * 7 + 3));
     const tree = buildTree(nonces);
     const c = commit(nonces);
-    for (const subset of [[0], [36], [0, 1], [5, 6, 20], [1, 2, 3, 4, 30, 31], Array.from({ length: 37 }, (_, i) => i)]) {
+    for (const subset of [
+      [0],
+      [36],
+      [0, 1],
+      [5, 6, 20],
+      [1, 2, 3, 4, 30, 31],
+      Array.from({ length: 37 }, (_, i) => i),
+    ]) {
       const proof = multiproof(tree, subset);
       verifyMultiproof(c, new Map(subset.map((i) => [i, nonces[i]!])), proof);
     }
     const proof = multiproof(tree, [5, 6]);
-    const revealed = new Map([[5, nonces[5]!], [6, nonces[6]!]]);
+    const revealed = new Map([
+      [5, nonces[5]!],
+      [6, nonces[6]!],
+    ]);
     const tamper: [string, () => void, RegExp][] = [
-      ["wrong nonce", () => verifyMultiproof(c, new Map([[5, 999n], [6, nonces[6]!]]), proof), /does not match/],
-      ["wrong path", () => verifyMultiproof(c, revealed, [new Uint8Array(32), ...proof.slice(1)]), /does not match/],
+      [
+        "wrong nonce",
+        () =>
+          verifyMultiproof(
+            c,
+            new Map([
+              [5, 999n],
+              [6, nonces[6]!],
+            ]),
+            proof,
+          ),
+        /does not match/,
+      ],
+      [
+        "wrong path",
+        () => verifyMultiproof(c, revealed, [new Uint8Array(32), ...proof.slice(1)]),
+        /does not match/,
+      ],
       ["short path", () => verifyMultiproof(c, revealed, proof.slice(1)), /too short/],
       ["long path", () => verifyMultiproof(c, revealed, [...proof, new Uint8Array(32)]), /too many/],
       ["index out of range", () => verifyMultiproof(c, new Map([[37, 1n]]), proof), /out of range/],
-      ["count mismatch", () => verifyMultiproof({ ...c, count: 70 }, revealed, proof), /too short|does not match/],
-      ["count mismatch (smaller)", () => verifyMultiproof({ ...c, count: 20 }, revealed, proof), /too many|does not match/],
+      [
+        "count mismatch",
+        () => verifyMultiproof({ ...c, count: 70 }, revealed, proof),
+        /too short|does not match/,
+      ],
+      [
+        "count mismatch (smaller)",
+        () => verifyMultiproof({ ...c, count: 20 }, revealed, proof),
+        /too many|does not match/,
+      ],
     ];
-    for (const [name, fn, why] of tamper) assert.throws(fn, (e: unknown) => e instanceof ProofError && why.test(e.message), name);
+    for (const [name, fn, why] of tamper)
+      assert.throws(fn, (e: unknown) => e instanceof ProofError && why.test(e.message), name);
   });
 
   it("refuses unsorted, duplicate and out-of-range proof sets", () => {
@@ -136,17 +182,29 @@ describe("race proofs", () => {
     const reveal = (set: bigint[], count = set.length) => {
       const { revealed } = sampleIndices(randomness, miner, count, minimal.race.samples);
       const tree = buildTree(set);
-      return { nonces: new Map(revealed.filter((i) => i < set.length).map((i) => [i, set[i]!])), proof: multiproof(tree, revealed.filter((i) => i < set.length)) };
+      return {
+        nonces: new Map(revealed.filter((i) => i < set.length).map((i) => [i, set[i]!])),
+        proof: multiproof(
+          tree,
+          revealed.filter((i) => i < set.length),
+        ),
+      };
     };
     await verifySample(race, threshold, miner, c, randomness, reveal(honest));
 
     // Every committed nonce a non-proof: any sample exposes it.
     const cheat = nonProofs.slice(0, 50);
-    await assert.rejects(verifySample(race, threshold, miner, commit(cheat), randomness, reveal(cheat)), /is not a proof/);
+    await assert.rejects(
+      verifySample(race, threshold, miner, commit(cheat), randomness, reveal(cheat)),
+      /is not a proof/,
+    );
 
     // Claiming more proofs than the tree holds: sampled indices past the real leaves cannot be revealed.
     const padded = { count: honest.length * 8, root: c.root };
-    await assert.rejects(verifySample(race, threshold, miner, padded, randomness, reveal(honest, padded.count)), /missing index|does not match|too short/);
+    await assert.rejects(
+      verifySample(race, threshold, miner, padded, randomness, reveal(honest, padded.count)),
+      /missing index|does not match|too short/,
+    );
 
     // Revealing one index less than asked.
     const partial = reveal(honest);
@@ -156,21 +214,45 @@ describe("race proofs", () => {
 
   it("fraud proofs: a committed non-proof or an unsorted pair stands; an honest leaf does not", async () => {
     const { race, threshold, proofs, nonProofs } = await shared;
-    const set = [...proofs.slice(0, 4), nonProofs.find((n) => n > proofs[3]!)!].sort((a, b) => (a < b ? -1 : 1));
+    const set = [...proofs.slice(0, 4), nonProofs.find((n) => n > proofs[3]!)!].sort((a, b) =>
+      a < b ? -1 : 1,
+    );
     const bad = set.findIndex((n) => nonProofs.includes(n));
     const tree = buildTree(set);
     const c = commit(set);
-    const fraud: FraudProof = { kind: "nonce", miner, commitment: c, index: bad, nonce: set[bad]!, proof: multiproof(tree, [bad]) };
+    const fraud: FraudProof = {
+      kind: "nonce",
+      miner,
+      commitment: c,
+      index: bad,
+      nonce: set[bad]!,
+      proof: multiproof(tree, [bad]),
+    };
     assert.match(await verifyFraudProof(race, threshold, fraud), /is not a proof/);
     const good = set.findIndex((n) => !nonProofs.includes(n));
     await assert.rejects(
-      verifyFraudProof(race, threshold, { ...fraud, index: good, nonce: set[good]!, proof: multiproof(tree, [good]) }),
+      verifyFraudProof(race, threshold, {
+        ...fraud,
+        index: good,
+        nonce: set[good]!,
+        proof: multiproof(tree, [good]),
+      }),
       /no fraud/,
     );
-    await assert.rejects(verifyFraudProof(race, threshold, { ...fraud, nonce: set[bad]! + 1n }), /does not match/);
+    await assert.rejects(
+      verifyFraudProof(race, threshold, { ...fraud, nonce: set[bad]! + 1n }),
+      /does not match/,
+    );
     const sorted = [1n, 5n, 9n];
     await assert.rejects(
-      verifyFraudProof(race, threshold, { kind: "order", miner, commitment: commit(sorted), index: 0, nonces: [1n, 5n], proof: multiproof(buildTree(sorted), [0, 1]) }),
+      verifyFraudProof(race, threshold, {
+        kind: "order",
+        miner,
+        commitment: commit(sorted),
+        index: 0,
+        nonces: [1n, 5n],
+        proof: multiproof(buildTree(sorted), [0, 1]),
+      }),
       /in order/,
     );
   });

@@ -3,9 +3,9 @@ import { getPreset } from "../../params/index.ts";
 import {
   backendNames,
   buildTree,
+  type Commitment,
   calibrate,
   checkRaceConfig,
-  type Commitment,
   type FraudProof,
   getBackend,
   MAX_NONCE,
@@ -135,7 +135,8 @@ function progressPrinter(totalMs: number) {
   };
 }
 
-const bigintJson = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? toHex(v) : v);
+const bigintJson = (_: string, v: unknown) =>
+  typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? toHex(v) : v;
 
 export const raceCommand: Command = {
   name: "race",
@@ -156,21 +157,41 @@ export const raceCommand: Command = {
       const { threshold } = await calibrate(race);
       const { distances, outputs } = await race.evaluate(nodeSeed(miner), [nonce], { outputs: true });
       await race.close();
-      const result = { outputHash: toHex(outputHash(outputs!)), distance: distances[0]!, threshold: threshold.toString(), success: BigInt(distances[0]!) < threshold };
-      process.stdout.write(values.json || sub === "hash" ? `${JSON.stringify(result)}\n` : `${result.success ? "proof" : "not a proof"}: distance ${result.distance}, threshold ${result.threshold}\n`);
+      const result = {
+        outputHash: toHex(outputHash(outputs!)),
+        distance: distances[0]!,
+        threshold: threshold.toString(),
+        success: BigInt(distances[0]!) < threshold,
+      };
+      process.stdout.write(
+        values.json || sub === "hash"
+          ? `${JSON.stringify(result)}\n`
+          : `${result.success ? "proof" : "not a proof"}: distance ${result.distance}, threshold ${result.threshold}\n`,
+      );
       return sub === "verify" && !result.success ? 1 : 0;
     }
 
     if (sub === "run") {
-      if (!values.seconds || !/^\d+(\.\d+)?$/.test(values.seconds)) throw new UsageError("race run: --seconds S is required (a positive number)");
+      if (!values.seconds || !/^\d+(\.\d+)?$/.test(values.seconds))
+        throw new UsageError("race run: --seconds S is required (a positive number)");
       const seconds = Number(values.seconds);
       const workers = values.workers === undefined ? undefined : Number(values.workers);
-      if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) throw new UsageError("--workers: expected 1-256");
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256))
+        throw new UsageError("--workers: expected 1-256");
       const seed = seedArg(values.seed, new Uint8Array(32));
       const miner = minerArg(values.miner, new Uint8Array(20));
       const ac = new AbortController();
       process.once("SIGINT", () => ac.abort());
-      const r = await mine({ backend: backend.name, raceSeed: seed, config, miner, durationMs: seconds * 1000, workers, signal: ac.signal, onProgress: progressPrinter(seconds * 1000) });
+      const r = await mine({
+        backend: backend.name,
+        raceSeed: seed,
+        config,
+        miner,
+        durationMs: seconds * 1000,
+        workers,
+        signal: ac.signal,
+        onProgress: progressPrinter(seconds * 1000),
+      });
       process.stderr.write("\n");
       const summary = {
         preset: values.preset ?? "minimal",
@@ -184,13 +205,15 @@ export const raceCommand: Command = {
         threshold: r.threshold.toString(),
         commitment: { count: r.commitment.count, root: toHex(r.commitment.root) },
       };
-      if (values.out) writeFileSync(values.out, `${JSON.stringify({ ...summary, nonceList: r.proofs }, bigintJson, 2)}\n`);
+      if (values.out)
+        writeFileSync(values.out, `${JSON.stringify({ ...summary, nonceList: r.proofs }, bigintJson, 2)}\n`);
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       return 0;
     }
 
     if (sub === "verify" && values.proofs) {
-      if (!values.randomness) throw new UsageError("race verify --proofs needs --randomness HEX32 (the post-commit beacon value)");
+      if (!values.randomness)
+        throw new UsageError("race verify --proofs needs --randomness HEX32 (the post-commit beacon value)");
       const randomness = seedArg(values.randomness);
       const file = JSON.parse(readFileSync(values.proofs, "utf8"));
       const seed = seedArg(file.seed);
@@ -200,13 +223,18 @@ export const raceCommand: Command = {
       // The miner's side: reveal what the randomness asks for, with a multiproof.
       const { revealed } = sampleIndices(randomness, miner, commitment.count, config.samples);
       const tree = buildTree(nonces);
-      const reveal = { nonces: new Map(revealed.map((i) => [i, nonces[i]!])), proof: multiproof(tree, revealed) };
+      const reveal = {
+        nonces: new Map(revealed.map((i) => [i, nonces[i]!])),
+        proof: multiproof(tree, revealed),
+      };
       // The verifier's side.
       const race = await backend.load(seed, config);
       const { threshold } = await calibrate(race);
       try {
         await verifySample(race, threshold, miner, commitment, randomness, reveal);
-        process.stdout.write(`${JSON.stringify({ valid: true, revealed: revealed.length, count: commitment.count })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ valid: true, revealed: revealed.length, count: commitment.count })}\n`,
+        );
         return 0;
       } catch (e) {
         if (!(e instanceof ProofError)) throw e;
@@ -225,7 +253,9 @@ export const raceCommand: Command = {
         miner: minerArg(f.miner),
         commitment: { count: f.commitment.count, root: fromHex(f.commitment.root) },
         index: f.index,
-        ...(f.kind === "order" ? { nonces: [BigInt(f.nonces[0]), BigInt(f.nonces[1])] } : { nonce: BigInt(f.nonce) }),
+        ...(f.kind === "order"
+          ? { nonces: [BigInt(f.nonces[0]), BigInt(f.nonces[1])] }
+          : { nonce: BigInt(f.nonce) }),
         proof: (f.proof as string[]).map((h) => fromHex(h)),
       } as FraudProof;
       const race = await backend.load(seed, config);
@@ -242,6 +272,8 @@ export const raceCommand: Command = {
         await race.close();
       }
     }
-    throw new UsageError(`race: expected hash | run | verify${sub ? `, got "${sub}"` : ""}\nRun "racecoin race --help".`);
+    throw new UsageError(
+      `race: expected hash | run | verify${sub ? `, got "${sub}"` : ""}\nRun "racecoin race --help".`,
+    );
   },
 };

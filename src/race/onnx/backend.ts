@@ -103,6 +103,13 @@ export const onnxBackend: RaceBackend = {
       sessions.push(await ort.InferenceSession.create(model, sessionOpts));
       opts?.onProgress?.(l);
     }
-    return new OnnxRace(ort, config, raceSeed, tensor(key, "embed", config.vocab * config.dModel), tensor(key, "target", config.dModel), sessions);
+    return new OnnxRace(
+      ort,
+      config,
+      raceSeed,
+      tensor(key, "embed", config.vocab * config.dModel),
+      tensor(key, "target", config.dModel),
+      sessions,
+    );
   },
 };

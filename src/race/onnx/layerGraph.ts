@@ -6,7 +6,7 @@
  * integer square root by a float64 estimate corrected by integer comparisons.
  * Input `h` int32 [N, d] (N = batch·T, positions of a sequence contiguous); output `h_out`.
  */
-import { ACT_MAX, NORM_SCALE, RES_MAX, type RaceConfig, shiftsFor } from "../config.ts";
+import { ACT_MAX, NORM_SCALE, type RaceConfig, RES_MAX, shiftsFor } from "../config.ts";
 import { EXP_TABLE } from "../intmath.ts";
 import type { LayerWeights } from "../weights.ts";
 import { DType, type DTypeCode, modelProto, type Node, type TensorInit } from "./proto.ts";
@@ -54,9 +54,20 @@ class GraphBuilder {
   /** ⌊x / 2^s⌋ for int32 x with |x| < 2^30. */
   floorShift(x: string, s: number): string {
     if (s === 0) return x;
-    const biased = this.op("Cast", [this.op("Add", [x, this.scalar(DType.INT32, 1 << 30)])], [{ name: "to", i: DType.UINT32 }]);
-    const shifted = this.op("BitShift", [biased, this.scalar(DType.UINT32, s)], [{ name: "direction", s: "RIGHT" }]);
-    return this.op("Sub", [this.op("Cast", [shifted], [{ name: "to", i: DType.INT32 }]), this.scalar(DType.INT32, 1 << (30 - s))]);
+    const biased = this.op(
+      "Cast",
+      [this.op("Add", [x, this.scalar(DType.INT32, 1 << 30)])],
+      [{ name: "to", i: DType.UINT32 }],
+    );
+    const shifted = this.op(
+      "BitShift",
+      [biased, this.scalar(DType.UINT32, s)],
+      [{ name: "direction", s: "RIGHT" }],
+    );
+    return this.op("Sub", [
+      this.op("Cast", [shifted], [{ name: "to", i: DType.INT32 }]),
+      this.scalar(DType.INT32, 1 << (30 - s)),
+    ]);
   }
 
   clip(x: string, lo: number, hi: number, type: DTypeCode = DType.INT32): string {
@@ -69,7 +80,11 @@ class GraphBuilder {
 
   /** x int32 [N, K] in [−127, 127] times int8 weights [K, M] → int32 [N, M], exact. */
   gemm(x: string, w: Int8Array, k: number, m: number): string {
-    const a = this.op("Cast", [this.op("Add", [x, this.scalar(DType.INT32, 128)])], [{ name: "to", i: DType.UINT8 }]);
+    const a = this.op(
+      "Cast",
+      [this.op("Add", [x, this.scalar(DType.INT32, 128)])],
+      [{ name: "to", i: DType.UINT8 }],
+    );
     const b = this.init("w", DType.INT8, [k, m], new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
     return this.op("MatMulInteger", [a, b, this.scalar(DType.UINT8, 128)]);
   }
@@ -81,13 +96,29 @@ class GraphBuilder {
 
   rmsNorm(x: string, d: number): string {
     const x64 = this.op("Cast", [x], [{ name: "to", i: DType.INT64 }]);
-    const ss = this.op("ReduceSum", [this.op("Mul", [x64, x64]), this.scalar(DType.INT64, -1, [1])], [{ name: "keepdims", i: 1 }]);
+    const ss = this.op(
+      "ReduceSum",
+      [this.op("Mul", [x64, x64]), this.scalar(DType.INT64, -1, [1])],
+      [{ name: "keepdims", i: 1 }],
+    );
     const ms = this.op("Div", [ss, this.scalar(DType.INT64, d)]);
-    const est = this.op("Cast", [this.op("Floor", [this.op("Sqrt", [this.op("Cast", [ms], [{ name: "to", i: DType.DOUBLE }])])])], [{ name: "to", i: DType.INT64 }]);
-    const over = this.op("Cast", [this.op("Greater", [this.op("Mul", [est, est]), ms])], [{ name: "to", i: DType.INT64 }]);
+    const est = this.op(
+      "Cast",
+      [this.op("Floor", [this.op("Sqrt", [this.op("Cast", [ms], [{ name: "to", i: DType.DOUBLE }])])])],
+      [{ name: "to", i: DType.INT64 }],
+    );
+    const over = this.op(
+      "Cast",
+      [this.op("Greater", [this.op("Mul", [est, est]), ms])],
+      [{ name: "to", i: DType.INT64 }],
+    );
     const r1 = this.op("Sub", [est, over]);
     const r1p = this.op("Add", [r1, this.scalar(DType.INT64, 1)]);
-    const under = this.op("Cast", [this.op("LessOrEqual", [this.op("Mul", [r1p, r1p]), ms])], [{ name: "to", i: DType.INT64 }]);
+    const under = this.op(
+      "Cast",
+      [this.op("LessOrEqual", [this.op("Mul", [r1p, r1p]), ms])],
+      [{ name: "to", i: DType.INT64 }],
+    );
     const r = this.op("Max", [this.op("Add", [r1, under]), this.scalar(DType.INT64, 1)]);
     const q = this.floorDiv(this.op("Mul", [x64, this.scalar(DType.INT64, NORM_SCALE)]), r);
     return this.op("Cast", [this.clip(q, -ACT_MAX, ACT_MAX, DType.INT64)], [{ name: "to", i: DType.INT32 }]);
@@ -110,9 +141,21 @@ export function layerModel(c: RaceConfig, w: LayerWeights): Uint8Array {
   const k = g.requant(g.gemm(n, w.wk, d, d), s.qkv);
   const v = g.requant(g.gemm(n, w.wv, d, d), s.qkv);
   const heads = (x: string) =>
-    g.op("Transpose", [g.op("Reshape", [x, g.init("shape", DType.INT64, [4], new Uint8Array(new BigInt64Array([-1n, BigInt(T), BigInt(H), BigInt(dh)]).buffer))])], [
-      { name: "perm", ints: [0, 2, 1, 3] },
-    ]);
+    g.op(
+      "Transpose",
+      [
+        g.op("Reshape", [
+          x,
+          g.init(
+            "shape",
+            DType.INT64,
+            [4],
+            new Uint8Array(new BigInt64Array([-1n, BigInt(T), BigInt(H), BigInt(dh)]).buffer),
+          ),
+        ]),
+      ],
+      [{ name: "perm", ints: [0, 2, 1, 3] }],
+    );
   const qh = heads(q);
   const kt = g.op("Transpose", [heads(k)], [{ name: "perm", ints: [0, 1, 3, 2] }]);
   const vh = heads(v);
@@ -121,26 +164,47 @@ export function layerModel(c: RaceConfig, w: LayerWeights): Uint8Array {
   // Causal mask: −2^20 above the diagonal so the row max comes from allowed positions.
   const maskAdd = new Int32Array(T * T);
   const maskMul = new Int32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
-    maskAdd[i * T + j] = j <= i ? 0 : -(1 << 20);
-    maskMul[i * T + j] = j <= i ? 1 : 0;
-  }
-  const masked = g.op("Add", [scores, g.init("mask_add", DType.INT32, [T, T], new Uint8Array(maskAdd.buffer))]);
-  const rowMax = g.op("ReduceMax", [masked], [{ name: "axes", ints: [-1] }, { name: "keepdims", i: 1 }]);
+  for (let i = 0; i < T; i++)
+    for (let j = 0; j < T; j++) {
+      maskAdd[i * T + j] = j <= i ? 0 : -(1 << 20);
+      maskMul[i * T + j] = j <= i ? 1 : 0;
+    }
+  const masked = g.op("Add", [
+    scores,
+    g.init("mask_add", DType.INT32, [T, T], new Uint8Array(maskAdd.buffer)),
+  ]);
+  const rowMax = g.op(
+    "ReduceMax",
+    [masked],
+    [
+      { name: "axes", ints: [-1] },
+      { name: "keepdims", i: 1 },
+    ],
+  );
   const steps = g.op("Min", [g.op("Sub", [rowMax, masked]), g.scalar(DType.INT32, 63)]);
   const table = g.init("exp_table", DType.INT32, [64], new Uint8Array(EXP_TABLE.slice().buffer));
-  const e = g.op("Mul", [g.op("Gather", [table, g.op("Cast", [steps], [{ name: "to", i: DType.INT64 }])]), g.init("mask_mul", DType.INT32, [T, T], new Uint8Array(maskMul.buffer))]);
+  const e = g.op("Mul", [
+    g.op("Gather", [table, g.op("Cast", [steps], [{ name: "to", i: DType.INT64 }])]),
+    g.init("mask_mul", DType.INT32, [T, T], new Uint8Array(maskMul.buffer)),
+  ]);
   const wsum = g.op("ReduceSum", [e, g.scalar(DType.INT64, -1, [1])], [{ name: "keepdims", i: 1 }]);
   const num = g.op("MatMul", [e, vh]); // [B, H, T, dh]
   const att = g.floorDiv(num, wsum);
-  const merged = g.op("Reshape", [g.op("Transpose", [att], [{ name: "perm", ints: [0, 2, 1, 3] }]), g.init("shape", DType.INT64, [2], new Uint8Array(new BigInt64Array([-1n, BigInt(d)]).buffer))]);
+  const merged = g.op("Reshape", [
+    g.op("Transpose", [att], [{ name: "perm", ints: [0, 2, 1, 3] }]),
+    g.init("shape", DType.INT64, [2], new Uint8Array(new BigInt64Array([-1n, BigInt(d)]).buffer)),
+  ]);
   const o = g.requant(g.gemm(merged, w.wo, d, d), s.attnOut);
   const h1 = g.clip(g.op("Add", [h, o]), -RES_MAX, RES_MAX);
   // Gated FFN block.
   const n2 = g.rmsNorm(h1, d);
   const gate = g.requant(g.gemm(n2, w.wg, d, c.ffn), s.ffnIn);
   const up = g.requant(g.gemm(n2, w.wu, d, c.ffn), s.ffnIn);
-  const z = g.clip(g.floorShift(g.op("Mul", [g.op("Max", [gate, g.scalar(DType.INT32, 0)]), up]), s.gate), -ACT_MAX, ACT_MAX);
+  const z = g.clip(
+    g.floorShift(g.op("Mul", [g.op("Max", [gate, g.scalar(DType.INT32, 0)]), up]), s.gate),
+    -ACT_MAX,
+    ACT_MAX,
+  );
   const f = g.requant(g.gemm(z, w.wd, c.ffn, d), s.ffnOut);
   const out = g.clip(g.op("Add", [h1, f]), -RES_MAX, RES_MAX);
   g.nodes.push({ op: "Identity", inputs: [out], outputs: ["h_out"] });

@@ -62,7 +62,12 @@ export interface TensorInit {
   raw: Uint8Array;
 }
 
-export type Attr = { name: string } & ({ i: number } | { ints: number[] } | { t: TensorInit } | { s: string });
+export type Attr = { name: string } & (
+  | { i: number }
+  | { ints: number[] }
+  | { t: TensorInit }
+  | { s: string }
+);
 
 export interface Node {
   op: string;
@@ -87,7 +92,8 @@ function tensorProto(t: TensorInit): Writer {
 
 function valueInfo(v: ValueInfo): Writer {
   const shape = new Writer();
-  for (const d of v.dims) shape.msg(1, typeof d === "number" ? new Writer().int(1, d) : new Writer().str(2, d));
+  for (const d of v.dims)
+    shape.msg(1, typeof d === "number" ? new Writer().int(1, d) : new Writer().str(2, d));
   const tensorType = new Writer().int(1, v.type).msg(2, shape);
   return new Writer().str(1, v.name).msg(2, new Writer().msg(1, tensorType));
 }
@@ -110,9 +116,14 @@ function nodeProto(n: Node, index: number): Writer {
   return w;
 }
 
-export function modelProto(g: { nodes: Node[]; inits: TensorInit[]; inputs: ValueInfo[]; outputs: ValueInfo[] }, opset = 17): Uint8Array {
+export function modelProto(
+  g: { nodes: Node[]; inits: TensorInit[]; inputs: ValueInfo[]; outputs: ValueInfo[] },
+  opset = 17,
+): Uint8Array {
   const graph = new Writer();
-  g.nodes.forEach((n, i) => graph.msg(1, nodeProto(n, i)));
+  g.nodes.forEach((n, i) => {
+    graph.msg(1, nodeProto(n, i));
+  });
   graph.str(2, "race");
   for (const t of g.inits) graph.msg(5, tensorProto(t));
   for (const v of g.inputs) graph.msg(11, valueInfo(v));
