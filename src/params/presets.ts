@@ -11,7 +11,7 @@ export interface RaceModelConfig {
   dModel: number;
   vocab: number;
   seqLen: number;
-  /** Width of the gated FFN (gate and up each d→ffn, down ffn→d). */
+  /** Width of the ReLU FFN (up d→ffn, down ffn→d). */
   ffn: number;
   /** Expected nonces per proof (the paper's 1 in 900). */
   successRate: number;
@@ -64,7 +64,7 @@ export const minimal: Preset = {
     dModel: 32,
     vocab: 256,
     seqLen: 4,
-    ffn: 64,
+    ffn: 96,
     successRate: 900,
     calibrationNonces: 4096,
     zMilli: 2914,
@@ -84,14 +84,14 @@ export const mainnet: Preset = {
   maxTxBytes: 128 * 1024,
   maxBlockTxs: 10_000,
   mempool: { maxPerSender: 64, maxTotal: 16384, priceBumpPercent: 10n },
-  // The paper's shape; a gated FFN of width 22,528 gives its ≈2.3 B parameters (spec/race.md §Presets).
+  // The paper's shape; a ReLU FFN of width 33,792 gives its ≈2.3 B parameters (spec/race.md §Presets).
   race: {
     layers: 64,
     heads: 128,
     dModel: 512,
     vocab: 8192,
     seqLen: 4,
-    ffn: 22528,
+    ffn: 33792,
     successRate: 900,
     calibrationNonces: 1024,
     zMilli: 3060,

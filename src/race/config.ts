@@ -9,11 +9,17 @@ export type RaceConfig = RaceModelConfig;
 export const MAX_NONCE = (1n << 40n) - 1n;
 /** RMS of a normalised vector. */
 export const NORM_SCALE = 32;
-/** Activations are int8 in [−ACT_MAX, ACT_MAX]; carried as uint8 with zero point 128 on the fast path. */
+/**
+ * Signed activations are int8 in [−128, 127], carried as uint8 with zero point 128; the FFN's
+ * ReLU activations are uint8 in [0, 255] with zero point 0. Either way a GEMM input is a uint8.
+ */
+export const ACT_MIN = -128;
 export const ACT_MAX = 127;
-/** Weights are int8 in [−64, 63]. */
-export const W_MIN = -64;
+/** Weights are the odd int8 values in [−63, 63]. */
+export const W_MIN = -63;
 export const W_MAX = 63;
+/** Zero point of the FFN's ReLU output in the down projection (≈ its mean, so the GEMM sees it centred). */
+export const HIDDEN_ZERO_POINT = 11;
 /** Residual stream clamp (int16 range keeps Σx² within 2^39 for d ≤ 512, exact in float64 and int64). */
 export const RES_MAX = 32767;
 /** Entries of the attention exp table. */
@@ -31,7 +37,6 @@ export interface Shifts {
   attnOut: number;
   score: number;
   ffnIn: number;
-  gate: number;
   ffnOut: number;
 }
 
@@ -43,18 +48,19 @@ export function shiftsFor(c: RaceConfig): Shifts {
     // Scores are dh-term dot products of σ≈26 values: bring them to σ≈8 table steps.
     score: Math.max(0, Math.round(Math.log2((Math.sqrt(dh) * 26 * 26) / 8))),
     ffnIn: gemmShift(c.dModel),
-    gate: 4,
-    ffnOut: gemmShift(c.ffn),
+
+    // ReLU outputs have RMS ≈ 18 rather than 32: one step less.
+    ffnOut: gemmShift(c.ffn) - 1,
   };
 }
 
 export function parameterCount(c: RaceConfig): number {
-  return c.vocab * c.dModel + c.layers * (4 * c.dModel * c.dModel + 3 * c.dModel * c.ffn);
+  return c.vocab * c.dModel + c.layers * (4 * c.dModel * c.dModel + 2 * c.dModel * c.ffn);
 }
 
 /** Multiply-accumulates per nonce (all positions, all GEMMs; attention and norms excluded). */
 export function macsPerNonce(c: RaceConfig): number {
-  return c.seqLen * c.layers * (4 * c.dModel * c.dModel + 3 * c.dModel * c.ffn);
+  return c.seqLen * c.layers * (4 * c.dModel * c.dModel + 2 * c.dModel * c.ffn);
 }
 
 /** Reject configurations that would break exactness on any backend. */
@@ -77,7 +83,7 @@ export function checkRaceConfig(c: RaceConfig): void {
   if ((c.vocab & (c.vocab - 1)) !== 0)
     problems.push("vocab must be a power of two (token = 16-bit seed word mod vocab, unbiased)");
   if (c.dModel % c.heads !== 0) problems.push("dModel must be a multiple of heads");
-  // uint8 activations (≤ 255) × int8 weights (|w| ≤ 64) summed over K must fit int32.
+  // uint8 activations (≤ 255) × int8 weights (|w| ≤ 63) summed over K must fit int32.
   const k = Math.max(c.dModel, c.ffn);
   if (k * 255 * 64 >= 2 ** 31)
     problems.push(`a ${k}-term dot product can overflow int32 (K·255·64 ≥ 2^31): K must be < 131,072`);

@@ -36,3 +36,22 @@ export const EXP_TABLE: Int32Array = (() => {
   for (let i = 1; i < 64; i++) t[i] = Math.floor((t[i - 1]! * 55109) / 65536);
   return t;
 })();
+
+/** Round half to even (x a float64 holding an exact binary fraction). */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const diff = x - f;
+  if (diff > 0.5) return f + 1;
+  if (diff < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * Requantise a GEMM accumulator to uint8 (spec/race.md §Model): acc rounded to float32 (24
+ * significant bits, ties to even), scaled by 2^−s (exact), rounded half to even, plus the zero
+ * point, saturated to [0, 255]. This is what onnxruntime's QLinearMatMul epilogue computes with
+ * power-of-two scales; for |acc| < 2^24 it is simply round-half-even(acc / 2^s) + zp.
+ */
+export function requantU8(acc: number, s: number, zp: number): number {
+  return clamp(roundHalfEven(Math.fround(acc) / 2 ** s) + zp, 0, 255);
+}

@@ -4,32 +4,51 @@
  */
 
 import type { LoadedRace, RaceBackend } from "./backend.ts";
-import { ACT_MAX, NORM_SCALE, type RaceConfig, RES_MAX, shiftsFor } from "./config.ts";
-import { clamp, EXP_TABLE, floorDiv, isqrt } from "./intmath.ts";
+import {
+  ACT_MAX,
+  ACT_MIN,
+  HIDDEN_ZERO_POINT,
+  NORM_SCALE,
+  type RaceConfig,
+  RES_MAX,
+  shiftsFor,
+} from "./config.ts";
+import { clamp, EXP_TABLE, floorDiv, isqrt, requantU8 } from "./intmath.ts";
 import { finishOutputs } from "./outcome.ts";
 import { inputSeed, tokens } from "./seeds.ts";
 import { generateWeights, type RaceWeights } from "./weights.ts";
 
-/** rmsnorm: r = max(1, ⌊√⌊Σx²/d⌋⌋); y = clamp(⌊x·32 / r⌋, ±127). */
+/** rmsnorm: r = max(1, ⌊√⌊Σx²/d⌋⌋); y = clamp(⌊x·32 / r⌋, −128, 127). */
 export function rmsNorm(x: Int32Array, out: Int32Array): void {
   const d = x.length;
   let ss = 0;
   for (let i = 0; i < d; i++) ss += x[i]! * x[i]!;
   const r = Math.max(1, isqrt(Math.floor(ss / d)));
-  for (let i = 0; i < d; i++) out[i] = clamp(floorDiv(x[i]! * NORM_SCALE, r), -ACT_MAX, ACT_MAX);
+  for (let i = 0; i < d; i++) out[i] = clamp(floorDiv(x[i]! * NORM_SCALE, r), ACT_MIN, ACT_MAX);
 }
 
-/** y = clamp(⌊(x·W) / 2^shift⌋, ±127) with W [k][n] row-major. */
-export function gemmRequant(x: Int32Array, w: Int8Array, n: number, shift: number, out: Int32Array): void {
+/**
+ * out = requantU8((x − xZero)·W, shift, zp) − zp: signed outputs in [−128, 127] with zp 128, ReLU outputs
+ * in [0, 255] with zp 0. W is [k][n] row-major.
+ */
+export function gemmRequant(
+  x: Int32Array,
+  w: Int8Array,
+  n: number,
+  shift: number,
+  zp: 0 | 128,
+  out: Int32Array,
+  xZero = 0,
+): void {
   const k = x.length;
   const acc = new Int32Array(n);
   for (let i = 0; i < k; i++) {
-    const xi = x[i]!;
+    const xi = x[i]! - xZero;
     if (xi === 0) continue;
     const row = i * n;
     for (let j = 0; j < n; j++) acc[j]! += xi * w[row + j]!;
   }
-  for (let j = 0; j < n; j++) out[j] = clamp(acc[j]! >> shift, -ACT_MAX, ACT_MAX);
+  for (let j = 0; j < n; j++) out[j] = requantU8(acc[j]!, shift, zp) - zp;
 }
 
 /** The final normalised vector of the last position for one token sequence. */
@@ -49,17 +68,15 @@ export function forward(weights: RaceWeights, toks: Uint16Array): Int32Array {
   const v = Array.from({ length: T }, () => new Int32Array(d));
   const a = Array.from({ length: T }, () => new Int32Array(d));
   const o = new Int32Array(d);
-  const g = new Int32Array(c.ffn);
-  const u = new Int32Array(c.ffn);
-  const z = new Int32Array(c.ffn);
+  const f = new Int32Array(c.ffn);
   const scores = new Int32Array(T);
   for (const L of weights.layers) {
     // Attention block.
     for (let p = 0; p < T; p++) {
       rmsNorm(h[p]!, n[p]!);
-      gemmRequant(n[p]!, L.wq, d, s.qkv, q[p]!);
-      gemmRequant(n[p]!, L.wk, d, s.qkv, k[p]!);
-      gemmRequant(n[p]!, L.wv, d, s.qkv, v[p]!);
+      gemmRequant(n[p]!, L.wq, d, s.qkv, 128, q[p]!);
+      gemmRequant(n[p]!, L.wk, d, s.qkv, 128, k[p]!);
+      gemmRequant(n[p]!, L.wv, d, s.qkv, 128, v[p]!);
     }
     for (let p = 0; p < T; p++) {
       for (let head = 0; head < H; head++) {
@@ -84,16 +101,14 @@ export function forward(weights: RaceWeights, toks: Uint16Array): Int32Array {
       }
     }
     for (let p = 0; p < T; p++) {
-      gemmRequant(a[p]!, L.wo, d, s.attnOut, o);
+      gemmRequant(a[p]!, L.wo, d, s.attnOut, 128, o);
       for (let i = 0; i < d; i++) h[p]![i] = clamp(h[p]![i]! + o[i]!, -RES_MAX, RES_MAX);
     }
-    // Gated feed-forward block.
+    // Feed-forward block: the ReLU is the saturation at zero of a zero-point-0 requantisation.
     for (let p = 0; p < T; p++) {
       rmsNorm(h[p]!, n[p]!);
-      gemmRequant(n[p]!, L.wg, c.ffn, s.ffnIn, g);
-      gemmRequant(n[p]!, L.wu, c.ffn, s.ffnIn, u);
-      for (let i = 0; i < c.ffn; i++) z[i] = clamp((Math.max(g[i]!, 0) * u[i]!) >> s.gate, -ACT_MAX, ACT_MAX);
-      gemmRequant(z, L.wd, d, s.ffnOut, o);
+      gemmRequant(n[p]!, L.w1, c.ffn, s.ffnIn, 0, f);
+      gemmRequant(f, L.w2, d, s.ffnOut, 128, o, HIDDEN_ZERO_POINT);
       for (let i = 0; i < d; i++) h[p]![i] = clamp(h[p]![i]! + o[i]!, -RES_MAX, RES_MAX);
     }
   }

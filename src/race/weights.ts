@@ -1,7 +1,7 @@
 /**
  * Race model weights from the race seed, generated one tensor at a time (spec/race.md §Weights):
- * each keystream byte, read as two's-complement int8 and shifted right by one (arithmetic), is a
- * weight in [−64, 63]. Four bytes are mapped per 32-bit operation.
+ * each keystream byte b gives the weight ((int8)b >> 1) | 1 (arithmetic shift): the 64 odd values
+ * in [−63, 63], uniform and zero-mean. Four bytes are mapped per 32-bit operation.
  */
 import type { RaceConfig } from "./config.ts";
 import { keystream, weightKey } from "./seeds.ts";
@@ -12,9 +12,10 @@ export interface LayerWeights {
   wk: Int8Array;
   wv: Int8Array;
   wo: Int8Array;
-  wg: Int8Array;
-  wu: Int8Array;
-  wd: Int8Array;
+  /** FFN up, d × ffn. */
+  w1: Int8Array;
+  /** FFN down, ffn × d. */
+  w2: Int8Array;
 }
 
 export interface RaceWeights {
@@ -22,11 +23,11 @@ export interface RaceWeights {
   /** [vocab][d] */
   embed: Int8Array;
   layers: LayerWeights[];
-  /** The target vector, d values in [−64, 63]. */
+  /** The target vector, d odd values in [−63, 63]. */
   target: Int8Array;
 }
 
-/** In place: every byte b → (int8)b >> 1. */
+/** In place: every byte b → ((int8)b >> 1) | 1, the odd values in [−63, 63] (zero mean). */
 export function toWeights(bytes: Uint8Array): Int8Array {
   const words = Math.floor(bytes.byteLength / 4);
   const aligned = bytes.byteOffset % 4 === 0;
@@ -34,11 +35,11 @@ export function toWeights(bytes: Uint8Array): Int8Array {
     const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, words);
     for (let i = 0; i < words; i++) {
       const x = u32[i]!;
-      u32[i] = ((x >>> 1) & 0x7f7f7f7f) | (x & 0x80808080);
+      u32[i] = ((x >>> 1) & 0x7f7f7f7f) | (x & 0x80808080) | 0x01010101;
     }
   }
   const out = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = aligned ? words * 4 : 0; i < out.length; i++) out[i] = out[i]! >> 1;
+  for (let i = aligned ? words * 4 : 0; i < out.length; i++) out[i] = (out[i]! >> 1) | 1;
   return out;
 }
 
@@ -55,9 +56,8 @@ export function generateLayer(key: Uint8Array, c: RaceConfig, l: number): LayerW
     wk: t("wk", d * d),
     wv: t("wv", d * d),
     wo: t("wo", d * d),
-    wg: t("wg", d * f),
-    wu: t("wu", d * f),
-    wd: t("wd", f * d),
+    w1: t("w1", d * f),
+    w2: t("w2", f * d),
   };
 }
 

@@ -115,12 +115,17 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
     for (const name of backendNames()) {
       const backend = getBackend(name);
       if (!(await backend.available()).ok) continue; // e.g. cuda without a GPU; reported by its own tests
+      // The reference backend needs ~10 s per mainnet nonce: it checks the cases, not the
+      // 1,024-nonce calibration, against the file's threshold.
+      const full = !(file.preset === "mainnet" && name === "reference");
       for (const r of file.races as Json[]) {
         const race = await backend.load(fromHex(r.seed as string), config);
-        const cal = await calibrate(race);
         const expected = r.calibration as Json;
-        assert.equal(cal.mean.toString(), expected.mean, `${name}: calibration mean`);
-        assert.equal(cal.std.toString(), expected.std, `${name}: calibration std`);
+        const cal = full ? await calibrate(race) : { threshold: BigInt(expected.threshold as string) };
+        if ("mean" in cal) {
+          assert.equal(cal.mean.toString(), expected.mean, `${name}: calibration mean`);
+          assert.equal(cal.std.toString(), expected.std, `${name}: calibration std`);
+        }
         assert.equal(cal.threshold.toString(), expected.threshold, `${name}: threshold`);
         for (const c of r.cases as Json[]) {
           const { distances, outputs } = await race.evaluate(
@@ -166,8 +171,14 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
 describe("spec vectors", () => {
   for (const dir of readdirSync(root)) {
     for (const name of readdirSync(join(root, dir))) {
-      it(`${dir}/${name}`, async () => {
+      it(`${dir}/${name}`, async (t) => {
         const file = JSON.parse(readFileSync(join(root, dir, name), "utf8")) as Json;
+        if (file.kind === "race" && file.preset === "mainnet" && !process.env.RACECOIN_MAINNET_VECTORS) {
+          // 2.3 GB of weights and minutes of compute per backend: replayed by
+          // `npm run test:mainnet-vectors`, not on every CI run.
+          t.skip("mainnet race vectors: run `npm run test:mainnet-vectors` (2.3 GB, minutes)");
+          return;
+        }
         const runner = runners[file.kind as string];
         assert.ok(runner, `no runner for vector kind "${String(file.kind)}" (${dir}/${name})`);
         await runner(file);

@@ -22,7 +22,7 @@ import {
   verifyMultiproof,
   verifySample,
 } from "../../src/race/index.ts";
-import { EXP_TABLE } from "../../src/race/intmath.ts";
+import { EXP_TABLE, requantU8 } from "../../src/race/intmath.ts";
 import { toWeights } from "../../src/race/weights.ts";
 
 const miner = new Uint8Array(20).fill(0x42);
@@ -56,7 +56,7 @@ describe("race model", () => {
   it("refuses configs that break exactness, saying why", () => {
     const bad = [
       [{ vocab: 1000 }, /power of two/],
-      [{ ffn: 200_000 }, /overflow int32/],
+      [{ ffn: 140_000 }, /overflow int32/],
       [{ heads: 3 }, /multiple of heads/],
       [{ seqLen: 40 }, /seqLen/],
     ] as const;
@@ -68,13 +68,31 @@ describe("race model", () => {
     }
   });
 
-  it("maps keystream bytes to weights as int8(b) >> 1, word-wise and byte-wise alike", () => {
+  it("maps keystream bytes to weights as (int8(b) >> 1) | 1, word-wise and byte-wise alike", () => {
     const bytes = new Uint8Array(1027);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 37 + 11) & 0xff;
-    const expect = Array.from(bytes, (b) => ((b << 24) >> 24) >> 1);
+    const expect = Array.from(bytes, (b) => (((b << 24) >> 24) >> 1) | 1);
     assert.deepEqual(Array.from(toWeights(bytes.slice())), expect);
-    assert.deepEqual(Array.from(toWeights(bytes.slice(1).subarray(0))), expect.slice(1));
-    assert.ok(expect.every((w) => w >= -64 && w <= 63));
+    const unaligned = new Uint8Array(2000).subarray(1, 1028);
+    unaligned.set(bytes);
+    assert.deepEqual(Array.from(toWeights(unaligned)), expect);
+    // Every byte value: the 64 odd values in [−63, 63], each from exactly 4 bytes (uniform, mean 0).
+    const all = Array.from(toWeights(Uint8Array.from({ length: 256 }, (_, i) => i)));
+    const counts = new Map<number, number>();
+    for (const w of all) counts.set(w, (counts.get(w) ?? 0) + 1);
+    assert.equal(counts.size, 64);
+    assert.ok([...counts].every(([w, n]) => n === 4 && w % 2 !== 0 && w >= -63 && w <= 63));
+  });
+
+  it("requantises like QLinearMatMul: float32, scale 2^−s, round half to even, saturate", () => {
+    assert.equal(requantU8(3 * 128, 8, 128), 128 + 2); // 1.5 → 2 (ties to even)
+    assert.equal(requantU8(5 * 128, 8, 128), 128 + 2); // 2.5 → 2
+    assert.equal(requantU8(-3 * 128, 8, 128), 128 - 2); // −1.5 → −2
+    assert.equal(requantU8(-1000000, 8, 128), 0); // saturates
+    assert.equal(requantU8(-5, 0, 0), 0); // ReLU at zero point 0
+    // Past 2^24 the accumulator is first rounded to 24 significant bits (float32), ties to even.
+    assert.equal(requantU8(2 ** 24 + 1, 17, 0), 128); // 16777217 → 16777216 → 128
+    assert.equal(requantU8(2 ** 24 + 3, 0, 0), 255);
   });
 
   it("builds the exp table by integer recursion", () => {

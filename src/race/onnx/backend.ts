@@ -94,6 +94,9 @@ export const onnxBackend: RaceBackend = {
       intraOpNumThreads: opts?.threads ?? availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: "all",
+      // 64 sessions each own a thread pool; spinning pools of idle layers would steal the cores
+      // from the layer that is running (measured: 3× slower end to end with spinning on).
+      extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
     };
     const sessions: InferenceSession[] = [];
     // One layer at a time: its weights become a model, the session keeps its own copy, and the

@@ -1,12 +1,22 @@
 /**
- * One transformer layer of the race model as an ONNX graph (spec/race.md §Model), integer ops
- * only: MatMulInteger (uint8 activations with zero point 128 × int8 weights → int32) for every
- * GEMM, floor shifts as (x + 2^30) >>> s − 2^(30−s) on uint32 (ONNX BitShift is unsigned-only),
- * floor division as (a − a mod b) / b with the divisor's sign (ONNX Mod, fmod = 0), the exact
- * integer square root by a float64 estimate corrected by integer comparisons.
+ * One transformer layer of the race model as an ONNX graph (spec/race.md §Model). Every GEMM is a
+ * QLinearMatMul (uint8 × int8 with int32 accumulation and the requantisation fused into its
+ * epilogue: saturate(RNE(fp32(acc) · 2^−s) + zp), scales 1, 1, 2^s); the FFN's ReLU is its
+ * saturation at zero point 0, so the 33,792-wide hidden layer needs no elementwise pass at all.
+ * The small d-wide glue: floor shifts as (x + 2^30) >>> s − 2^(30−s) on uint32 (ONNX BitShift is
+ * unsigned only), floor division as (a − a mod b) / b (ONNX Mod, fmod = 0: sign of the divisor),
+ * the exact integer square root by a float64 estimate corrected by integer comparisons.
  * Input `h` int32 [N, d] (N = batch·T, positions of a sequence contiguous); output `h_out`.
  */
-import { ACT_MAX, NORM_SCALE, type RaceConfig, RES_MAX, shiftsFor } from "../config.ts";
+import {
+  ACT_MAX,
+  ACT_MIN,
+  HIDDEN_ZERO_POINT,
+  NORM_SCALE,
+  type RaceConfig,
+  RES_MAX,
+  shiftsFor,
+} from "../config.ts";
 import { EXP_TABLE } from "../intmath.ts";
 import type { LayerWeights } from "../weights.ts";
 import { DType, type DTypeCode, modelProto, type Node, type TensorInit } from "./proto.ts";
@@ -39,6 +49,8 @@ class GraphBuilder {
     } else if (type === DType.INT32) raw = new Uint8Array(new Int32Array(count).fill(v).buffer);
     else if (type === DType.UINT32) raw = new Uint8Array(new Uint32Array(count).fill(v).buffer);
     else if (type === DType.UINT8) raw = new Uint8Array(count).fill(v);
+    else if (type === DType.INT8) raw = new Uint8Array(new Int8Array(count).fill(v).buffer);
+    else if (type === DType.FLOAT) raw = new Uint8Array(new Float32Array(count).fill(v).buffer);
     else throw new Error("unsupported constant type");
     const name = this.init("c", type, dims, raw);
     this.consts.set(key, name);
@@ -74,19 +86,37 @@ class GraphBuilder {
     return this.op("Clip", [x, this.scalar(type, lo), this.scalar(type, hi)]);
   }
 
-  requant(acc: string, s: number): string {
-    return this.clip(this.floorShift(acc, s), -ACT_MAX, ACT_MAX);
-  }
-
-  /** x int32 [N, K] in [−127, 127] times int8 weights [K, M] → int32 [N, M], exact. */
-  gemm(x: string, w: Int8Array, k: number, m: number): string {
-    const a = this.op(
+  /** int32 values in [−128, 127] → uint8 with zero point 128. */
+  toU8(x: string): string {
+    return this.op(
       "Cast",
       [this.op("Add", [x, this.scalar(DType.INT32, 128)])],
       [{ name: "to", i: DType.UINT8 }],
     );
+  }
+
+  /** uint8 with zero point 128 → int32 in [−128, 127]. */
+  fromU8(y: string): string {
+    return this.op("Sub", [
+      this.op("Cast", [y], [{ name: "to", i: DType.INT32 }]),
+      this.scalar(DType.INT32, 128),
+    ]);
+  }
+
+  /** uint8 activations [N, K] (zero point aZp) × int8 weights [K, M] → requantised uint8 [N, M]. */
+  qgemm(a: string, aZp: number, w: Int8Array, k: number, m: number, shift: number, yZp: 0 | 128): string {
     const b = this.init("w", DType.INT8, [k, m], new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
-    return this.op("MatMulInteger", [a, b, this.scalar(DType.UINT8, 128)]);
+    const one = this.scalar(DType.FLOAT, 1);
+    return this.op("QLinearMatMul", [
+      a,
+      one,
+      this.scalar(DType.UINT8, aZp),
+      b,
+      one,
+      this.scalar(DType.INT8, 0),
+      this.scalar(DType.FLOAT, 2 ** shift),
+      this.scalar(DType.UINT8, yZp),
+    ]);
   }
 
   /** ⌊a / b⌋ for b > 0 (any sign of a). */
@@ -121,7 +151,7 @@ class GraphBuilder {
     );
     const r = this.op("Max", [this.op("Add", [r1, under]), this.scalar(DType.INT64, 1)]);
     const q = this.floorDiv(this.op("Mul", [x64, this.scalar(DType.INT64, NORM_SCALE)]), r);
-    return this.op("Cast", [this.clip(q, -ACT_MAX, ACT_MAX, DType.INT64)], [{ name: "to", i: DType.INT32 }]);
+    return this.op("Cast", [this.clip(q, ACT_MIN, ACT_MAX, DType.INT64)], [{ name: "to", i: DType.INT32 }]);
   }
 }
 
@@ -136,10 +166,10 @@ export function layerModel(c: RaceConfig, w: LayerWeights): Uint8Array {
 
   const h = "h";
   // Attention block.
-  const n = g.rmsNorm(h, d);
-  const q = g.requant(g.gemm(n, w.wq, d, d), s.qkv);
-  const k = g.requant(g.gemm(n, w.wk, d, d), s.qkv);
-  const v = g.requant(g.gemm(n, w.wv, d, d), s.qkv);
+  const n = g.toU8(g.rmsNorm(h, d));
+  const q = g.fromU8(g.qgemm(n, 128, w.wq, d, d, s.qkv, 128));
+  const k = g.fromU8(g.qgemm(n, 128, w.wk, d, d, s.qkv, 128));
+  const v = g.fromU8(g.qgemm(n, 128, w.wv, d, d, s.qkv, 128));
   const heads = (x: string) =>
     g.op(
       "Transpose",
@@ -194,18 +224,12 @@ export function layerModel(c: RaceConfig, w: LayerWeights): Uint8Array {
     g.op("Transpose", [att], [{ name: "perm", ints: [0, 2, 1, 3] }]),
     g.init("shape", DType.INT64, [2], new Uint8Array(new BigInt64Array([-1n, BigInt(d)]).buffer)),
   ]);
-  const o = g.requant(g.gemm(merged, w.wo, d, d), s.attnOut);
+  const o = g.fromU8(g.qgemm(g.toU8(merged), 128, w.wo, d, d, s.attnOut, 128));
   const h1 = g.clip(g.op("Add", [h, o]), -RES_MAX, RES_MAX);
-  // Gated FFN block.
-  const n2 = g.rmsNorm(h1, d);
-  const gate = g.requant(g.gemm(n2, w.wg, d, c.ffn), s.ffnIn);
-  const up = g.requant(g.gemm(n2, w.wu, d, c.ffn), s.ffnIn);
-  const z = g.clip(
-    g.floorShift(g.op("Mul", [g.op("Max", [gate, g.scalar(DType.INT32, 0)]), up]), s.gate),
-    -ACT_MAX,
-    ACT_MAX,
-  );
-  const f = g.requant(g.gemm(z, w.wd, c.ffn, d), s.ffnOut);
+  // Feed-forward block: ReLU = saturation at zero point 0 of the first GEMM's requantisation.
+  const n2 = g.toU8(g.rmsNorm(h1, d));
+  const hidden = g.qgemm(n2, 128, w.w1, d, c.ffn, s.ffnIn, 0);
+  const f = g.fromU8(g.qgemm(hidden, HIDDEN_ZERO_POINT, w.w2, c.ffn, d, s.ffnOut, 128));
   const out = g.clip(g.op("Add", [h1, f]), -RES_MAX, RES_MAX);
   g.nodes.push({ op: "Identity", inputs: [out], outputs: ["h_out"] });
   return modelProto({
