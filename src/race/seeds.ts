@@ -43,7 +43,7 @@ export function keystream(
   key: Uint8Array,
   label: string,
   length: number,
-  out = new Uint8Array(length),
+  out: Uint8Array = new Uint8Array(length),
 ): Uint8Array {
   const iv = sha256(enc.encode(label)).subarray(0, 16);
   const cipher = createCipheriv("aes-256-ctr", key, iv);

@@ -43,14 +43,16 @@ export function toWeights(bytes: Uint8Array): Int8Array {
   return out;
 }
 
-export function tensor(key: Uint8Array, label: string, length: number): Int8Array {
-  return toWeights(keystream(key, label, length));
+export function tensor(key: Uint8Array, label: string, length: number, into?: Int8Array): Int8Array {
+  const bytes = into ? new Uint8Array(into.buffer, into.byteOffset, length) : undefined;
+  return toWeights(keystream(key, label, length, bytes));
 }
 
-export function generateLayer(key: Uint8Array, c: RaceConfig, l: number): LayerWeights {
+/** One layer's weights; written into `into`'s arrays when given (reused scratch). */
+export function generateLayer(key: Uint8Array, c: RaceConfig, l: number, into?: LayerWeights): LayerWeights {
   const d = c.dModel;
   const f = c.ffn;
-  const t = (name: string, n: number) => tensor(key, `layer/${l}/${name}`, n);
+  const t = (name: keyof LayerWeights, n: number) => tensor(key, `layer/${l}/${name}`, n, into?.[name]);
   return {
     wq: t("wq", d * d),
     wk: t("wk", d * d),

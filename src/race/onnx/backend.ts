@@ -11,8 +11,8 @@ import { checkRaceConfig, type RaceConfig } from "../config.ts";
 import { finishOutputs } from "../outcome.ts";
 import { rmsNorm } from "../reference.ts";
 import { inputSeed, tokens, weightKey } from "../seeds.ts";
-import { generateLayer, tensor } from "../weights.ts";
-import { layerModel } from "./layerGraph.ts";
+import { generateLayer, type LayerWeights, tensor } from "../weights.ts";
+import { layersModel } from "./layerGraph.ts";
 
 type Ort = typeof import("onnxruntime-node");
 let ortModule: Promise<Ort> | undefined;
@@ -22,6 +22,8 @@ function loadOrt(): Promise<Ort> {
 }
 
 const BATCH_NONCES = 256;
+/** Weight bytes per session: several layers per session means fewer runs and thread pools. */
+const GROUP_BYTES = 160 * 1024 * 1024;
 
 class OnnxRace implements LoadedRace {
   constructor(
@@ -99,12 +101,28 @@ export const onnxBackend: RaceBackend = {
       extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
     };
     const sessions: InferenceSession[] = [];
-    // One layer at a time: its weights become a model, the session keeps its own copy, and the
-    // TypeScript arrays are dropped before the next layer is generated.
-    for (let l = 0; l < config.layers; l++) {
-      const model = layerModel(config, generateLayer(key, config, l));
-      sessions.push(await ort.InferenceSession.create(model, sessionOpts));
-      opts?.onProgress?.(l);
+    // Layers are generated into reused scratch arrays and the model bytes into one reused buffer,
+    // so the only lasting copy of the weights is the one each session keeps.
+    const layerBytes = 4 * config.dModel * config.dModel + 2 * config.dModel * config.ffn;
+    const group = Math.max(1, Math.min(config.layers, Math.floor(GROUP_BYTES / layerBytes)));
+    const scratch: LayerWeights[] = Array.from({ length: group }, () => ({
+      wq: new Int8Array(config.dModel * config.dModel),
+      wk: new Int8Array(config.dModel * config.dModel),
+      wv: new Int8Array(config.dModel * config.dModel),
+      wo: new Int8Array(config.dModel * config.dModel),
+      w1: new Int8Array(config.dModel * config.ffn),
+      w2: new Int8Array(config.ffn * config.dModel),
+    }));
+    let modelBuffer: Uint8Array | undefined;
+    for (let first = 0; first < config.layers; first += group) {
+      const count = Math.min(group, config.layers - first);
+      const layers = Array.from({ length: count }, (_, i) =>
+        generateLayer(key, config, first + i, scratch[i]),
+      );
+      const bytes = layersModel(config, layers, modelBuffer);
+      modelBuffer ??= bytes; // the first group's bytes become the buffer the others reuse
+      sessions.push(await ort.InferenceSession.create(bytes, sessionOpts));
+      for (let i = 0; i < count; i++) opts?.onProgress?.(first + i);
     }
     return new OnnxRace(
       ort,

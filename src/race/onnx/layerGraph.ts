@@ -51,6 +51,7 @@ class GraphBuilder {
     else if (type === DType.UINT8) raw = new Uint8Array(count).fill(v);
     else if (type === DType.INT8) raw = new Uint8Array(new Int8Array(count).fill(v).buffer);
     else if (type === DType.FLOAT) raw = new Uint8Array(new Float32Array(count).fill(v).buffer);
+    else if (type === DType.DOUBLE) raw = new Uint8Array(new Float64Array(count).fill(v).buffer);
     else throw new Error("unsupported constant type");
     const name = this.init("c", type, dims, raw);
     this.consts.set(key, name);
@@ -124,49 +125,37 @@ class GraphBuilder {
     return this.op("Div", [this.op("Sub", [a, this.op("Mod", [a, b], [{ name: "fmod", i: 0 }])]), b]);
   }
 
-  rmsNorm(x: string, d: number): string {
-    const x64 = this.op("Cast", [x], [{ name: "to", i: DType.INT64 }]);
+  /**
+   * rmsnorm straight to the uint8 GEMM input, in float64. Exact (spec/race.md §Model): Σx² < 2^53;
+   * ⌊Σx²/d⌋ and ⌊32x/r⌋ are floors of correctly rounded quotients of integers whose distance to the
+   * next integer (≥ 1/d, ≥ 1/r) dwarfs the rounding error; ⌊√ms⌋ is exact for ms ≤ 32,767² < 2^30.
+   */
+  rmsNormU8(x: string, d: number): string {
+    const D = DType.DOUBLE;
+    const xd = this.op("Cast", [x], [{ name: "to", i: D }]);
     const ss = this.op(
       "ReduceSum",
-      [this.op("Mul", [x64, x64]), this.scalar(DType.INT64, -1, [1])],
+      [this.op("Mul", [xd, xd]), this.scalar(DType.INT64, -1, [1])],
       [{ name: "keepdims", i: 1 }],
     );
-    const ms = this.op("Div", [ss, this.scalar(DType.INT64, d)]);
-    const est = this.op(
-      "Cast",
-      [this.op("Floor", [this.op("Sqrt", [this.op("Cast", [ms], [{ name: "to", i: DType.DOUBLE }])])])],
-      [{ name: "to", i: DType.INT64 }],
-    );
-    const over = this.op(
-      "Cast",
-      [this.op("Greater", [this.op("Mul", [est, est]), ms])],
-      [{ name: "to", i: DType.INT64 }],
-    );
-    const r1 = this.op("Sub", [est, over]);
-    const r1p = this.op("Add", [r1, this.scalar(DType.INT64, 1)]);
-    const under = this.op(
-      "Cast",
-      [this.op("LessOrEqual", [this.op("Mul", [r1p, r1p]), ms])],
-      [{ name: "to", i: DType.INT64 }],
-    );
-    const r = this.op("Max", [this.op("Add", [r1, under]), this.scalar(DType.INT64, 1)]);
-    const q = this.floorDiv(this.op("Mul", [x64, this.scalar(DType.INT64, NORM_SCALE)]), r);
-    return this.op("Cast", [this.clip(q, ACT_MIN, ACT_MAX, DType.INT64)], [{ name: "to", i: DType.INT32 }]);
+    const ms = this.op("Floor", [this.op("Div", [ss, this.scalar(D, d)])]);
+    const r = this.op("Max", [this.op("Floor", [this.op("Sqrt", [ms])]), this.scalar(D, 1)]);
+    const y = this.op("Floor", [this.op("Div", [this.op("Mul", [xd, this.scalar(D, NORM_SCALE)]), r])]);
+    const shifted = this.op("Add", [this.clip(y, ACT_MIN, ACT_MAX, D), this.scalar(D, 128)]);
+    return this.op("Cast", [shifted], [{ name: "to", i: DType.UINT8 }]);
   }
 }
 
-/** ONNX model bytes for layer `w` of a race with config `c` and sequence length T. */
-export function layerModel(c: RaceConfig, w: LayerWeights): Uint8Array {
-  const g = new GraphBuilder();
+/** Append one layer to the graph: h int32 [N, d] → h_out. */
+function addLayer(g: GraphBuilder, c: RaceConfig, w: LayerWeights, h: string): string {
   const d = c.dModel;
   const T = c.seqLen;
   const H = c.heads;
   const dh = d / H;
   const s = shiftsFor(c);
 
-  const h = "h";
   // Attention block.
-  const n = g.toU8(g.rmsNorm(h, d));
+  const n = g.rmsNormU8(h, d);
   const q = g.fromU8(g.qgemm(n, 128, w.wq, d, d, s.qkv, 128));
   const k = g.fromU8(g.qgemm(n, 128, w.wk, d, d, s.qkv, 128));
   const v = g.fromU8(g.qgemm(n, 128, w.wv, d, d, s.qkv, 128));
@@ -227,15 +216,30 @@ export function layerModel(c: RaceConfig, w: LayerWeights): Uint8Array {
   const o = g.fromU8(g.qgemm(g.toU8(merged), 128, w.wo, d, d, s.attnOut, 128));
   const h1 = g.clip(g.op("Add", [h, o]), -RES_MAX, RES_MAX);
   // Feed-forward block: ReLU = saturation at zero point 0 of the first GEMM's requantisation.
-  const n2 = g.toU8(g.rmsNorm(h1, d));
+  const n2 = g.rmsNormU8(h1, d);
   const hidden = g.qgemm(n2, 128, w.w1, d, c.ffn, s.ffnIn, 0);
   const f = g.fromU8(g.qgemm(hidden, HIDDEN_ZERO_POINT, w.w2, c.ffn, d, s.ffnOut, 128));
   const out = g.clip(g.op("Add", [h1, f]), -RES_MAX, RES_MAX);
-  g.nodes.push({ op: "Identity", inputs: [out], outputs: ["h_out"] });
-  return modelProto({
-    nodes: g.nodes,
-    inits: g.inits,
-    inputs: [{ name: "h", type: DType.INT32, dims: ["N", d] }],
-    outputs: [{ name: "h_out", type: DType.INT32, dims: ["N", d] }],
-  });
+  return out;
+}
+
+/**
+ * ONNX model bytes for consecutive layers of a race (h int32 [N, d] → h_out), written into `into`
+ * when given so one buffer serves every group.
+ */
+export function layersModel(c: RaceConfig, layers: LayerWeights[], into?: Uint8Array): Uint8Array {
+  const g = new GraphBuilder();
+  let h = "h";
+  for (const w of layers) h = addLayer(g, c, w, h);
+  g.nodes.push({ op: "Identity", inputs: [h], outputs: ["h_out"] });
+  return modelProto(
+    {
+      nodes: g.nodes,
+      inits: g.inits,
+      inputs: [{ name: "h", type: DType.INT32, dims: ["N", c.dModel] }],
+      outputs: [{ name: "h_out", type: DType.INT32, dims: ["N", c.dModel] }],
+    },
+    17,
+    into,
+  );
 }

@@ -40,8 +40,10 @@ class Writer {
   msg(field: number, w: Writer): this {
     return this.bytes(field, w.finish());
   }
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.len);
+  /** The message bytes; written into `into` (which must be large enough) when given. */
+  finish(into?: Uint8Array): Uint8Array {
+    const out = into ? into.subarray(0, this.len) : new Uint8Array(this.len);
+    if (into && into.length < this.len) throw new Error("model buffer too small");
     let off = 0;
     for (const p of this.parts) {
       out.set(p, off);
@@ -119,6 +121,7 @@ function nodeProto(n: Node, index: number): Writer {
 export function modelProto(
   g: { nodes: Node[]; inits: TensorInit[]; inputs: ValueInfo[]; outputs: ValueInfo[] },
   opset = 17,
+  into?: Uint8Array,
 ): Uint8Array {
   const graph = new Writer();
   g.nodes.forEach((n, i) => {
@@ -133,5 +136,5 @@ export function modelProto(
     .str(2, "racecoin")
     .msg(7, graph)
     .msg(8, new Writer().str(1, "").int(2, opset))
-    .finish();
+    .finish(into);
 }
