@@ -203,7 +203,12 @@ export class Chain {
     return lookupWithProof(stateRoot, address, (h) => this.m.db.getTrieNode(h));
   }
 
+  // Reads below never see a block above the in-memory head: LevelDB applies a block's batch before
+  // the commit's continuation updates memory, and a request served in that gap must not see the
+  // new receipt while account state is still the old one.
+
   async headerAt(height: number): Promise<{ hash: Uint8Array; header: BlockHeader } | undefined> {
+    if (height > this.headHeader.height) return undefined;
     if (height === this.headHeader.height) return { hash: this.headHashValue, header: this.headHeader };
     const cached = this.recent.get(height);
     if (cached) return cached;
@@ -214,7 +219,8 @@ export class Chain {
   }
 
   async headerByHash(hash: Uint8Array): Promise<BlockHeader | undefined> {
-    return this.m.db.headers.get(hash);
+    const header = await this.m.db.headers.get(hash);
+    return header && header.height <= this.headHeader.height ? header : undefined;
   }
 
   async bodyByHash(hash: Uint8Array): Promise<Uint8Array[] | undefined> {
@@ -226,7 +232,8 @@ export class Chain {
   }
 
   async txLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
-    return this.m.db.txIndex.get(txHash);
+    const loc = await this.m.db.txIndex.get(txHash);
+    return loc && loc.height <= this.headHeader.height ? loc : undefined;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,10 +1,12 @@
 import type { RaceBackend } from "./backend.ts";
+import { cudaSlot } from "./cudaSlot.ts";
 import { onnxBackend } from "./onnx/backend.ts";
 import { referenceBackend } from "./reference.ts";
 
 const backends = new Map<string, RaceBackend>([
   [referenceBackend.name, referenceBackend],
   [onnxBackend.name, onnxBackend],
+  [cudaSlot.name, cudaSlot],
 ]);
 
 export function registerBackend(b: RaceBackend): void {

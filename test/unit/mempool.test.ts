@@ -126,3 +126,35 @@ describe("mempool", () => {
     assert.equal(mempool.size, 1, "nonce 0 was included, nonce 1 still fits");
   });
 });
+
+describe("chain reads", () => {
+  it("do not serve a block whose batch is stored but not yet applied to memory", async () => {
+    const { chain, kv } = await memoryChain();
+    const { ChainDb } = await import("../../src/db/index.ts");
+    const { MapAccountReader, buildBlock } = await import("../../src/state/index.ts");
+    const tx = transfer(1, 0n);
+    const built = buildBlock(
+      {
+        accounts: new MapAccountReader(new Map()),
+        trie: (await import("../../src/trie/index.ts")).Trie.empty(),
+      },
+      chain.head,
+      [],
+      { time: chain.head.time + 1000n, proposer: devAddresses[0]! },
+      chain.ctx,
+    );
+    // The gap: the next block's batch is in the database, memory still at the old head.
+    await new ChainDb(kv).commitBlock({
+      hash: built.hash,
+      header: built.block.header,
+      txs: [tx.raw],
+      txHashes: [tx.hash],
+      receipts: [],
+      changes: [],
+      trieNodes: [],
+    });
+    assert.equal(await chain.headerAt(chain.head.height + 1), undefined);
+    assert.equal(await chain.headerByHash(built.hash), undefined);
+    assert.equal(await chain.txLocation(tx.hash), undefined);
+  });
+});

@@ -35,6 +35,12 @@ describe("race backends agree", () => {
 
   it("reports itself available, and unknown backends are refused clearly", async () => {
     assert.deepEqual(await getBackend("onnx").available(), { ok: true });
-    assert.throws(() => getBackend("tfjs"), /unknown race backend "tfjs": expected one of reference, onnx/);
+    assert.throws(
+      () => getBackend("tfjs"),
+      /unknown race backend "tfjs": expected one of reference, onnx, cuda/,
+    );
+    const cuda = await getBackend("cuda").available();
+    assert.equal(cuda.ok, false);
+    assert.match((cuda as { reason: string }).reason, /CUDA addon is not built/);
   });
 });

@@ -1,14 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { keccak256 } from "../../src/crypto/index.ts";
 import { mainnet, minimal } from "../../src/params/index.ts";
 import {
   buildTree,
   calibrate,
   checkRaceConfig,
   commit,
+  depthFor,
   type FraudProof,
   getBackend,
   type LoadedRace,
+  leafHash,
   MAX_NONCE,
   macsPerNonce,
   multiproof,
@@ -21,11 +24,27 @@ import {
   verifyFraudProof,
   verifyMultiproof,
   verifySample,
+  ZERO32,
 } from "../../src/race/index.ts";
 import { EXP_TABLE, requantU8 } from "../../src/race/intmath.ts";
 import { toWeights } from "../../src/race/weights.ts";
 
 const miner = new Uint8Array(20).fill(0x42);
+
+/** The commitment tree exactly as spec/race.md defines it, without the sortedness check. */
+function adversarialTree(nonces: bigint[]): Uint8Array[][] {
+  const width = 1 << depthFor(nonces.length);
+  let level = Array.from({ length: width }, (_, i) => (i < nonces.length ? leafHash(nonces[i]!) : ZERO32));
+  const levels = [level];
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      next.push(keccak256(new Uint8Array([1]), level[i]!, level[i + 1]!));
+    levels.push(next);
+    level = next;
+  }
+  return levels;
+}
 const seed = new Uint8Array(32).fill(0x17);
 
 async function raceWithProofs(): Promise<{
@@ -260,6 +279,22 @@ describe("race proofs", () => {
     await assert.rejects(
       verifyFraudProof(race, threshold, { ...fraud, nonce: set[bad]! + 1n }),
       /does not match/,
+    );
+    // A miner that committed a duplicate (a tree our own commit() refuses to build): the order
+    // fraud proof over the two equal neighbours stands.
+    const dup = [1n, 5n, 5n, 9n];
+    const dupTree = adversarialTree(dup);
+    const dupCommit = { count: dup.length, root: dupTree[dupTree.length - 1]![0]! };
+    assert.match(
+      await verifyFraudProof(race, threshold, {
+        kind: "order",
+        miner,
+        commitment: dupCommit,
+        index: 1,
+        nonces: [5n, 5n],
+        proof: multiproof(dupTree, [1, 2]),
+      }),
+      /duplicate or unsorted/,
     );
     const sorted = [1n, 5n, 9n];
     await assert.rejects(
