@@ -4,7 +4,7 @@
  * in [−63, 63], uniform and zero-mean. Four bytes are mapped per 32-bit operation.
  */
 import type { RaceConfig } from "./config.ts";
-import { keystream, weightKey } from "./seeds.ts";
+import { keystreamChunks, weightKey } from "./seeds.ts";
 
 export interface LayerWeights {
   /** Each [in][out] row-major: y[n] = Σ_k x[k]·W[k·out + n]. */
@@ -43,9 +43,17 @@ export function toWeights(bytes: Uint8Array): Int8Array {
   return out;
 }
 
+/** A tensor's weights, mapped chunk by chunk straight from the keystream into `into` (or a new array). */
 export function tensor(key: Uint8Array, label: string, length: number, into?: Int8Array): Int8Array {
-  const bytes = into ? new Uint8Array(into.buffer, into.byteOffset, length) : undefined;
-  return toWeights(keystream(key, label, length, bytes));
+  const out = into ? into.subarray(0, length) : new Int8Array(length);
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, length);
+  let off = 0;
+  for (const chunk of keystreamChunks(key, label, length)) {
+    bytes.set(chunk, off);
+    toWeights(bytes.subarray(off, off + chunk.length));
+    off += chunk.length;
+  }
+  return out;
 }
 
 /** One layer's weights; written into `into`'s arrays when given (reused scratch). */
