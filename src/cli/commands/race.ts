@@ -8,6 +8,7 @@ import {
   checkRaceConfig,
   type FraudProof,
   getBackend,
+  type LoadedRace,
   MAX_NONCE,
   macsPerNonce,
   mine,
@@ -15,6 +16,8 @@ import {
   nodeSeed,
   outputHash,
   ProofError,
+  type RaceBackend,
+  type RaceConfig,
   sampleIndices,
   verifyFraudProof,
   verifySample,
@@ -135,6 +138,32 @@ function progressPrinter(totalMs: number) {
   };
 }
 
+/**
+ * Load the race, compute its threshold, run a check: prints `{ [verdict]: true, …details }` and
+ * exits 0, or `{ [verdict]: false, reason }` and exits 1 when the check throws a ProofError.
+ */
+async function judge(
+  backend: RaceBackend,
+  seed: Uint8Array,
+  config: RaceConfig,
+  verdict: string,
+  check: (race: LoadedRace, threshold: bigint) => Promise<Record<string, unknown>>,
+): Promise<number> {
+  const race = await backend.load(seed, config);
+  try {
+    const { threshold } = await calibrate(race);
+    const details = await check(race, threshold);
+    process.stdout.write(`${JSON.stringify({ [verdict]: true, ...details })}\n`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof ProofError)) throw e;
+    process.stdout.write(`${JSON.stringify({ [verdict]: false, reason: e.message })}\n`);
+    return 1;
+  } finally {
+    await race.close();
+  }
+}
+
 const bigintJson = (_: string, v: unknown) =>
   typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? toHex(v) : v;
 
@@ -228,21 +257,10 @@ export const raceCommand: Command = {
         proof: multiproof(tree, revealed),
       };
       // The verifier's side.
-      const race = await backend.load(seed, config);
-      const { threshold } = await calibrate(race);
-      try {
+      return judge(backend, seed, config, "valid", async (race, threshold) => {
         await verifySample(race, threshold, miner, commitment, randomness, reveal);
-        process.stdout.write(
-          `${JSON.stringify({ valid: true, revealed: revealed.length, count: commitment.count })}\n`,
-        );
-        return 0;
-      } catch (e) {
-        if (!(e instanceof ProofError)) throw e;
-        process.stdout.write(`${JSON.stringify({ valid: false, reason: e.message })}\n`);
-        return 1;
-      } finally {
-        await race.close();
-      }
+        return { revealed: revealed.length, count: commitment.count };
+      });
     }
 
     if (sub === "verify" && values.fraud) {
@@ -258,19 +276,9 @@ export const raceCommand: Command = {
           : { nonce: BigInt(f.nonce) }),
         proof: (f.proof as string[]).map((h) => fromHex(h)),
       } as FraudProof;
-      const race = await backend.load(seed, config);
-      const { threshold } = await calibrate(race);
-      try {
-        const reason = await verifyFraudProof(race, threshold, fraud);
-        process.stdout.write(`${JSON.stringify({ fraud: true, reason })}\n`);
-        return 0;
-      } catch (e) {
-        if (!(e instanceof ProofError)) throw e;
-        process.stdout.write(`${JSON.stringify({ fraud: false, reason: e.message })}\n`);
-        return 1;
-      } finally {
-        await race.close();
-      }
+      return judge(backend, seed, config, "fraud", async (race, threshold) => ({
+        reason: await verifyFraudProof(race, threshold, fraud),
+      }));
     }
     throw new UsageError(
       `race: expected hash | run | verify${sub ? `, got "${sub}"` : ""}\nRun "racecoin race --help".`,
