@@ -3,6 +3,15 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 /** A mistake in how the command was called: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {}
 
+/** Run a parser of user input; any error it throws becomes a UsageError with the same message. */
+export function asUsage<T>(parseInput: () => T): T {
+  try {
+    return parseInput();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 export interface Command {
   name: string;
   summary: string;

@@ -11,7 +11,7 @@ import {
   SCRYPT_STANDARD,
 } from "../../crypto/index.ts";
 import { fromHex, toChecksumAddress } from "../../types/index.ts";
-import { type Command, parse, UsageError } from "../args.ts";
+import { asUsage, type Command, parse, UsageError } from "../args.ts";
 
 export const DEFAULT_KEYSTORE = join(homedir(), ".racecoin", "keystore");
 
@@ -122,12 +122,7 @@ export const keysCommand: Command = {
       let hex = positionals[1];
       if (values["key-file"]) hex = readFileSync(values["key-file"], "utf8").trim();
       if (!hex) throw new UsageError("keys import: give the private key as 0x-hex or with --key-file FILE");
-      let key: Uint8Array;
-      try {
-        key = fromHex(hex.startsWith("0x") ? hex : `0x${hex}`, "private key");
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
+      const key = asUsage(() => fromHex(hex!.startsWith("0x") ? hex! : `0x${hex}`, "private key"));
       if (!isValidPrivateKey(key))
         throw new UsageError("private key: expected 32 bytes in the secp256k1 range");
       const file = writeKeystore(dir, key, readPassword(values["password-file"]), values.light ?? false);

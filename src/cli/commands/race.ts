@@ -23,7 +23,7 @@ import {
   verifySample,
 } from "../../race/index.ts";
 import { fromHex, parseAddress, toHex } from "../../types/index.ts";
-import { type Command, parse, UsageError } from "../args.ts";
+import { asUsage, type Command, parse, UsageError } from "../args.ts";
 
 const options = {
   preset: { type: "string" },
@@ -75,12 +75,7 @@ function seedArg(v: string | undefined, dflt?: Uint8Array): Uint8Array {
     if (dflt) return dflt;
     throw new UsageError("--seed HEX32 is required");
   }
-  let b: Uint8Array;
-  try {
-    b = fromHex(v.startsWith("0x") ? v : `0x${v}`, "--seed");
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const b = asUsage(() => fromHex(v.startsWith("0x") ? v : `0x${v}`, "--seed"));
   if (b.length !== 32) throw new UsageError(`--seed: expected 32 bytes, got ${b.length}`);
   return b;
 }
@@ -90,11 +85,7 @@ function minerArg(v: string | undefined, dflt?: Uint8Array): Uint8Array {
     if (dflt) return dflt;
     throw new UsageError("--miner 0xADDRESS is required");
   }
-  try {
-    return parseAddress(v, "--miner");
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  return asUsage(() => parseAddress(v, "--miner"));
 }
 
 function nonceArg(v: string | undefined): bigint {
@@ -106,16 +97,11 @@ function nonceArg(v: string | undefined): bigint {
 }
 
 function setup(values: { preset?: string; backend?: string }) {
-  let config: ReturnType<typeof getPreset>["race"];
-  let backend: ReturnType<typeof getBackend>;
-  try {
-    config = getPreset(values.preset ?? "minimal").race;
+  return asUsage(() => {
+    const config = getPreset(values.preset ?? "minimal").race;
     checkRaceConfig(config);
-    backend = getBackend(values.backend ?? "reference");
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return { config, backend };
+    return { config, backend: getBackend(values.backend ?? "reference") };
+  });
 }
 
 /** A one-line progress bar on stderr (a plain line every few seconds when not a terminal). */

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { isValidPrivateKey, privateKeyToAddress } from "../../crypto/index.ts";
 import { signTx } from "../../tx/index.ts";
 import { fromHex, parseAddress, toChecksumAddress, toHex } from "../../types/index.ts";
-import { type Command, parse, parseEther, UsageError } from "../args.ts";
+import { asUsage, type Command, parse, parseEther, UsageError } from "../args.ts";
 import { RpcCallError, rpcCall } from "../rpcClient.ts";
 import { DEFAULT_KEYSTORE, readPassword, unlock } from "./keys.ts";
 
@@ -50,12 +50,7 @@ function signerKey(values: Record<string, string | boolean | undefined>): Uint8A
   let hex: string | undefined = raw ?? (file ? readFileSync(file, "utf8").trim() : undefined);
   if (hex !== undefined) {
     if (!hex.startsWith("0x")) hex = `0x${hex}`;
-    let key: Uint8Array;
-    try {
-      key = fromHex(hex, "private key");
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const key = asUsage(() => fromHex(hex!, "private key"));
     if (!isValidPrivateKey(key))
       throw new UsageError("private key: expected 32 bytes in the secp256k1 range");
     return key;
@@ -79,12 +74,7 @@ export const txCommand: Command = {
     if (positionals[0] !== "send")
       throw new UsageError('tx: expected the subcommand "send"\nRun "racecoin tx --help".');
     if (!values.to) throw new UsageError("tx send: --to ADDRESS is required");
-    let to: Uint8Array;
-    try {
-      to = parseAddress(values.to, "--to");
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const to = asUsage(() => parseAddress(values.to!, "--to"));
     let value = 0n;
     if (values.value !== undefined) value = parseEther(values.value, "--value");
     if (values["value-wei"] !== undefined) {
@@ -94,11 +84,7 @@ export const txCommand: Command = {
     }
     let data: Uint8Array = new Uint8Array(0);
     if (values.data) {
-      try {
-        data = fromHex(values.data, "--data");
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
+      data = asUsage(() => fromHex(values.data!, "--data"));
     }
     const key = signerKey(values);
     const from = privateKeyToAddress(key);

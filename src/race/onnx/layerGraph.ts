@@ -5,7 +5,7 @@
  * saturation at zero point 0, so the 33,792-wide hidden layer needs no elementwise pass at all.
  * The small d-wide glue: floor shifts as (x + 2^30) >>> s − 2^(30−s) on uint32 (ONNX BitShift is
  * unsigned only), floor division as (a − a mod b) / b (ONNX Mod, fmod = 0: sign of the divisor),
- * the exact integer square root by a float64 estimate corrected by integer comparisons.
+ * and rmsnorm in float64, which is exact for these ranges (rmsNormU8).
  * Input `h` int32 [N, d] (N = batch·T, positions of a sequence contiguous); output `h_out`.
  */
 import {
