@@ -1,27 +1,28 @@
 // Writes genesis/{devnet,testnet,mainnet}.json. The devnet funds the standard test mnemonic's
-// ten accounts (as Hardhat and Anvil do); its single validator is dev account 0.
+// ten accounts (as Hardhat and Anvil do); its four validators are dev accounts 0–3 with dev BLS
+// keys. Testnet and mainnet validators are placeholders (keys derived from public strings) until
+// the genesis ceremony replaces them.
 import { writeFileSync } from "node:fs";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { deriveKeys, privateKeyToAddress, TEST_MNEMONIC } from "../src/crypto/index.ts";
-import { toChecksumAddress } from "../src/types/index.ts";
+import { devnetGenesisJson } from "../src/chain/index.ts";
+import { blsKeyFromIkm, blsProofOfPossession } from "../src/crypto/index.ts";
+import { toChecksumAddress, toHex } from "../src/types/index.ts";
 
 const ETH = 10n ** 18n;
-const dev = deriveKeys(TEST_MNEMONIC, 10).map((k) => toChecksumAddress(privateKeyToAddress(k)));
 const placeholder = (net: string, i: number) =>
   toChecksumAddress(keccak_256(new TextEncoder().encode(`racecoin-${net}-launch-validator-${i}`)).slice(12));
+const placeholderValidator = (net: string, i: number) => {
+  const key = blsKeyFromIkm(keccak_256(new TextEncoder().encode(`racecoin-${net}-launch-bls-${i}`)));
+  return {
+    address: placeholder(net, i),
+    weight: "1",
+    blsKey: toHex(key.publicKey),
+    proofOfPossession: toHex(blsProofOfPossession(key)),
+  };
+};
 
 const files = {
-  devnet: {
-    name: "devnet",
-    comment:
-      "Local development chain. Dev accounts come from the public test mnemonic: never hold real value.",
-    chainId: 72270,
-    preset: "minimal",
-    timestamp: "1767225600000",
-    extraData: "0x",
-    validators: [{ address: dev[0], weight: "100" }],
-    alloc: Object.fromEntries(dev.map((a) => [a, { balance: (10_000n * ETH).toString() }])),
-  },
+  devnet: devnetGenesisJson(4),
   testnet: {
     name: "testnet",
     comment:
@@ -30,7 +31,7 @@ const files = {
     preset: "mainnet",
     timestamp: "1767225600000",
     extraData: "0x",
-    validators: [0, 1, 2, 3].map((i) => ({ address: placeholder("testnet", i), weight: "1" })),
+    validators: [0, 1, 2, 3].map((i) => placeholderValidator("testnet", i)),
     alloc: { [placeholder("testnet-faucet", 0)]: { balance: (1_000_000n * ETH).toString() } },
   },
   mainnet: {
@@ -40,7 +41,7 @@ const files = {
     preset: "mainnet",
     timestamp: "1767225600000",
     extraData: "0x",
-    validators: [0, 1, 2, 3].map((i) => ({ address: placeholder("mainnet", i), weight: "1" })),
+    validators: [0, 1, 2, 3].map((i) => placeholderValidator("mainnet", i)),
     alloc: { [placeholder("mainnet-foundation", 0)]: { balance: (10_000_000n * ETH).toString() } },
   },
 };

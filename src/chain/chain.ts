@@ -9,9 +9,16 @@
  * start; the rebuilt root must equal the head's state root or the node refuses to start.
  */
 
+import {
+  CertificateError,
+  EMPTY_CERTIFICATE,
+  evidenceId,
+  ValidatorSet,
+  verifyCertificate,
+} from "../consensus/index.ts";
 import type { SenderRecovery } from "../crypto/index.ts";
 import type { ChainDb, TxLocation } from "../db/index.ts";
-import { EMPTY_MERKLE_ROOT, headerHash, validatorSetHash } from "../encoding/index.ts";
+import { EMPTY_MERKLE_ROOT, headerHash } from "../encoding/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import {
@@ -36,7 +43,9 @@ import {
   type Block,
   type BlockHeader,
   bigintToBytes,
+  type CommitCertificate,
   equalBytes,
+  type Evidence,
   type Receipt,
   toHex,
   ZERO_ADDRESS,
@@ -56,6 +65,7 @@ export interface ImportedBlock {
   header: BlockHeader;
   txs: RecoveredTx[];
   receipts: Receipt[];
+  evidence: Evidence[];
 }
 
 export type BlockListener = (b: ImportedBlock) => void;
@@ -68,8 +78,23 @@ export interface PreparedBlock {
   txs: RecoveredTx[];
 }
 
+/** Signs a certificate for a block the caller finalises alone (tests, benchmarks, one-validator chains). */
+export type Certifier = (height: number, hash: Uint8Array) => CommitCertificate;
+
+interface Candidate {
+  parentHash: Uint8Array;
+  block: Block;
+  txs: RecoveredTx[];
+  post: PostState;
+}
+
 export class Chain {
   readonly ctx: TransitionContext;
+  readonly validators: ValidatorSet;
+  private readonly committedEvidence = new Map<string, number>();
+  private headCommitValue: CommitCertificate | undefined;
+  /** Executed proposals for the next height, by block hash (cleared on every commit). */
+  private readonly candidates = new Map<string, Candidate>();
   private accounts = new Map<string, Account>();
   private trie: Trie = Trie.empty();
   private headHeader!: BlockHeader;
@@ -83,12 +108,13 @@ export class Chain {
     readonly genesis: Genesis,
     private readonly m: ChainModules,
   ) {
-    const validatorKeys = new Set(genesis.validators.map((v) => addressKey(v.address)));
+    // Genesis weights for now; the race work replaces the source (changes apply at cycle starts).
+    this.validators = new ValidatorSet(genesis.validators);
     this.ctx = {
       preset: genesis.preset,
       chainId: genesis.chainId,
-      validatorSetHash: validatorSetHash(genesis.validators),
-      isValidator: (a) => validatorKeys.has(addressKey(a)),
+      validatorsAt: () => this.validators,
+      isEvidenceCommitted: (id) => this.committedEvidence.has(id),
     };
   }
 
@@ -104,8 +130,9 @@ export class Chain {
       stateRoot: trie.rootHash(),
       txRoot: EMPTY_MERKLE_ROOT,
       receiptsRoot: EMPTY_MERKLE_ROOT,
-      validatorSetHash: validatorSetHash(genesis.validators),
-      lastCommit: { round: 0, signers: new Uint8Array(0), signature: new Uint8Array(0) },
+      evidenceRoot: EMPTY_MERKLE_ROOT,
+      validatorSetHash: new ValidatorSet(genesis.validators).hash,
+      lastCommit: EMPTY_CERTIFICATE,
       gasLimit: genesis.preset.blockGasLimit,
       gasUsed: 0n,
       baseFee: genesis.preset.initialBaseFee,
@@ -128,6 +155,8 @@ export class Chain {
           hash: genesisHash,
           header: g.header,
           txs: [],
+          evidence: [],
+          evidenceIds: [],
           txHashes: [],
           receipts: [],
           changes: g.changes,
@@ -166,6 +195,8 @@ export class Chain {
       );
     }
     this.trie.takeUnpersisted(); // its nodes are already stored
+    for await (const [id, height] of this.m.db.allEvidence()) this.committedEvidence.set(id, height);
+    this.headCommitValue = await this.m.db.commitAt(header.height);
     this.headHeader = header;
     this.headHashValue = head.hash;
     this.m.metrics?.blockHeight.set(header.height);
@@ -188,6 +219,23 @@ export class Chain {
   }
   get preset() {
     return this.ctx.preset;
+  }
+  /** The certificate that finalised the head (undefined at genesis). */
+  get headCommit(): CommitCertificate | undefined {
+    return this.headCommitValue;
+  }
+
+  /** Certificate of a stored block: from its child's header, else the one this node finalised it with. */
+  async commitAt(height: number): Promise<CommitCertificate | undefined> {
+    if (height < 1 || height > this.headHeader.height) return undefined;
+    if (height === this.headHeader.height) return this.headCommitValue;
+    const child = await this.headerAt(height + 1);
+    if (child) return child.header.lastCommit;
+    return this.m.db.commitAt(height);
+  }
+
+  isEvidenceCommitted(id: string): boolean {
+    return this.committedEvidence.has(id);
   }
 
   onBlock(listener: BlockListener): void {
@@ -224,7 +272,13 @@ export class Chain {
   }
 
   async bodyByHash(hash: Uint8Array): Promise<Uint8Array[] | undefined> {
-    return this.m.db.bodies.get(hash);
+    return (await this.m.db.bodies.get(hash))?.txs;
+  }
+
+  async blockByHash(hash: Uint8Array): Promise<Block | undefined> {
+    const header = await this.headerByHash(hash);
+    const body = header && (await this.m.db.bodies.get(hash));
+    return header && body ? { header, txs: body.txs, evidence: body.evidence } : undefined;
   }
 
   async receiptsByHash(hash: Uint8Array): Promise<Receipt[] | undefined> {
@@ -264,9 +318,13 @@ export class Chain {
     return { block, txs };
   }
 
-  /** Validate and commit a block from elsewhere (sync, consensus, benchmarks). */
-  async importBlock(block: Block | PreparedBlock): Promise<ImportedBlock> {
+  /**
+   * Validate and commit a block from elsewhere (sync, benchmarks). With `commit`, the certificate
+   * must prove the block final under the validator set before anything is executed.
+   */
+  async importBlock(block: Block | PreparedBlock, commit?: CommitCertificate): Promise<ImportedBlock> {
     const prepared = "txs" in block && "block" in block ? block : await this.prepare(block as Block);
+    if (commit) this.verifyCommit(prepared.block.header, commit);
     return this.exclusive(async () => {
       const started = performance.now();
       const post = applyBlock(
@@ -276,39 +334,111 @@ export class Chain {
         prepared.txs,
         this.ctx,
       );
-      const imported = await this.commit(prepared.block, prepared.txs, post);
+      const imported = await this.commit(prepared.block, prepared.txs, post, commit);
       this.m.metrics?.blockImportSeconds.observe((performance.now() - started) / 1000);
       return imported;
     });
+  }
+
+  /** Throws BlockError("BLOCK_ERROR_LAST_COMMIT") unless `commit` finalises `header`. */
+  verifyCommit(header: BlockHeader, commit: CommitCertificate): void {
+    try {
+      verifyCertificate(this.validators, this.ctx.chainId, header.height, headerHash(header), commit);
+    } catch (e) {
+      if (e instanceof CertificateError) throw new BlockError("BLOCK_ERROR_LAST_COMMIT", `commit: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** Build a proposal on the head without committing it (consensus decides first). */
+  async buildProposal(
+    candidates: () => Iterable<RecoveredTx>,
+    proposer: Address,
+    time: bigint,
+    evidence: Evidence[] = [],
+  ): Promise<BuildResult> {
+    return this.exclusive(async () => {
+      const built = buildBlock(
+        { accounts: new MapAccountReader(this.accounts), trie: this.trie },
+        this.headHeader,
+        candidates(),
+        { time, proposer, lastCommit: this.lastCommitForNext(), evidence },
+        this.ctx,
+      );
+      this.candidates.set(toHex(built.hash), {
+        parentHash: this.headHashValue,
+        block: built.block,
+        txs: built.included,
+        post: built,
+      });
+      return built;
+    });
+  }
+
+  /** Execute a proposed block on the head; throws BlockError if it is invalid. Result is cached. */
+  async validateProposal(block: Block): Promise<Uint8Array> {
+    const hash = headerHash(block.header);
+    if (this.candidates.has(toHex(hash))) return hash;
+    const prepared = await this.prepare(block);
+    return this.exclusive(async () => {
+      const post = applyBlock(
+        { accounts: new MapAccountReader(this.accounts), trie: this.trie },
+        this.headHeader,
+        block,
+        prepared.txs,
+        this.ctx,
+      );
+      this.candidates.set(toHex(hash), { parentHash: this.headHashValue, block, txs: prepared.txs, post });
+      return hash;
+    });
+  }
+
+  /** Commit a block consensus decided, with the certificate that finalised it. */
+  async commitDecided(block: Block, commit: CommitCertificate): Promise<ImportedBlock> {
+    const hash = headerHash(block.header);
+    const c = this.candidates.get(toHex(hash));
+    if (!c || !equalBytes(c.parentHash, this.headHashValue)) return this.importBlock(block, commit);
+    return this.exclusive(() => this.commit(c.block, c.txs, c.post, commit));
+  }
+
+  private lastCommitForNext(): CommitCertificate {
+    if (this.headHeader.height === 0) return EMPTY_CERTIFICATE;
+    if (!this.headCommitValue) throw new Error(`no certificate for head ${this.headHeader.height}`);
+    return this.headCommitValue;
   }
 
   /**
    * Import many blocks in order. Sender recovery runs `depth` blocks ahead in the worker pool so
    * the workers never wait for the main thread to decode the next block.
    */
-  async importBlocks(blocks: Block[], depth = 3): Promise<void> {
+  async importBlocks(blocks: { block: Block; commit: CommitCertificate }[], depth = 3): Promise<void> {
     const inflight: Promise<PreparedBlock>[] = [];
     let next = 0;
     const fill = () => {
       while (inflight.length < depth && next < blocks.length) {
-        const p = this.prepare(blocks[next++]!);
+        const p = this.prepare(blocks[next++]!.block);
         p.catch(() => undefined); // awaited below in order; avoid an early unhandled rejection
         inflight.push(p);
       }
     };
     fill();
+    let done = 0;
     while (inflight.length > 0) {
       const prepared = await inflight.shift()!;
       fill();
-      await this.importBlock(prepared);
+      await this.importBlock(prepared, blocks[done++]!.commit);
     }
   }
 
-  /** Build a block from candidates (in priority order) on the head and commit it. */
+  /**
+   * Build a block from candidates (in priority order) on the head and commit it, finalised by
+   * `certify` (a caller holding enough validator keys: tests, benchmarks).
+   */
   async produceBlock(
     candidates: () => Iterable<RecoveredTx>,
     proposer: Address,
     time: bigint,
+    certify: Certifier,
   ): Promise<BuildResult & ImportedBlock> {
     return this.exclusive(async () => {
       const started = performance.now();
@@ -316,22 +446,32 @@ export class Chain {
         { accounts: new MapAccountReader(this.accounts), trie: this.trie },
         this.headHeader,
         candidates(),
-        { time, proposer },
+        { time, proposer, lastCommit: this.lastCommitForNext() },
         this.ctx,
       );
-      const imported = await this.commit(built.block, built.included, built);
+      const commit = certify(built.block.header.height, built.hash);
+      const imported = await this.commit(built.block, built.included, built, commit);
       this.m.metrics?.blockImportSeconds.observe((performance.now() - started) / 1000);
       this.m.log.debug({ height: built.block.header.height, txs: built.included.length }, "Produced block");
       return { ...built, ...imported };
     });
   }
 
-  private async commit(block: Block, txs: RecoveredTx[], post: PostState): Promise<ImportedBlock> {
+  private async commit(
+    block: Block,
+    txs: RecoveredTx[],
+    post: PostState,
+    commit: CommitCertificate | undefined,
+  ): Promise<ImportedBlock> {
     const { header } = block;
+    const evidenceIds = block.evidence.map(evidenceId);
     await this.m.db.commitBlock({
       hash: post.hash,
       header,
       txs: block.txs,
+      evidence: block.evidence,
+      evidenceIds,
+      commit,
       txHashes: txs.map((t) => t.tx.hash),
       receipts: post.receipts,
       changes: post.changes.values(),
@@ -344,9 +484,18 @@ export class Chain {
     if (this.recent.size > 256) this.recent.delete(this.recent.keys().next().value!);
     this.headHeader = header;
     this.headHashValue = post.hash;
+    this.headCommitValue = commit;
+    this.candidates.clear();
+    for (const id of evidenceIds) this.committedEvidence.set(id, header.height);
     this.m.metrics?.blockHeight.set(header.height);
     this.m.metrics?.blockTxs.observe(block.txs.length);
-    const imported: ImportedBlock = { hash: post.hash, header, txs, receipts: post.receipts };
+    const imported: ImportedBlock = {
+      hash: post.hash,
+      header,
+      txs,
+      receipts: post.receipts,
+      evidence: block.evidence,
+    };
     for (const l of this.listeners) l(imported);
     return imported;
   }

@@ -3,8 +3,25 @@
  * its path, all at once, so a hand-edited file can be fixed in one pass.
  */
 import { readFileSync } from "node:fs";
+import {
+  blsVerifyProofOfPossession,
+  deriveBlsKeys,
+  deriveKeys,
+  blsProofOfPossession,
+  privateKeyToAddress,
+  TEST_MNEMONIC,
+} from "../crypto/index.ts";
 import { getPreset, type Preset } from "../params/index.ts";
-import { type Account, type Address, addressKey, parseAddress, type Validator } from "../types/index.ts";
+import {
+  type Account,
+  type Address,
+  addressKey,
+  fromHex,
+  parseAddress,
+  toChecksumAddress,
+  toHex,
+  type Validator,
+} from "../types/index.ts";
 
 export interface Genesis {
   name: string;
@@ -46,6 +63,16 @@ function parseAmount(v: unknown, path: string, problems: string[]): bigint {
   return 0n;
 }
 
+function parseHexField(v: unknown, length: number, path: string, problems: string[]): Uint8Array | undefined {
+  if (typeof v === "string" && v.length === 2 + 2 * length) {
+    try {
+      return fromHex(v, path);
+    } catch {}
+  }
+  problems.push(`${path}: expected 0x-hex of ${length} bytes`);
+  return undefined;
+}
+
 export function parseGenesis(json: unknown, opts: { presetOverride?: string } = {}): Genesis {
   const problems: string[] = [];
   if (typeof json !== "object" || json === null || Array.isArray(json))
@@ -85,9 +112,10 @@ export function parseGenesis(json: unknown, opts: { presetOverride?: string } = 
 
   const validators: Validator[] = [];
   if (!Array.isArray(g.validators) || g.validators.length === 0) {
-    problems.push("validators: expected a non-empty array of { address, weight }");
+    problems.push("validators: expected a non-empty array of { address, weight, blsKey, proofOfPossession }");
   } else {
     const seen = new Set<string>();
+    const seenKeys = new Set<string>();
     g.validators.forEach((v: unknown, i: number) => {
       const path = `validators[${i}]`;
       if (typeof v !== "object" || v === null) {
@@ -104,9 +132,18 @@ export function parseGenesis(json: unknown, opts: { presetOverride?: string } = 
       }
       const weight = parseAmount(rec.weight, `${path}.weight`, problems);
       if (weight === 0n) problems.push(`${path}.weight: must be positive`);
+      if (weight >= 1n << 64n) problems.push(`${path}.weight: must be below 2^64`);
       if (seen.has(addressKey(address))) problems.push(`${path}.address: duplicate validator`);
       seen.add(addressKey(address));
-      validators.push({ address, weight });
+      const blsKey = parseHexField(rec.blsKey, 48, `${path}.blsKey`, problems);
+      const pop = parseHexField(rec.proofOfPossession, 96, `${path}.proofOfPossession`, problems);
+      if (blsKey && pop && !blsVerifyProofOfPossession(blsKey, pop))
+        problems.push(`${path}.proofOfPossession: does not verify for blsKey (a key without a valid proof cannot join)`);
+      if (blsKey) {
+        if (seenKeys.has(toHex(blsKey))) problems.push(`${path}.blsKey: duplicate BLS key`);
+        seenKeys.add(toHex(blsKey));
+      }
+      validators.push({ address, weight, blsKey: blsKey ?? new Uint8Array(48) });
     });
   }
 
@@ -152,4 +189,33 @@ export function loadGenesisFile(path: string, opts: { presetOverride?: string } 
     throw new GenesisError([`${path} is not valid JSON: ${(e as Error).message}`]);
   }
   return parseGenesis(json, opts);
+}
+
+/**
+ * The devnet genesis for `n` validators: validator i is dev account i with the dev BLS key i
+ * (both from the public test mnemonic), equal weights; the ten dev accounts are funded.
+ * Deterministic, so every node of a devnet (and genesis/devnet.json for n = 4) agrees.
+ */
+export function devnetGenesisJson(n: number): Record<string, unknown> {
+  const ETH = 10n ** 18n;
+  const accounts = deriveKeys(TEST_MNEMONIC, Math.max(10, n)).map(privateKeyToAddress);
+  const bls = deriveBlsKeys(TEST_MNEMONIC, n);
+  return {
+    name: "devnet",
+    comment:
+      "Local development chain. Dev accounts and validator keys come from the public test mnemonic: never hold real value.",
+    chainId: 72270,
+    preset: "minimal",
+    timestamp: "1767225600000",
+    extraData: "0x",
+    validators: bls.map((k, i) => ({
+      address: toChecksumAddress(accounts[i]!),
+      weight: "100",
+      blsKey: toHex(k.publicKey),
+      proofOfPossession: toHex(blsProofOfPossession(k)),
+    })),
+    alloc: Object.fromEntries(
+      accounts.slice(0, 10).map((a) => [toChecksumAddress(a), { balance: (10_000n * ETH).toString() }]),
+    ),
+  };
 }

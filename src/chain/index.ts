@@ -1,5 +1,6 @@
 export {
   type BlockListener,
+  type Certifier,
   Chain,
   type ChainModules,
   ChainStartError,
@@ -7,4 +8,4 @@ export {
   type PreparedBlock,
   rsBytes,
 } from "./chain.ts";
-export { type Genesis, GenesisError, loadGenesisFile, parseGenesis } from "./genesis.ts";
+export { devnetGenesisJson, type Genesis, GenesisError, loadGenesisFile, parseGenesis } from "./genesis.ts";

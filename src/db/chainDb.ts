@@ -7,6 +7,8 @@
 import {
   accountCodec,
   type Codec,
+  commitCodec,
+  evidenceListCodec,
   decode,
   encode,
   hash32,
@@ -17,7 +19,15 @@ import {
   uint,
 } from "../encoding/index.ts";
 import type { AccountChange } from "../state/index.ts";
-import { type Account, type BlockHeader, concatBytes, type Receipt, u32be } from "../types/index.ts";
+import {
+  type Account,
+  type BlockHeader,
+  type CommitCertificate,
+  concatBytes,
+  type Evidence,
+  type Receipt,
+  u32be,
+} from "../types/index.ts";
 import type { BatchOp, KV } from "./kv.ts";
 
 export const Bucket = {
@@ -29,7 +39,17 @@ export const Bucket = {
   account: 0x06,
   trieNode: 0x07,
   meta: 0x08,
+  /** height → the certificate this node finalised the block with (serves sync of the newest block). */
+  commit: 0x09,
+  /** evidence id → height of the block that included it (no evidence twice). */
+  evidence: 0x0a,
 } as const;
+
+export interface BlockBody {
+  txs: Uint8Array[];
+  evidence: Evidence[];
+}
+const bodyCodec = struct<BlockBody>("BlockBody", { txs: txListCodec, evidence: evidenceListCodec });
 
 export interface TxLocation {
   height: number;
@@ -65,6 +85,11 @@ export interface BlockCommit {
   hash: Uint8Array;
   header: BlockHeader;
   txs: Uint8Array[];
+  evidence: Evidence[];
+  /** Ids (hex) of the evidence, for the evidence bucket. */
+  evidenceIds: string[];
+  /** The certificate that finalised this block, when known (not for genesis). */
+  commit?: CommitCertificate;
   txHashes: Uint8Array[];
   receipts: Receipt[];
   changes: Iterable<AccountChange>;
@@ -73,7 +98,8 @@ export interface BlockCommit {
 
 export class ChainDb {
   readonly headers: Repository<BlockHeader>;
-  readonly bodies: Repository<Uint8Array[]>;
+  readonly bodies: Repository<BlockBody>;
+  readonly commits: Repository<CommitCertificate>;
   readonly canonical: Repository<Uint8Array>;
   readonly txIndex: Repository<TxLocation>;
   readonly receipts: Repository<Receipt[]>;
@@ -81,7 +107,8 @@ export class ChainDb {
 
   constructor(readonly kv: KV) {
     this.headers = new Repository(kv, Bucket.header, headerCodec);
-    this.bodies = new Repository(kv, Bucket.body, txListCodec);
+    this.bodies = new Repository(kv, Bucket.body, bodyCodec);
+    this.commits = new Repository(kv, Bucket.commit, commitCodec);
     this.canonical = new Repository(kv, Bucket.canonical, hash32);
     this.txIndex = new Repository(kv, Bucket.txIndex, txLocationCodec);
     this.receipts = new Repository(kv, Bucket.receipts, receiptListCodec);
@@ -106,6 +133,17 @@ export class ChainDb {
     return this.canonical.get(u32be(height));
   }
 
+  async commitAt(height: number): Promise<CommitCertificate | undefined> {
+    return this.commits.get(u32be(height));
+  }
+
+  /** Evidence ids with the height that included them. */
+  async *allEvidence(): AsyncIterable<[string, number]> {
+    for await (const [k, v] of this.kv.entries(new Uint8Array([Bucket.evidence]))) {
+      yield [Buffer.from(k.slice(1)).toString("hex"), Buffer.from(v).readUInt32BE(0)];
+    }
+  }
+
   async *allAccounts(): AsyncIterable<[Uint8Array, Account]> {
     for await (const [k, v] of this.kv.entries(new Uint8Array([Bucket.account]))) {
       yield [k.slice(1), decode(accountCodec, v)];
@@ -116,13 +154,16 @@ export class ChainDb {
   async commitBlock(c: BlockCommit, opts: { genesis?: boolean } = {}): Promise<void> {
     const ops: BatchOp[] = [
       this.headers.putOp(c.hash, c.header),
-      this.bodies.putOp(c.hash, c.txs),
+      this.bodies.putOp(c.hash, { txs: c.txs, evidence: c.evidence }),
       this.canonical.putOp(u32be(c.header.height), c.hash),
       this.receipts.putOp(c.hash, c.receipts),
     ];
     c.txHashes.forEach((h, index) => {
       ops.push(this.txIndex.putOp(h, { height: c.header.height, index, blockHash: c.hash }));
     });
+    if (c.commit) ops.push(this.commits.putOp(u32be(c.header.height), c.commit));
+    for (const id of c.evidenceIds)
+      ops.push({ type: "put", key: key(Bucket.evidence, Buffer.from(id, "hex")), value: u32be(c.header.height) });
     for (const ch of c.changes) ops.push(this.accounts.putOp(ch.address, ch.account));
     for (const [h, node] of c.trieNodes) ops.push({ type: "put", key: key(Bucket.trieNode, h), value: node });
     ops.push({

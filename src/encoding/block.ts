@@ -1,8 +1,19 @@
 /** Codecs for chain data (field order is the wire order) and the hashing rules built on them. */
 import { keccak256 } from "../crypto/index.ts";
-import type { Account, Block, BlockHeader, CommitCertificate, Receipt, Validator } from "../types/index.ts";
-import { address20, bytes, encode, hash32, list, quantity, str, struct, uint } from "./codec.ts";
+import type {
+  Account,
+  Block,
+  BlockHeader,
+  CommitCertificate,
+  Evidence,
+  Receipt,
+  Validator,
+  Vote,
+  VoteType,
+} from "../types/index.ts";
+import { address20, bytes, type Codec, encode, hash32, list, quantity, str, struct, uint } from "./codec.ts";
 import { merkleRoot } from "./merkle.ts";
+import { EncodingError } from "../types/index.ts";
 
 export const MAX_BLOCK_TXS = 65_536;
 export const MAX_TX_BYTES = 128 * 1024;
@@ -22,6 +33,7 @@ export const headerCodec = struct<BlockHeader>("BlockHeader", {
   stateRoot: hash32,
   txRoot: hash32,
   receiptsRoot: hash32,
+  evidenceRoot: hash32,
   validatorSetHash: hash32,
   lastCommit: commitCodec,
   gasLimit: quantity,
@@ -35,7 +47,52 @@ export const headerCodec = struct<BlockHeader>("BlockHeader", {
 
 export const txListCodec = list(bytes({ max: MAX_TX_BYTES }), MAX_BLOCK_TXS);
 
-export const blockCodec = struct<Block>("Block", { header: headerCodec, txs: txListCodec });
+export const MAX_BLOCK_EVIDENCE = 64;
+
+const voteType: Codec<VoteType> = {
+  kind: "voteType",
+  toWire(v, path) {
+    return uint.toWire(v, path);
+  },
+  fromWire(w, path) {
+    const t = uint.fromWire(w, path);
+    if (t !== 1 && t !== 2) throw new EncodingError(`${path}: vote type must be 1 (prevote) or 2 (precommit)`);
+    return t;
+  },
+};
+
+/** A 32-byte hash, or empty for nil. */
+const optionalHash: Codec<Uint8Array> = {
+  kind: "optionalHash",
+  toWire(v, path) {
+    if (!(v instanceof Uint8Array) || (v.length !== 0 && v.length !== 32))
+      throw new EncodingError(`${path}: expected a 32-byte hash or empty (nil)`);
+    return v;
+  },
+  fromWire(w, path) {
+    if (!(w instanceof Uint8Array) || (w.length !== 0 && w.length !== 32))
+      throw new EncodingError(`${path}: expected a 32-byte hash or empty (nil)`);
+    return w;
+  },
+};
+
+export const voteCodec = struct<Vote>("Vote", {
+  type: voteType,
+  height: uint,
+  round: uint,
+  blockHash: optionalHash,
+  validator: uint,
+  signature: bytes({ length: 96 }),
+});
+
+export const evidenceCodec = struct<Evidence>("Evidence", { a: voteCodec, b: voteCodec });
+export const evidenceListCodec = list(evidenceCodec, MAX_BLOCK_EVIDENCE);
+
+export const blockCodec = struct<Block>("Block", {
+  header: headerCodec,
+  txs: txListCodec,
+  evidence: evidenceListCodec,
+});
 
 export const receiptCodec = struct<Receipt>("Receipt", {
   status: uint,
@@ -48,7 +105,11 @@ export const receiptCodec = struct<Receipt>("Receipt", {
 
 export const receiptListCodec = list(receiptCodec, MAX_BLOCK_TXS);
 
-export const validatorCodec = struct<Validator>("Validator", { address: address20, weight: quantity });
+export const validatorCodec = struct<Validator>("Validator", {
+  address: address20,
+  weight: quantity,
+  blsKey: bytes({ length: 48 }),
+});
 export const validatorListCodec = list(validatorCodec, 10_000);
 
 export const accountCodec = struct<Account>("Account", { nonce: quantity, balance: quantity });
@@ -68,4 +129,8 @@ export function receiptsRoot(receipts: Receipt[]): Uint8Array {
 
 export function validatorSetHash(validators: Validator[]): Uint8Array {
   return keccak256(encode(validatorListCodec, validators));
+}
+
+export function evidenceRoot(evidence: Evidence[]): Uint8Array {
+  return merkleRoot(evidence.map((e) => encode(evidenceCodec, e)));
 }

@@ -10,6 +10,16 @@ export interface Metrics {
   mempoolRejected: Counter<"reason">;
   rpcRequestSeconds: Histogram<"method">;
   rpcRequests: Counter<"method" | "outcome">;
+  peers: Gauge;
+  gossipValidation: Counter<"topic" | "result">;
+  consensusHeight: Gauge;
+  consensusRound: Gauge;
+  consensusStep: Gauge;
+  roundsPerHeight: Histogram;
+  finalityLatencySeconds: Histogram;
+  finalizedHeight: Gauge;
+  evidenceSeen: Counter;
+  syncedBlocks: Counter;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -56,6 +66,51 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "racecoin_rpc_requests_total",
       help: "JSON-RPC calls by method and outcome",
       labelNames: ["method", "outcome"],
+      registers: [registry],
+    }),
+    peers: new Gauge({ name: "racecoin_p2p_peers", help: "Connected peers", registers: [registry] }),
+    gossipValidation: new Counter({
+      name: "racecoin_gossip_validation_total",
+      help: "Gossip messages by topic and validation result (accept, ignore, reject)",
+      labelNames: ["topic", "result"],
+      registers: [registry],
+    }),
+    consensusHeight: new Gauge({
+      name: "racecoin_consensus_height",
+      help: "Height consensus is working on",
+      registers: [registry],
+    }),
+    consensusRound: new Gauge({ name: "racecoin_consensus_round", help: "Current round", registers: [registry] }),
+    consensusStep: new Gauge({
+      name: "racecoin_consensus_step",
+      help: "Current step: 0 propose, 1 prevote, 2 precommit, 3 commit",
+      registers: [registry],
+    }),
+    roundsPerHeight: new Histogram({
+      name: "racecoin_consensus_rounds_per_height",
+      help: "Rounds needed to decide a height (1 = decided in round 0)",
+      buckets: [1, 2, 3, 4, 6, 10],
+      registers: [registry],
+    }),
+    finalityLatencySeconds: new Histogram({
+      name: "racecoin_consensus_finality_seconds",
+      help: "Time from the start of a height to its decision",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    finalizedHeight: new Gauge({
+      name: "racecoin_finalized_height",
+      help: "Highest finalised block",
+      registers: [registry],
+    }),
+    evidenceSeen: new Counter({
+      name: "racecoin_consensus_evidence_total",
+      help: "Equivocations detected",
+      registers: [registry],
+    }),
+    syncedBlocks: new Counter({
+      name: "racecoin_sync_blocks_total",
+      help: "Blocks imported by range sync",
       registers: [registry],
     }),
   };

@@ -1,6 +1,6 @@
 /**
- * The one composition root (style rule 2): metrics → db → recovery → chain → mempool → rpc →
- * producer, each given a child logger; closed in reverse.
+ * The one composition root (style rule 2): metrics → db → recovery → chain → mempool → network →
+ * sync → consensus → rpc, each given a child logger; closed in reverse.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -10,10 +10,11 @@ import { ChainDb, LevelKV } from "../db/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { Mempool } from "../mempool/index.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
+import { Network } from "../network/index.ts";
 import { type RpcContext, RpcServer } from "../rpc/index.ts";
-import { parseAddress } from "../types/index.ts";
+import { SyncService } from "../sync/index.ts";
+import { ConsensusService } from "./consensusService.ts";
 import type { NodeOptions } from "./options.ts";
-import { type BlockSource, IntervalProducer } from "./producer.ts";
 
 export const CLIENT_VERSION = `racecoin/v0.1.0/node-${process.version}`;
 
@@ -25,6 +26,9 @@ export class RacecoinNode {
   chain!: Chain;
   mempool!: Mempool;
   metrics!: Metrics;
+  network!: Network;
+  consensus!: ConsensusService;
+  sync!: SyncService;
 
   constructor(
     readonly opts: NodeOptions,
@@ -34,10 +38,13 @@ export class RacecoinNode {
   async start(): Promise<void> {
     const { opts, log } = this;
     const genesis = loadGenesisFile(opts.genesisPath, { presetOverride: opts.preset });
-    const preset = opts.blockTimeMs ? { ...genesis.preset, blockTimeMs: opts.blockTimeMs } : genesis.preset;
-    const proposer = opts.proposer
-      ? parseAddress(opts.proposer, "--proposer")
-      : genesis.validators[0]!.address;
+    const preset = opts.blockTimeMs
+      ? {
+          ...genesis.preset,
+          blockTimeMs: opts.blockTimeMs,
+          consensus: { ...genesis.preset.consensus, commitMs: opts.blockTimeMs },
+        }
+      : genesis.preset;
 
     this.metrics = createMetrics();
     mkdirSync(opts.datadir, { recursive: true });
@@ -64,15 +71,72 @@ export class RacecoinNode {
     );
     this.mempool = new Mempool(preset.mempool, { chain: this.chain, recovery, metrics: this.metrics });
 
+    try {
+      this.network = await Network.create(
+        {
+          host: opts.p2p.host,
+          port: opts.p2p.port,
+          bootstrap: opts.p2p.bootstrap,
+          peerKeyPath: join(opts.datadir, "p2p-key"),
+          maxGossipBytes: 4 * 1024 * 1024,
+          reconnectMs: 1000,
+        },
+        { log: log.child({ module: "network" }), metrics: this.metrics },
+      );
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as { cause?: { code?: string } }).cause?.code;
+      if (code === "EADDRINUSE" || /EADDRINUSE/.test(String(e)))
+        throw new NodeStartError(
+          `P2P port ${opts.p2p.port} on ${opts.p2p.host} is already in use; pass --p2p-port to pick another`,
+        );
+      throw e;
+    }
+    this.closers.push(() => this.network.stop());
+
+    this.sync = new SyncService(
+      { statusIntervalMs: preset.consensus.rebroadcastMs },
+      { chain: this.chain, network: this.network, log: log.child({ module: "sync" }), metrics: this.metrics },
+    );
+    await this.sync.start();
+    this.closers.push(() => this.sync.stop());
+
+    this.consensus = new ConsensusService(
+      {
+        timeouts: preset.consensus,
+        validatorKey: opts.validatorKey,
+        walPath: join(opts.datadir, "consensus.wal"),
+        signStatePath: join(opts.datadir, "last-signed.json"),
+        rebroadcastMs: preset.consensus.rebroadcastMs,
+        byzantine: opts.byzantine,
+      },
+      {
+        chain: this.chain,
+        mempool: this.mempool,
+        network: this.network,
+        log: log.child({ module: "consensus" }),
+        metrics: this.metrics,
+      },
+    );
+
     const ctx: RpcContext = {
       chain: this.chain,
       mempool: this.mempool,
       clientVersion: CLIENT_VERSION,
       suggestedTip: opts.suggestedTipWei,
-      peers: () => 0,
-      syncing: () => false,
-      // A single producer's blocks are final once committed; the BFT engine will say otherwise.
+      peers: () => this.network.peers().length,
+      syncing: () => this.sync.syncing,
+      // A block is committed only with a certificate of > 2/3 of the weight: final at once.
       finalizedHeight: () => this.chain.head.height,
+      broadcastTx: (raw) => this.consensus.broadcastTx(raw),
+      consensus: {
+        round: () => this.consensus.round,
+        step: () => this.consensus.step,
+        height: () => this.consensus.height,
+        validators: () => this.chain.validators,
+        peerScores: () => this.network.scores.snapshot(),
+        peerId: () => this.network.peerId,
+        p2pAddrs: () => this.network.listenAddrs,
+      },
     };
     const rpc = new RpcServer(opts.rpc, { ctx, log: log.child({ module: "rpc" }), metrics: this.metrics });
     try {
@@ -88,15 +152,14 @@ export class RacecoinNode {
     }
     this.closers.push(() => rpc.stop());
 
-    const producer: BlockSource = new IntervalProducer(
-      { intervalMs: preset.blockTimeMs, proposer },
-      { chain: this.chain, mempool: this.mempool, log: log.child({ module: "producer" }) },
-    );
-    producer.start();
-    this.closers.push(() => producer.stop());
+    this.consensus.start();
+    this.closers.push(() => this.consensus.stop());
     log.info(
       {
         rpc: this.rpcUrl,
+        p2p: this.network.listenAddrs[0],
+        peerId: this.network.peerId,
+        validator: this.consensus.validatorIndex,
         height: this.chain.head.height,
         preset: preset.name,
         chainId: genesis.chainId.toString(),

@@ -1,4 +1,13 @@
+import type { BlsKeyPair } from "../crypto/index.ts";
 import { defaultRpcOptions, type RpcServerOptions } from "../rpc/index.ts";
+
+export interface P2pOptions {
+  host: string;
+  /** TCP port for libp2p; 0 picks a free one. */
+  port: number;
+  /** Peers to dial and keep dialling, as multiaddrs. */
+  bootstrap: string[];
+}
 
 export interface NodeOptions {
   datadir: string;
@@ -6,10 +15,11 @@ export interface NodeOptions {
   /** Overrides the genesis preset (tests use "minimal" everywhere). */
   preset?: string;
   rpc: RpcServerOptions;
-  /** Overrides the preset's block interval (tests run faster blocks). */
+  p2p: P2pOptions;
+  /** Overrides the preset's block interval (the pause after each commit). */
   blockTimeMs?: number;
-  /** Proposer address for single-node production; defaults to the first genesis validator. */
-  proposer?: string;
+  /** Validator signing key; without one the node follows the chain and never signs. */
+  validatorKey?: BlsKeyPair;
   /** Sender-recovery worker threads; 0 recovers on the main thread. */
   recoveryWorkers: number;
   /** fsync every block batch (durability against power loss; SIGKILL is safe either way). */
@@ -17,10 +27,15 @@ export interface NodeOptions {
   suggestedTipWei: bigint;
   logLevel: string;
   logFormat?: "pretty" | "json";
+  /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
+  byzantine?: "double-prevote";
 }
+
+export const defaultP2pOptions: P2pOptions = { host: "127.0.0.1", port: 26656, bootstrap: [] };
 
 export const defaultNodeOptions: Omit<NodeOptions, "datadir" | "genesisPath"> = {
   rpc: defaultRpcOptions,
+  p2p: defaultP2pOptions,
   recoveryWorkers: 2,
   dbSync: true,
   suggestedTipWei: 1_000_000_000n,

@@ -23,10 +23,25 @@ export interface RaceModelConfig {
   samples: number;
 }
 
+/** Tendermint timeouts (spec/consensus.md §Timeouts): base + round × delta. */
+export interface ConsensusTimeoutConfig {
+  proposeMs: number;
+  proposeDeltaMs: number;
+  prevoteMs: number;
+  prevoteDeltaMs: number;
+  precommitMs: number;
+  precommitDeltaMs: number;
+  /** Pause after a commit before the next height (paces blocks at about blockTimeMs). */
+  commitMs: number;
+  /** Own messages of a height that has not decided are gossiped again this often. */
+  rebroadcastMs: number;
+}
+
 export interface Preset {
   name: PresetName;
-  /** Target block interval of the single-node producer (the BFT engine replaces it). */
+  /** Target block interval: consensus pauses this long after each commit. */
   blockTimeMs: number;
+  consensus: ConsensusTimeoutConfig;
   /** Blocks per cycle: race, commit, reveal and weight changes happen on cycle boundaries. */
   cycleLength: number;
   /** Gas limit of every block (fixed; no miner voting). */
@@ -49,6 +64,16 @@ const GWEI = 1_000_000_000n;
 export const minimal: Preset = {
   name: "minimal",
   blockTimeMs: 1000,
+  consensus: {
+    proposeMs: 1000,
+    proposeDeltaMs: 500,
+    prevoteMs: 500,
+    prevoteDeltaMs: 250,
+    precommitMs: 500,
+    precommitDeltaMs: 250,
+    commitMs: 1000,
+    rebroadcastMs: 1000,
+  },
   cycleLength: 60,
   blockGasLimit: 30_000_000n,
   initialBaseFee: GWEI,
@@ -75,6 +100,16 @@ export const minimal: Preset = {
 export const mainnet: Preset = {
   name: "mainnet",
   blockTimeMs: 5000,
+  consensus: {
+    proposeMs: 3000,
+    proposeDeltaMs: 500,
+    prevoteMs: 1000,
+    prevoteDeltaMs: 500,
+    precommitMs: 1000,
+    precommitDeltaMs: 500,
+    commitMs: 5000,
+    rebroadcastMs: 2000,
+  },
   cycleLength: 1440,
   blockGasLimit: 60_000_000n,
   initialBaseFee: GWEI,

@@ -1,4 +1,5 @@
 import type { Chain } from "../chain/index.ts";
+import type { ValidatorSet } from "../consensus/index.ts";
 import { rlpDecode } from "../encoding/index.ts";
 import type { Mempool } from "../mempool/index.ts";
 import { EMPTY_ACCOUNT } from "../state/index.ts";
@@ -17,6 +18,17 @@ export interface RpcContext {
   peers(): number;
   syncing(): boolean;
   finalizedHeight(): number;
+  /** Gossip a transaction accepted over RPC (absent in tests without a network). */
+  broadcastTx?(raw: Uint8Array): void;
+  consensus?: {
+    height(): number;
+    round(): number;
+    step(): string;
+    validators(height: number): ValidatorSet;
+    peerScores(): { peer: string; score: number; banned: boolean }[];
+    peerId(): string;
+    p2pAddrs(): string[];
+  };
 }
 
 export async function resolveBlock(

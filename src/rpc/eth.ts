@@ -181,6 +181,7 @@ export const ethHandlers = {
   eth_sendRawTransaction: async (ctx: RpcContext, p: unknown[]) => {
     const raw = dataParam(p[0], 0, ctx.chain.preset.maxTxBytes + 1);
     const tx = await ctx.mempool.add(raw);
+    ctx.broadcastTx?.(raw);
     return toHex(tx.hash);
   },
 

@@ -1,7 +1,20 @@
-/** Racecoin's own namespaces: chain_* and txpool_*. */
-import { toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
+/** Racecoin's own namespaces: chain_*, net_* peers and txpool_*. */
+import { ProposerPriorities } from "../consensus/index.ts";
+import { type CommitCertificate, toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
 import type { RpcContext } from "./context.ts";
+import { RpcError } from "./errors.ts";
 import { formatTx } from "./format.ts";
+import { numberParam } from "./params.ts";
+
+function heightParam(ctx: RpcContext, p: unknown[]): number {
+  const h = p[0] === undefined || p[0] === "latest" ? ctx.chain.head.height : numberParam(p[0], 0);
+  if (h > ctx.chain.head.height) throw new RpcError(-32602, `height ${h} is above the head (${ctx.chain.head.height})`);
+  return h;
+}
+
+function formatCommit(c: CommitCertificate) {
+  return { round: c.round, signers: toHex(c.signers), signature: toHex(c.signature) };
+}
 
 export const nativeHandlers = {
   chain_getStatus: (ctx: RpcContext) => ({
@@ -9,12 +22,65 @@ export const nativeHandlers = {
     height: ctx.chain.head.height,
     headHash: toHex(ctx.chain.headHash),
     finalizedHeight: ctx.finalizedHeight(),
+    round: ctx.consensus?.round() ?? 0,
+    consensusHeight: ctx.consensus?.height() ?? ctx.chain.head.height + 1,
+    step: ctx.consensus?.step() ?? "none",
     peers: ctx.peers(),
     syncing: ctx.syncing(),
     preset: ctx.chain.preset.name,
     cycle: ctx.chain.head.cycle,
     stateRoot: toHex(ctx.chain.head.stateRoot),
     mempool: ctx.mempool.size,
+  }),
+
+  /** The validator set at a height, with proposer priorities after that height's round-0 selection. */
+  chain_getValidators: (ctx: RpcContext, p: unknown[]) => {
+    const height = heightParam(ctx, p);
+    const set = ctx.chain.validators;
+    const priorities = ProposerPriorities.fresh(set);
+    const start = Math.max(1, Math.floor(height / ctx.chain.preset.cycleLength) * ctx.chain.preset.cycleLength);
+    for (let h = start; h <= Math.max(start, height); h++) priorities.increment();
+    return {
+      height,
+      totalWeight: set.totalWeight.toString(),
+      hash: toHex(set.hash),
+      validators: set.validators.map((v, i) => ({
+        index: i,
+        address: toChecksumAddress(v.address),
+        blsKey: toHex(v.blsKey),
+        weight: v.weight.toString(),
+        proposerPriority: priorities.priorities[i]!.toString(),
+      })),
+    };
+  },
+
+  /** The certificate that finalised block `height`. */
+  chain_getCommit: async (ctx: RpcContext, p: unknown[]) => {
+    const height = heightParam(ctx, p);
+    const at = await ctx.chain.headerAt(height);
+    const commit = await ctx.chain.commitAt(height);
+    if (!at || !commit) return null;
+    return { height, blockHash: toHex(at.hash), ...formatCommit(commit) };
+  },
+
+  /** Evidence included in block `height`. */
+  chain_getEvidence: async (ctx: RpcContext, p: unknown[]) => {
+    const height = heightParam(ctx, p);
+    const at = await ctx.chain.headerAt(height);
+    const block = at && (await ctx.chain.blockByHash(at.hash));
+    return (block?.evidence ?? []).map((e) => ({
+      height: e.a.height,
+      round: e.a.round,
+      type: e.a.type === 1 ? "prevote" : "precommit",
+      validator: toChecksumAddress(ctx.chain.validators.validators[e.a.validator]!.address),
+      blockHashes: [toHex(e.a.blockHash), toHex(e.b.blockHash)],
+    }));
+  },
+
+  chain_getPeers: (ctx: RpcContext) => ({
+    peerId: ctx.consensus?.peerId() ?? null,
+    listen: ctx.consensus?.p2pAddrs() ?? [],
+    peers: ctx.consensus?.peerScores() ?? [],
   }),
 
   txpool_status: (ctx: RpcContext) => ({ pending: toQuantity(ctx.mempool.size), queued: "0x0" }),

@@ -14,11 +14,20 @@ import {
   accountCodec,
   encode,
   headerHash,
+  evidenceRoot,
   receiptsRoot,
   rlpEncodeBytes,
   rlpEncodeList,
   txRoot,
 } from "../encoding/index.ts";
+import {
+  CertificateError,
+  EvidenceError,
+  evidenceId,
+  type ValidatorSet,
+  verifyCertificate,
+  verifyEvidence,
+} from "../consensus/index.ts";
 import type { Preset } from "../params/index.ts";
 import type { Trie } from "../trie/index.ts";
 import { EMPTY_TRIE_ROOT } from "../trie/index.ts";
@@ -30,6 +39,8 @@ import {
   type BlockHeader,
   bigintToBytes,
   CodedError,
+  type CommitCertificate,
+  type Evidence,
   equalBytes,
   type Receipt,
   toHex,
@@ -43,16 +54,19 @@ export type BlockErrorCode =
   | "BLOCK_ERROR_HEADER"
   | "BLOCK_ERROR_TX_INVALID"
   | "BLOCK_ERROR_GAS"
-  | "BLOCK_ERROR_ROOT_MISMATCH";
+  | "BLOCK_ERROR_ROOT_MISMATCH"
+  | "BLOCK_ERROR_LAST_COMMIT"
+  | "BLOCK_ERROR_EVIDENCE";
 
 export class BlockError extends CodedError<BlockErrorCode> {}
 
 export interface TransitionContext {
   preset: Preset;
   chainId: bigint;
-  /** Hash of the validator set the header must commit to. */
-  validatorSetHash: Uint8Array;
-  isValidator(address: Address): boolean;
+  /** The validator set active at a height (its hash is in that height's header). */
+  validatorsAt(height: number): ValidatorSet;
+  /** Evidence already included in an earlier block (by evidenceId), within the evidence window. */
+  isEvidenceCommitted(id: string): boolean;
 }
 
 export interface RecoveredTx {
@@ -163,7 +177,8 @@ export function checkHeader(parent: BlockHeader, header: BlockHeader, ctx: Trans
   }
   if (header.chainId !== ctx.chainId) bad(`chain id ${header.chainId}, want ${ctx.chainId}`);
   if (header.time <= parent.time) bad("time must be later than the parent's");
-  if (!ctx.isValidator(header.proposer))
+  const validators = ctx.validatorsAt(header.height);
+  if (validators.indexOf(header.proposer) === undefined)
     bad(`proposer ${toHex(header.proposer)} is not in the validator set`);
   if (header.gasLimit !== ctx.preset.blockGasLimit)
     bad(`gas limit ${header.gasLimit}, want ${ctx.preset.blockGasLimit}`);
@@ -171,9 +186,50 @@ export function checkHeader(parent: BlockHeader, header: BlockHeader, ctx: Trans
   const baseFee = nextBaseFee(parent, ctx.preset);
   if (header.baseFee !== baseFee) bad(`base fee ${header.baseFee}, want ${baseFee}`);
   if (header.cycle !== Math.floor(header.height / ctx.preset.cycleLength)) bad("wrong cycle number");
-  if (!equalBytes(header.validatorSetHash, ctx.validatorSetHash)) bad("validator set hash does not match");
+  if (!equalBytes(header.validatorSetHash, validators.hash)) bad("validator set hash does not match");
+  checkLastCommit(parent, header, ctx);
   if (!header.raceRoot.every((b) => b === 0) || !header.beacon.every((b) => b === 0))
     bad("reserved fields must be zero");
+}
+
+/** Block 1 carries no certificate (genesis needs none); every later block certifies its parent. */
+function checkLastCommit(parent: BlockHeader, header: BlockHeader, ctx: TransitionContext): void {
+  const cert = header.lastCommit;
+  if (parent.height === 0) {
+    if (cert.round !== 0 || cert.signers.length !== 0 || cert.signature.length !== 0)
+      throw new BlockError("BLOCK_ERROR_LAST_COMMIT", "block 1 must carry an empty last commit");
+    return;
+  }
+  try {
+    verifyCertificate(ctx.validatorsAt(parent.height), ctx.chainId, parent.height, header.parentHash, cert);
+  } catch (e) {
+    if (e instanceof CertificateError)
+      throw new BlockError("BLOCK_ERROR_LAST_COMMIT", `last commit: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Evidence must verify, be recent (within one cycle), and not be included twice. */
+export function checkEvidence(header: BlockHeader, block: Block, ctx: TransitionContext): void {
+  const seen = new Set<string>();
+  for (const [i, e] of block.evidence.entries()) {
+    const bad = (msg: string): never => {
+      throw new BlockError("BLOCK_ERROR_EVIDENCE", `evidence ${i}: ${msg}`);
+    };
+    if (e.a.height >= header.height) bad("is not for an earlier height");
+    if (header.height - e.a.height > ctx.preset.cycleLength) bad("is older than one cycle");
+    const id = evidenceId(e);
+    if (seen.has(id) || ctx.isEvidenceCommitted(id)) bad("is already included");
+    seen.add(id);
+    try {
+      verifyEvidence(ctx.validatorsAt(e.a.height), ctx.chainId, e);
+    } catch (err) {
+      if (err instanceof EvidenceError) bad(err.message);
+      throw err;
+    }
+  }
+  if (!equalBytes(header.evidenceRoot, evidenceRoot(block.evidence)))
+    throw new BlockError("BLOCK_ERROR_ROOT_MISMATCH", "evidence root does not match the body");
 }
 
 export function applyBlock(
@@ -185,6 +241,7 @@ export function applyBlock(
 ): PostState {
   const { header } = block;
   checkHeader(parent, header, ctx);
+  checkEvidence(header, block, ctx);
   if (txs.length !== block.txs.length || txs.length > ctx.preset.maxBlockTxs) {
     throw new BlockError("BLOCK_ERROR_HEADER", "too many transactions");
   }
@@ -235,11 +292,18 @@ export function buildBlock(
   pre: PreState,
   parent: BlockHeader,
   candidates: Iterable<RecoveredTx>,
-  fields: { time: bigint; proposer: Address; extra?: Uint8Array },
+  fields: {
+    time: bigint;
+    proposer: Address;
+    lastCommit: CommitCertificate;
+    evidence?: Evidence[];
+    extra?: Uint8Array;
+  },
   ctx: TransitionContext,
 ): BuildResult {
   const baseFee = nextBaseFee(parent, ctx.preset);
   const height = parent.height + 1;
+  const evidence = fields.evidence ?? [];
   const partial = { height, baseFee, proposer: fields.proposer };
   const state = new StateOverlay(pre.accounts);
   const env = txEnv(ctx, baseFee);
@@ -272,8 +336,9 @@ export function buildBlock(
     stateRoot: trie.rootHash(),
     txRoot: txRoot(included.map((t) => t.tx.hash)),
     receiptsRoot: receiptsRoot(receipts),
-    validatorSetHash: ctx.validatorSetHash,
-    lastCommit: { round: 0, signers: new Uint8Array(0), signature: new Uint8Array(0) },
+    evidenceRoot: evidenceRoot(evidence),
+    validatorSetHash: ctx.validatorsAt(height).hash,
+    lastCommit: fields.lastCommit,
     gasLimit: ctx.preset.blockGasLimit,
     gasUsed,
     baseFee,
@@ -282,7 +347,7 @@ export function buildBlock(
     beacon: new Uint8Array(32),
     extra: fields.extra ?? new Uint8Array(0),
   };
-  const block: Block = { header, txs: included.map((t) => t.tx.raw) };
+  const block: Block = { header, txs: included.map((t) => t.tx.raw), evidence };
   return {
     block,
     included,

@@ -20,6 +20,8 @@ export interface BlockHeader {
   stateRoot: Uint8Array;
   txRoot: Uint8Array;
   receiptsRoot: Uint8Array;
+  /** Merkle root over the encoded evidence in the body. */
+  evidenceRoot: Uint8Array;
   validatorSetHash: Uint8Array;
   lastCommit: CommitCertificate;
   gasLimit: bigint;
@@ -38,6 +40,28 @@ export interface Block {
   header: BlockHeader;
   /** Signed transactions, each in its Ethereum wire form. */
   txs: Uint8Array[];
+  /** Proofs of validator misbehaviour (spec/consensus.md §Evidence). */
+  evidence: Evidence[];
+}
+
+export const VoteType = { prevote: 1, precommit: 2 } as const;
+export type VoteType = (typeof VoteType)[keyof typeof VoteType];
+
+/** A signed Tendermint vote. `blockHash` is empty for a nil vote. */
+export interface Vote {
+  type: VoteType;
+  height: number;
+  round: number;
+  blockHash: Uint8Array;
+  /** Index in the validator set of `height`. */
+  validator: number;
+  signature: Uint8Array;
+}
+
+/** Two conflicting votes by one validator for the same height, round and type. */
+export interface Evidence {
+  a: Vote;
+  b: Vote;
 }
 
 export interface Receipt {
@@ -54,6 +78,8 @@ export interface Receipt {
 export interface Validator {
   address: Address;
   weight: bigint;
+  /** Compressed BLS12-381 public key (48 bytes); its proof of possession is checked at registration. */
+  blsKey: Uint8Array;
 }
 
 export interface Account {

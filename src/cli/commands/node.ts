@@ -1,8 +1,11 @@
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { type BlsKeyPair, blsKeyFromSecret, deriveBlsKeys, TEST_MNEMONIC } from "../../crypto/index.ts";
 import { createLogger } from "../../logger/index.ts";
 import { defaultNodeOptions, type NodeOptions, RacecoinNode } from "../../node/index.ts";
-import { type Command, parse, parseHostPort, parsePort, parsePositiveInt, UsageError } from "../args.ts";
+import { fromHex } from "../../types/index.ts";
+import { asUsage, type Command, parse, parseHostPort, parsePort, parsePositiveInt, UsageError } from "../args.ts";
 import { runUntilSignal } from "../lifecycle.ts";
 
 const options = {
@@ -12,12 +15,41 @@ const options = {
   "rpc-port": { type: "string" },
   preset: { type: "string" },
   "block-time-ms": { type: "string" },
-  proposer: { type: "string" },
+  "p2p-addr": { type: "string" },
+  "p2p-port": { type: "string" },
+  bootstrap: { type: "string", multiple: true },
+  "validator-key": { type: "string" },
+  "dev-validator": { type: "string" },
   "recovery-workers": { type: "string" },
   "no-fsync": { type: "boolean" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
 } as const;
+
+/** --validator-key FILE (JSON { "blsSecretKey": "0x…" }) or --dev-validator N (public dev keys). */
+function validatorKeyFrom(values: { "validator-key"?: string; "dev-validator"?: string }): BlsKeyPair | undefined {
+  if (values["validator-key"] && values["dev-validator"])
+    throw new UsageError("--validator-key and --dev-validator are alternatives; pass one");
+  const dev = values["dev-validator"];
+  if (dev !== undefined) {
+    const i = Number(dev);
+    if (!Number.isInteger(i) || i < 0 || i > 255) throw new UsageError("--dev-validator: expected an index 0-255");
+    return deriveBlsKeys(TEST_MNEMONIC, i + 1)[i];
+  }
+  const file = values["validator-key"];
+  if (file === undefined) return undefined;
+  return asUsage(() => {
+    let json: { blsSecretKey?: unknown };
+    try {
+      json = JSON.parse(readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new Error(`--validator-key: cannot read ${file}: ${(e as Error).message}`);
+    }
+    if (typeof json.blsSecretKey !== "string")
+      throw new Error(`--validator-key: ${file} must hold { "blsSecretKey": "0x<32 bytes hex>" }`);
+    return blsKeyFromSecret(fromHex(json.blsSecretKey, "blsSecretKey"));
+  });
+}
 
 export function nodeOptionsFrom(
   values: ReturnType<typeof parse<typeof options>>["values"],
@@ -34,6 +66,12 @@ export function nodeOptionsFrom(
       : Number(values["recovery-workers"]);
   if (!Number.isInteger(workers) || workers < 0 || workers > 64)
     throw new UsageError("--recovery-workers: expected an integer 0-64");
+  const p2p = parseHostPort(values["p2p-addr"], defaultNodeOptions.p2p.host, defaultNodeOptions.p2p.port);
+  if (values["p2p-port"] !== undefined) p2p.port = parsePort(values["p2p-port"], "--p2p-port", p2p.port);
+  const bootstrap = (values.bootstrap ?? []).flatMap((b) => b.split(",")).filter((b) => b.length > 0);
+  for (const b of bootstrap)
+    if (!/^\/(ip4|ip6|dns4|dns6|dns)\/[^/]+\/tcp\/\d+(\/p2p\/\w+)?$/.test(b))
+      throw new UsageError(`--bootstrap: "${b}" is not a TCP multiaddr like /ip4/127.0.0.1/tcp/26656`);
   return {
     ...defaultNodeOptions,
     genesisPath: values.genesis ?? dflt.genesis,
@@ -41,7 +79,8 @@ export function nodeOptionsFrom(
     preset: values.preset,
     rpc: { ...defaultNodeOptions.rpc, ...rpc },
     blockTimeMs: parsePositiveInt(values["block-time-ms"], "--block-time-ms"),
-    proposer: values.proposer,
+    p2p: { host: p2p.host, port: p2p.port, bootstrap },
+    validatorKey: validatorKeyFrom(values),
     recoveryWorkers: workers,
     dbSync: !values["no-fsync"],
     logLevel: values["log-level"] ?? "info",
@@ -51,7 +90,7 @@ export function nodeOptionsFrom(
 
 export const nodeCommand: Command = {
   name: "node",
-  summary: "run a node (single-node block production until the BFT engine lands)",
+  summary: "run a node: joins the network over libp2p, follows and (with a key) validates",
   help: `racecoin node — run a node
 
 Usage: racecoin node [options]
@@ -62,8 +101,13 @@ Options:
   --rpc-addr HOST[:PORT]  JSON-RPC listen address (default: 127.0.0.1:8545)
   --rpc-port PORT         JSON-RPC port (overrides the port in --rpc-addr)
   --preset NAME           minimal | mainnet (default: the genesis file's preset)
-  --block-time-ms N       block interval override in milliseconds
-  --proposer ADDRESS      proposer address (default: the first genesis validator)
+  --p2p-addr HOST[:PORT]  libp2p TCP listen address (default: 127.0.0.1:26656)
+  --p2p-port PORT         libp2p port (overrides the port in --p2p-addr; 0 = any free port)
+  --bootstrap MULTIADDR   peer to dial and keep dialling, e.g. /ip4/127.0.0.1/tcp/26657
+                          (repeat the flag or separate with commas)
+  --validator-key FILE    validate with this BLS key: JSON { "blsSecretKey": "0x…" }
+  --dev-validator N       validate with dev BLS key N (from the public test mnemonic; devnets only)
+  --block-time-ms N       pause after each commit in milliseconds (default: the preset's)
   --recovery-workers N    signature-recovery worker threads (default: 2; 0 = main thread)
   --no-fsync              do not fsync block batches (faster; still safe against process kills)
   --log-level LEVEL       trace | debug | info | warn | error (default: info)
@@ -71,7 +115,8 @@ Options:
 
 Examples:
   racecoin node
-  racecoin node --genesis genesis/devnet.json --datadir /tmp/rc --rpc-port 9545
+  racecoin node --genesis genesis/devnet.json --datadir /tmp/rc --rpc-port 9545 \\
+    --p2p-port 26660 --bootstrap /ip4/127.0.0.1/tcp/26656
   curl -s localhost:8545 -H 'content-type: application/json' \\
     -d '{"jsonrpc":"2.0","id":1,"method":"chain_getStatus"}'
 `,

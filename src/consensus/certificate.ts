@@ -1,0 +1,86 @@
+/**
+ * Commit certificates: the precommits that finalised a block, as a signer bitfield over the
+ * validator set plus one aggregated BLS signature (spec/consensus.md §Certificates). Anyone who
+ * knows the validator set can check a block's finality with `verifyCertificate` alone.
+ */
+import { blsAggregate, blsVerifyAggregate } from "../crypto/index.ts";
+import { type CommitCertificate, CodedError, equalBytes, type Vote, VoteType } from "../types/index.ts";
+import { voteSignBytes } from "./messages.ts";
+import type { ValidatorSet } from "./validatorSet.ts";
+
+export type CertificateErrorCode =
+  | "CERT_ERROR_EMPTY"
+  | "CERT_ERROR_BITFIELD"
+  | "CERT_ERROR_NO_QUORUM"
+  | "CERT_ERROR_SIGNATURE";
+
+export class CertificateError extends CodedError<CertificateErrorCode> {}
+
+export const EMPTY_CERTIFICATE: CommitCertificate = {
+  round: 0,
+  signers: new Uint8Array(0),
+  signature: new Uint8Array(0),
+};
+
+export function bitfieldLength(validators: number): number {
+  return Math.ceil(validators / 8);
+}
+
+export function hasBit(bits: Uint8Array, i: number): boolean {
+  return ((bits[i >> 3] ?? 0) >> (i & 7)) & 1 ? true : false;
+}
+
+/** Aggregate precommits for one (height, round, block); the caller has checked each signature. */
+export function buildCertificate(set: ValidatorSet, precommits: Vote[]): CommitCertificate {
+  const first = precommits[0];
+  if (!first) throw new CertificateError("CERT_ERROR_EMPTY", "no precommits to aggregate");
+  const signers = new Uint8Array(bitfieldLength(set.size));
+  const sigs: Uint8Array[] = [];
+  for (const v of [...precommits].sort((a, b) => a.validator - b.validator)) {
+    if (v.type !== VoteType.precommit || v.round !== first.round || !equalBytes(v.blockHash, first.blockHash))
+      throw new CertificateError("CERT_ERROR_BITFIELD", "precommits disagree on round or block");
+    if (hasBit(signers, v.validator)) continue;
+    signers[v.validator >> 3]! |= 1 << (v.validator & 7);
+    sigs.push(v.signature);
+  }
+  return { round: first.round, signers, signature: blsAggregate(sigs) };
+}
+
+/** Total weight of the certificate's signers; throws on a malformed bitfield. */
+export function signerWeight(set: ValidatorSet, cert: CommitCertificate): bigint {
+  if (cert.signers.length !== bitfieldLength(set.size))
+    throw new CertificateError(
+      "CERT_ERROR_BITFIELD",
+      `signer bitfield is ${cert.signers.length} bytes, the set of ${set.size} needs ${bitfieldLength(set.size)}`,
+    );
+  const spare = set.size & 7;
+  if (spare !== 0 && (cert.signers[cert.signers.length - 1]! >> spare) !== 0)
+    throw new CertificateError("CERT_ERROR_BITFIELD", "signer bitfield has bits beyond the validator set");
+  let weight = 0n;
+  for (let i = 0; i < set.size; i++) if (hasBit(cert.signers, i)) weight += set.validators[i]!.weight;
+  return weight;
+}
+
+/**
+ * Does `cert` prove that `blockHash` at `height` was committed by `set`? Checks the bitfield,
+ * that the signers hold > 2/3 of the weight, and the aggregate signature over the precommit.
+ */
+export function verifyCertificate(
+  set: ValidatorSet,
+  chainId: bigint,
+  height: number,
+  blockHash: Uint8Array,
+  cert: CommitCertificate,
+): void {
+  if (cert.signature.length === 0) throw new CertificateError("CERT_ERROR_EMPTY", "certificate is empty");
+  const weight = signerWeight(set, cert);
+  if (!set.hasQuorum(weight))
+    throw new CertificateError(
+      "CERT_ERROR_NO_QUORUM",
+      `signers hold ${weight} of ${set.totalWeight} weight; more than two thirds is required`,
+    );
+  const keys = set.validators.filter((_, i) => hasBit(cert.signers, i)).map((v) => v.blsKey);
+  const body = voteSignBytes(chainId, { type: VoteType.precommit, height, round: cert.round, blockHash });
+  if (!blsVerifyAggregate(keys, "vote", body, cert.signature))
+    throw new CertificateError("CERT_ERROR_SIGNATURE", "aggregate signature does not verify");
+}

@@ -1,0 +1,300 @@
+/**
+ * The peer-to-peer network: js-libp2p 3 over TCP with noise, yamux, identify, ping and gossipsub,
+ * plus one-shot request/response protocols. Transport only: what a message means is decided by
+ * the validators and handlers the node registers.
+ *
+ * Gossip flow (style rule 4): gossipsub hands each message to the topic's validator before
+ * forwarding; the validator decodes and checks it and says accept (deliver and forward), ignore
+ * (stale or duplicate: drop silently) or reject (drop and penalise the sender). Accepted messages
+ * are queued to the handler, which processes and imports them.
+ */
+import "./polyfill.ts";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { gossipsub, StrictNoSign, TopicValidatorResult } from "@libp2p/gossipsub";
+import { identify } from "@libp2p/identify";
+import { noise } from "@libp2p/noise";
+import { ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import { yamux } from "@libp2p/yamux";
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
+import type { PeerId, PrivateKey, Stream } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { createLibp2p, type Libp2p } from "libp2p";
+import type { Logger } from "../logger/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import { defaultPeerScoreOptions, Penalty, PeerScores } from "./peerScores.ts";
+
+export type GossipVerdict = "accept" | "ignore" | "reject";
+
+export interface NetworkOptions {
+  host: string;
+  /** TCP port for P2P; 0 picks a free one. */
+  port: number;
+  /** Multiaddrs to dial and keep dialling (e.g. /ip4/127.0.0.1/tcp/26656). */
+  bootstrap: string[];
+  /** Where the node's libp2p key lives, so its peer id survives restarts. */
+  peerKeyPath?: string;
+  /** Largest gossip message accepted (a proposal carries a whole block). */
+  maxGossipBytes: number;
+  reconnectMs: number;
+}
+
+export const defaultNetworkOptions: NetworkOptions = {
+  host: "127.0.0.1",
+  port: 0,
+  bootstrap: [],
+  maxGossipBytes: 4 * 1024 * 1024,
+  reconnectMs: 2000,
+};
+
+export interface ProtocolLimits {
+  maxRequestBytes: number;
+  maxResponseBytes: number;
+  /** Requests per second per peer (token bucket of the same size). */
+  ratePerSec: number;
+  timeoutMs: number;
+}
+
+export class RequestError extends Error {}
+
+type Handler = (req: Uint8Array, peer: string) => Promise<Uint8Array>;
+
+async function loadPeerKey(path: string | undefined): Promise<PrivateKey> {
+  if (path && existsSync(path)) return privateKeyFromProtobuf(readFileSync(path));
+  const key = await generateKeyPair("Ed25519");
+  if (path) writeFileSync(path, privateKeyToProtobuf(key), { mode: 0o600 });
+  return key;
+}
+
+/** Read a whole stream, failing once it exceeds `max` bytes. */
+async function readAll(stream: Stream, max: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+    size += bytes.length;
+    if (size > max) {
+      stream.abort(new RequestError(`message exceeds ${max} bytes`));
+      throw new RequestError(`message exceeds ${max} bytes`);
+    }
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function writeAll(stream: Stream, data: Uint8Array): Promise<void> {
+  const CHUNK = 64 * 1024;
+  for (let i = 0; i < data.length; i += CHUNK) {
+    if (!stream.send(data.subarray(i, i + CHUNK))) await stream.onDrain();
+  }
+  await stream.close();
+}
+
+export class Network {
+  readonly scores = new PeerScores(defaultPeerScoreOptions);
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly bootstrapPeers = new Map<string, string>();
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  private constructor(
+    readonly libp2p: Libp2p<{ pubsub: ReturnType<ReturnType<typeof gossipsub>> }>,
+    private readonly opts: NetworkOptions,
+    private readonly m: { log: Logger; metrics?: Metrics },
+  ) {}
+
+  static async create(opts: NetworkOptions, m: { log: Logger; metrics?: Metrics }): Promise<Network> {
+    const privateKey = await loadPeerKey(opts.peerKeyPath);
+    let self: Network | undefined;
+    const libp2p = await createLibp2p({
+      privateKey,
+      addresses: { listen: [`/ip4/${opts.host}/tcp/${opts.port}`] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater: {
+        denyDialPeer: (peer: PeerId) => self?.scores.isBanned(peer.toString()) ?? false,
+        denyInboundEncryptedConnection: (peer: PeerId) => self?.scores.isBanned(peer.toString()) ?? false,
+        denyDialMultiaddr: () => false,
+      },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        pubsub: gossipsub({
+          allowPublishToZeroTopicPeers: true,
+          emitSelf: false,
+          globalSignaturePolicy: StrictNoSign,
+          // Application messages carry their own signatures; the id is the content hash so the
+          // same vote from two paths is one message.
+          msgIdFn: (msg) => sha256(msg.data),
+          maxInboundDataLength: opts.maxGossipBytes + 64 * 1024,
+          floodPublish: true,
+        }),
+      },
+    });
+    const net = new Network(libp2p as never, opts, m);
+    self = net;
+    libp2p.addEventListener("peer:connect", () => net.updatePeerMetric());
+    libp2p.addEventListener("peer:disconnect", () => net.updatePeerMetric());
+    net.startReconnecting();
+    return net;
+  }
+
+  get peerId(): string {
+    return this.libp2p.peerId.toString();
+  }
+
+  get listenAddrs(): string[] {
+    return this.libp2p.getMultiaddrs().map((a) => a.toString());
+  }
+
+  peers(): string[] {
+    return this.libp2p.getPeers().map((p) => p.toString());
+  }
+
+  private updatePeerMetric(): void {
+    this.m.metrics?.peers.set(this.libp2p.getPeers().length);
+  }
+
+  private startReconnecting(): void {
+    const tick = async () => {
+      if (this.stopped) return;
+      const connected = new Set(this.peers());
+      await Promise.all(
+        this.opts.bootstrap.map(async (addr) => {
+          const known = this.bootstrapPeers.get(addr);
+          if (known && connected.has(known)) return;
+          try {
+            const conn = await this.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(3000) });
+            this.bootstrapPeers.set(addr, conn.remotePeer.toString());
+          } catch (e) {
+            this.m.log.debug({ addr, err: (e as Error).message }, "Bootstrap dial failed");
+          }
+        }),
+      );
+      if (!this.stopped) this.reconnectTimer = setTimeout(tick, this.opts.reconnectMs);
+    };
+    void tick();
+  }
+
+  /** Penalise a peer; a ban disconnects it at once. */
+  penalise(peer: string, delta: number, reason: string): void {
+    const banned = this.scores.adjust(peer, delta);
+    this.m.log.debug({ peer, delta, reason }, "Peer penalised");
+    if (banned) {
+      this.m.log.warn({ peer, reason }, "Peer banned");
+      const id = this.libp2p.getPeers().find((p) => p.toString() === peer);
+      if (id) void this.libp2p.hangUp(id).catch(() => undefined);
+    }
+  }
+
+  /** Subscribe to a topic: `validate` runs before forwarding, `handle` after acceptance. */
+  subscribe(
+    topic: string,
+    validate: (data: Uint8Array, peer: string) => GossipVerdict | Promise<GossipVerdict>,
+    handle: (data: Uint8Array, peer: string) => void,
+  ): void {
+    const pubsub = this.libp2p.services.pubsub;
+    pubsub.topicValidators.set(topic, async (peerId, msg) => {
+      const peer = peerId.toString();
+      let verdict: GossipVerdict;
+      if (msg.data.length > this.opts.maxGossipBytes) verdict = "reject";
+      else {
+        try {
+          verdict = await validate(msg.data, peer);
+        } catch (e) {
+          this.m.log.debug({ topic, peer, err: (e as Error).message }, "Gossip validator threw");
+          verdict = "reject";
+        }
+      }
+      this.m.metrics?.gossipValidation.inc({ topic: topicLabel(topic), result: verdict });
+      if (verdict === "reject") this.penalise(peer, Penalty.invalidGossip, `invalid gossip on ${topicLabel(topic)}`);
+      return verdict === "accept"
+        ? TopicValidatorResult.Accept
+        : verdict === "ignore"
+          ? TopicValidatorResult.Ignore
+          : TopicValidatorResult.Reject;
+    });
+    pubsub.addEventListener("message", (ev) => {
+      if (ev.detail.topic !== topic) return;
+      const from = "from" in ev.detail && ev.detail.from ? ev.detail.from.toString() : "";
+      handle(ev.detail.data, from);
+    });
+    pubsub.subscribe(topic);
+  }
+
+  async publish(topic: string, data: Uint8Array): Promise<void> {
+    try {
+      await this.libp2p.services.pubsub.publish(topic, data);
+    } catch (e) {
+      // Duplicates (our own rebroadcast of an unchanged message) and no-peer cases are normal.
+      this.m.log.debug({ topic: topicLabel(topic), err: (e as Error).message }, "Publish skipped");
+    }
+  }
+
+  private allow(peer: string, protocol: string, ratePerSec: number): boolean {
+    const key = `${peer}/${protocol}`;
+    const now = Date.now();
+    const b = this.buckets.get(key) ?? { tokens: ratePerSec, at: now };
+    b.tokens = Math.min(ratePerSec, b.tokens + ((now - b.at) / 1000) * ratePerSec);
+    b.at = now;
+    const ok = b.tokens >= 1;
+    if (ok) b.tokens -= 1;
+    this.buckets.set(key, b);
+    return ok;
+  }
+
+  /**
+   * Serve a request/response protocol: one request per stream, written then half-closed; one
+   * response back. Oversized or failing requests penalise the peer and reset the stream.
+   */
+  async handle(protocol: string, limits: ProtocolLimits, handler: Handler): Promise<void> {
+    await this.libp2p.handle(
+      protocol,
+      async (stream, connection) => {
+        const peer = connection.remotePeer.toString();
+        try {
+          if (!this.allow(peer, protocol, limits.ratePerSec)) {
+            this.penalise(peer, Penalty.rateLimited, `rate limit on ${protocol}`);
+            stream.abort(new RequestError("rate limited"));
+            return;
+          }
+          const req = await readAll(stream, limits.maxRequestBytes);
+          const res = await handler(req, peer);
+          if (res.length > limits.maxResponseBytes) throw new RequestError("response too large");
+          await writeAll(stream, res);
+        } catch (e) {
+          this.penalise(peer, Penalty.malformedRequest, `bad request on ${protocol}`);
+          this.m.log.debug({ protocol, peer, err: (e as Error).message }, "Request failed");
+          stream.abort(e as Error);
+        }
+      },
+      { maxInboundStreams: 32 },
+    );
+  }
+
+  async request(peer: string, protocol: string, req: Uint8Array, limits: ProtocolLimits): Promise<Uint8Array> {
+    const id = this.libp2p.getPeers().find((p) => p.toString() === peer);
+    if (!id) throw new RequestError(`not connected to ${peer}`);
+    const signal = AbortSignal.timeout(limits.timeoutMs);
+    const stream = await this.libp2p.dialProtocol(id, protocol, { signal });
+    try {
+      await writeAll(stream, req);
+      return await readAll(stream, limits.maxResponseBytes);
+    } catch (e) {
+      stream.abort(e as Error);
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    await this.libp2p.stop();
+  }
+}
+
+function topicLabel(topic: string): string {
+  return topic.split("/").at(-2) ?? topic;
+}

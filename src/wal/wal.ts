@@ -1,0 +1,128 @@
+/**
+ * Consensus write-ahead log, CometBFT style (consensus/wal.go). Every message consensus acts on
+ * and every timeout that fires is appended before the state machine sees it; our own proposals
+ * and votes are fsynced before they are sent. After a block is saved an end-height marker is
+ * written and the log restarts from it. On restart the records after the last marker are
+ * replayed into a fresh state machine, which rebuilds the exact state the node crashed in.
+ *
+ * Record framing: u32 BE payload length, u32 BE CRC-32 of the payload, payload (msgpack). A torn
+ * tail (crash mid-write) fails its length or CRC check; replay stops there and truncates it.
+ */
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  writeSync,
+} from "node:fs";
+import { crc32 } from "node:zlib";
+import { Packr, Unpackr } from "msgpackr";
+
+export type WalRecord =
+  /** A proposal or vote (wire bytes), `own` when we signed it. */
+  | { t: "msg"; height: number; kind: "proposal" | "vote"; data: Uint8Array; own: boolean }
+  | { t: "timeout"; height: number; round: number; step: "propose" | "prevote" | "precommit" }
+  /** Block `height` is saved; nothing before this marker is needed again. */
+  | { t: "end"; height: number };
+
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false });
+const MAX_RECORD = 8 * 1024 * 1024;
+
+/** Where a test wants the process to die (RACECOIN_CRASH_AT=name[:n] kills on the n-th hit). */
+export function crashPoint(name: string): void {
+  const spec = process.env.RACECOIN_CRASH_AT;
+  if (!spec) return;
+  const [point, nth] = spec.split(":");
+  if (point !== name) return;
+  const g = globalThis as { __racecoinCrashHits?: number };
+  g.__racecoinCrashHits = (g.__racecoinCrashHits ?? 0) + 1;
+  if (g.__racecoinCrashHits >= Number(nth ?? 1)) process.kill(process.pid, "SIGKILL");
+}
+
+export function encodeRecord(r: WalRecord): Buffer {
+  const payload = packr.pack(r);
+  const out = Buffer.alloc(8 + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.writeUInt32BE(crc32(payload), 4);
+  payload.copy(out, 8);
+  return out;
+}
+
+/** Parse records; returns them and the byte length of the valid prefix. */
+export function decodeRecords(buf: Uint8Array): { records: WalRecord[]; validBytes: number } {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const records: WalRecord[] = [];
+  let off = 0;
+  while (off + 8 <= b.length) {
+    const len = b.readUInt32BE(off);
+    if (len > MAX_RECORD || off + 8 + len > b.length) break;
+    const payload = b.subarray(off + 8, off + 8 + len);
+    if (crc32(payload) !== b.readUInt32BE(off + 4)) break;
+    let rec: WalRecord;
+    try {
+      rec = unpackr.unpack(payload) as WalRecord;
+    } catch {
+      break;
+    }
+    records.push(rec);
+    off += 8 + len;
+  }
+  return { records, validBytes: off };
+}
+
+export class Wal {
+  private fd: number;
+
+  private constructor(private readonly path: string) {
+    this.fd = openSync(path, "a");
+  }
+
+  /** Open (creating if needed), drop a torn tail, and return the records after the last marker. */
+  static open(path: string): { wal: Wal; replay: WalRecord[]; lastEnd: number } {
+    let replay: WalRecord[] = [];
+    let lastEnd = -1;
+    if (existsSync(path)) {
+      const buf = readFileSync(path);
+      const { records, validBytes } = decodeRecords(buf);
+      if (validBytes < buf.length) truncateSync(path, validBytes);
+      for (const r of records) {
+        if (r.t === "end") {
+          lastEnd = r.height;
+          replay = [];
+        } else replay.push(r);
+      }
+    }
+    return { wal: new Wal(path), replay, lastEnd };
+  }
+
+  write(r: WalRecord): void {
+    writeSync(this.fd, encodeRecord(r));
+  }
+
+  /** Append and fsync: for our own signed messages, before they leave the process. */
+  writeSync(r: WalRecord): void {
+    this.write(r);
+    fsyncSync(this.fd);
+  }
+
+  /** Mark `height` saved and start the log afresh from the marker (atomic rename). */
+  endHeight(height: number): void {
+    crashPoint("wal-before-end-height");
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, "w");
+    writeSync(fd, encodeRecord({ t: "end", height }));
+    fsyncSync(fd);
+    closeSync(fd);
+    closeSync(this.fd);
+    renameSync(tmp, this.path);
+    this.fd = openSync(this.path, "a");
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
