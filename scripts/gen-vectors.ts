@@ -41,6 +41,7 @@ const header: BlockHeader = {
   stateRoot: h(2),
   txRoot: h(3),
   receiptsRoot: h(4),
+  evidenceRoot: h(6),
   validatorSetHash: h(5),
   lastCommit: { round: 0, signers: new Uint8Array(0), signature: new Uint8Array(0) },
   gasLimit: 30_000_000n,
@@ -63,6 +64,7 @@ const headerJson = (x: BlockHeader) => ({
   stateRoot: toHex(x.stateRoot),
   txRoot: toHex(x.txRoot),
   receiptsRoot: toHex(x.receiptsRoot),
+  evidenceRoot: toHex(x.evidenceRoot),
   validatorSetHash: toHex(x.validatorSetHash),
   lastCommit: {
     round: x.lastCommit.round,

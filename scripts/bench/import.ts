@@ -5,13 +5,14 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { Chain, type Genesis, rsBytes } from "../../src/chain/index.ts";
-import { inlineRecovery, privateKeyToAddress, RecoveryPool } from "../../src/crypto/index.ts";
+import { localCertificate } from "../../src/consensus/index.ts";
+import { blsKeyFromIkm, inlineRecovery, privateKeyToAddress, RecoveryPool } from "../../src/crypto/index.ts";
 import { ChainDb, LevelKV, MemoryKV } from "../../src/db/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import type { RecoveredTx } from "../../src/state/index.ts";
 import { signTx } from "../../src/tx/index.ts";
-import type { Block } from "../../src/types/index.ts";
+import type { Block, CommitCertificate } from "../../src/types/index.ts";
 import { tempDir } from "../../test/helpers/process.ts";
 
 const { values } = parseArgs({
@@ -30,13 +31,14 @@ const keys = Array.from({ length: senders }, (_, i) =>
   keccak_256(new TextEncoder().encode(`bench-sender-${i}`)),
 );
 const addrs = keys.map(privateKeyToAddress);
+const validatorKey = blsKeyFromIkm(keccak_256(new TextEncoder().encode("bench-validator")));
 const genesis: Genesis = {
   name: "bench",
   chainId: 72270n,
   preset: minimal,
   timestamp: 1767225600000n,
   extraData: new Uint8Array(0),
-  validators: [{ address: addrs[0]!, weight: 1n }],
+  validators: [{ address: addrs[0]!, weight: 1n, blsKey: validatorKey.publicKey }],
   alloc: addrs.map((address) => ({ address, account: { nonce: 0n, balance: 10n ** 24n } })),
 };
 
@@ -46,7 +48,9 @@ const builder = await Chain.open(genesis, {
   recovery: inlineRecovery,
   log: silentLogger(),
 });
-const blocks: Block[] = [];
+const certify = (height: number, hash: Uint8Array) =>
+  localCertificate(builder.validators, 72270n, [validatorKey.secretKey], height, hash);
+const blocks: { block: Block; commit: CommitCertificate }[] = [];
 const all: RecoveredTx[] = [];
 for (let b = 0; b < blocksN; b++) {
   const txs: RecoveredTx[] = keys.map((key, i) => ({
@@ -67,10 +71,10 @@ for (let b = 0; b < blocksN; b++) {
     ),
     sender: addrs[i]!,
   }));
-  const produced = await builder.produceBlock(() => txs, addrs[0]!, builder.head.time + 1000n);
+  const produced = await builder.produceBlock(() => txs, addrs[0]!, builder.head.time + 1000n, certify);
   if (produced.block.txs.length !== perBlock)
     throw new Error(`block ${b} holds ${produced.block.txs.length} of ${perBlock}`);
-  blocks.push(produced.block);
+  blocks.push({ block: produced.block, commit: (await builder.commitAt(produced.header.height))! });
   all.push(...txs);
   process.stdout.write(`\r  block ${b + 1}/${blocksN}`);
 }

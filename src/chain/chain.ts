@@ -44,8 +44,8 @@ import {
   type BlockHeader,
   bigintToBytes,
   type CommitCertificate,
-  equalBytes,
   type Evidence,
+  equalBytes,
   type Receipt,
   toHex,
   ZERO_ADDRESS,
@@ -345,7 +345,8 @@ export class Chain {
     try {
       verifyCertificate(this.validators, this.ctx.chainId, header.height, headerHash(header), commit);
     } catch (e) {
-      if (e instanceof CertificateError) throw new BlockError("BLOCK_ERROR_LAST_COMMIT", `commit: ${e.message}`);
+      if (e instanceof CertificateError)
+        throw new BlockError("BLOCK_ERROR_LAST_COMMIT", `commit: ${e.message}`);
       throw e;
     }
   }

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import {
+  blsProofOfPossession,
   blsVerifyProofOfPossession,
   deriveBlsKeys,
   deriveKeys,
-  blsProofOfPossession,
   privateKeyToAddress,
   TEST_MNEMONIC,
 } from "../crypto/index.ts";
@@ -138,7 +138,9 @@ export function parseGenesis(json: unknown, opts: { presetOverride?: string } = 
       const blsKey = parseHexField(rec.blsKey, 48, `${path}.blsKey`, problems);
       const pop = parseHexField(rec.proofOfPossession, 96, `${path}.proofOfPossession`, problems);
       if (blsKey && pop && !blsVerifyProofOfPossession(blsKey, pop))
-        problems.push(`${path}.proofOfPossession: does not verify for blsKey (a key without a valid proof cannot join)`);
+        problems.push(
+          `${path}.proofOfPossession: does not verify for blsKey (a key without a valid proof cannot join)`,
+        );
       if (blsKey) {
         if (seenKeys.has(toHex(blsKey))) problems.push(`${path}.blsKey: duplicate BLS key`);
         seenKeys.add(toHex(blsKey));

@@ -3,8 +3,8 @@
  * validator set plus one aggregated BLS signature (spec/consensus.md §Certificates). Anyone who
  * knows the validator set can check a block's finality with `verifyCertificate` alone.
  */
-import { blsAggregate, blsVerifyAggregate } from "../crypto/index.ts";
-import { type CommitCertificate, CodedError, equalBytes, type Vote, VoteType } from "../types/index.ts";
+import { blsAggregate, blsSign, blsVerifyAggregate } from "../crypto/index.ts";
+import { CodedError, type CommitCertificate, equalBytes, type Vote, VoteType } from "../types/index.ts";
 import { voteSignBytes } from "./messages.ts";
 import type { ValidatorSet } from "./validatorSet.ts";
 
@@ -54,7 +54,7 @@ export function signerWeight(set: ValidatorSet, cert: CommitCertificate): bigint
       `signer bitfield is ${cert.signers.length} bytes, the set of ${set.size} needs ${bitfieldLength(set.size)}`,
     );
   const spare = set.size & 7;
-  if (spare !== 0 && (cert.signers[cert.signers.length - 1]! >> spare) !== 0)
+  if (spare !== 0 && cert.signers[cert.signers.length - 1]! >> spare !== 0)
     throw new CertificateError("CERT_ERROR_BITFIELD", "signer bitfield has bits beyond the validator set");
   let weight = 0n;
   for (let i = 0; i < set.size; i++) if (hasBit(cert.signers, i)) weight += set.validators[i]!.weight;
@@ -83,4 +83,24 @@ export function verifyCertificate(
   const body = voteSignBytes(chainId, { type: VoteType.precommit, height, round: cert.round, blockHash });
   if (!blsVerifyAggregate(keys, "vote", body, cert.signature))
     throw new CertificateError("CERT_ERROR_SIGNATURE", "aggregate signature does not verify");
+}
+
+/**
+ * Certificate signed directly by locally held validator keys (round 0): for tests, benchmarks
+ * and tools that build chains without running consensus. `keys[i]` signs for validator i.
+ */
+export function localCertificate(
+  set: ValidatorSet,
+  chainId: bigint,
+  keys: (Uint8Array | undefined)[],
+  height: number,
+  blockHash: Uint8Array,
+): CommitCertificate {
+  const precommits: Vote[] = [];
+  keys.forEach((sk, validator) => {
+    if (!sk) return;
+    const v = { type: VoteType.precommit, height, round: 0, blockHash, validator };
+    precommits.push({ ...v, signature: blsSign(sk, "vote", voteSignBytes(chainId, v)) });
+  });
+  return buildCertificate(set, precommits);
 }

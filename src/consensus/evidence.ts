@@ -1,5 +1,5 @@
 /** Duplicate-vote evidence: two valid signatures by one validator on conflicting votes. */
-import { CodedError, equalBytes, type Evidence, type Vote } from "../types/index.ts";
+import { CodedError, type Evidence, equalBytes, type Vote } from "../types/index.ts";
 import { verifyVoteSignature } from "./messages.ts";
 import type { ValidatorSet } from "./validatorSet.ts";
 

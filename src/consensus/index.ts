@@ -4,6 +4,7 @@ export {
   CertificateError,
   EMPTY_CERTIFICATE,
   hasBit,
+  localCertificate,
   signerWeight,
   verifyCertificate,
 } from "./certificate.ts";

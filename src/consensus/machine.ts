@@ -11,7 +11,7 @@
 import { type Evidence, type Vote, VoteType } from "../types/index.ts";
 import { makeEvidence } from "./evidence.ts";
 import type { ProposerSchedule, ValidatorSet } from "./validatorSet.ts";
-import { valueId, VoteSet } from "./voteSet.ts";
+import { VoteSet, valueId } from "./voteSet.ts";
 
 export type Step = "propose" | "prevote" | "precommit" | "commit";
 export type TimeoutStep = "propose" | "prevote" | "precommit";
@@ -100,7 +100,11 @@ export class TendermintMachine {
           break;
         case "proposal":
           if (!this.proposals.has(event.round)) {
-            this.proposals.set(event.round, { validRound: event.validRound, hash: event.hash, valid: event.valid });
+            this.proposals.set(event.round, {
+              validRound: event.validRound,
+              hash: event.hash,
+              valid: event.valid,
+            });
             this.noteSender(event.round, this.proposer(event.round));
           }
           break;

@@ -16,7 +16,7 @@ import {
 } from "../encoding/index.ts";
 import type { Block, Evidence, Vote, VoteType } from "../types/index.ts";
 
-export { voteCodec, evidenceCodec };
+export { evidenceCodec, voteCodec };
 
 /** A proposed block for (height, round). `polRound` is validRound + 1 (0: no proof-of-lock round). */
 export interface Proposal {
@@ -83,14 +83,16 @@ export function proposalSignBytes(
   p: { height: number; round: number; polRound: number },
   blockHash: Uint8Array,
 ): Uint8Array {
-  return encode(proposalSignCodec, { chainId, height: p.height, round: p.round, polRound: p.polRound, blockHash });
+  return encode(proposalSignCodec, {
+    chainId,
+    height: p.height,
+    round: p.round,
+    polRound: p.polRound,
+    blockHash,
+  });
 }
 
-export function signVote(
-  chainId: bigint,
-  secretKey: Uint8Array,
-  v: Omit<Vote, "signature">,
-): Vote {
+export function signVote(chainId: bigint, secretKey: Uint8Array, v: Omit<Vote, "signature">): Vote {
   return { ...v, signature: blsSign(secretKey, "vote", voteSignBytes(chainId, v)) };
 }
 

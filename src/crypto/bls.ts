@@ -47,7 +47,8 @@ export interface BlsKeyPair {
 const pkCache = new Map<string, InstanceType<typeof PublicKey>>();
 
 export function parseBlsPublicKey(bytes: Uint8Array): InstanceType<typeof PublicKey> {
-  if (bytes.length !== BLS_PUBLIC_KEY_BYTES) throw new BlsError(`BLS public key must be 48 bytes, got ${bytes.length}`);
+  if (bytes.length !== BLS_PUBLIC_KEY_BYTES)
+    throw new BlsError(`BLS public key must be 48 bytes, got ${bytes.length}`);
   const key = Buffer.from(bytes).toString("hex");
   let pk = pkCache.get(key);
   if (!pk) {

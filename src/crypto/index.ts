@@ -1,3 +1,21 @@
+export {
+  BLS_PUBLIC_KEY_BYTES,
+  BLS_SECRET_KEY_BYTES,
+  BLS_SIGNATURE_BYTES,
+  type BlsDomainName,
+  BlsError,
+  type BlsKeyPair,
+  blsAggregate,
+  blsKeyFromIkm,
+  blsKeyFromSecret,
+  blsProofOfPossession,
+  blsSign,
+  blsVerify,
+  blsVerifyAggregate,
+  blsVerifyProofOfPossession,
+  deriveBlsKeys,
+  randomBlsKey,
+} from "./bls.ts";
 export { keccak256 } from "./keccak.ts";
 export {
   decryptKeystore,
@@ -19,21 +37,3 @@ export {
   SECP256K1_N,
   signDigest,
 } from "./secp256k1.ts";
-export {
-  BLS_PUBLIC_KEY_BYTES,
-  BLS_SECRET_KEY_BYTES,
-  BLS_SIGNATURE_BYTES,
-  type BlsDomainName,
-  BlsError,
-  type BlsKeyPair,
-  blsAggregate,
-  blsKeyFromIkm,
-  blsKeyFromSecret,
-  blsProofOfPossession,
-  blsSign,
-  blsVerify,
-  blsVerifyAggregate,
-  blsVerifyProofOfPossession,
-  deriveBlsKeys,
-  randomBlsKey,
-} from "./bls.ts";

@@ -8,9 +8,9 @@ import {
   accountCodec,
   type Codec,
   commitCodec,
-  evidenceListCodec,
   decode,
   encode,
+  evidenceListCodec,
   hash32,
   headerCodec,
   receiptListCodec,
@@ -163,7 +163,11 @@ export class ChainDb {
     });
     if (c.commit) ops.push(this.commits.putOp(u32be(c.header.height), c.commit));
     for (const id of c.evidenceIds)
-      ops.push({ type: "put", key: key(Bucket.evidence, Buffer.from(id, "hex")), value: u32be(c.header.height) });
+      ops.push({
+        type: "put",
+        key: key(Bucket.evidence, Buffer.from(id, "hex")),
+        value: u32be(c.header.height),
+      });
     for (const ch of c.changes) ops.push(this.accounts.putOp(ch.address, ch.account));
     for (const [h, node] of c.trieNodes) ops.push({ type: "put", key: key(Bucket.trieNode, h), value: node });
     ops.push({

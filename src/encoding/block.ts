@@ -11,9 +11,9 @@ import type {
   Vote,
   VoteType,
 } from "../types/index.ts";
+import { EncodingError } from "../types/index.ts";
 import { address20, bytes, type Codec, encode, hash32, list, quantity, str, struct, uint } from "./codec.ts";
 import { merkleRoot } from "./merkle.ts";
-import { EncodingError } from "../types/index.ts";
 
 export const MAX_BLOCK_TXS = 65_536;
 export const MAX_TX_BYTES = 128 * 1024;
@@ -56,7 +56,8 @@ const voteType: Codec<VoteType> = {
   },
   fromWire(w, path) {
     const t = uint.fromWire(w, path);
-    if (t !== 1 && t !== 2) throw new EncodingError(`${path}: vote type must be 1 (prevote) or 2 (precommit)`);
+    if (t !== 1 && t !== 2)
+      throw new EncodingError(`${path}: vote type must be 1 (prevote) or 2 (precommit)`);
     return t;
   },
 };

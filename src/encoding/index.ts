@@ -5,10 +5,9 @@ export {
   evidenceCodec,
   evidenceListCodec,
   evidenceRoot,
-  MAX_BLOCK_EVIDENCE,
-  voteCodec,
   headerCodec,
   headerHash,
+  MAX_BLOCK_EVIDENCE,
   MAX_BLOCK_TXS,
   MAX_TX_BYTES,
   receiptCodec,
@@ -19,6 +18,7 @@ export {
   validatorCodec,
   validatorListCodec,
   validatorSetHash,
+  voteCodec,
 } from "./block.ts";
 export {
   address20,

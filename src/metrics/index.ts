@@ -80,7 +80,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       help: "Height consensus is working on",
       registers: [registry],
     }),
-    consensusRound: new Gauge({ name: "racecoin_consensus_round", help: "Current round", registers: [registry] }),
+    consensusRound: new Gauge({
+      name: "racecoin_consensus_round",
+      help: "Current round",
+      registers: [registry],
+    }),
     consensusStep: new Gauge({
       name: "racecoin_consensus_step",
       help: "Current step: 0 propose, 1 prevote, 2 precommit, 3 commit",

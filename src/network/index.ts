@@ -6,4 +6,4 @@ export {
   type ProtocolLimits,
   RequestError,
 } from "./network.ts";
-export { defaultPeerScoreOptions, Penalty, type PeerScoreOptions, PeerScores } from "./peerScores.ts";
+export { defaultPeerScoreOptions, type PeerScoreOptions, PeerScores, Penalty } from "./peerScores.ts";

@@ -10,20 +10,20 @@
  */
 import "./polyfill.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { gossipsub, StrictNoSign, TopicValidatorResult } from "@libp2p/gossipsub";
 import { identify } from "@libp2p/identify";
+import type { PeerId, PrivateKey, Stream } from "@libp2p/interface";
 import { noise } from "@libp2p/noise";
 import { ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
-import type { PeerId, PrivateKey, Stream } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import { defaultPeerScoreOptions, Penalty, PeerScores } from "./peerScores.ts";
+import { defaultPeerScoreOptions, PeerScores, Penalty } from "./peerScores.ts";
 
 export type GossipVerdict = "accept" | "ignore" | "reject";
 
@@ -209,7 +209,8 @@ export class Network {
         }
       }
       this.m.metrics?.gossipValidation.inc({ topic: topicLabel(topic), result: verdict });
-      if (verdict === "reject") this.penalise(peer, Penalty.invalidGossip, `invalid gossip on ${topicLabel(topic)}`);
+      if (verdict === "reject")
+        this.penalise(peer, Penalty.invalidGossip, `invalid gossip on ${topicLabel(topic)}`);
       return verdict === "accept"
         ? TopicValidatorResult.Accept
         : verdict === "ignore"
@@ -274,7 +275,12 @@ export class Network {
     );
   }
 
-  async request(peer: string, protocol: string, req: Uint8Array, limits: ProtocolLimits): Promise<Uint8Array> {
+  async request(
+    peer: string,
+    protocol: string,
+    req: Uint8Array,
+    limits: ProtocolLimits,
+  ): Promise<Uint8Array> {
     const id = this.libp2p.getPeers().find((p) => p.toString() === peer);
     if (!id) throw new RequestError(`not connected to ${peer}`);
     const signal = AbortSignal.timeout(limits.timeoutMs);

@@ -10,7 +10,11 @@ export interface PeerScoreOptions {
   recoveryPerSec: number;
 }
 
-export const defaultPeerScoreOptions: PeerScoreOptions = { banThreshold: -100, banMs: 60_000, recoveryPerSec: 1 };
+export const defaultPeerScoreOptions: PeerScoreOptions = {
+  banThreshold: -100,
+  banMs: 60_000,
+  recoveryPerSec: 1,
+};
 
 /** Penalties by offence (spec/consensus.md §Peer scoring). */
 export const Penalty = {

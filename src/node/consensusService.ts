@@ -39,8 +39,8 @@ import { BlockError } from "../state/index.ts";
 import { decodeTx, TxError } from "../tx/index.ts";
 import {
   type Block,
-  equalBytes,
   type Evidence,
+  equalBytes,
   fromHex,
   toHex,
   type Vote,
@@ -134,10 +134,26 @@ export class ConsensusService {
     this.wal = wal;
     this.guard = new LastSignGuard(this.opts.signStatePath);
 
-    network.subscribe(this.topics.proposal, (d) => this.validateProposalGossip(d), (d) => this.onGossip("proposal", d));
-    network.subscribe(this.topics.vote, (d) => this.validateVoteGossip(d), (d) => this.onGossip("vote", d));
-    network.subscribe(this.topics.evidence, (d) => this.validateEvidenceGossip(d), () => undefined);
-    network.subscribe(this.topics.tx, (d) => this.validateTxGossip(d), () => undefined);
+    network.subscribe(
+      this.topics.proposal,
+      (d) => this.validateProposalGossip(d),
+      (d) => this.onGossip("proposal", d),
+    );
+    network.subscribe(
+      this.topics.vote,
+      (d) => this.validateVoteGossip(d),
+      (d) => this.onGossip("vote", d),
+    );
+    network.subscribe(
+      this.topics.evidence,
+      (d) => this.validateEvidenceGossip(d),
+      () => undefined,
+    );
+    network.subscribe(
+      this.topics.tx,
+      (d) => this.validateTxGossip(d),
+      () => undefined,
+    );
 
     // Blocks imported by sync move us to the next height at once.
     chain.onBlock((b) => {
@@ -147,7 +163,12 @@ export class ConsensusService {
       });
     });
     const head = chain.head.height;
-    this.enqueue(() => this.enterHeight(head + 1, replay.filter((r) => r.t !== "end" && r.height === head + 1)));
+    this.enqueue(() =>
+      this.enterHeight(
+        head + 1,
+        replay.filter((r) => r.t !== "end" && r.height === head + 1),
+      ),
+    );
     this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.opts.rebroadcastMs);
   }
 
@@ -217,7 +238,8 @@ export class ConsensusService {
           : { kind: "proposal", proposal: decode(proposalCodec, r.data) };
       if (r.own) this.matchDeferred(msg);
       await this.onMessage(msg, true);
-      if (r.own) this.own.push({ topic: r.kind === "vote" ? this.topics.vote : this.topics.proposal, body: r.data });
+      if (r.own)
+        this.own.push({ topic: r.kind === "vote" ? this.topics.vote : this.topics.proposal, body: r.data });
     }
   }
 
@@ -310,15 +332,18 @@ export class ConsensusService {
     if (mh < h || this.machine.decided !== undefined) return;
     if (msg.kind === "vote") {
       const v = msg.vote;
-      const set = v.type === VoteType.prevote ? this.machine.prevotes(v.round) : this.machine.precommits(v.round);
+      const set =
+        v.type === VoteType.prevote ? this.machine.prevotes(v.round) : this.machine.precommits(v.round);
       if (set.all().some((x) => x.validator === v.validator && equalBytes(x.blockHash, v.blockHash))) return;
-      if (!replay) this.wal.write({ t: "msg", height: h, kind: "vote", data: encode(voteCodec, v), own: false });
+      if (!replay)
+        this.wal.write({ t: "msg", height: h, kind: "vote", data: encode(voteCodec, v), own: false });
       await this.feed({ type: "vote", vote: v });
       return;
     }
     const p = msg.proposal;
     if (this.machine.hasProposal(p.round)) return;
-    if (!replay) this.wal.write({ t: "msg", height: h, kind: "proposal", data: encode(proposalCodec, p), own: false });
+    if (!replay)
+      this.wal.write({ t: "msg", height: h, kind: "proposal", data: encode(proposalCodec, p), own: false });
     const hash = headerHash(p.block.header);
     let valid = true;
     try {
@@ -326,10 +351,19 @@ export class ConsensusService {
     } catch (e) {
       if (!(e instanceof BlockError)) throw e;
       valid = false;
-      this.m.log.warn({ height: h, round: p.round, code: e.code, err: e.message }, "Proposed block is invalid");
+      this.m.log.warn(
+        { height: h, round: p.round, code: e.code, err: e.message },
+        "Proposed block is invalid",
+      );
     }
     this.blocks.set(toHex(hash), p.block);
-    await this.feed({ type: "proposal", round: p.round, validRound: p.polRound - 1, hash: toHex(hash), valid });
+    await this.feed({
+      type: "proposal",
+      round: p.round,
+      validRound: p.polRound - 1,
+      hash: toHex(hash),
+      valid,
+    });
   }
 
   // ---- own messages ----------------------------------------------------------------------
@@ -337,7 +371,9 @@ export class ConsensusService {
   private async buildAndPropose(round: number): Promise<void> {
     const { chain, mempool } = this.m;
     const proposer = this.set.validators[this.self]!.address;
-    const evidence = [...this.pendingEvidence.values()].filter((e) => !chain.isEvidenceCommitted(evidenceId(e)));
+    const evidence = [...this.pendingEvidence.values()].filter(
+      (e) => !chain.isEvidenceCommitted(evidenceId(e)),
+    );
     const built = await chain.buildProposal(
       () => mempool.candidates(),
       proposer,
@@ -356,16 +392,24 @@ export class ConsensusService {
     try {
       this.guard.check(h, round, 1, signBytes);
     } catch (e) {
-      if (e instanceof DoubleSignError) return this.m.log.error({ err: e.message }, "Refused to sign a proposal");
+      if (e instanceof DoubleSignError)
+        return this.m.log.error({ err: e.message }, "Refused to sign a proposal");
       throw e;
     }
-    const proposal: Proposal = { ...fields, block, signature: blsSign(this.opts.validatorKey!.secretKey, "proposal", signBytes) };
+    const proposal: Proposal = {
+      ...fields,
+      block,
+      signature: blsSign(this.opts.validatorKey!.secretKey, "proposal", signBytes),
+    };
     const body = encode(proposalCodec, proposal);
     this.wal.writeSync({ t: "msg", height: h, kind: "proposal", data: body, own: true });
     crashPoint("after-own-proposal-wal");
     this.own.push({ topic: this.topics.proposal, body });
     await this.m.network.publish(this.topics.proposal, wrap(body, this.seq++));
-    this.m.log.debug({ height: h, round, txs: block.txs.length, hash: toHex(hash).slice(0, 18) }, "Proposed block");
+    this.m.log.debug(
+      { height: h, round, txs: block.txs.length, hash: toHex(hash).slice(0, 18) },
+      "Proposed block",
+    );
     this.blocks.set(toHex(hash), block);
     await this.feed({ type: "proposal", round, validRound, hash: toHex(hash), valid: true });
   }
@@ -373,7 +417,13 @@ export class ConsensusService {
   private async signAndSendVote(type: VoteType, round: number, hashHex: string): Promise<void> {
     const h = this.machine.height;
     const chainId = this.m.chain.genesis.chainId;
-    const unsigned = { type, height: h, round, blockHash: hashHex ? fromHex(hashHex) : new Uint8Array(0), validator: this.self };
+    const unsigned = {
+      type,
+      height: h,
+      round,
+      blockHash: hashHex ? fromHex(hashHex) : new Uint8Array(0),
+      validator: this.self,
+    };
     const signBytes = voteSignBytes(chainId, unsigned);
     try {
       this.guard.check(h, round, type === VoteType.prevote ? 2 : 3, signBytes);
@@ -381,24 +431,40 @@ export class ConsensusService {
       if (e instanceof DoubleSignError) return this.m.log.error({ err: e.message }, "Refused to sign a vote");
       throw e;
     }
-    const vote: Vote = { ...unsigned, signature: blsSign(this.opts.validatorKey!.secretKey, "vote", signBytes) };
+    const vote: Vote = {
+      ...unsigned,
+      signature: blsSign(this.opts.validatorKey!.secretKey, "vote", signBytes),
+    };
     const body = encode(voteCodec, vote);
     this.wal.writeSync({ t: "msg", height: h, kind: "vote", data: body, own: true });
     crashPoint("after-own-vote-wal");
     this.own.push({ topic: this.topics.vote, body });
     await this.m.network.publish(this.topics.vote, wrap(body, this.seq++));
     this.m.log.info(
-      { height: h, round, type: type === VoteType.prevote ? "prevote" : "precommit", block: hashHex.slice(0, 16) || "nil" },
+      {
+        height: h,
+        round,
+        type: type === VoteType.prevote ? "prevote" : "precommit",
+        block: hashHex.slice(0, 16) || "nil",
+      },
       "Signed vote",
     );
-    if (this.opts.byzantine === "double-prevote" && type === VoteType.prevote) await this.equivocate(unsigned);
+    if (this.opts.byzantine === "double-prevote" && type === VoteType.prevote)
+      await this.equivocate(unsigned);
     await this.feed({ type: "vote", vote });
   }
 
   /** Test-only: sign a second, conflicting prevote, bypassing the guard. */
   private async equivocate(v: Omit<Vote, "signature">): Promise<void> {
-    const other = { ...v, blockHash: v.blockHash.length === 0 ? new Uint8Array(32).fill(0xee) : new Uint8Array(0) };
-    const sig = blsSign(this.opts.validatorKey!.secretKey, "vote", voteSignBytes(this.m.chain.genesis.chainId, other));
+    const other = {
+      ...v,
+      blockHash: v.blockHash.length === 0 ? new Uint8Array(32).fill(0xee) : new Uint8Array(0),
+    };
+    const sig = blsSign(
+      this.opts.validatorKey!.secretKey,
+      "vote",
+      voteSignBytes(this.m.chain.genesis.chainId, other),
+    );
     const body = encode(voteCodec, { ...other, signature: sig });
     await this.m.network.publish(this.topics.vote, wrap(body, this.seq++));
     this.m.log.warn({ height: v.height, round: v.round }, "Byzantine test mode: sent a conflicting prevote");
@@ -433,7 +499,8 @@ export class ConsensusService {
     }
     crashPoint("after-commit");
     this.wal.endHeight(h);
-    for (const [id] of this.pendingEvidence) if (chain.isEvidenceCommitted(id)) this.pendingEvidence.delete(id);
+    for (const [id] of this.pendingEvidence)
+      if (chain.isEvidenceCommitted(id)) this.pendingEvidence.delete(id);
     metrics?.roundsPerHeight.observe(round + 1);
     metrics?.finalityLatencySeconds.observe((performance.now() - this.heightStartedAt) / 1000);
     metrics?.finalizedHeight.set(h);
@@ -456,7 +523,10 @@ export class ConsensusService {
     this.pendingEvidence.set(id, e);
     this.m.metrics?.evidenceSeen.inc();
     const offender = this.set.validators[e.a.validator]!.address;
-    this.m.log.warn({ height: e.a.height, round: e.a.round, validator: toHex(offender) }, "Equivocation detected");
+    this.m.log.warn(
+      { height: e.a.height, round: e.a.round, validator: toHex(offender) },
+      "Equivocation detected",
+    );
     void this.m.network.publish(this.topics.evidence, encode(evidenceCodec, e));
   }
 
@@ -478,7 +548,12 @@ export class ConsensusService {
     if (p.block.header.height !== p.height || p.round > 1_000_000) return "reject";
     const proposer = this.set.validators[this.schedule.proposer(p.height, p.round)]!;
     if (!equalBytes(proposer.address, p.block.header.proposer)) return "reject";
-    const ok = verifyProposalSignature(this.m.chain.genesis.chainId, proposer.blsKey, p, headerHash(p.block.header));
+    const ok = verifyProposalSignature(
+      this.m.chain.genesis.chainId,
+      proposer.blsKey,
+      p,
+      headerHash(p.block.header),
+    );
     return ok ? "accept" : "reject";
   }
 

@@ -1,4 +1,3 @@
-export { CLIENT_VERSION, NodeStartError, RacecoinNode } from "./node.ts";
-export { defaultNodeOptions, type NodeOptions } from "./options.ts";
 export { ConsensusService } from "./consensusService.ts";
-export { defaultP2pOptions, type P2pOptions } from "./options.ts";
+export { CLIENT_VERSION, NodeStartError, RacecoinNode } from "./node.ts";
+export { defaultNodeOptions, defaultP2pOptions, type NodeOptions, type P2pOptions } from "./options.ts";

@@ -8,7 +8,8 @@ import { numberParam } from "./params.ts";
 
 function heightParam(ctx: RpcContext, p: unknown[]): number {
   const h = p[0] === undefined || p[0] === "latest" ? ctx.chain.head.height : numberParam(p[0], 0);
-  if (h > ctx.chain.head.height) throw new RpcError(-32602, `height ${h} is above the head (${ctx.chain.head.height})`);
+  if (h > ctx.chain.head.height)
+    throw new RpcError(-32602, `height ${h} is above the head (${ctx.chain.head.height})`);
   return h;
 }
 
@@ -38,7 +39,10 @@ export const nativeHandlers = {
     const height = heightParam(ctx, p);
     const set = ctx.chain.validators;
     const priorities = ProposerPriorities.fresh(set);
-    const start = Math.max(1, Math.floor(height / ctx.chain.preset.cycleLength) * ctx.chain.preset.cycleLength);
+    const start = Math.max(
+      1,
+      Math.floor(height / ctx.chain.preset.cycleLength) * ctx.chain.preset.cycleLength,
+    );
     for (let h = start; h <= Math.max(start, height); h++) priorities.increment();
     return {
       height,

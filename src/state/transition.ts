@@ -9,17 +9,6 @@
  */
 
 import { ModuleError } from "../../contracts/index.ts";
-import { keccak256 } from "../crypto/index.ts";
-import {
-  accountCodec,
-  encode,
-  headerHash,
-  evidenceRoot,
-  receiptsRoot,
-  rlpEncodeBytes,
-  rlpEncodeList,
-  txRoot,
-} from "../encoding/index.ts";
 import {
   CertificateError,
   EvidenceError,
@@ -28,6 +17,17 @@ import {
   verifyCertificate,
   verifyEvidence,
 } from "../consensus/index.ts";
+import { keccak256 } from "../crypto/index.ts";
+import {
+  accountCodec,
+  encode,
+  evidenceRoot,
+  headerHash,
+  receiptsRoot,
+  rlpEncodeBytes,
+  rlpEncodeList,
+  txRoot,
+} from "../encoding/index.ts";
 import type { Preset } from "../params/index.ts";
 import type { Trie } from "../trie/index.ts";
 import { EMPTY_TRIE_ROOT } from "../trie/index.ts";

@@ -29,7 +29,10 @@ export interface CertifiedBlock {
   block: Block;
   commit: CommitCertificate;
 }
-export const certifiedBlockCodec = struct<CertifiedBlock>("CertifiedBlock", { block: blockCodec, commit: commitCodec });
+export const certifiedBlockCodec = struct<CertifiedBlock>("CertifiedBlock", {
+  block: blockCodec,
+  commit: commitCodec,
+});
 export const certifiedBlocksCodec = list(certifiedBlockCodec, MAX_BLOCKS_PER_REQUEST);
 
 export const protocols = {
@@ -40,6 +43,16 @@ export const protocols = {
 
 export const limits: Record<keyof typeof protocols, ProtocolLimits> = {
   status: { maxRequestBytes: 256, maxResponseBytes: 256, ratePerSec: 20, timeoutMs: 3000 },
-  blocksByRange: { maxRequestBytes: 64, maxResponseBytes: 32 * 1024 * 1024, ratePerSec: 50, timeoutMs: 15_000 },
-  blocksByHash: { maxRequestBytes: 4096, maxResponseBytes: 32 * 1024 * 1024, ratePerSec: 10, timeoutMs: 15_000 },
+  blocksByRange: {
+    maxRequestBytes: 64,
+    maxResponseBytes: 32 * 1024 * 1024,
+    ratePerSec: 50,
+    timeoutMs: 15_000,
+  },
+  blocksByHash: {
+    maxRequestBytes: 4096,
+    maxResponseBytes: 32 * 1024 * 1024,
+    ratePerSec: 10,
+    timeoutMs: 15_000,
+  },
 };

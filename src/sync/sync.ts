@@ -171,7 +171,10 @@ export class SyncService {
         metrics?.syncedBlocks.inc();
       } catch (e) {
         if (e instanceof BlockError) {
-          log.warn({ peer, height: block.header.height, code: e.code, err: e.message }, "Peer served a bad block");
+          log.warn(
+            { peer, height: block.header.height, code: e.code, err: e.message },
+            "Peer served a bad block",
+          );
           network.penalise(peer, Penalty.badBlock, e.code);
           this.peerHeights.delete(peer);
           return false;

@@ -8,9 +8,9 @@ import { ChainDb, LevelKV } from "../../src/db/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
 import { Mempool } from "../../src/mempool/index.ts";
 import { BlockError } from "../../src/state/index.ts";
-import type { Block } from "../../src/types/index.ts";
+import type { Block, CommitCertificate } from "../../src/types/index.ts";
 import { toHex } from "../../src/types/index.ts";
-import { devAddresses, devGenesis, transfer } from "../helpers/chain.ts";
+import { devAddresses, devCertifier, devGenesis, transfer } from "../helpers/chain.ts";
 import { tempDir } from "../helpers/process.ts";
 
 describe("chain on LevelDB", () => {
@@ -24,12 +24,17 @@ describe("chain on LevelDB", () => {
     const a = await Chain.open(genesis, { db: new ChainDb(kvA), recovery, log: silentLogger() });
     const b = await Chain.open(genesis, { db: new ChainDb(kvB), recovery, log: silentLogger() });
     const pool = new Mempool(genesis.preset.mempool, { chain: a, recovery });
-    const blocks: Block[] = [];
+    const blocks: { block: Block; commit: CommitCertificate }[] = [];
     for (let i = 0; i < 5; i++) {
       for (let s = 1; s <= 3; s++) await pool.add(transfer(s, BigInt(i)).raw);
-      const produced = await a.produceBlock(() => pool.candidates(), devAddresses[0]!, a.head.time + 1000n);
+      const produced = await a.produceBlock(
+        () => pool.candidates(),
+        devAddresses[0]!,
+        a.head.time + 1000n,
+        devCertifier(a),
+      );
       assert.equal(produced.block.txs.length, 3);
-      blocks.push(produced.block);
+      blocks.push({ block: produced.block, commit: a.headCommit! });
     }
     // B imports the first three with pipelined sender recovery.
     await b.importBlocks(blocks.slice(0, 3));
@@ -38,7 +43,8 @@ describe("chain on LevelDB", () => {
     // A tampered block 4 (a transaction swapped for another valid one) is rejected and B's
     // storage and memory are unchanged.
     const rootBefore = toHex(b.head.stateRoot);
-    const bad: Block = { ...blocks[3]!, txs: [transfer(4, 0n).raw, ...blocks[3]!.txs.slice(1)] };
+    const b3 = blocks[3]!.block;
+    const bad: Block = { ...b3, txs: [transfer(4, 0n).raw, ...b3.txs.slice(1)] };
     await assert.rejects(b.importBlock(bad), (e: unknown) => e instanceof BlockError);
     assert.equal(toHex(b.head.stateRoot), rootBefore);
     assert.equal(b.head.height, 3);
@@ -48,7 +54,7 @@ describe("chain on LevelDB", () => {
     assert.equal(toHex(b.head.stateRoot), toHex(a.head.stateRoot));
 
     // Historical state through stored trie nodes: the balance at block 1 differs from the head.
-    const at1 = await b.getAccountProof(blocks[0]!.header.stateRoot, devAddresses[1]!);
+    const at1 = await b.getAccountProof(blocks[0]!.block.header.stateRoot, devAddresses[1]!);
     assert.ok(at1.value && at1.proof.length > 0);
 
     // Reopen A: same head, state root verified against the header.

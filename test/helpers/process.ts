@@ -1,9 +1,21 @@
 // Real node processes for e2e tests: the same CLI a user runs, on loopback, on a temp datadir.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+let singleGenesis: string | undefined;
+
+/** A devnet genesis with one validator (dev account 0, dev BLS key 0): a node finalises alone. */
+export async function singleValidatorGenesis(): Promise<string> {
+  if (!singleGenesis) {
+    const { devnetGenesisJson } = await import("../../src/chain/index.ts");
+    singleGenesis = join(tempDir("racecoin-genesis-"), "genesis.json");
+    writeFileSync(singleGenesis, JSON.stringify(devnetGenesisJson(1)));
+  }
+  return singleGenesis;
+}
 
 export function tempDir(prefix = "racecoin-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -30,17 +42,36 @@ export interface NodeProcess {
 }
 
 export async function startNode(
-  opts: { datadir?: string; port?: number; blockTimeMs?: number; fsync?: boolean; args?: string[] } = {},
+  opts: {
+    datadir?: string;
+    port?: number;
+    blockTimeMs?: number;
+    fsync?: boolean;
+    args?: string[];
+    /** Genesis file; default: a one-validator devnet that this node validates alone. */
+    genesis?: string;
+    /** Dev validator index to sign with (default 0); -1 runs a follower. */
+    validator?: number;
+    p2pPort?: number;
+    bootstrap?: string[];
+    env?: Record<string, string>;
+  } = {},
 ): Promise<NodeProcess> {
   const datadir = opts.datadir ?? tempDir();
   const port = opts.port ?? (await freePort());
+  const genesis = opts.genesis ?? (await singleValidatorGenesis());
+  const validator = opts.validator ?? 0;
   const args = [
     "--import",
     "tsx",
     "src/cli/main.ts",
     "node",
     "--genesis",
-    "genesis/devnet.json",
+    genesis,
+    "--p2p-port",
+    String(opts.p2pPort ?? 0),
+    ...(validator >= 0 ? ["--dev-validator", String(validator)] : []),
+    ...(opts.bootstrap && opts.bootstrap.length > 0 ? ["--bootstrap", opts.bootstrap.join(",")] : []),
     "--datadir",
     datadir,
     "--rpc-port",
@@ -52,7 +83,10 @@ export async function startNode(
     ...(opts.fsync ? [] : ["--no-fsync"]),
     ...(opts.args ?? []),
   ];
-  const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...opts.env },
+  });
   let out = "";
   proc.stdout!.on("data", (d) => {
     out += d;

@@ -34,6 +34,7 @@ function headerFromJson(v: Json) {
     stateRoot: fromHex(v.stateRoot as string),
     txRoot: fromHex(v.txRoot as string),
     receiptsRoot: fromHex(v.receiptsRoot as string),
+    evidenceRoot: fromHex(v.evidenceRoot as string),
     validatorSetHash: fromHex(v.validatorSetHash as string),
     lastCommit: {
       round: lc.round as number,

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { EMPTY_CERTIFICATE } from "../../src/consensus/index.ts";
 import { TxError, type TxErrorCode } from "../../src/tx/index.ts";
 import { toHex } from "../../src/types/index.ts";
-import { devAddresses, memoryChain, transfer } from "../helpers/chain.ts";
+import { devAddresses, devCertifier, memoryChain, transfer } from "../helpers/chain.ts";
 
 async function rejects(p: Promise<unknown>, code: TxErrorCode, message?: RegExp) {
   await assert.rejects(p, (e: unknown) => {
@@ -104,6 +105,7 @@ describe("mempool", () => {
       () => mempool.candidates(),
       devAddresses[0]!,
       chain.head.time + 1000n,
+      devCertifier(chain),
     );
     assert.equal(produced.block.txs.length, 3);
     assert.equal(mempool.size, 0);
@@ -122,6 +124,7 @@ describe("mempool", () => {
       },
       devAddresses[0]!,
       chain.head.time + 1000n,
+      devCertifier(chain),
     );
     assert.equal(mempool.size, 1, "nonce 0 was included, nonce 1 still fits");
   });
@@ -140,7 +143,7 @@ describe("chain reads", () => {
       },
       chain.head,
       [],
-      { time: chain.head.time + 1000n, proposer: devAddresses[0]! },
+      { time: chain.head.time + 1000n, proposer: devAddresses[0]!, lastCommit: EMPTY_CERTIFICATE },
       chain.ctx,
     );
     // The gap: the next block's batch is in the database, memory still at the old head.
@@ -148,6 +151,8 @@ describe("chain reads", () => {
       hash: built.hash,
       header: built.block.header,
       txs: [tx.raw],
+      evidence: [],
+      evidenceIds: [],
       txHashes: [tx.hash],
       receipts: [],
       changes: [],

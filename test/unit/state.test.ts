@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bank, ENVELOPE_VERSION, envelopeCodec, transferArgs } from "../../contracts/index.ts";
 import { Chain } from "../../src/chain/index.ts";
+import { EMPTY_CERTIFICATE, ValidatorSet } from "../../src/consensus/index.ts";
 import { encode } from "../../src/encoding/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import {
@@ -19,11 +20,12 @@ const genesis = devGenesis();
 const g = Chain.genesisBlock(genesis);
 const accounts = new Map(g.changes.map((c) => [Buffer.from(c.address).toString("hex"), c.account]));
 const pre = { accounts: new MapAccountReader(accounts), trie: g.trie };
+const validators = new ValidatorSet(genesis.validators);
 const ctx = {
   preset: genesis.preset,
   chainId: genesis.chainId,
-  validatorSetHash: g.header.validatorSetHash,
-  isValidator: (a: Uint8Array) => Buffer.from(a).equals(Buffer.from(devAddresses[0]!)),
+  validatorsAt: () => validators,
+  isEvidenceCommitted: () => false,
 };
 const rt = (from: number, nonce: bigint, over = {}): RecoveredTx => ({
   tx: transfer(from, nonce, over),
@@ -33,7 +35,13 @@ const bankCall = (method: string, args: Uint8Array) =>
   encode(envelopeCodec, { version: ENVELOPE_VERSION, method, args });
 
 function build(txs: RecoveredTx[]) {
-  return buildBlock(pre, g.header, txs, { time: g.header.time + 1000n, proposer: devAddresses[0]! }, ctx);
+  return buildBlock(
+    pre,
+    g.header,
+    txs,
+    { time: g.header.time + 1000n, proposer: devAddresses[0]!, lastCommit: EMPTY_CERTIFICATE },
+    ctx,
+  );
 }
 
 describe("state transition", () => {

@@ -142,7 +142,9 @@ Examples:
     }
     const keys = deriveKeys(TEST_MNEMONIC, 10);
     const balances = await Promise.all(
-      keys.map((k) => rpcCall<string>(rpcUrls[0]!, "eth_getBalance", [toHex(privateKeyToAddress(k)), "latest"])),
+      keys.map((k) =>
+        rpcCall<string>(rpcUrls[0]!, "eth_getBalance", [toHex(privateKeyToAddress(k)), "latest"]),
+      ),
     );
     const lines = [
       "",
@@ -150,14 +152,18 @@ Examples:
       "===============",
       `Chain id        72270 (minimal preset), ${n} validator${n === 1 ? "" : "s"}`,
       ...rpcUrls.map(
-        (u, i) => `Node ${i}          JSON-RPC ${u}   P2P /ip4/127.0.0.1/tcp/${p2pPort + i}   log ${join(dir, `node${i}`, "node.log")}`,
+        (u, i) =>
+          `Node ${i}          JSON-RPC ${u}   P2P /ip4/127.0.0.1/tcp/${p2pPort + i}   log ${join(dir, `node${i}`, "node.log")}`,
       ),
       `Metrics         ${rpcUrls[0]}/metrics`,
       `Genesis         ${genesisPath}`,
       "",
       "Available accounts",
       "==================",
-      ...keys.map((k, i) => `(${i}) ${toChecksumAddress(privateKeyToAddress(k))} (${formatEther(BigInt(balances[i]!))} RACE)`),
+      ...keys.map(
+        (k, i) =>
+          `(${i}) ${toChecksumAddress(privateKeyToAddress(k))} (${formatEther(BigInt(balances[i]!))} RACE)`,
+      ),
       "",
       "Private keys",
       "==================",

@@ -5,7 +5,15 @@ import { type BlsKeyPair, blsKeyFromSecret, deriveBlsKeys, TEST_MNEMONIC } from 
 import { createLogger } from "../../logger/index.ts";
 import { defaultNodeOptions, type NodeOptions, RacecoinNode } from "../../node/index.ts";
 import { fromHex } from "../../types/index.ts";
-import { asUsage, type Command, parse, parseHostPort, parsePort, parsePositiveInt, UsageError } from "../args.ts";
+import {
+  asUsage,
+  type Command,
+  parse,
+  parseHostPort,
+  parsePort,
+  parsePositiveInt,
+  UsageError,
+} from "../args.ts";
 import { runUntilSignal } from "../lifecycle.ts";
 
 const options = {
@@ -27,13 +35,17 @@ const options = {
 } as const;
 
 /** --validator-key FILE (JSON { "blsSecretKey": "0x…" }) or --dev-validator N (public dev keys). */
-function validatorKeyFrom(values: { "validator-key"?: string; "dev-validator"?: string }): BlsKeyPair | undefined {
+function validatorKeyFrom(values: {
+  "validator-key"?: string;
+  "dev-validator"?: string;
+}): BlsKeyPair | undefined {
   if (values["validator-key"] && values["dev-validator"])
     throw new UsageError("--validator-key and --dev-validator are alternatives; pass one");
   const dev = values["dev-validator"];
   if (dev !== undefined) {
     const i = Number(dev);
-    if (!Number.isInteger(i) || i < 0 || i > 255) throw new UsageError("--dev-validator: expected an index 0-255");
+    if (!Number.isInteger(i) || i < 0 || i > 255)
+      throw new UsageError("--dev-validator: expected an index 0-255");
     return deriveBlsKeys(TEST_MNEMONIC, i + 1)[i];
   }
   const file = values["validator-key"];
