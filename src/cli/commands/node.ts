@@ -97,6 +97,8 @@ export function nodeOptionsFrom(
     dbSync: !values["no-fsync"],
     logLevel: values["log-level"] ?? "info",
     logFormat,
+    // Test-only fault injection (test/e2e/network.test.ts); deliberately not a documented flag.
+    byzantine: process.env.RACECOIN_BYZANTINE === "double-prevote" ? "double-prevote" : undefined,
   };
 }
 

@@ -1,0 +1,186 @@
+// Multi-process networks on loopback: 4 validators (genesis/devnet.json), real libp2p, LevelDB,
+// WAL; invariants checked over RPC only, as CometBFT's e2e does.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { JsonRpcProvider, parseEther, Wallet } from "ethers";
+import { toHex } from "../../src/types/index.ts";
+import { devKeys } from "../helpers/chain.ts";
+import { assertSameChain, rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
+import { tempDir } from "../helpers/process.ts";
+
+type SignedVoteLog = { height: number; round: number; type: string; block: string };
+
+function signedVotes(output: string): SignedVoteLog[] {
+  return output
+    .split("\n")
+    .filter((l) => l.includes('"Signed vote"'))
+    .map((l) => JSON.parse(l) as SignedVoteLog);
+}
+
+describe("4-validator network (separate processes)", { timeout: 240_000 }, () => {
+  let net: TestNetwork;
+  const urls = () => net.nodes.map((n) => n.url);
+  before(async () => {
+    net = await startNetwork([0, 1, 2, 3].map((validator) => ({ validator })));
+  });
+  after(async () => {
+    await net?.stop();
+  });
+
+  it("finalizes blocks; a transfer sent to node 1 has the same block hash on every node", async () => {
+    await waitFor("height 3 everywhere", async () =>
+      (await Promise.all(urls().map(status))).every((s) => s.height >= 3 && s.peers === 3),
+    );
+    const provider = new JsonRpcProvider(urls()[1], undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const wallet = new Wallet(toHex(devKeys[5]!), provider);
+    const sent = await wallet.sendTransaction({
+      to: "0x000000000000000000000000000000000000dEaD",
+      value: parseEther("1"),
+    });
+    const receipt = await sent.wait(1, 30_000);
+    assert.ok(receipt && receipt.status === 1);
+    for (const u of urls()) {
+      await waitFor(
+        "receipt everywhere",
+        async () => !!(await rpc(u, "eth_getTransactionReceipt", [sent.hash])),
+      );
+      const r = await rpc<{ blockHash: string }>(u, "eth_getTransactionReceipt", [sent.hash]);
+      assert.equal(r.blockHash, receipt.blockHash, `node ${u}`);
+    }
+    provider.destroy();
+    await assertSameChain(urls());
+  });
+
+  it("serves validators and verifiable commit certificates", async () => {
+    const v = await rpc<{ validators: { weight: string; blsKey: string }[] }>(
+      urls()[0]!,
+      "chain_getValidators",
+      [2],
+    );
+    assert.equal(v.validators.length, 4);
+    const c = await rpc<{ signers: string; signature: string; blockHash: string }>(
+      urls()[2]!,
+      "chain_getCommit",
+      [2],
+    );
+    assert.equal(c.signature.length, 2 + 192);
+    const b2 = await rpc<{ hash: string }>(urls()[2]!, "eth_getBlockByNumber", ["0x2", false]);
+    assert.equal(c.blockHash, b2.hash);
+  });
+
+  it("keeps finalizing with one validator SIGKILLed; it replays its WAL, catches up and signs again, never twice", async () => {
+    const victim = net.nodes[3]!;
+    const firstRun = victim.output();
+    await victim.kill9();
+    const h0 = (await status(urls()[0]!)).height;
+    await waitFor(
+      "3 validators finalize 3 more blocks",
+      async () => (await status(urls()[0]!)).height >= h0 + 3,
+    );
+    const restarted = await net.start(3, victim.datadir);
+    await waitFor(
+      "restarted validator catches up",
+      async () => {
+        const [a, b] = await Promise.all([status(urls()[0]!), status(restarted.url)]);
+        return b.height >= a.height - 1 && b.height > h0 + 3;
+      },
+      60_000,
+    );
+    // It signs again: its bit (validator 3 → bit 3 of byte 0) appears in a later certificate.
+    await waitFor(
+      "certificate signed by the restarted validator",
+      async () => {
+        const h = (await status(urls()[0]!)).height;
+        const c = await rpc<{ signers: string }>(urls()[0]!, "chain_getCommit", [h]);
+        return (Number.parseInt(c.signers.slice(2, 4), 16) & 0b1000) !== 0;
+      },
+      60_000,
+    );
+    const votes = [...signedVotes(firstRun), ...signedVotes(restarted.output())];
+    assert.ok(votes.length > 0);
+    const seen = new Map<string, string>();
+    for (const v of votes) {
+      const k = `${v.height}/${v.round}/${v.type}`;
+      const prior = seen.get(k);
+      assert.ok(prior === undefined || prior === v.block, `double-signed ${k}: ${prior} vs ${v.block}`);
+      seen.set(k, v.block);
+    }
+    for (const u of urls()) {
+      const metrics = await (await fetch(`${u}/metrics`)).text();
+      assert.match(metrics, /racecoin_consensus_evidence_total 0/);
+    }
+    await assertSameChain(urls());
+  });
+
+  it("a fresh follower syncs from height 0, verifying every certificate, then follows", async () => {
+    const follower = await (await import("../helpers/process.ts")).startNode({
+      genesis: net.genesis,
+      validator: -1,
+      p2pPort: 0,
+      bootstrap: net.p2pPorts.map((p) => `/ip4/127.0.0.1/tcp/${p}`),
+      datadir: tempDir("racecoin-follower-"),
+    });
+    try {
+      await waitFor(
+        "follower at the head",
+        async () => {
+          const [a, b] = await Promise.all([status(urls()[0]!), status(follower.url)]);
+          return b.height >= a.height - 1 && b.height > 5;
+        },
+        60_000,
+      );
+      await assertSameChain([urls()[0]!, follower.url]);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it("finalized height only grows (sampled on every node)", async () => {
+    const last = new Map<string, number>();
+    for (let i = 0; i < 10; i++) {
+      for (const u of urls()) {
+        const f = (await status(u)).finalizedHeight;
+        assert.ok(f >= (last.get(u) ?? 0), `finalized height went back on ${u}`);
+        last.set(u, f);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+});
+
+describe("a Byzantine validator that double-votes", { timeout: 180_000 }, () => {
+  let net: TestNetwork;
+  after(async () => {
+    await net?.stop();
+  });
+
+  it("is caught, its evidence lands in a block, and no two nodes finalize different blocks", async () => {
+    net = await startNetwork([
+      { validator: 0 },
+      { validator: 1 },
+      { validator: 2 },
+      { validator: 3, env: { RACECOIN_BYZANTINE: "double-prevote" } },
+    ]);
+    const urls = net.nodes.map((n) => n.url);
+    let found: { height: number; validator: string } | undefined;
+    await waitFor(
+      "evidence in a block",
+      async () => {
+        const top = (await status(urls[0]!)).height;
+        for (let h = Math.max(1, top - 5); h <= top; h++) {
+          const ev = await rpc<{ validator: string }[]>(urls[0]!, "chain_getEvidence", [h]);
+          if (ev.length > 0) found = { height: h, validator: ev[0]!.validator };
+        }
+        return found !== undefined;
+      },
+      60_000,
+    );
+    assert.equal(
+      found!.validator.toLowerCase(),
+      "0x90f79bf6eb2c4f870365e785982e1f101e93b906",
+      "dev account 3",
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    await assertSameChain(urls);
+  });
+});
