@@ -1,8 +1,15 @@
-// Generates spec/vectors/{encoding,tx}/*.json. Deterministic: fixed keys, fixed values.
+// Generates spec/vectors/{encoding,tx,consensus}/*.json. Deterministic: fixed keys, fixed values.
 // Usage: node --import tsx scripts/gen-vectors.ts [--check]   (--check fails if files would change)
 import { readFileSync, writeFileSync } from "node:fs";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { deriveKeys, privateKeyToAddress, TEST_MNEMONIC } from "../src/crypto/index.ts";
+import {
+  localCertificate,
+  ProposerSchedule,
+  proposalSignBytes,
+  ValidatorSet,
+  voteSignBytes,
+} from "../src/consensus/index.ts";
+import { deriveBlsKeys, deriveKeys, privateKeyToAddress, TEST_MNEMONIC } from "../src/crypto/index.ts";
 import {
   accountCodec,
   encode,
@@ -276,5 +283,90 @@ function leadingZeroNonce(raw: Uint8Array): Uint8Array {
   if (body[0] !== 0x80) throw new Error("vector generator: expected empty nonce");
   return rlpEncodeList([new Uint8Array([0x00]), body.subarray(1)]);
 }
+
+// ---- consensus -------------------------------------------------------------------------------
+const blsKeys = deriveBlsKeys(TEST_MNEMONIC, 4);
+const devAddrs = deriveKeys(TEST_MNEMONIC, 4).map(privateKeyToAddress);
+const makeSet = (weights: bigint[]) =>
+  new ValidatorSet(
+    weights.map((weight, i) => ({
+      address: devAddrs[i % 4]!.map((b, j) => (j === 19 ? (b + Math.floor(i / 4)) & 0xff : b)),
+      weight,
+      blsKey: blsKeys[i % 4]!.publicKey,
+    })),
+  );
+const proposerSets: { name: string; weights: bigint[]; cycleLength: number }[] = [
+  { name: "four equal", weights: [100n, 100n, 100n, 100n], cycleLength: 60 },
+  { name: "weighted 40/30/20/10", weights: [40n, 30n, 20n, 10n], cycleLength: 60 },
+  { name: "skewed 1/1/1000", weights: [1n, 1n, 1000n], cycleLength: 60 },
+  { name: "cycle boundary resets priorities", weights: [3n, 2n, 1n], cycleLength: 5 },
+];
+write("spec/vectors/consensus/proposer.json", {
+  kind: "proposer",
+  comment: "proposer index of (height, round) from fresh priorities at each cycle start (spec/consensus.md)",
+  cases: proposerSets.map(({ name, weights, cycleLength }) => {
+    const set = makeSet(weights);
+    const schedule = new ProposerSchedule(set, cycleLength);
+    const proposers: [number, number, number][] = [];
+    for (let h = 1; h <= 12; h++) for (const r of [0, 1, 3]) proposers.push([h, r, schedule.proposer(h, r)]);
+    return {
+      name,
+      cycleLength,
+      validators: set.validators.map((v) => ({ address: toHex(v.address), weight: v.weight.toString() })),
+      proposers,
+    };
+  }),
+});
+
+const certSet = makeSet([40n, 30n, 20n, 10n]);
+const blockHash = keccak_256(new TextEncoder().encode("racecoin certificate vector"));
+const sks = blsKeys.map((k) => k.secretKey);
+const cert = (signers: (Uint8Array | undefined)[], height = 7) =>
+  localCertificate(certSet, 72270n, signers, height, blockHash);
+const certJson = (c: ReturnType<typeof cert>) => ({
+  round: c.round,
+  signers: toHex(c.signers),
+  signature: toHex(c.signature),
+});
+const full = cert(sks);
+write("spec/vectors/consensus/certificate.json", {
+  kind: "certificate",
+  comment: "commit certificates over validators with weights 40/30/20/10 (chain 72270, height 7)",
+  chainId: "72270",
+  height: 7,
+  blockHash: toHex(blockHash),
+  validators: certSet.validators.map((v) => ({
+    address: toHex(v.address),
+    weight: v.weight.toString(),
+    blsKey: toHex(v.blsKey),
+  })),
+  validatorSetHash: toHex(certSet.hash),
+  signBytes: {
+    precommit: toHex(voteSignBytes(72270n, { type: 2, height: 7, round: 0, blockHash })),
+    nilPrevote: toHex(voteSignBytes(72270n, { type: 1, height: 7, round: 2, blockHash: new Uint8Array(0) })),
+    proposal: toHex(proposalSignBytes(72270n, { height: 7, round: 1, polRound: 0 }, blockHash)),
+  },
+  cases: [
+    { name: "all four sign", cert: certJson(full), valid: true },
+    { name: "40+30 (70 %) is a quorum", cert: certJson(cert([sks[0], sks[1]])), valid: true },
+    {
+      name: "40+20 (60 %) is not",
+      cert: certJson(cert([sks[0], undefined, sks[2]])),
+      error: "CERT_ERROR_NO_QUORUM",
+    },
+    {
+      name: "signer claimed who did not sign",
+      cert: { ...certJson(cert([sks[0], sks[1]])), signers: "0x07" },
+      error: "CERT_ERROR_SIGNATURE",
+    },
+    { name: "certificate of another height", cert: certJson(cert(sks, 8)), error: "CERT_ERROR_SIGNATURE" },
+    {
+      name: "bits beyond the set",
+      cert: { ...certJson(full), signers: "0x1f" },
+      error: "CERT_ERROR_BITFIELD",
+    },
+    { name: "empty", cert: { round: 0, signers: "0x", signature: "0x" }, error: "CERT_ERROR_EMPTY" },
+  ],
+});
 
 if (stale > 0) process.exit(1);

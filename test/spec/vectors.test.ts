@@ -5,6 +5,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { rsBytes } from "../../src/chain/index.ts";
+import {
+  CertificateError,
+  ProposerSchedule,
+  proposalSignBytes,
+  ValidatorSet,
+  verifyCertificate,
+  voteSignBytes,
+} from "../../src/consensus/index.ts";
 import { recoverAddress } from "../../src/crypto/index.ts";
 import {
   accountCodec,
@@ -52,6 +60,58 @@ function headerFromJson(v: Json) {
 }
 
 const runners: Record<string, (file: Json) => void | Promise<void>> = {
+  proposer(file) {
+    for (const c of file.cases as Json[]) {
+      const set = new ValidatorSet(
+        (c.validators as Json[]).map((v) => ({
+          address: fromHex(v.address as string),
+          weight: BigInt(v.weight as string),
+          blsKey: new Uint8Array(48),
+        })),
+      );
+      const schedule = new ProposerSchedule(set, c.cycleLength as number);
+      for (const [h, r, want] of c.proposers as [number, number, number][])
+        assert.equal(schedule.proposer(h, r), want, `${c.name}: proposer of ${h}/${r}`);
+    }
+  },
+  certificate(file) {
+    const set = new ValidatorSet(
+      (file.validators as Json[]).map((v) => ({
+        address: fromHex(v.address as string),
+        weight: BigInt(v.weight as string),
+        blsKey: fromHex(v.blsKey as string),
+      })),
+    );
+    assert.equal(toHex(set.hash), file.validatorSetHash);
+    const chainId = BigInt(file.chainId as string);
+    const height = file.height as number;
+    const blockHash = fromHex(file.blockHash as string);
+    const sb = file.signBytes as Json;
+    assert.equal(toHex(voteSignBytes(chainId, { type: 2, height, round: 0, blockHash })), sb.precommit);
+    assert.equal(
+      toHex(voteSignBytes(chainId, { type: 1, height, round: 2, blockHash: new Uint8Array(0) })),
+      sb.nilPrevote,
+    );
+    assert.equal(
+      toHex(proposalSignBytes(chainId, { height, round: 1, polRound: 0 }, blockHash)),
+      sb.proposal,
+    );
+    for (const c of file.cases as Json[]) {
+      const j = c.cert as Json;
+      const cert = {
+        round: j.round as number,
+        signers: fromHex(j.signers as string),
+        signature: fromHex(j.signature as string),
+      };
+      if (c.valid) verifyCertificate(set, chainId, height, blockHash, cert);
+      else
+        assert.throws(
+          () => verifyCertificate(set, chainId, height, blockHash, cert),
+          (e: unknown) => e instanceof CertificateError && e.code === c.error,
+          c.name as string,
+        );
+    }
+  },
   header(file) {
     for (const c of file.cases as Json[]) {
       const value = headerFromJson(c.value as Json);
