@@ -15,6 +15,7 @@ import {
   evidenceId,
   ValidatorSet,
   verifyCertificate,
+  verifyCertificateBatch,
 } from "../consensus/index.ts";
 import type { SenderRecovery } from "../crypto/index.ts";
 import type { ChainDb, TxLocation } from "../db/index.ts";
@@ -322,7 +323,11 @@ export class Chain {
    * Validate and commit a block from elsewhere (sync, benchmarks). With `commit`, the certificate
    * must prove the block final under the validator set before anything is executed.
    */
-  async importBlock(block: Block | PreparedBlock, commit?: CommitCertificate): Promise<ImportedBlock> {
+  async importBlock(
+    block: Block | PreparedBlock,
+    commit?: CommitCertificate,
+    opts: { durable?: boolean } = {},
+  ): Promise<ImportedBlock> {
     const prepared = "txs" in block && "block" in block ? block : await this.prepare(block as Block);
     if (commit) this.verifyCommit(prepared.block.header, commit);
     return this.exclusive(async () => {
@@ -334,7 +339,7 @@ export class Chain {
         prepared.txs,
         this.ctx,
       );
-      const imported = await this.commit(prepared.block, prepared.txs, post, commit);
+      const imported = await this.commit(prepared.block, prepared.txs, post, commit, opts.durable);
       this.m.metrics?.blockImportSeconds.observe((performance.now() - started) / 1000);
       return imported;
     });
@@ -409,10 +414,19 @@ export class Chain {
   }
 
   /**
-   * Import many blocks in order. Sender recovery runs `depth` blocks ahead in the worker pool so
-   * the workers never wait for the main thread to decode the next block.
+   * Import many certified blocks in order. Sender recovery runs `depth` blocks ahead in the worker
+   * pool so the workers never wait for the main thread to decode the next block. Only the last
+   * block's batch is fsynced: after a power loss the node restarts at an earlier final block and
+   * fetches the rest again (a process kill loses nothing either way).
    */
   async importBlocks(blocks: { block: Block; commit: CommitCertificate }[], depth = 3): Promise<void> {
+    // One batched pairing check for the whole run; a failure falls through to per-block checks,
+    // which reject the first bad certificate with its reason.
+    verifyCertificateBatch(
+      this.validators,
+      this.ctx.chainId,
+      blocks.map(({ block, commit }) => ({ height: block.header.height, blockHash: headerHash(block.header), cert: commit })),
+    );
     const inflight: Promise<PreparedBlock>[] = [];
     let next = 0;
     const fill = () => {
@@ -427,7 +441,8 @@ export class Chain {
     while (inflight.length > 0) {
       const prepared = await inflight.shift()!;
       fill();
-      await this.importBlock(prepared, blocks[done++]!.commit);
+      const last = done === blocks.length - 1;
+      await this.importBlock(prepared, blocks[done++]!.commit, { durable: last });
     }
   }
 
@@ -463,6 +478,7 @@ export class Chain {
     txs: RecoveredTx[],
     post: PostState,
     commit: CommitCertificate | undefined,
+    durable?: boolean,
   ): Promise<ImportedBlock> {
     const { header } = block;
     const evidenceIds = block.evidence.map(evidenceId);
@@ -477,8 +493,8 @@ export class Chain {
       receipts: post.receipts,
       changes: post.changes.values(),
       trieNodes: post.trie.takeUnpersisted(),
-    });
-    // Memory only after the batch is durable.
+    }, { durable });
+    // Memory only after the batch is written.
     for (const [k, c] of post.changes) this.accounts.set(k, c.account);
     this.trie = post.trie;
     this.recent.set(this.headHeader.height, { hash: this.headHashValue, header: this.headHeader });

@@ -3,8 +3,8 @@
  * validator set plus one aggregated BLS signature (spec/consensus.md §Certificates). Anyone who
  * knows the validator set can check a block's finality with `verifyCertificate` alone.
  */
-import { blsAggregate, blsSign, blsVerifyAggregate } from "../crypto/index.ts";
-import { CodedError, type CommitCertificate, equalBytes, type Vote, VoteType } from "../types/index.ts";
+import { blsAggregate, blsSign, blsVerifyAggregate, blsVerifyAggregateBatch } from "../crypto/index.ts";
+import { CodedError, type CommitCertificate, equalBytes, toHex, type Vote, VoteType } from "../types/index.ts";
 import { voteSignBytes } from "./messages.ts";
 import type { ValidatorSet } from "./validatorSet.ts";
 
@@ -66,6 +66,61 @@ export function signerWeight(set: ValidatorSet, cert: CommitCertificate): bigint
  * that the signers hold > 2/3 of the weight, and the aggregate signature over the precommit.
  */
 export function verifyCertificate(
+  set: ValidatorSet,
+  chainId: bigint,
+  height: number,
+  blockHash: Uint8Array,
+  cert: CommitCertificate,
+): void {
+  // A block's certificate is checked twice on import (as its commit, then as its child's last
+  // commit): remember the last few that verified. Same inputs, same answer, half the pairings.
+  const key = cacheKey(set, chainId, height, blockHash, cert);
+  if (verified.has(key)) return;
+  verifyUncached(set, chainId, height, blockHash, cert);
+  remember(key);
+}
+
+const verified = new Set<string>();
+
+function cacheKey(set: ValidatorSet, chainId: bigint, height: number, blockHash: Uint8Array, cert: CommitCertificate) {
+  return `${toHex(set.hash)}/${chainId}/${height}/${toHex(blockHash)}/${cert.round}/${toHex(cert.signers)}/${toHex(cert.signature)}`;
+}
+
+/**
+ * Verify a run of certificates (range sync) with one batched pairing check. Returns false when
+ * the batch fails; the caller then verifies one by one, which names the bad certificate.
+ */
+export function verifyCertificateBatch(
+  set: ValidatorSet,
+  chainId: bigint,
+  items: { height: number; blockHash: Uint8Array; cert: CommitCertificate }[],
+): boolean {
+  const sets = [];
+  for (const { height, blockHash, cert } of items) {
+    if (cert.signature.length === 0) return false;
+    try {
+      if (!set.hasQuorum(signerWeight(set, cert))) return false;
+    } catch {
+      return false;
+    }
+    sets.push({
+      publicKeys: set.validators.filter((_, i) => hasBit(cert.signers, i)).map((v) => v.blsKey),
+      domain: "vote" as const,
+      body: voteSignBytes(chainId, { type: VoteType.precommit, height, round: cert.round, blockHash }),
+      signature: cert.signature,
+    });
+  }
+  if (!blsVerifyAggregateBatch(sets)) return false;
+  for (const { height, blockHash, cert } of items) remember(cacheKey(set, chainId, height, blockHash, cert));
+  return true;
+}
+
+function remember(key: string): void {
+  verified.add(key);
+  if (verified.size > 1024) verified.delete(verified.values().next().value!);
+}
+
+function verifyUncached(
   set: ValidatorSet,
   chainId: bigint,
   height: number,

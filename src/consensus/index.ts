@@ -7,6 +7,7 @@ export {
   localCertificate,
   signerWeight,
   verifyCertificate,
+  verifyCertificateBatch,
 } from "./certificate.ts";
 export { EvidenceError, makeEvidence, verifyEvidence } from "./evidence.ts";
 export {

@@ -10,7 +10,16 @@ import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { mnemonicToSeedSync } from "@scure/bip39";
 
-const { PublicKey, SecretKey, Signature, fastAggregateVerify, verify, aggregateSignatures } = blst;
+const {
+  PublicKey,
+  SecretKey,
+  Signature,
+  fastAggregateVerify,
+  verify,
+  aggregateSignatures,
+  aggregatePublicKeys,
+  verifyMultipleAggregateSignatures,
+} = blst;
 
 export const BLS_PUBLIC_KEY_BYTES = 48;
 export const BLS_SIGNATURE_BYTES = 96;
@@ -157,4 +166,29 @@ export function blsProofOfPossession(key: BlsKeyPair): Uint8Array {
 
 export function blsVerifyProofOfPossession(publicKey: Uint8Array, proof: Uint8Array): boolean {
   return blsVerify(publicKey, "proofOfPossession", publicKey, proof);
+}
+
+/**
+ * Many (keys, message, aggregate signature) sets at once, by random linear combination: true only
+ * if every set verifies (with overwhelming probability). Cheaper than one check per set; on false
+ * the caller checks the sets one by one to find the bad one.
+ */
+export function blsVerifyAggregateBatch(
+  sets: { publicKeys: Uint8Array[]; domain: BlsDomainName; body: Uint8Array; signature: Uint8Array }[],
+): boolean {
+  if (sets.length === 0) return true;
+  try {
+    const prepared = sets.map((s) => {
+      const sig = parseSignature(s.signature);
+      if (!sig || s.publicKeys.length === 0) throw new BlsError("invalid set");
+      return {
+        msg: domainMessage(s.domain, s.body),
+        pk: aggregatePublicKeys(s.publicKeys.map(parseBlsPublicKey)),
+        sig,
+      };
+    });
+    return verifyMultipleAggregateSignatures(prepared);
+  } catch {
+    return false;
+  }
 }

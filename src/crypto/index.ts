@@ -12,6 +12,7 @@ export {
   blsSign,
   blsVerify,
   blsVerifyAggregate,
+  blsVerifyAggregateBatch,
   blsVerifyProofOfPossession,
   deriveBlsKeys,
   randomBlsKey,

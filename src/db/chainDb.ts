@@ -151,7 +151,7 @@ export class ChainDb {
   }
 
   /** Everything a block changes, in one atomic batch, head pointer last in the same batch. */
-  async commitBlock(c: BlockCommit, opts: { genesis?: boolean } = {}): Promise<void> {
+  async commitBlock(c: BlockCommit, opts: { genesis?: boolean; durable?: boolean } = {}): Promise<void> {
     const ops: BatchOp[] = [
       this.headers.putOp(c.hash, c.header),
       this.bodies.putOp(c.hash, { txs: c.txs, evidence: c.evidence }),
@@ -177,6 +177,6 @@ export class ChainDb {
     });
     if (opts.genesis)
       ops.push({ type: "put", key: key(Bucket.meta, META_GENESIS), value: encode(hash32, c.hash) });
-    await this.kv.batch(ops);
+    await this.kv.batch(ops, { durable: opts.durable });
   }
 }

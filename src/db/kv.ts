@@ -9,7 +9,8 @@ export type BatchOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { ty
 export interface KV {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Applies every operation or none. */
-  batch(ops: BatchOp[]): Promise<void>;
+  /** `durable: false` skips the fsync for this batch even when the store syncs by default. */
+  batch(ops: BatchOp[], opts?: { durable?: boolean }): Promise<void>;
   /** Keys and values with the given prefix, in key order. */
   entries(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
   close(): Promise<void>;
@@ -42,7 +43,7 @@ export class LevelKV implements KV {
     return (await this.db.get(key)) ?? undefined;
   }
 
-  async batch(ops: BatchOp[]): Promise<void> {
+  async batch(ops: BatchOp[], opts: { durable?: boolean } = {}): Promise<void> {
     // One LevelDB write batch is atomic; `sync` also makes it durable against power loss.
     // The chained form costs a third of the array form per operation here (abstract-level 3).
     const batch = this.db.batch();
@@ -50,7 +51,7 @@ export class LevelKV implements KV {
       if (op.type === "put") batch.put(op.key, op.value);
       else batch.del(op.key);
     }
-    await batch.write({ sync: this.sync });
+    await batch.write({ sync: this.sync && opts.durable !== false });
   }
 
   async *entries(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {

@@ -100,6 +100,7 @@ export class ConsensusService {
   private deferred: ConsensusAction[] = [];
   private heightStartedAt = 0;
   private deciding = false;
+  private catchUpQueued = false;
   private seq = 0;
   private stopped = false;
 
@@ -155,10 +156,12 @@ export class ConsensusService {
       () => undefined,
     );
 
-    // Blocks imported by sync move us to the next height at once.
+    // Blocks imported by sync move us to the next height at once (once per burst of imports).
     chain.onBlock((b) => {
-      if (this.deciding || b.header.height < this.height) return;
+      if (this.deciding || this.catchUpQueued || b.header.height < this.height) return;
+      this.catchUpQueued = true;
       this.enqueue(async () => {
+        this.catchUpQueued = false;
         if (chain.head.height >= this.height) await this.enterHeight(chain.head.height + 1, []);
       });
     });

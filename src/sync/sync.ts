@@ -128,21 +128,34 @@ export class SyncService {
         }
       }),
     );
-    while (!this.stopped) {
-      const head = chain.head.height;
-      const candidates = [...this.peerHeights].filter(([, h]) => h > head).sort((a, b) => b[1] - a[1]);
-      const best = candidates[0];
-      if (!best) break;
+    const head = chain.head.height;
+    const best = [...this.peerHeights].filter(([, h]) => h > head).sort((a, b) => b[1] - a[1])[0];
+    if (best) {
       this.syncing = true;
-      const ok = await this.fetchFrom(best[0], head + 1, Math.min(MAX_BLOCKS_PER_REQUEST, best[1] - head));
-      if (!ok) break;
+      try {
+        await this.syncFrom(best[0], best[1]);
+      } finally {
+        this.syncing = false;
+      }
     }
-    this.syncing = false;
   }
 
-  private async fetchFrom(peer: string, start: number, count: number): Promise<boolean> {
-    const { network, chain, log, metrics } = this.m;
-    let items: CertifiedBlock[];
+  /** Fetch ranges from `peer` up to `target`, importing one range while the next is in flight. */
+  private async syncFrom(peer: string, target: number): Promise<void> {
+    const { chain } = this.m;
+    const range = (from: number) => this.fetch(peer, from, Math.min(MAX_BLOCKS_PER_REQUEST, target - from + 1));
+    let next: Promise<CertifiedBlock[] | undefined> | undefined = range(chain.head.height + 1);
+    while (next && !this.stopped) {
+      const items: CertifiedBlock[] | undefined = await next;
+      if (!items || items.length === 0) return;
+      const last: number = items[items.length - 1]!.block.header.height;
+      next = last < target ? range(last + 1) : undefined;
+      if (!(await this.importRange(peer, items))) return;
+    }
+  }
+
+  private async fetch(peer: string, start: number, count: number): Promise<CertifiedBlock[] | undefined> {
+    const { network, log } = this.m;
     try {
       const res = await network.request(
         peer,
@@ -150,37 +163,36 @@ export class SyncService {
         encode(blocksByRangeCodec, { start, count }),
         limits.blocksByRange,
       );
-      items = decode(certifiedBlocksCodec, res, limits.blocksByRange.maxResponseBytes);
+      const items = decode(certifiedBlocksCodec, res, limits.blocksByRange.maxResponseBytes);
+      if (items.length === 0) this.peerHeights.delete(peer);
+      return items;
     } catch (e) {
       log.debug({ peer, err: (e as Error).message }, "Blocks by range failed");
       this.peerHeights.delete(peer);
-      return false;
+      return undefined;
     }
-    if (items.length === 0) {
+  }
+
+  private async importRange(peer: string, items: CertifiedBlock[]): Promise<boolean> {
+    const { network, chain, log, metrics } = this.m;
+    // Consensus may have committed some of these meanwhile.
+    const fresh = items.filter((i) => i.block.header.height > chain.head.height);
+    if (fresh.some((it, k) => it.block.header.height !== chain.head.height + 1 + k)) {
+      network.penalise(peer, Penalty.badBlock, "blocks out of order");
       this.peerHeights.delete(peer);
       return false;
     }
-    for (const { block, commit } of items) {
-      if (block.header.height !== chain.head.height + 1) {
-        if (block.header.height <= chain.head.height) continue; // consensus got there first
-        network.penalise(peer, Penalty.badBlock, "blocks out of order");
+    try {
+      await chain.importBlocks(fresh);
+      metrics?.syncedBlocks.inc(fresh.length);
+    } catch (e) {
+      if (e instanceof BlockError) {
+        log.warn({ peer, height: chain.head.height + 1, code: e.code, err: e.message }, "Peer served a bad block");
+        network.penalise(peer, Penalty.badBlock, e.code);
+        this.peerHeights.delete(peer);
         return false;
       }
-      try {
-        await chain.importBlock(block, commit);
-        metrics?.syncedBlocks.inc();
-      } catch (e) {
-        if (e instanceof BlockError) {
-          log.warn(
-            { peer, height: block.header.height, code: e.code, err: e.message },
-            "Peer served a bad block",
-          );
-          network.penalise(peer, Penalty.badBlock, e.code);
-          this.peerHeights.delete(peer);
-          return false;
-        }
-        throw e;
-      }
+      throw e;
     }
     log.debug({ peer, to: chain.head.height, hash: toHex(chain.headHash).slice(0, 18) }, "Synced blocks");
     return true;

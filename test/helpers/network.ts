@@ -1,5 +1,7 @@
 // Multi-process networks for e2e tests: N real node processes on loopback, described as data.
-import { freePort, type NodeProcess, startNode, tempDir } from "./process.ts";
+import { freePort, type NodeProcess, rpc, startNode, tempDir } from "./process.ts";
+
+export { rpc, waitFor } from "./process.ts";
 
 export interface NetNodeSpec {
   /** Dev validator index, or -1 for a follower. */
@@ -16,37 +18,11 @@ export interface TestNetwork {
   stop(): Promise<void>;
 }
 
-export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = (await res.json()) as { result?: T; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result as T;
-}
-
 export async function status(url: string) {
   return rpc<{ height: number; finalizedHeight: number; peers: number; headHash: string; round: number }>(
     url,
     "chain_getStatus",
   );
-}
-
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 export async function startNetwork(

@@ -143,10 +143,16 @@ export async function waitFor<T>(
   timeoutMs = 20_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      lastError = e; // not there yet (e.g. a node still starting): try again until the deadline
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ""}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
