@@ -78,7 +78,7 @@ for (let b = 0; b < txBlocks; b++) {
     sender: senders[i]!,
   }));
   await chain.produceBlock(() => txs, proposer, chain.head.time + 1000n, certify);
-  process.stdout.write(`\rbuilding transfer blocks ${b + 1}/${txBlocks}   `);
+  if ((b + 1) % 20 === 0) process.stdout.write(`\rbuilding transfer blocks ${b + 1}/${txBlocks}`);
 }
 const head = chain.head.height;
 process.stdout.write(`\nbuilt ${head} blocks in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -99,13 +99,17 @@ async function ceiling(): Promise<{ emptyPerSec: number; txPerSec: number }> {
     }
     return out;
   };
+  // Same range size as sync uses (64 blocks per request).
+  const importInRanges = async (items: Awaited<ReturnType<typeof load>>) => {
+    for (let i = 0; i < items.length; i += 64) await dst.importBlocks(items.slice(i, i + 64));
+  };
   const empty = await load(1, emptyBlocks);
   let t = performance.now();
-  await dst.importBlocks(empty);
+  await importInRanges(empty);
   const emptyPerSec = emptyBlocks / ((performance.now() - t) / 1000);
   const full = await load(emptyBlocks + 1, head);
   t = performance.now();
-  await dst.importBlocks(full);
+  await importInRanges(full);
   const txPerSec = (txBlocks * perBlock) / ((performance.now() - t) / 1000);
   await Promise.all([src.close(), dstKv.close(), pool.close()]);
   return { emptyPerSec, txPerSec };

@@ -7,6 +7,7 @@ export interface NetNodeSpec {
   /** Dev validator index, or -1 for a follower. */
   validator: number;
   env?: Record<string, string>;
+  fsync?: boolean;
 }
 
 export interface TestNetwork {
@@ -27,7 +28,7 @@ export async function status(url: string) {
 
 export async function startNetwork(
   specs: NetNodeSpec[],
-  opts: { genesis?: string } = {},
+  opts: { genesis?: string; blockTimeMs?: number } = {},
 ): Promise<TestNetwork> {
   const genesis = opts.genesis ?? "genesis/devnet.json";
   const p2pPorts = await Promise.all(specs.map(() => freePort()));
@@ -43,6 +44,8 @@ export async function startNetwork(
       p2pPort: p2pPorts[i],
       bootstrap: p2pPorts.filter((_, j) => j !== i).map((p) => `/ip4/127.0.0.1/tcp/${p}`),
       env: specs[i]!.env,
+      fsync: specs[i]!.fsync,
+      blockTimeMs: opts.blockTimeMs,
     });
     nodes[i] = node;
     return node;
