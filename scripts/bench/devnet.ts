@@ -5,7 +5,7 @@
 // executes the same transfers (build + validate a block), the most a network whose every node
 // executes every block could finalise per core.
 // Targets: p50 ≤ 1 s and p99 ≤ 2 s at 200 tx/s.
-// Usage: npm run bench:devnet -- [--seconds 20] [--max-rate 3200] [--block-time-ms 1000]
+// Usage: npm run bench:devnet -- [--seconds 20] [--max-rate 3200] [--block-time-ms N (default: the preset's)]
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,12 +24,14 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "20" },
     "max-rate": { type: "string", default: "3200" },
-    "block-time-ms": { type: "string", default: "1000" },
+    "block-time-ms": { type: "string" },
   },
 });
 const seconds = Number(values.seconds);
 const SENDERS = 500;
-const keys = Array.from({ length: SENDERS }, (_, i) => keccak_256(new TextEncoder().encode(`devnet-bench-${i}`)));
+const keys = Array.from({ length: SENDERS }, (_, i) =>
+  keccak_256(new TextEncoder().encode(`devnet-bench-${i}`)),
+);
 const addrs = keys.map(privateKeyToAddress);
 const json = devnetGenesisJson(4) as { alloc: Record<string, { balance: string }> };
 for (const a of addrs) json.alloc[toChecksumAddress(a)] = { balance: (10n ** 24n).toString() };
@@ -60,7 +62,11 @@ function nextTx(): SignedTx {
 
 // Ceiling: build a 1,000-transfer block and validate it, in this process.
 async function executionCeiling(): Promise<number> {
-  const chain = await Chain.open(genesis, { db: new ChainDb(new MemoryKV()), recovery: inlineRecovery, log: silentLogger() });
+  const chain = await Chain.open(genesis, {
+    db: new ChainDb(new MemoryKV()),
+    recovery: inlineRecovery,
+    log: silentLogger(),
+  });
   const sk = keccak_256(new TextEncoder().encode("ceiling"));
   const txs: RecoveredTx[] = addrs.slice(0, 500).flatMap((sender, i) =>
     [0n, 1n].map((nonce) => ({
@@ -85,14 +91,26 @@ async function executionCeiling(): Promise<number> {
   void sk;
   const t = performance.now();
   const built = await chain.buildProposal(() => txs, genesis.validators[0]!.address, chain.head.time + 1000n);
-  const pre = { accounts: new MapAccountReader(new Map()), trie: (await import("../../src/trie/index.ts")).Trie.empty() };
+  const pre = {
+    accounts: new MapAccountReader(new Map()),
+    trie: (await import("../../src/trie/index.ts")).Trie.empty(),
+  };
   void pre;
   await chain.validateProposal(built.block).catch(() => undefined);
   // validateProposal hits the cache after buildProposal; time a fresh apply explicitly.
-  const fresh = await Chain.open(genesis, { db: new ChainDb(new MemoryKV()), recovery: inlineRecovery, log: silentLogger() });
+  const fresh = await Chain.open(genesis, {
+    db: new ChainDb(new MemoryKV()),
+    recovery: inlineRecovery,
+    log: silentLogger(),
+  });
   const t2 = performance.now();
   applyBlock(
-    { accounts: new MapAccountReader(new Map(genesis.alloc.map((a) => [Buffer.from(a.address).toString("hex"), a.account]))), trie: Chain.genesisBlock(genesis).trie },
+    {
+      accounts: new MapAccountReader(
+        new Map(genesis.alloc.map((a) => [Buffer.from(a.address).toString("hex"), a.account])),
+      ),
+      trie: Chain.genesisBlock(genesis).trie,
+    },
     fresh.head,
     built.block,
     built.included,
@@ -114,7 +132,10 @@ interface PhaseResult {
 
 const net = await startNetwork(
   [0, 1, 2, 3].map((validator) => ({ validator, fsync: true })),
-  { genesis: genesisPath, blockTimeMs: Number(values["block-time-ms"]) },
+  {
+    genesis: genesisPath,
+    blockTimeMs: values["block-time-ms"] ? Number(values["block-time-ms"]) : genesis.preset.blockTimeMs,
+  },
 );
 const urls = net.nodes.map((n) => n.url);
 const submitted = new Map<string, number>();
@@ -127,7 +148,10 @@ const watcher = (async () => {
       const head = Number.parseInt(await rpc<string>(urls[0]!, "eth_blockNumber"), 16);
       while (observed < head) {
         observed++;
-        const b = await rpc<{ transactions: string[] }>(urls[0]!, "eth_getBlockByNumber", [`0x${observed.toString(16)}`, false]);
+        const b = await rpc<{ transactions: string[] }>(urls[0]!, "eth_getBlockByNumber", [
+          `0x${observed.toString(16)}`,
+          false,
+        ]);
         const now = performance.now();
         for (const h of b.transactions) if (!seen.has(h)) seen.set(h, now);
       }
@@ -148,6 +172,7 @@ async function phase(rate: number, secs: number): Promise<PhaseResult> {
   const txs = Array.from({ length: total }, nextTx);
   process.stdout.write("sending\n");
   const hashes: string[] = [];
+  const errors = new Map<string, number>();
   const start = performance.now();
   let sent = 0;
   const inflight: Promise<unknown>[] = [];
@@ -158,7 +183,12 @@ async function phase(rate: number, secs: number): Promise<PhaseResult> {
       const h = toHex(tx.hash);
       hashes.push(h);
       submitted.set(h, performance.now());
-      inflight.push(rpc(urls[sent % urls.length]!, "eth_sendRawTransaction", [toHex(tx.raw)]).catch(() => undefined));
+      inflight.push(
+        rpc(urls[sent % urls.length]!, "eth_sendRawTransaction", [toHex(tx.raw)]).catch((e: Error) => {
+          const k = e.message.slice(0, 60);
+          errors.set(k, (errors.get(k) ?? 0) + 1);
+        }),
+      );
     }
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -166,7 +196,8 @@ async function phase(rate: number, secs: number): Promise<PhaseResult> {
   const sendEnd = performance.now();
   // Wait for stragglers (at most 10 s).
   const deadline = performance.now() + 10_000;
-  while (hashes.some((h) => !seen.has(h)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (hashes.some((h) => !seen.has(h)) && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
   const lat = hashes.filter((h) => seen.has(h)).map((h) => (seen.get(h)! - submitted.get(h)!) / 1000);
   const lastSeen = Math.max(...hashes.filter((h) => seen.has(h)).map((h) => seen.get(h)!));
   const res = {
@@ -176,6 +207,7 @@ async function phase(rate: number, secs: number): Promise<PhaseResult> {
     p50: +pct(lat, 50).toFixed(3),
     p99: +pct(lat, 99).toFixed(3),
     finalizedPerSec: Math.round(lat.length / ((Math.max(lastSeen, sendEnd) - start) / 1000)),
+    rpcErrors: Object.fromEntries(errors),
   };
   process.stdout.write(`  ${JSON.stringify(res)}\n`);
   return res;
@@ -201,10 +233,17 @@ try {
         bench: "devnet",
         preset: "minimal",
         nodes: 4,
-        blockTimeMs: Number(values["block-time-ms"]),
+        blockTimeMs: values["block-time-ms"] ? Number(values["block-time-ms"]) : genesis.preset.blockTimeMs,
         noLoad: { p50: idle.p50, p99: idle.p99 },
-        at200: { p50: at200.p50, p99: at200.p99, finalizedPerSec: at200.finalizedPerSec, lost: at200.sent - at200.finalized },
-        highestSustainedWithP99Under2s: best ? { offered: best.offered, finalizedPerSec: best.finalizedPerSec, p99: best.p99 } : null,
+        at200: {
+          p50: at200.p50,
+          p99: at200.p99,
+          finalizedPerSec: at200.finalizedPerSec,
+          lost: at200.sent - at200.finalized,
+        },
+        highestSustainedWithP99Under2s: best
+          ? { offered: best.offered, finalizedPerSec: best.finalizedPerSec, p99: best.p99 }
+          : null,
         ceilingSingleProcessExecuteTxPerSec: Math.round(ceiling),
         targets: { p50: 1, p99: 2 },
         note: "4 node processes + load generator share this machine's cores",

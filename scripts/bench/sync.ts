@@ -37,7 +37,9 @@ const txBlocks = Number(values["tx-blocks"]);
 const perBlock = Number(values.txs);
 
 // Genesis: the 4-validator devnet plus funded bench senders.
-const senderKeys = Array.from({ length: perBlock }, (_, i) => keccak_256(new TextEncoder().encode(`sync-sender-${i}`)));
+const senderKeys = Array.from({ length: perBlock }, (_, i) =>
+  keccak_256(new TextEncoder().encode(`sync-sender-${i}`)),
+);
 const senders = senderKeys.map(privateKeyToAddress);
 const json = devnetGenesisJson(4) as { alloc: Record<string, { balance: string }> };
 for (const a of senders) json.alloc[toChecksumAddress(a)] = { balance: (10n ** 24n).toString() };
@@ -50,8 +52,13 @@ const bls = deriveBlsKeys(TEST_MNEMONIC, 4).map((k) => k.secretKey);
 // Build the chain into the serving node's datadir.
 const sourceDir = join(dir, "source");
 const kv = await LevelKV.open(join(sourceDir, "chaindata"), { sync: false });
-const chain = await Chain.open(genesis, { db: new ChainDb(kv), recovery: inlineRecovery, log: silentLogger() });
-const certify = (height: number, hash: Uint8Array) => localCertificate(chain.validators, genesis.chainId, bls, height, hash);
+const chain = await Chain.open(genesis, {
+  db: new ChainDb(kv),
+  recovery: inlineRecovery,
+  log: silentLogger(),
+});
+const certify = (height: number, hash: Uint8Array) =>
+  localCertificate(chain.validators, genesis.chainId, bls, height, hash);
 const proposer = genesis.validators[0]!.address;
 let t0 = performance.now();
 for (let i = 0; i < emptyBlocks; i++) {
@@ -87,7 +94,11 @@ await kv.close();
 // Ceiling: import the same blocks in-process, certificate checks included, no network.
 async function ceiling(): Promise<{ emptyPerSec: number; txPerSec: number }> {
   const src = await LevelKV.open(join(sourceDir, "chaindata"), { sync: false });
-  const srcChain = await Chain.open(genesis, { db: new ChainDb(src), recovery: inlineRecovery, log: silentLogger() });
+  const srcChain = await Chain.open(genesis, {
+    db: new ChainDb(src),
+    recovery: inlineRecovery,
+    log: silentLogger(),
+  });
   const dstKv = await LevelKV.open(join(dir, "ceiling"), { sync: true });
   const pool = new RecoveryPool(2);
   const dst = await Chain.open(genesis, { db: new ChainDb(dstKv), recovery: pool, log: silentLogger() });
@@ -118,7 +129,13 @@ const ceil = await ceiling();
 
 // The real thing: a serving node process and a fresh node process syncing from it.
 const p2p = await freePort();
-const server = await startNode({ datadir: sourceDir, genesis: genesisPath, validator: -1, p2pPort: p2p, fsync: true });
+const server = await startNode({
+  datadir: sourceDir,
+  genesis: genesisPath,
+  validator: -1,
+  p2pPort: p2p,
+  fsync: true,
+});
 const syncer = await startNode({
   genesis: genesisPath,
   validator: -1,

@@ -425,7 +425,11 @@ export class Chain {
     verifyCertificateBatch(
       this.validators,
       this.ctx.chainId,
-      blocks.map(({ block, commit }) => ({ height: block.header.height, blockHash: headerHash(block.header), cert: commit })),
+      blocks.map(({ block, commit }) => ({
+        height: block.header.height,
+        blockHash: headerHash(block.header),
+        cert: commit,
+      })),
     );
     const inflight: Promise<PreparedBlock>[] = [];
     let next = 0;
@@ -482,18 +486,21 @@ export class Chain {
   ): Promise<ImportedBlock> {
     const { header } = block;
     const evidenceIds = block.evidence.map(evidenceId);
-    await this.m.db.commitBlock({
-      hash: post.hash,
-      header,
-      txs: block.txs,
-      evidence: block.evidence,
-      evidenceIds,
-      commit,
-      txHashes: txs.map((t) => t.tx.hash),
-      receipts: post.receipts,
-      changes: post.changes.values(),
-      trieNodes: post.trie.takeUnpersisted(),
-    }, { durable });
+    await this.m.db.commitBlock(
+      {
+        hash: post.hash,
+        header,
+        txs: block.txs,
+        evidence: block.evidence,
+        evidenceIds,
+        commit,
+        txHashes: txs.map((t) => t.tx.hash),
+        receipts: post.receipts,
+        changes: post.changes.values(),
+        trieNodes: post.trie.takeUnpersisted(),
+      },
+      { durable },
+    );
     // Memory only after the batch is written.
     for (const [k, c] of post.changes) this.accounts.set(k, c.account);
     this.trie = post.trie;

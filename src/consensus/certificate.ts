@@ -4,7 +4,14 @@
  * knows the validator set can check a block's finality with `verifyCertificate` alone.
  */
 import { blsAggregate, blsSign, blsVerifyAggregate, blsVerifyAggregateBatch } from "../crypto/index.ts";
-import { CodedError, type CommitCertificate, equalBytes, toHex, type Vote, VoteType } from "../types/index.ts";
+import {
+  CodedError,
+  type CommitCertificate,
+  equalBytes,
+  toHex,
+  type Vote,
+  VoteType,
+} from "../types/index.ts";
 import { voteSignBytes } from "./messages.ts";
 import type { ValidatorSet } from "./validatorSet.ts";
 
@@ -82,7 +89,13 @@ export function verifyCertificate(
 
 const verified = new Set<string>();
 
-function cacheKey(set: ValidatorSet, chainId: bigint, height: number, blockHash: Uint8Array, cert: CommitCertificate) {
+function cacheKey(
+  set: ValidatorSet,
+  chainId: bigint,
+  height: number,
+  blockHash: Uint8Array,
+  cert: CommitCertificate,
+) {
   return `${toHex(set.hash)}/${chainId}/${height}/${toHex(blockHash)}/${cert.round}/${toHex(cert.signers)}/${toHex(cert.signature)}`;
 }
 

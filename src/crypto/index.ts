@@ -26,6 +26,7 @@ export {
   SCRYPT_STANDARD,
 } from "./keystore.ts";
 export { deriveKeys, TEST_MNEMONIC } from "./mnemonic.ts";
+export { CachedRecovery } from "./recoveryCache.ts";
 export { inlineRecovery, type RecoveryItem, RecoveryPool, type SenderRecovery } from "./recoveryPool.ts";
 export {
   isValidPrivateKey,

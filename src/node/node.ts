@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Chain, loadGenesisFile } from "../chain/index.ts";
-import { inlineRecovery, RecoveryPool, type SenderRecovery } from "../crypto/index.ts";
+import { CachedRecovery, inlineRecovery, RecoveryPool, type SenderRecovery } from "../crypto/index.ts";
 import { ChainDb, LevelKV } from "../db/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { Mempool } from "../mempool/index.ts";
@@ -61,8 +61,9 @@ export class RacecoinNode {
       throw e;
     }
     this.closers.push(() => kv.close());
-    const recovery: SenderRecovery =
-      opts.recoveryWorkers > 0 ? new RecoveryPool(opts.recoveryWorkers) : inlineRecovery;
+    const recovery: SenderRecovery = new CachedRecovery(
+      opts.recoveryWorkers > 0 ? new RecoveryPool(opts.recoveryWorkers) : inlineRecovery,
+    );
     this.closers.push(() => recovery.close());
 
     this.chain = await Chain.open(

@@ -63,7 +63,7 @@ const GWEI = 1_000_000_000n;
 
 export const minimal: Preset = {
   name: "minimal",
-  blockTimeMs: 1000,
+  blockTimeMs: 500,
   consensus: {
     proposeMs: 1000,
     proposeDeltaMs: 500,
@@ -71,7 +71,7 @@ export const minimal: Preset = {
     prevoteDeltaMs: 250,
     precommitMs: 500,
     precommitDeltaMs: 250,
-    commitMs: 1000,
+    commitMs: 500,
     rebroadcastMs: 1000,
   },
   cycleLength: 60,

@@ -143,7 +143,8 @@ export class SyncService {
   /** Fetch ranges from `peer` up to `target`, importing one range while the next is in flight. */
   private async syncFrom(peer: string, target: number): Promise<void> {
     const { chain } = this.m;
-    const range = (from: number) => this.fetch(peer, from, Math.min(MAX_BLOCKS_PER_REQUEST, target - from + 1));
+    const range = (from: number) =>
+      this.fetch(peer, from, Math.min(MAX_BLOCKS_PER_REQUEST, target - from + 1));
     let next: Promise<CertifiedBlock[] | undefined> | undefined = range(chain.head.height + 1);
     while (next && !this.stopped) {
       const items: CertifiedBlock[] | undefined = await next;
@@ -187,7 +188,10 @@ export class SyncService {
       metrics?.syncedBlocks.inc(fresh.length);
     } catch (e) {
       if (e instanceof BlockError) {
-        log.warn({ peer, height: chain.head.height + 1, code: e.code, err: e.message }, "Peer served a bad block");
+        log.warn(
+          { peer, height: chain.head.height + 1, code: e.code, err: e.message },
+          "Peer served a bad block",
+        );
         network.penalise(peer, Penalty.badBlock, e.code);
         this.peerHeights.delete(peer);
         return false;

@@ -152,7 +152,9 @@ export async function waitFor<T>(
       lastError = e; // not there yet (e.g. a node still starting): try again until the deadline
     }
     if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ""}`);
+      throw new Error(
+        `timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ""}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

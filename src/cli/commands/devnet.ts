@@ -46,7 +46,7 @@ Options:
   --dir DIR               devnet folder (default: ./.devnet; --datadir is an alias)
   --rpc-port PORT         RPC port of node 0; node i uses PORT + i (default: 8545)
   --p2p-port PORT         P2P port of node 0; node i uses PORT + i (default: 26656)
-  --block-time-ms N       pause after each commit (default: the preset's, 1000 ms)
+  --block-time-ms N       pause after each commit (default: the preset's, 500 ms)
   --no-fsync              do not fsync block batches
   --log-level LEVEL       node log level (default: info)
 
