@@ -374,8 +374,14 @@ export class ConsensusService {
   private async buildAndPropose(round: number): Promise<void> {
     const { chain, mempool } = this.m;
     const proposer = this.set.validators[this.self]!.address;
+    // Only evidence a block at this height may carry (spec/consensus.md §Evidence): from an
+    // earlier height, at most one cycle old, not yet included.
+    const h = this.machine.height;
     const evidence = [...this.pendingEvidence.values()].filter(
-      (e) => !chain.isEvidenceCommitted(evidenceId(e)),
+      (e) =>
+        e.a.height < h &&
+        h - e.a.height <= chain.preset.cycleLength &&
+        !chain.isEvidenceCommitted(evidenceId(e)),
     );
     const built = await chain.buildProposal(
       () => mempool.candidates(),
