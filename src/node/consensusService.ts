@@ -508,8 +508,9 @@ export class ConsensusService {
     }
     crashPoint("after-commit");
     this.wal.endHeight(h);
-    for (const [id] of this.pendingEvidence)
-      if (chain.isEvidenceCommitted(id)) this.pendingEvidence.delete(id);
+    for (const [id, e] of this.pendingEvidence)
+      if (chain.isEvidenceCommitted(id) || h + 1 - e.a.height > chain.preset.cycleLength)
+        this.pendingEvidence.delete(id);
     metrics?.roundsPerHeight.observe(round + 1);
     metrics?.finalityLatencySeconds.observe((performance.now() - this.heightStartedAt) / 1000);
     metrics?.finalizedHeight.set(h);
