@@ -189,6 +189,17 @@ export class Network {
     }
   }
 
+  /** Operator ban: disconnect now and refuse for `ms`. */
+  ban(peer: string, ms: number): void {
+    this.scores.ban(peer, ms);
+    const id = this.libp2p.getPeers().find((p) => p.toString() === peer);
+    if (id) void this.libp2p.hangUp(id).catch(() => undefined);
+  }
+
+  unban(peer: string): void {
+    this.scores.unban(peer);
+  }
+
   /** Subscribe to a topic: `validate` runs before forwarding, `handle` after acceptance. */
   subscribe(
     topic: string,

@@ -48,6 +48,16 @@ export class PeerScores {
     return false;
   }
 
+  /** Operator ban (admin RPC): refuse the peer for `ms` regardless of its score. */
+  ban(peer: string, ms: number, now = Date.now()): void {
+    this.bans.set(peer, now + ms);
+    if (!this.scores.has(peer)) this.scores.set(peer, { score: 0, at: now });
+  }
+
+  unban(peer: string): void {
+    this.bans.delete(peer);
+  }
+
   isBanned(peer: string, now = Date.now()): boolean {
     const until = this.bans.get(peer);
     if (until === undefined) return false;

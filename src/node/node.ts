@@ -129,6 +129,12 @@ export class RacecoinNode {
       // A block is committed only with a certificate of > 2/3 of the weight: final at once.
       finalizedHeight: () => this.chain.head.height,
       broadcastTx: (raw) => this.consensus.broadcastTx(raw),
+      admin: opts.adminRpc
+        ? {
+            banPeer: (peer, ms) => this.network.ban(peer, ms),
+            unbanPeer: (peer) => this.network.unban(peer),
+          }
+        : undefined,
       consensus: {
         round: () => this.consensus.round,
         step: () => this.consensus.step,

@@ -27,6 +27,8 @@ export interface NodeOptions {
   suggestedTipWei: bigint;
   logLevel: string;
   logFormat?: "pretty" | "json";
+  /** Serve admin_* RPC methods (peer bans). Off by default. */
+  adminRpc?: boolean;
   /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
   byzantine?: "double-prevote";
 }

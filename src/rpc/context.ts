@@ -29,6 +29,11 @@ export interface RpcContext {
     peerId(): string;
     p2pAddrs(): string[];
   };
+  /** Operator controls, present only when the node runs with --admin-rpc. */
+  admin?: {
+    banPeer(peer: string, ms: number): void;
+    unbanPeer(peer: string): void;
+  };
 }
 
 export async function resolveBlock(

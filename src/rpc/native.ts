@@ -2,7 +2,7 @@
 import { ProposerPriorities } from "../consensus/index.ts";
 import { type CommitCertificate, toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
 import type { RpcContext } from "./context.ts";
-import { RpcError } from "./errors.ts";
+import { INVALID_PARAMS, METHOD_NOT_FOUND, RpcError } from "./errors.ts";
 import { formatTx } from "./format.ts";
 import { numberParam } from "./params.ts";
 
@@ -11,6 +11,18 @@ function heightParam(ctx: RpcContext, p: unknown[]): number {
   if (h > ctx.chain.head.height)
     throw new RpcError(-32602, `height ${h} is above the head (${ctx.chain.head.height})`);
   return h;
+}
+
+function requireAdmin(ctx: RpcContext): NonNullable<RpcContext["admin"]> {
+  if (!ctx.admin)
+    throw new RpcError(METHOD_NOT_FOUND, "admin methods are disabled; start the node with --admin-rpc to enable them");
+  return ctx.admin;
+}
+
+function peerIdParam(v: unknown): string {
+  if (typeof v !== "string" || !/^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(v))
+    throw new RpcError(INVALID_PARAMS, "invalid argument 0: expected a libp2p peer id (base58, e.g. 12D3Koo…)");
+  return v;
 }
 
 function formatCommit(c: CommitCertificate) {
@@ -86,6 +98,19 @@ export const nativeHandlers = {
     listen: ctx.consensus?.p2pAddrs() ?? [],
     peers: ctx.consensus?.peerScores() ?? [],
   }),
+
+  /** Disconnect a peer and refuse it for `seconds` (default 600). Needs --admin-rpc. */
+  admin_banPeer: (ctx: RpcContext, p: unknown[]) => {
+    const admin = requireAdmin(ctx);
+    const seconds = p[1] === undefined ? 600 : numberParam(p[1], 1);
+    admin.banPeer(peerIdParam(p[0]), seconds * 1000);
+    return true;
+  },
+
+  admin_unbanPeer: (ctx: RpcContext, p: unknown[]) => {
+    requireAdmin(ctx).unbanPeer(peerIdParam(p[0]));
+    return true;
+  },
 
   txpool_status: (ctx: RpcContext) => ({ pending: toQuantity(ctx.mempool.size), queued: "0x0" }),
 

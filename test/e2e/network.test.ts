@@ -186,3 +186,49 @@ describe("a Byzantine validator that double-votes", { timeout: 180_000 }, () => 
     await assertSameChain(urls);
   });
 });
+
+describe("a 2 | 2 partition (admin peer bans between the halves)", { timeout: 180_000 }, () => {
+  let net: TestNetwork;
+  after(async () => {
+    await net?.stop();
+  });
+
+  it("halts finality without forking; after healing, finality resumes within 10 s", async () => {
+    net = await startNetwork([0, 1, 2, 3].map((validator) => ({ validator, args: ["--admin-rpc"] })));
+    const urls = net.nodes.map((n) => n.url);
+    await waitFor("height 3 everywhere", async () =>
+      (await Promise.all(urls.map(status))).every((s) => s.height >= 3 && s.peers === 3),
+    );
+    const ids = await Promise.all(
+      urls.map(async (u) => (await rpc<{ peerId: string }>(u, "chain_getPeers")).peerId),
+    );
+    const halves = [
+      [0, 1],
+      [2, 3],
+    ];
+    const other = (i: number) => halves.find((h) => !h.includes(i))!;
+    await Promise.all(
+      urls.map((u, i) => Promise.all(other(i).map((j) => rpc(u, "admin_banPeer", [ids[j], 600])))),
+    );
+    await new Promise((r) => setTimeout(r, 3000)); // a height already decided may still land
+    const frozen = await Promise.all(urls.map(async (u) => (await status(u)).height));
+    await new Promise((r) => setTimeout(r, 6000));
+    const later = await Promise.all(urls.map(async (u) => (await status(u)).height));
+    assert.deepEqual(later, frozen, "no half may finalize alone");
+    await assertSameChain(urls);
+
+    const healedAt = Date.now();
+    await Promise.all(
+      urls.map((u, i) => Promise.all(other(i).map((j) => rpc(u, "admin_unbanPeer", [ids[j]])))),
+    );
+    const top = Math.max(...frozen);
+    await waitFor(
+      "finality resumes",
+      async () => (await Promise.all(urls.map(status))).every((s) => s.height > top),
+      10_000,
+    );
+    const resumedIn = (Date.now() - healedAt) / 1000;
+    assert.ok(resumedIn <= 10, `resumed after ${resumedIn} s`);
+    await assertSameChain(urls);
+  });
+});

@@ -8,6 +8,7 @@ export interface NetNodeSpec {
   validator: number;
   env?: Record<string, string>;
   fsync?: boolean;
+  args?: string[];
 }
 
 export interface TestNetwork {
@@ -45,6 +46,7 @@ export async function startNetwork(
       bootstrap: p2pPorts.filter((_, j) => j !== i).map((p) => `/ip4/127.0.0.1/tcp/${p}`),
       env: specs[i]!.env,
       fsync: specs[i]!.fsync,
+      args: specs[i]!.args,
       blockTimeMs: opts.blockTimeMs,
     });
     nodes[i] = node;

@@ -28,6 +28,7 @@ const options = {
   bootstrap: { type: "string", multiple: true },
   "validator-key": { type: "string" },
   "dev-validator": { type: "string" },
+  "admin-rpc": { type: "boolean" },
   "recovery-workers": { type: "string" },
   "no-fsync": { type: "boolean" },
   "log-level": { type: "string" },
@@ -93,6 +94,7 @@ export function nodeOptionsFrom(
     blockTimeMs: parsePositiveInt(values["block-time-ms"], "--block-time-ms"),
     p2p: { host: p2p.host, port: p2p.port, bootstrap },
     validatorKey: validatorKeyFrom(values),
+    adminRpc: values["admin-rpc"] ?? false,
     recoveryWorkers: workers,
     dbSync: !values["no-fsync"],
     logLevel: values["log-level"] ?? "info",
@@ -122,6 +124,7 @@ Options:
   --validator-key FILE    validate with this BLS key: JSON { "blsSecretKey": "0x…" }
   --dev-validator N       validate with dev BLS key N (from the public test mnemonic; devnets only)
   --block-time-ms N       pause after each commit in milliseconds (default: the preset's)
+  --admin-rpc             serve admin_banPeer / admin_unbanPeer (keep the RPC on loopback)
   --recovery-workers N    signature-recovery worker threads (default: 2; 0 = main thread)
   --no-fsync              do not fsync block batches (faster; still safe against process kills)
   --log-level LEVEL       trace | debug | info | warn | error (default: info)
