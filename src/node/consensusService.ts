@@ -201,7 +201,7 @@ export class ConsensusService {
   private async enterHeight(height: number, replay: WalRecord[]): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    if (replay.length === 0 && this.machine) this.wal.endHeight(height - 1);
+    if (replay.length === 0 && this.machine) await this.wal.endHeight(height - 1);
     this.machine = new TendermintMachine(height, this.set, this.schedule, this.self, this.opts.timeouts);
     this.blocks.clear();
     this.own = [];
@@ -399,7 +399,7 @@ export class ConsensusService {
     const fields = { height: h, round, polRound: validRound + 1 };
     const signBytes = proposalSignBytes(this.m.chain.genesis.chainId, fields, hash);
     try {
-      this.guard.check(h, round, 1, signBytes);
+      await this.guard.check(h, round, 1, signBytes);
     } catch (e) {
       if (e instanceof DoubleSignError)
         return this.m.log.error({ err: e.message }, "Refused to sign a proposal");
@@ -411,7 +411,7 @@ export class ConsensusService {
       signature: blsSign(this.opts.validatorKey!.secretKey, "proposal", signBytes),
     };
     const body = encode(proposalCodec, proposal);
-    this.wal.writeSync({ t: "msg", height: h, kind: "proposal", data: body, own: true });
+    await this.wal.writeDurable({ t: "msg", height: h, kind: "proposal", data: body, own: true });
     crashPoint("after-own-proposal-wal");
     this.own.push({ topic: this.topics.proposal, body });
     await this.m.network.publish(this.topics.proposal, wrap(body, this.seq++));
@@ -435,7 +435,7 @@ export class ConsensusService {
     };
     const signBytes = voteSignBytes(chainId, unsigned);
     try {
-      this.guard.check(h, round, type === VoteType.prevote ? 2 : 3, signBytes);
+      await this.guard.check(h, round, type === VoteType.prevote ? 2 : 3, signBytes);
     } catch (e) {
       if (e instanceof DoubleSignError) return this.m.log.error({ err: e.message }, "Refused to sign a vote");
       throw e;
@@ -445,7 +445,7 @@ export class ConsensusService {
       signature: blsSign(this.opts.validatorKey!.secretKey, "vote", signBytes),
     };
     const body = encode(voteCodec, vote);
-    this.wal.writeSync({ t: "msg", height: h, kind: "vote", data: body, own: true });
+    await this.wal.writeDurable({ t: "msg", height: h, kind: "vote", data: body, own: true });
     crashPoint("after-own-vote-wal");
     this.own.push({ topic: this.topics.vote, body });
     await this.m.network.publish(this.topics.vote, wrap(body, this.seq++));
@@ -507,7 +507,7 @@ export class ConsensusService {
       this.deciding = false;
     }
     crashPoint("after-commit");
-    this.wal.endHeight(h);
+    await this.wal.endHeight(h);
     for (const [id, e] of this.pendingEvidence)
       if (chain.isEvidenceCommitted(id) || h + 1 - e.a.height > chain.preset.cycleLength)
         this.pendingEvidence.delete(id);

@@ -15,13 +15,19 @@ function heightParam(ctx: RpcContext, p: unknown[]): number {
 
 function requireAdmin(ctx: RpcContext): NonNullable<RpcContext["admin"]> {
   if (!ctx.admin)
-    throw new RpcError(METHOD_NOT_FOUND, "admin methods are disabled; start the node with --admin-rpc to enable them");
+    throw new RpcError(
+      METHOD_NOT_FOUND,
+      "admin methods are disabled; start the node with --admin-rpc to enable them",
+    );
   return ctx.admin;
 }
 
 function peerIdParam(v: unknown): string {
   if (typeof v !== "string" || !/^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(v))
-    throw new RpcError(INVALID_PARAMS, "invalid argument 0: expected a libp2p peer id (base58, e.g. 12D3Koo…)");
+    throw new RpcError(
+      INVALID_PARAMS,
+      "invalid argument 0: expected a libp2p peer id (base58, e.g. 12D3Koo…)",
+    );
   return v;
 }
 

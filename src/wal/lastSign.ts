@@ -4,7 +4,8 @@
  * A request to sign at an earlier position, or different bytes at the same position, is refused,
  * so a validator restarted at any moment never signs two conflicting messages.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 /** 1 proposal, 2 prevote, 3 precommit: the order steps happen in within a round. */
@@ -31,7 +32,7 @@ export class LastSignGuard {
   }
 
   /** Throws DoubleSignError if signing `bytes` at this position could conflict with the past. */
-  check(height: number, round: number, step: SignStep, bytes: Uint8Array): void {
+  async check(height: number, round: number, step: SignStep, bytes: Uint8Array): Promise<void> {
     const digest = Buffer.from(sha256(bytes)).toString("hex");
     const l = this.last;
     if (l) {
@@ -45,12 +46,17 @@ export class LastSignGuard {
       if (order === 0) return;
     }
     const next = { height, round, step, digest };
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, "w");
-    writeSync(fd, JSON.stringify(next));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.path);
+    // Claim the position in memory first: a concurrent request for the same position must not
+    // pass the check while this one is being written.
     this.last = next;
+    const tmp = `${this.path}.tmp`;
+    const fh = await open(tmp, "w");
+    try {
+      await fh.writeFile(JSON.stringify(next));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
   }
 }

@@ -8,16 +8,9 @@
  * Record framing: u32 BE payload length, u32 BE CRC-32 of the payload, payload (msgpack). A torn
  * tail (crash mid-write) fails its length or CRC check; replay stops there and truncates it.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  truncateSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, fsync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
+import { promisify } from "node:util";
 import { crc32 } from "node:zlib";
 import { Packr, Unpackr } from "msgpackr";
 
@@ -28,6 +21,7 @@ export type WalRecord =
   /** Block `height` is saved; nothing before this marker is needed again. */
   | { t: "end"; height: number };
 
+const fsyncAsync = promisify(fsync);
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false });
 const MAX_RECORD = 8 * 1024 * 1024;
@@ -103,22 +97,28 @@ export class Wal {
     writeSync(this.fd, encodeRecord(r));
   }
 
-  /** Append and fsync: for our own signed messages, before they leave the process. */
-  writeSync(r: WalRecord): void {
+  /**
+   * Append and fsync: for our own signed messages, before they leave the process. The fsync runs
+   * in libuv's thread pool so RPC keeps being served meanwhile; the caller awaits it before sending.
+   */
+  async writeDurable(r: WalRecord): Promise<void> {
     this.write(r);
-    fsyncSync(this.fd);
+    await fsyncAsync(this.fd);
   }
 
   /** Mark `height` saved and start the log afresh from the marker (atomic rename). */
-  endHeight(height: number): void {
+  async endHeight(height: number): Promise<void> {
     crashPoint("wal-before-end-height");
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, "w");
-    writeSync(fd, encodeRecord({ t: "end", height }));
-    fsyncSync(fd);
-    closeSync(fd);
+    const fh = await open(tmp, "w");
+    try {
+      await fh.writeFile(encodeRecord({ t: "end", height }));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     closeSync(this.fd);
-    renameSync(tmp, this.path);
+    await rename(tmp, this.path);
     this.fd = openSync(this.path, "a");
   }
 
