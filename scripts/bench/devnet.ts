@@ -185,7 +185,7 @@ async function phase(rate: number, secs: number): Promise<PhaseResult> {
       submitted.set(h, performance.now());
       inflight.push(
         rpc(urls[sent % urls.length]!, "eth_sendRawTransaction", [toHex(tx.raw)]).catch((e: Error) => {
-          const k = e.message.slice(0, 60);
+          const k = e.message.split(":")[0]!.slice(0, 60); // the kind of error, without the address
           errors.set(k, (errors.get(k) ?? 0) + 1);
         }),
       );
