@@ -81,21 +81,23 @@ export function verifyCertificate(
 ): void {
   // A block's certificate is checked twice on import (as its commit, then as its child's last
   // commit): remember the last few that verified. Same inputs, same answer, half the pairings.
-  const key = cacheKey(set, chainId, height, blockHash, cert);
+  const claim = { height, blockHash, cert };
+  const key = cacheKey(set, chainId, claim);
   if (verified.has(key)) return;
-  verifyUncached(set, chainId, height, blockHash, cert);
+  verifyUncached(set, chainId, claim);
   remember(key);
+}
+
+/** What a certificate claims: block `blockHash` at `height` is final. */
+interface CommitClaim {
+  height: number;
+  blockHash: Uint8Array;
+  cert: CommitCertificate;
 }
 
 const verified = new Set<string>();
 
-function cacheKey(
-  set: ValidatorSet,
-  chainId: bigint,
-  height: number,
-  blockHash: Uint8Array,
-  cert: CommitCertificate,
-) {
+function cacheKey(set: ValidatorSet, chainId: bigint, { height, blockHash, cert }: CommitClaim): string {
   return `${toHex(set.hash)}/${chainId}/${height}/${toHex(blockHash)}/${cert.round}/${toHex(cert.signers)}/${toHex(cert.signature)}`;
 }
 
@@ -103,11 +105,7 @@ function cacheKey(
  * Verify a run of certificates (range sync) with one batched pairing check. Returns false when
  * the batch fails; the caller then verifies one by one, which names the bad certificate.
  */
-export function verifyCertificateBatch(
-  set: ValidatorSet,
-  chainId: bigint,
-  items: { height: number; blockHash: Uint8Array; cert: CommitCertificate }[],
-): boolean {
+export function verifyCertificateBatch(set: ValidatorSet, chainId: bigint, items: CommitClaim[]): boolean {
   const sets = [];
   for (const { height, blockHash, cert } of items) {
     if (cert.signature.length === 0) return false;
@@ -124,7 +122,7 @@ export function verifyCertificateBatch(
     });
   }
   if (!blsVerifyAggregateBatch(sets)) return false;
-  for (const { height, blockHash, cert } of items) remember(cacheKey(set, chainId, height, blockHash, cert));
+  for (const claim of items) remember(cacheKey(set, chainId, claim));
   return true;
 }
 
@@ -133,13 +131,7 @@ function remember(key: string): void {
   if (verified.size > 1024) verified.delete(verified.values().next().value!);
 }
 
-function verifyUncached(
-  set: ValidatorSet,
-  chainId: bigint,
-  height: number,
-  blockHash: Uint8Array,
-  cert: CommitCertificate,
-): void {
+function verifyUncached(set: ValidatorSet, chainId: bigint, { height, blockHash, cert }: CommitClaim): void {
   if (cert.signature.length === 0) throw new CertificateError("CERT_ERROR_EMPTY", "certificate is empty");
   const weight = signerWeight(set, cert);
   if (!set.hasQuorum(weight))

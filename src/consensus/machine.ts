@@ -8,6 +8,7 @@
  * Values are identified by block hash (hex); `valid(v)` is the driver's verdict on a proposal,
  * given with the proposal event. Quorum is > 2/3 of the weight, f+1 is > 1/3 (ValidatorSet).
  */
+import type { ConsensusTimeoutConfig } from "../params/index.ts";
 import { type Evidence, type Vote, VoteType } from "../types/index.ts";
 import { makeEvidence } from "./evidence.ts";
 import type { ProposerSchedule, ValidatorSet } from "./validatorSet.ts";
@@ -16,16 +17,8 @@ import { VoteSet, valueId } from "./voteSet.ts";
 export type Step = "propose" | "prevote" | "precommit" | "commit";
 export type TimeoutStep = "propose" | "prevote" | "precommit";
 
-export interface ConsensusTimeouts {
-  proposeMs: number;
-  proposeDeltaMs: number;
-  prevoteMs: number;
-  prevoteDeltaMs: number;
-  precommitMs: number;
-  precommitDeltaMs: number;
-  /** Pause after a commit before the next height starts (collects late precommits; paces blocks). */
-  commitMs: number;
-}
+/** Timeouts of the preset (params), as the machine and driver use them. */
+export type ConsensusTimeouts = Omit<ConsensusTimeoutConfig, "rebroadcastMs">;
 
 export type ConsensusEvent =
   | { type: "start" }

@@ -9,6 +9,7 @@ export {
   TX_GAS,
 } from "./constants.ts";
 export {
+  type ConsensusTimeoutConfig,
   getPreset,
   mainnet,
   minimal,
