@@ -14,6 +14,7 @@ const layers: Record<string, number> = {
   trie: 2,
   race: 2,
   consensus: 2,
+  beacon: 2,
   contracts: 3,
   state: 3,
   db: 4,

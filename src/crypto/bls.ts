@@ -30,6 +30,8 @@ export const BlsDomain = {
   vote: "RACECOIN-VOTE-V1",
   proposal: "RACECOIN-PROP-V1",
   proofOfPossession: "RACECOIN-POP--V1",
+  beacon: "RACECOIN-BCN--V1",
+  vrf: "RACECOIN-VRF--V1",
 } as const;
 export type BlsDomainName = keyof typeof BlsDomain;
 

@@ -2,6 +2,7 @@ export {
   BLS_PUBLIC_KEY_BYTES,
   BLS_SECRET_KEY_BYTES,
   BLS_SIGNATURE_BYTES,
+  BlsDomain,
   type BlsDomainName,
   BlsError,
   type BlsKeyPair,
@@ -15,6 +16,7 @@ export {
   blsVerifyAggregateBatch,
   blsVerifyProofOfPossession,
   deriveBlsKeys,
+  domainMessage,
   randomBlsKey,
 } from "./bls.ts";
 export { keccak256 } from "./keccak.ts";
