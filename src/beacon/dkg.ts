@@ -14,7 +14,7 @@ import {
   verifySharedKey,
 } from "./ecies.ts";
 import { commitmentAt, deal, parseCommitments, shareFor, sumCommitments, verifyShare } from "./feldman.ts";
-import { type BeaconCryptoError, G1, type G1Point, mod } from "./field.ts";
+import { type BeaconCryptoError, type G1Point, mod } from "./field.ts";
 
 export interface CommitteeMember {
   /** 1-based share index. */
@@ -190,4 +190,3 @@ export function combineShares(received: Map<number, bigint>, qualified: number[]
   }
   return x;
 }
-

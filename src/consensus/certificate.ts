@@ -34,7 +34,7 @@ export function bitfieldLength(validators: number): number {
 }
 
 export function hasBit(bits: Uint8Array, i: number): boolean {
-  return ((bits[i >> 3] ?? 0) >> (i & 7)) & 1 ? true : false;
+  return (((bits[i >> 3] ?? 0) >> (i & 7)) & 1) === 1;
 }
 
 /** Aggregate precommits for one (height, round, block); the caller has checked each signature. */

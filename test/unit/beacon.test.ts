@@ -131,9 +131,8 @@ describe("DKG and beacon rounds", () => {
     const secret = shares.slice(0, 3).reduce((acc, x, k) => (acc + x * l[k]!) % FR_ORDER, 0n);
     assert.deepEqual(result.groupKey, G1.BASE.multiply(secret).toBytes(), "group key = F(0)·G1");
     const partials = shares.map((x, k) => ({ index: k + 1, signature: partialSign(x, chainId, 1, prev) }));
-    partials.forEach((p, k) =>
-      assert.ok(verifyPartial(result.publicShares[k]!, chainId, 1, prev, p.signature)),
-    );
+    for (const [k, p] of partials.entries())
+      assert.ok(verifyPartial(result.publicShares[k]!, chainId, 1, prev, p.signature));
     const outputs = new Set<string>();
     for (const subset of [
       [0, 1, 2],
@@ -251,14 +250,6 @@ describe("DKG and beacon rounds", () => {
     assert.equal(scalarToBytes(5n).length, 32);
   });
 });
-
-/** finalizeDkg with one dealing that must be refused (and too few others to qualify). */
-function finalizeDkgWith(c: Committee, d: DealingMessage) {
-  const { checkDealing } = beacon;
-  return checkDealing(c, d);
-}
-
-import * as beacon from "../../src/beacon/index.ts";
 
 describe("BLS-VRF", () => {
   const [k1, k2] = deriveBlsKeys(TEST_MNEMONIC, 2);
