@@ -3,6 +3,20 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import {
+  combinePartials,
+  deal,
+  encryptShare,
+  partialSign,
+  proveSharedKey,
+  roundMessage,
+  roundOutput,
+  scalarFromSeed,
+  scalarToBytes,
+  shareFor,
+  thresholdFor,
+  vrfProve,
+} from "../src/beacon/index.ts";
+import {
   localCertificate,
   ProposerSchedule,
   proposalSignBytes,
@@ -368,5 +382,68 @@ write("spec/vectors/consensus/certificate.json", {
     { name: "empty", cert: { round: 0, signers: "0x", signature: "0x" }, error: "CERT_ERROR_EMPTY" },
   ],
 });
+
+// ---- beacon ----------------------------------------------------------------------------------
+{
+  const seed = new TextEncoder().encode("racecoin beacon vectors v1");
+  const n = 5;
+  const t = thresholdFor(n);
+  const d = deal(t, { seed, label: "dealer" });
+  const shares = Array.from({ length: n }, (_, k) => shareFor(d, k + 1));
+  const members = deriveBlsKeys(TEST_MNEMONIC, n);
+  const encrypted = shares.map((x, k) =>
+    encryptShare(x, members[k]!.publicKey, 1, k + 1, scalarFromSeed(seed, `ephemeral/${k}`)),
+  );
+  const complaint = proveSharedKey(
+    members[1]!.secretKey,
+    encrypted[1]!.ephemeral,
+    scalarFromSeed(seed, "dleq"),
+  );
+  write("spec/vectors/beacon/sharing.json", {
+    kind: "beacon-sharing",
+    comment: `one dealer, n = ${n}, t = ${t}: coefficients from SHA-256(seed, label); member i is dev BLS key i-1`,
+    threshold: t,
+    coefficients: d.coefficients.map((c) => toHex(scalarToBytes(c))),
+    commitments: d.commitments.map(toHex),
+    shares: shares.map((x) => toHex(scalarToBytes(x))),
+    memberKeys: members.map((m) => toHex(m.publicKey)),
+    encryptedShares: encrypted.map((e) => ({
+      ephemeral: toHex(e.ephemeral),
+      ciphertext: toHex(e.ciphertext),
+    })),
+    complaintOfMember2: { sharedKey: toHex(complaint.shared), proof: toHex(complaint.proof) },
+  });
+  const chainIdB = 72270n;
+  const previous = new Uint8Array(32);
+  const partials = shares.map((x, k) => ({ index: k + 1, signature: partialSign(x, chainIdB, 1, previous) }));
+  const signature = combinePartials(partials.slice(0, t), t);
+  write("spec/vectors/beacon/threshold.json", {
+    kind: "beacon-threshold",
+    comment:
+      "round 1 over the sharing vector's polynomial (group key = commitments[0]); previous = 32 zero bytes",
+    chainId: chainIdB.toString(),
+    round: 1,
+    previous: toHex(previous),
+    threshold: t,
+    groupKey: toHex(d.commitments[0]!),
+    roundMessage: toHex(roundMessage(chainIdB, 1, previous)),
+    partials: partials.map((p) => ({ index: p.index, signature: toHex(p.signature) })),
+    signature: toHex(signature),
+    output: toHex(roundOutput(signature)),
+  });
+  const vrfInput = keccak_256(new TextEncoder().encode("beacon output"));
+  const vrfCases = members.slice(0, 3).map((m, k) => {
+    const domain = k === 2 ? "ai-task" : "race-verifier";
+    const { proof, output } = vrfProve(m.secretKey, domain, vrfInput);
+    return {
+      publicKey: toHex(m.publicKey),
+      domain,
+      input: toHex(vrfInput),
+      proof: toHex(proof),
+      output: toHex(output),
+    };
+  });
+  write("spec/vectors/beacon/vrf.json", { kind: "beacon-vrf", cases: vrfCases });
+}
 
 if (stale > 0) process.exit(1);

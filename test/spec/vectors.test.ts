@@ -4,6 +4,22 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import {
+  combinePartials,
+  commitmentAt,
+  decryptWithSharedKey,
+  evalPoly,
+  parseCommitments,
+  partialSign,
+  roundMessage,
+  roundOutput,
+  scalarFromBytes,
+  verifyPartial,
+  verifyRound,
+  verifyShare,
+  verifySharedKey,
+  vrfVerify,
+} from "../../src/beacon/index.ts";
 import { rsBytes } from "../../src/chain/index.ts";
 import {
   CertificateError,
@@ -71,6 +87,71 @@ function validatorSetFromJson(validators: Json[]): ValidatorSet {
 }
 
 const runners: Record<string, (file: Json) => void | Promise<void>> = {
+  "beacon-sharing"(file) {
+    const coeffs = (file.coefficients as string[]).map((c) => scalarFromBytes(fromHex(c)));
+    const t = file.threshold as number;
+    assert.equal(coeffs.length, t);
+    const commitments = parseCommitments((file.commitments as string[]).map((c) => fromHex(c)));
+    const keys = (file.memberKeys as string[]).map((k) => fromHex(k));
+    const enc = file.encryptedShares as Json[];
+    (file.shares as string[]).forEach((hex, k) => {
+      const share = scalarFromBytes(fromHex(hex));
+      assert.equal(share, evalPoly(coeffs, BigInt(k + 1)), `share ${k + 1}`);
+      assert.ok(verifyShare(commitments, k + 1, share), `commitment check ${k + 1}`);
+      assert.ok(
+        verifyPartial(
+          commitmentAt(commitments, k + 1).toBytes(),
+          1n,
+          1,
+          new Uint8Array(32),
+          partialSign(share, 1n, 1, new Uint8Array(32)),
+        ),
+      );
+    });
+    // The complaint of member 2 reveals the DH key with a valid proof and decrypts its share.
+    const c2 = file.complaintOfMember2 as Json;
+    const e2 = {
+      ephemeral: fromHex(enc[1]!.ephemeral as string),
+      ciphertext: fromHex(enc[1]!.ciphertext as string),
+    };
+    const K = verifySharedKey(
+      keys[1]!,
+      e2.ephemeral,
+      fromHex(c2.sharedKey as string),
+      fromHex(c2.proof as string),
+    );
+    assert.equal(decryptWithSharedKey(e2, K, 1, 2), scalarFromBytes(fromHex((file.shares as string[])[1]!)));
+  },
+  "beacon-threshold"(file) {
+    const chainId = BigInt(file.chainId as string);
+    const round = file.round as number;
+    const previous = fromHex(file.previous as string);
+    const t = file.threshold as number;
+    assert.equal(toHex(roundMessage(chainId, round, previous)), file.roundMessage);
+    const partials = (file.partials as Json[]).map((p) => ({
+      index: p.index as number,
+      signature: fromHex(p.signature as string),
+    }));
+    // Every subset of t partials gives the recorded signature.
+    for (let skip = 0; skip < partials.length; skip++) {
+      const subset = partials.filter((_, k) => k !== skip).slice(0, t);
+      assert.equal(toHex(combinePartials(subset, t)), file.signature);
+    }
+    const sig = fromHex(file.signature as string);
+    assert.ok(verifyRound(fromHex(file.groupKey as string), chainId, round, previous, sig));
+    assert.equal(toHex(roundOutput(sig)), file.output);
+  },
+  "beacon-vrf"(file) {
+    for (const c of file.cases as Json[]) {
+      const out = vrfVerify(
+        fromHex(c.publicKey as string),
+        c.domain as string,
+        fromHex(c.input as string),
+        fromHex(c.proof as string),
+      );
+      assert.equal(toHex(out), c.output);
+    }
+  },
   proposer(file) {
     for (const c of file.cases as Json[]) {
       const set = validatorSetFromJson(c.validators as Json[]);
