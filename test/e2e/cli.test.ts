@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { toHex } from "../../src/types/index.ts";
 import { devKeys } from "../helpers/chain.ts";
-import { rpc, startNode, tempDir } from "../helpers/process.ts";
+import { rpc, startNode, tempDir, waitFor } from "../helpers/process.ts";
 
 function racecoin(args: string[]) {
   const { RACECOIN_PASSWORD: _, ...env } = process.env;
@@ -148,5 +148,62 @@ describe("racecoin CLI", () => {
     } finally {
       await node.stop();
     }
+  });
+
+  it("creates a validator key whose genesis entry a node validates with (--validator-key)", async () => {
+    const dir = tempDir();
+    const keyFile = join(dir, "validator-key.json");
+    const made = racecoin([
+      "keys",
+      "validator",
+      "--out",
+      keyFile,
+      "--address",
+      "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+      "--weight",
+      "7",
+    ]);
+    assert.equal(made.code, 0, made.err);
+    const entry = JSON.parse(made.out) as {
+      address: string;
+      weight: string;
+      blsKey: string;
+      proofOfPossession: string;
+    };
+    assert.equal(entry.weight, "7");
+    assert.equal(racecoin(["keys", "validator", "--out", keyFile]).code, 2, "never overwrites a key");
+    const { devnetGenesisJson } = await import("../../src/chain/index.ts");
+    const genesis = { ...devnetGenesisJson(1), validators: [entry] };
+    const genesisPath = join(dir, "genesis.json");
+    writeFileSync(genesisPath, JSON.stringify(genesis));
+    const node = await startNode({ genesis: genesisPath, validator: -1, args: ["--validator-key", keyFile] });
+    try {
+      await waitFor(
+        "blocks finalised with the new key",
+        async () => (await rpc<{ height: number }>(node.url, "chain_getStatus")).height >= 2,
+      );
+    } finally {
+      await node.stop();
+    }
+    // Another key's proof of possession makes the genesis invalid, with the path named.
+    const otherPop = (devnetGenesisJson(1).validators as { proofOfPossession: string }[])[0]!
+      .proofOfPossession;
+    writeFileSync(
+      genesisPath,
+      JSON.stringify({ ...genesis, validators: [{ ...entry, proofOfPossession: otherPop }] }),
+    );
+    const bad = racecoin([
+      "node",
+      "--genesis",
+      genesisPath,
+      "--datadir",
+      join(dir, "x"),
+      "--rpc-port",
+      "0",
+      "--p2p-port",
+      "0",
+    ]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err + bad.out, /validators\[0\]\.proofOfPossession: does not verify/);
   });
 });

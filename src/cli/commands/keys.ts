@@ -1,16 +1,18 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import {
+  blsProofOfPossession,
   decryptKeystore,
   encryptKeystore,
   isValidPrivateKey,
   privateKeyToAddress,
+  randomBlsKey,
   randomPrivateKey,
   SCRYPT_LIGHT,
   SCRYPT_STANDARD,
 } from "../../crypto/index.ts";
-import { fromHex, toChecksumAddress } from "../../types/index.ts";
+import { fromHex, parseAddress, toChecksumAddress, toHex } from "../../types/index.ts";
 import { asUsage, type Command, parse, UsageError } from "../args.ts";
 
 export const DEFAULT_KEYSTORE = join(homedir(), ".racecoin", "keystore");
@@ -20,6 +22,9 @@ const options = {
   "password-file": { type: "string" },
   "key-file": { type: "string" },
   light: { type: "boolean" },
+  out: { type: "string" },
+  address: { type: "string" },
+  weight: { type: "string" },
 } as const;
 
 export function readPassword(file: string | undefined): string {
@@ -80,12 +85,19 @@ Usage:
   racecoin keys new    [--keystore DIR] [--password-file FILE] [--light]
   racecoin keys list   [--keystore DIR]
   racecoin keys import (--key-file FILE | 0xPRIVATEKEY) [--keystore DIR] [--password-file FILE] [--light]
+  racecoin keys validator --out FILE [--address 0xACCOUNT] [--weight N]
 
 Options:
   --keystore DIR        keystore folder (default: ~/.racecoin/keystore)
   --password-file FILE  file holding the password (or set RACECOIN_PASSWORD)
   --key-file FILE       file holding a 0x-hex private key to import
   --light               cheaper scrypt (geth's --lightkdf): only for throwaway keys
+  --out FILE            (validator) where to write the new BLS signing key; never overwritten
+  --address, --weight   (validator) account receiving tips and the weight, for the printed entry
+
+"keys validator" creates a BLS12-381 validator key for "racecoin node --validator-key FILE" and
+prints the genesis entry { address, weight, blsKey, proofOfPossession } to paste into a genesis
+file's "validators". Keep FILE secret: whoever holds it signs votes as this validator.
 
 Files open in geth, ethers and MetaMask ("import account → JSON file").
 
@@ -93,6 +105,7 @@ Examples:
   echo 'correct horse' > pw.txt
   racecoin keys new --password-file pw.txt
   racecoin keys list
+  racecoin keys validator --out validator-key.json --address 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
 `;
 
 export const keysCommand: Command = {
@@ -131,8 +144,26 @@ export const keysCommand: Command = {
       );
       return 0;
     }
+    if (sub === "validator") {
+      const out = values.out;
+      if (!out) throw new UsageError("keys validator: --out FILE is required (where the secret key goes)");
+      if (existsSync(out)) throw new UsageError(`keys validator: ${out} exists; refusing to overwrite a key`);
+      const address = values.address ? asUsage(() => parseAddress(values.address!, "--address")) : undefined;
+      const weight = values.weight ?? "1";
+      if (!/^[1-9][0-9]*$/.test(weight)) throw new UsageError("--weight: expected a positive integer");
+      const key = randomBlsKey();
+      writeFileSync(out, `${JSON.stringify({ blsSecretKey: toHex(key.secretKey) })}\n`, { mode: 0o600, flag: "wx" });
+      const entry = {
+        address: address ? toChecksumAddress(address) : "0x<account that receives tips>",
+        weight,
+        blsKey: toHex(key.publicKey),
+        proofOfPossession: toHex(blsProofOfPossession(key)),
+      };
+      process.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
+      return 0;
+    }
     throw new UsageError(
-      `keys: expected a subcommand new | list | import${sub ? `, got "${sub}"` : ""}\nRun "racecoin keys --help".`,
+      `keys: expected a subcommand new | list | import | validator${sub ? `, got "${sub}"` : ""}\nRun "racecoin keys --help".`,
     );
   },
 };
