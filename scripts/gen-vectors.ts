@@ -63,6 +63,7 @@ const header: BlockHeader = {
   txRoot: h(3),
   receiptsRoot: h(4),
   evidenceRoot: h(6),
+  beaconMsgsRoot: h(7),
   validatorSetHash: h(5),
   lastCommit: { round: 0, signers: new Uint8Array(0), signature: new Uint8Array(0) },
   gasLimit: 30_000_000n,
@@ -86,6 +87,7 @@ const headerJson = (x: BlockHeader) => ({
   txRoot: toHex(x.txRoot),
   receiptsRoot: toHex(x.receiptsRoot),
   evidenceRoot: toHex(x.evidenceRoot),
+  beaconMsgsRoot: toHex(x.beaconMsgsRoot),
   validatorSetHash: toHex(x.validatorSetHash),
   lastCommit: {
     round: x.lastCommit.round,

@@ -84,7 +84,7 @@ async function executionCeiling(): Promise<number> {
   const accounts = new Map(g.changes.map((c) => [Buffer.from(c.address).toString("hex"), c.account]));
   const t2 = performance.now();
   applyBlock(
-    { accounts: new MapAccountReader(accounts), trie: g.trie },
+    { accounts: new MapAccountReader(accounts), trie: g.trie, beacon: validator.beacon },
     validator.head,
     built.block,
     built.included,

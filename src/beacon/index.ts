@@ -41,6 +41,20 @@ export {
   scalarToBytes,
 } from "./field.ts";
 export {
+  type ActiveKey,
+  applyBeacon,
+  type BeaconCommittee,
+  BeaconError,
+  type BeaconParams,
+  type BeaconState,
+  type BeaconTransition,
+  dkgPhase,
+  initialBeaconState,
+  openRound,
+  type RoundRecord,
+  selectCommittee,
+} from "./state.ts";
+export {
   combinePartials,
   partialSign,
   roundMessage,
@@ -49,3 +63,12 @@ export {
   verifyRound,
 } from "./threshold.ts";
 export { chooseK, selectedByWeight, VrfError, vrfProve, vrfVerify } from "./vrf.ts";
+export {
+  complaintMessage,
+  dealingMessage,
+  type OutputBody,
+  outputMessage,
+  readComplaint,
+  readDealing,
+  readOutput,
+} from "./wire.ts";

@@ -9,6 +9,7 @@
  * start; the rebuilt root must equal the head's state root or the node refuses to start.
  */
 
+import { type BeaconState, initialBeaconState, type RoundRecord } from "../beacon/index.ts";
 import {
   CertificateError,
   EMPTY_CERTIFICATE,
@@ -27,6 +28,7 @@ import {
   applyBlock,
   BlockError,
   type BuildResult,
+  beaconParams,
   buildBlock,
   EMPTY_ACCOUNT,
   MapAccountReader,
@@ -41,6 +43,7 @@ import {
   type Account,
   type Address,
   addressKey,
+  type BeaconMessage,
   type Block,
   type BlockHeader,
   bigintToBytes,
@@ -94,6 +97,7 @@ export class Chain {
   readonly validators: ValidatorSet;
   private readonly committedEvidence = new Map<string, number>();
   private headCommitValue: CommitCertificate | undefined;
+  private beaconValue!: BeaconState;
   /** Executed proposals for the next height, by block hash (cleared on every commit). */
   private readonly candidates = new Map<string, Candidate>();
   private accounts = new Map<string, Account>();
@@ -132,6 +136,7 @@ export class Chain {
       txRoot: EMPTY_MERKLE_ROOT,
       receiptsRoot: EMPTY_MERKLE_ROOT,
       evidenceRoot: EMPTY_MERKLE_ROOT,
+      beaconMsgsRoot: EMPTY_MERKLE_ROOT,
       validatorSetHash: new ValidatorSet(genesis.validators).hash,
       lastCommit: EMPTY_CERTIFICATE,
       gasLimit: genesis.preset.blockGasLimit,
@@ -157,6 +162,8 @@ export class Chain {
           header: g.header,
           txs: [],
           evidence: [],
+          beacon: [],
+          beaconState: initialBeaconState(genesis.validators, beaconParams(genesis.preset)),
           evidenceIds: [],
           txHashes: [],
           receipts: [],
@@ -198,6 +205,10 @@ export class Chain {
     this.trie.takeUnpersisted(); // its nodes are already stored
     for await (const [id, height] of this.m.db.allEvidence()) this.committedEvidence.set(id, height);
     this.headCommitValue = await this.m.db.commitAt(header.height);
+    const beacon = (await this.m.db.beaconState()) as BeaconState | undefined;
+    if (!beacon)
+      throw new ChainStartError("database has no beacon state; it predates the beacon: remove the datadir");
+    this.beaconValue = beacon;
     this.headHeader = header;
     this.headHashValue = head.hash;
     this.m.metrics?.blockHeight.set(header.height);
@@ -233,6 +244,19 @@ export class Chain {
     const child = await this.headerAt(height + 1);
     if (child) return child.header.lastCommit;
     return this.m.db.commitAt(height);
+  }
+
+  /** Beacon state at the head (committee, DKG progress, active key, latest round). */
+  get beacon(): BeaconState {
+    return this.beaconValue;
+  }
+
+  async beaconRound(round: number): Promise<(RoundRecord & { height: number }) | undefined> {
+    return (await this.m.db.beaconRound(round)) as (RoundRecord & { height: number }) | undefined;
+  }
+
+  async beaconDkg(cycle: number): Promise<unknown> {
+    return this.m.db.beaconDkg(cycle);
   }
 
   isEvidenceCommitted(id: string): boolean {
@@ -279,7 +303,9 @@ export class Chain {
   async blockByHash(hash: Uint8Array): Promise<Block | undefined> {
     const header = await this.headerByHash(hash);
     const body = header && (await this.m.db.bodies.get(hash));
-    return header && body ? { header, txs: body.txs, evidence: body.evidence } : undefined;
+    return header && body
+      ? { header, txs: body.txs, evidence: body.evidence, beacon: body.beacon }
+      : undefined;
   }
 
   async receiptsByHash(hash: Uint8Array): Promise<Receipt[] | undefined> {
@@ -332,17 +358,15 @@ export class Chain {
     if (commit) this.verifyCommit(prepared.block.header, commit);
     return this.exclusive(async () => {
       const started = performance.now();
-      const post = applyBlock(
-        { accounts: new MapAccountReader(this.accounts), trie: this.trie },
-        this.headHeader,
-        prepared.block,
-        prepared.txs,
-        this.ctx,
-      );
+      const post = applyBlock(this.pre(), this.headHeader, prepared.block, prepared.txs, this.ctx);
       const imported = await this.commit(prepared.block, prepared.txs, post, commit, opts.durable);
       this.m.metrics?.blockImportSeconds.observe((performance.now() - started) / 1000);
       return imported;
     });
+  }
+
+  private pre() {
+    return { accounts: new MapAccountReader(this.accounts), trie: this.trie, beacon: this.beaconValue };
   }
 
   /** Throws BlockError("BLOCK_ERROR_LAST_COMMIT") unless `commit` finalises `header`. */
@@ -362,13 +386,14 @@ export class Chain {
     proposer: Address,
     time: bigint,
     evidence: Evidence[] = [],
+    beacon: BeaconMessage[] = [],
   ): Promise<BuildResult> {
     return this.exclusive(async () => {
       const built = buildBlock(
-        { accounts: new MapAccountReader(this.accounts), trie: this.trie },
+        this.pre(),
         this.headHeader,
         candidates(),
-        { time, proposer, lastCommit: this.lastCommitForNext(), evidence },
+        { time, proposer, lastCommit: this.lastCommitForNext(), evidence, beacon },
         this.ctx,
       );
       this.candidates.set(toHex(built.hash), {
@@ -387,13 +412,7 @@ export class Chain {
     if (this.candidates.has(toHex(hash))) return hash;
     const prepared = await this.prepare(block);
     return this.exclusive(async () => {
-      const post = applyBlock(
-        { accounts: new MapAccountReader(this.accounts), trie: this.trie },
-        this.headHeader,
-        block,
-        prepared.txs,
-        this.ctx,
-      );
+      const post = applyBlock(this.pre(), this.headHeader, block, prepared.txs, this.ctx);
       this.candidates.set(toHex(hash), { parentHash: this.headHashValue, block, txs: prepared.txs, post });
       return hash;
     });
@@ -463,7 +482,7 @@ export class Chain {
     return this.exclusive(async () => {
       const started = performance.now();
       const built = buildBlock(
-        { accounts: new MapAccountReader(this.accounts), trie: this.trie },
+        this.pre(),
         this.headHeader,
         candidates(),
         { time, proposer, lastCommit: this.lastCommitForNext() },
@@ -492,6 +511,25 @@ export class Chain {
         header,
         txs: block.txs,
         evidence: block.evidence,
+        beacon: block.beacon,
+        beaconState: post.beacon.state === this.beaconValue ? undefined : post.beacon.state,
+        beaconRounds: post.beacon.rounds.map((r) => ({
+          round: r.round,
+          record: { ...r, height: header.height },
+        })),
+        beaconDkg: post.beacon.dkg && {
+          cycle: post.beacon.dkg.cycle,
+          record: post.beacon.dkg.key
+            ? {
+                cycle: post.beacon.dkg.cycle,
+                committee: post.beacon.dkg.key.committee,
+                qualified: post.beacon.dkg.key.qualified,
+                groupKey: post.beacon.dkg.key.groupKey,
+                publicShares: post.beacon.dkg.key.publicShares,
+                height: header.height,
+              }
+            : { cycle: post.beacon.dkg.cycle, failed: post.beacon.dkg.reason, height: header.height },
+        },
         evidenceIds,
         commit,
         txHashes: txs.map((t) => t.tx.hash),
@@ -509,6 +547,7 @@ export class Chain {
     this.headHeader = header;
     this.headHashValue = post.hash;
     this.headCommitValue = commit;
+    this.beaconValue = post.beacon.state;
     this.candidates.clear();
     for (const id of evidenceIds) this.committedEvidence.set(id, header.height);
     this.m.metrics?.blockHeight.set(header.height);

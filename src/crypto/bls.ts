@@ -31,6 +31,7 @@ export const BlsDomain = {
   proposal: "RACECOIN-PROP-V1",
   proofOfPossession: "RACECOIN-POP--V1",
   beacon: "RACECOIN-BCN--V1",
+  dkg: "RACECOIN-DKG--V1",
   vrf: "RACECOIN-VRF--V1",
 } as const;
 export type BlsDomainName = keyof typeof BlsDomain;

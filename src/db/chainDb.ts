@@ -4,8 +4,10 @@
  * restarts at its last committed block.
  */
 
+import { Packr } from "msgpackr";
 import {
   accountCodec,
+  beaconMessageListCodec,
   type Codec,
   commitCodec,
   decode,
@@ -21,6 +23,7 @@ import {
 import type { AccountChange } from "../state/index.ts";
 import {
   type Account,
+  type BeaconMessage,
   type BlockHeader,
   type CommitCertificate,
   concatBytes,
@@ -43,13 +46,25 @@ export const Bucket = {
   commit: 0x09,
   /** evidence id → height of the block that included it (no evidence twice). */
   evidence: 0x0a,
+  /** beacon round (u32 BE) → { round, output, signature, signers, height } */
+  beaconRound: 0x0b,
+  /** cycle (u32 BE) → that cycle's DKG outcome (committee, qualified set, group key) or its failure */
+  beaconDkg: 0x0c,
 } as const;
+
+/** Local (non-consensus) records are plain msgpack: only this node reads them back. */
+const localPackr = new Packr({ useRecords: false });
 
 export interface BlockBody {
   txs: Uint8Array[];
   evidence: Evidence[];
+  beacon: BeaconMessage[];
 }
-const bodyCodec = struct<BlockBody>("BlockBody", { txs: txListCodec, evidence: evidenceListCodec });
+const bodyCodec = struct<BlockBody>("BlockBody", {
+  txs: txListCodec,
+  evidence: evidenceListCodec,
+  beacon: beaconMessageListCodec,
+});
 
 export interface TxLocation {
   height: number;
@@ -61,6 +76,7 @@ const headRecordCodec = struct<{ hash: Uint8Array; height: number }>("Head", { h
 
 const META_HEAD = new TextEncoder().encode("head");
 const META_GENESIS = new TextEncoder().encode("genesis");
+const META_BEACON = new TextEncoder().encode("beacon");
 
 function key(bucket: number, k: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([bucket]), k);
@@ -86,6 +102,11 @@ export interface BlockCommit {
   header: BlockHeader;
   txs: Uint8Array[];
   evidence: Evidence[];
+  beacon: BeaconMessage[];
+  /** The beacon state after the block, and what it completed (rounds, a DKG outcome). */
+  beaconState?: unknown;
+  beaconRounds?: { round: number; record: unknown }[];
+  beaconDkg?: { cycle: number; record: unknown };
   /** Ids (hex) of the evidence, for the evidence bucket. */
   evidenceIds: string[];
   /** The certificate that finalised this block, when known (not for genesis). */
@@ -133,6 +154,21 @@ export class ChainDb {
     return this.canonical.get(u32be(height));
   }
 
+  async beaconState(): Promise<unknown> {
+    const raw = await this.kv.get(key(Bucket.meta, META_BEACON));
+    return raw ? localPackr.unpack(raw) : undefined;
+  }
+
+  async beaconRound(round: number): Promise<unknown> {
+    const raw = await this.kv.get(key(Bucket.beaconRound, u32be(round)));
+    return raw ? localPackr.unpack(raw) : undefined;
+  }
+
+  async beaconDkg(cycle: number): Promise<unknown> {
+    const raw = await this.kv.get(key(Bucket.beaconDkg, u32be(cycle)));
+    return raw ? localPackr.unpack(raw) : undefined;
+  }
+
   async commitAt(height: number): Promise<CommitCertificate | undefined> {
     return this.commits.get(u32be(height));
   }
@@ -154,7 +190,7 @@ export class ChainDb {
   async commitBlock(c: BlockCommit, opts: { genesis?: boolean; durable?: boolean } = {}): Promise<void> {
     const ops: BatchOp[] = [
       this.headers.putOp(c.hash, c.header),
-      this.bodies.putOp(c.hash, { txs: c.txs, evidence: c.evidence }),
+      this.bodies.putOp(c.hash, { txs: c.txs, evidence: c.evidence, beacon: c.beacon }),
       this.canonical.putOp(u32be(c.header.height), c.hash),
       this.receipts.putOp(c.hash, c.receipts),
     ];
@@ -162,6 +198,20 @@ export class ChainDb {
       ops.push(this.txIndex.putOp(h, { height: c.header.height, index, blockHash: c.hash }));
     });
     if (c.commit) ops.push(this.commits.putOp(u32be(c.header.height), c.commit));
+    if (c.beaconState !== undefined)
+      ops.push({ type: "put", key: key(Bucket.meta, META_BEACON), value: localPackr.pack(c.beaconState) });
+    for (const r of c.beaconRounds ?? [])
+      ops.push({
+        type: "put",
+        key: key(Bucket.beaconRound, u32be(r.round)),
+        value: localPackr.pack(r.record),
+      });
+    if (c.beaconDkg)
+      ops.push({
+        type: "put",
+        key: key(Bucket.beaconDkg, u32be(c.beaconDkg.cycle)),
+        value: localPackr.pack(c.beaconDkg.record),
+      });
     for (const id of c.evidenceIds)
       ops.push({
         type: "put",

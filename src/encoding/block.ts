@@ -2,6 +2,8 @@
 import { keccak256 } from "../crypto/index.ts";
 import type {
   Account,
+  BeaconMessage,
+  BeaconMessageKind,
   Block,
   BlockHeader,
   CommitCertificate,
@@ -34,6 +36,7 @@ export const headerCodec = struct<BlockHeader>("BlockHeader", {
   txRoot: hash32,
   receiptsRoot: hash32,
   evidenceRoot: hash32,
+  beaconMsgsRoot: hash32,
   validatorSetHash: hash32,
   lastCommit: commitCodec,
   gasLimit: quantity,
@@ -89,11 +92,40 @@ export const voteCodec = struct<Vote>("Vote", {
 export const evidenceCodec = struct<Evidence>("Evidence", { a: voteCodec, b: voteCodec });
 export const evidenceListCodec = list(evidenceCodec, MAX_BLOCK_EVIDENCE);
 
+export const MAX_BLOCK_BEACON_MSGS = 256;
+
+const beaconKind: Codec<BeaconMessageKind> = {
+  kind: "beaconKind",
+  toWire(v, path) {
+    return uint.toWire(v, path);
+  },
+  fromWire(w, path) {
+    const k = uint.fromWire(w, path);
+    if (k !== 1 && k !== 2 && k !== 3)
+      throw new EncodingError(`${path}: beacon message kind must be 1, 2 or 3`);
+    return k;
+  },
+};
+
+export const beaconMessageCodec = struct<BeaconMessage>("BeaconMessage", {
+  kind: beaconKind,
+  sender: uint,
+  epoch: uint,
+  body: bytes({ max: 64 * 1024 }),
+  signature: bytes({ max: 96 }),
+});
+export const beaconMessageListCodec = list(beaconMessageCodec, MAX_BLOCK_BEACON_MSGS);
+
 export const blockCodec = struct<Block>("Block", {
   header: headerCodec,
   txs: txListCodec,
   evidence: evidenceListCodec,
+  beacon: beaconMessageListCodec,
 });
+
+export function beaconMsgsRoot(msgs: BeaconMessage[]): Uint8Array {
+  return merkleRoot(msgs.map((m) => encode(beaconMessageCodec, m)));
+}
 
 export const receiptCodec = struct<Receipt>("Receipt", {
   status: uint,

@@ -1,5 +1,8 @@
 export {
   accountCodec,
+  beaconMessageCodec,
+  beaconMessageListCodec,
+  beaconMsgsRoot,
   blockCodec,
   commitCodec,
   evidenceCodec,
@@ -7,6 +10,7 @@ export {
   evidenceRoot,
   headerCodec,
   headerHash,
+  MAX_BLOCK_BEACON_MSGS,
   MAX_BLOCK_EVIDENCE,
   MAX_BLOCK_TXS,
   MAX_TX_BYTES,

@@ -9,6 +9,7 @@ export {
   TX_GAS,
 } from "./constants.ts";
 export {
+  type BeaconScheduleConfig,
   type ConsensusTimeoutConfig,
   getPreset,
   mainnet,

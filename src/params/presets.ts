@@ -37,8 +37,17 @@ export interface ConsensusTimeoutConfig {
   rebroadcastMs: number;
 }
 
+/** Beacon schedule (spec/beacon.md): DKG phases in blocks from each cycle start, round spacing. */
+export interface BeaconScheduleConfig {
+  committeeSize: number;
+  dealingBlocks: number;
+  complaintBlocks: number;
+  roundInterval: number;
+}
+
 export interface Preset {
   name: PresetName;
+  beacon: BeaconScheduleConfig;
   /** Target block interval: consensus pauses this long after each commit. */
   blockTimeMs: number;
   consensus: ConsensusTimeoutConfig;
@@ -64,6 +73,7 @@ const GWEI = 1_000_000_000n;
 export const minimal: Preset = {
   name: "minimal",
   blockTimeMs: 500,
+  beacon: { committeeSize: 4, dealingBlocks: 20, complaintBlocks: 20, roundInterval: 10 },
   consensus: {
     proposeMs: 1000,
     proposeDeltaMs: 500,
@@ -100,6 +110,7 @@ export const minimal: Preset = {
 export const mainnet: Preset = {
   name: "mainnet",
   blockTimeMs: 5000,
+  beacon: { committeeSize: 64, dealingBlocks: 480, complaintBlocks: 480, roundInterval: 60 },
   consensus: {
     proposeMs: 3000,
     proposeDeltaMs: 500,

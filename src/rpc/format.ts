@@ -101,7 +101,7 @@ export function formatBlock(
     miner: toChecksumAddress(header.proposer),
     difficulty: "0x0",
     extraData: toHex(header.extra),
-    size: toQuantity(encode(blockCodec, { header, txs: rawTxs, evidence: [] }).length), // evidence bytes not counted
+    size: toQuantity(encode(blockCodec, { header, txs: rawTxs, evidence: [], beacon: [] }).length), // evidence and beacon bytes not counted
     gasLimit: toQuantity(header.gasLimit),
     gasUsed: toQuantity(header.gasUsed),
     timestamp: toQuantity(header.time / 1000n),

@@ -13,6 +13,7 @@ export {
   BlockError,
   type BlockErrorCode,
   type BuildResult,
+  beaconParams,
   buildBlock,
   checkHeader,
   encodeAccount,

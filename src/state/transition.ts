@@ -9,6 +9,7 @@
  */
 
 import { ModuleError } from "../../contracts/index.ts";
+import { applyBeacon, BeaconError, type BeaconState, type BeaconTransition } from "../beacon/index.ts";
 import {
   CertificateError,
   EvidenceError,
@@ -20,6 +21,7 @@ import {
 import { keccak256 } from "../crypto/index.ts";
 import {
   accountCodec,
+  beaconMsgsRoot,
   encode,
   evidenceRoot,
   headerHash,
@@ -35,6 +37,7 @@ import { effectiveGasPrice, type SignedTx, TxError } from "../tx/index.ts";
 import {
   type Account,
   type Address,
+  type BeaconMessage,
   type Block,
   type BlockHeader,
   bigintToBytes,
@@ -56,7 +59,8 @@ export type BlockErrorCode =
   | "BLOCK_ERROR_GAS"
   | "BLOCK_ERROR_ROOT_MISMATCH"
   | "BLOCK_ERROR_LAST_COMMIT"
-  | "BLOCK_ERROR_EVIDENCE";
+  | "BLOCK_ERROR_EVIDENCE"
+  | "BLOCK_ERROR_BEACON";
 
 export class BlockError extends CodedError<BlockErrorCode> {}
 
@@ -77,9 +81,11 @@ export interface RecoveredTx {
 export interface PreState {
   accounts: AccountReader;
   trie: Trie;
+  beacon: BeaconState;
 }
 
 export interface PostState {
+  beacon: BeaconTransition;
   changes: Map<string, AccountChange>;
   trie: Trie;
   receipts: Receipt[];
@@ -188,8 +194,7 @@ export function checkHeader(parent: BlockHeader, header: BlockHeader, ctx: Trans
   if (header.cycle !== Math.floor(header.height / ctx.preset.cycleLength)) bad("wrong cycle number");
   if (!equalBytes(header.validatorSetHash, validators.hash)) bad("validator set hash does not match");
   checkLastCommit(parent, header, ctx);
-  if (!header.raceRoot.every((b) => b === 0) || !header.beacon.every((b) => b === 0))
-    bad("reserved fields must be zero");
+  if (!header.raceRoot.every((b) => b === 0)) bad("reserved field raceRoot must be zero");
 }
 
 /** Block 1 carries no certificate (genesis needs none); every later block certifies its parent. */
@@ -242,6 +247,14 @@ export function applyBlock(
   const { header } = block;
   checkHeader(parent, header, ctx);
   checkEvidence(header, block, ctx);
+  const beacon = runBeacon(pre.beacon, header.height, block.beacon, ctx);
+  if (!equalBytes(header.beaconMsgsRoot, beaconMsgsRoot(block.beacon)))
+    throw new BlockError("BLOCK_ERROR_ROOT_MISMATCH", "beacon messages root does not match the body");
+  if (!equalBytes(header.beacon, beacon.state.output))
+    throw new BlockError(
+      "BLOCK_ERROR_BEACON",
+      "header beacon is not the latest round output after this block",
+    );
   if (txs.length !== block.txs.length || txs.length > ctx.preset.maxBlockTxs) {
     throw new BlockError("BLOCK_ERROR_HEADER", "too many transactions");
   }
@@ -274,7 +287,32 @@ export function applyBlock(
   if (!equalBytes(header.stateRoot, trie.rootHash())) {
     throw new BlockError("BLOCK_ERROR_ROOT_MISMATCH", "state root does not match the state after the block");
   }
-  return { changes: state.changes, trie, receipts, gasUsed, hash: headerHash(header) };
+  return { beacon, changes: state.changes, trie, receipts, gasUsed, hash: headerHash(header) };
+}
+
+function runBeacon(
+  pre: BeaconState,
+  height: number,
+  msgs: BeaconMessage[],
+  ctx: TransitionContext,
+): BeaconTransition {
+  try {
+    return applyBeacon(
+      pre,
+      height,
+      msgs,
+      ctx.validatorsAt(height).validators,
+      beaconParams(ctx.preset),
+      ctx.chainId,
+    );
+  } catch (e) {
+    if (e instanceof BeaconError) throw new BlockError("BLOCK_ERROR_BEACON", e.message);
+    throw e;
+  }
+}
+
+export function beaconParams(preset: Preset) {
+  return { cycleLength: preset.cycleLength, ...preset.beacon };
 }
 
 export interface BuildResult extends PostState {
@@ -297,6 +335,8 @@ export function buildBlock(
     proposer: Address;
     lastCommit: CommitCertificate;
     evidence?: Evidence[];
+    /** Beacon messages to include if valid, in order; invalid ones are left out. */
+    beacon?: BeaconMessage[];
     extra?: Uint8Array;
   },
   ctx: TransitionContext,
@@ -304,6 +344,16 @@ export function buildBlock(
   const baseFee = nextBaseFee(parent, ctx.preset);
   const height = parent.height + 1;
   const evidence = fields.evidence ?? [];
+  const beaconMsgs: BeaconMessage[] = [];
+  let beacon = runBeacon(pre.beacon, height, [], ctx);
+  for (const m of fields.beacon ?? []) {
+    try {
+      beacon = runBeacon(pre.beacon, height, [...beaconMsgs, m], ctx);
+      beaconMsgs.push(m);
+    } catch (e) {
+      if (!(e instanceof BlockError)) throw e;
+    }
+  }
   const partial = { height, baseFee, proposer: fields.proposer };
   const state = new StateOverlay(pre.accounts);
   const env = txEnv(ctx, baseFee);
@@ -337,6 +387,7 @@ export function buildBlock(
     txRoot: txRoot(included.map((t) => t.tx.hash)),
     receiptsRoot: receiptsRoot(receipts),
     evidenceRoot: evidenceRoot(evidence),
+    beaconMsgsRoot: beaconMsgsRoot(beaconMsgs),
     validatorSetHash: ctx.validatorsAt(height).hash,
     lastCommit: fields.lastCommit,
     gasLimit: ctx.preset.blockGasLimit,
@@ -344,13 +395,14 @@ export function buildBlock(
     baseFee,
     cycle: Math.floor(height / ctx.preset.cycleLength),
     raceRoot: new Uint8Array(32),
-    beacon: new Uint8Array(32),
+    beacon: beacon.state.output,
     extra: fields.extra ?? new Uint8Array(0),
   };
-  const block: Block = { header, txs: included.map((t) => t.tx.raw), evidence };
+  const block: Block = { header, txs: included.map((t) => t.tx.raw), evidence, beacon: beaconMsgs };
   return {
     block,
     included,
+    beacon,
     changes: state.changes,
     trie,
     receipts,

@@ -22,6 +22,8 @@ export interface BlockHeader {
   receiptsRoot: Uint8Array;
   /** Merkle root over the encoded evidence in the body. */
   evidenceRoot: Uint8Array;
+  /** Merkle root over the encoded beacon messages in the body. */
+  beaconMsgsRoot: Uint8Array;
   validatorSetHash: Uint8Array;
   lastCommit: CommitCertificate;
   gasLimit: bigint;
@@ -31,7 +33,7 @@ export interface BlockHeader {
   cycle: number;
   /** Reserved for the race (root of the cycle's race commitments); zero until then. */
   raceRoot: Uint8Array;
-  /** Reserved for the beacon output the block carries; zero until then. */
+  /** Output of the latest completed beacon round after this block (zero before the first). */
   beacon: Uint8Array;
   extra: Uint8Array;
 }
@@ -42,6 +44,23 @@ export interface Block {
   txs: Uint8Array[];
   /** Proofs of validator misbehaviour (spec/consensus.md §Evidence). */
   evidence: Evidence[];
+  /** DKG dealings and complaints, and completed beacon rounds (spec/beacon.md §On chain). */
+  beacon: BeaconMessage[];
+}
+
+export const BeaconMessageKind = { dealing: 1, complaint: 2, output: 3 } as const;
+export type BeaconMessageKind = (typeof BeaconMessageKind)[keyof typeof BeaconMessageKind];
+
+export interface BeaconMessage {
+  kind: BeaconMessageKind;
+  /** Committee index (1-based) of the dealer or complainer; 0 for an output. */
+  sender: number;
+  /** The cycle of a dealing or complaint; the round of an output. */
+  epoch: number;
+  /** Kind-specific encoding (src/beacon/wire.ts). */
+  body: Uint8Array;
+  /** Dealing: the dealer's BLS signature; output: the group signature; complaint: empty. */
+  signature: Uint8Array;
 }
 
 export const VoteType = { prevote: 1, precommit: 2 } as const;

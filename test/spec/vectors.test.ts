@@ -59,6 +59,7 @@ function headerFromJson(v: Json) {
     txRoot: fromHex(v.txRoot as string),
     receiptsRoot: fromHex(v.receiptsRoot as string),
     evidenceRoot: fromHex(v.evidenceRoot as string),
+    beaconMsgsRoot: fromHex(v.beaconMsgsRoot as string),
     validatorSetHash: fromHex(v.validatorSetHash as string),
     lastCommit: {
       round: lc.round as number,

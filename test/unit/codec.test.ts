@@ -64,7 +64,7 @@ describe("canonical msgpack codec", () => {
 
   it("names the failing field in errors", () => {
     const enc = new Packr({ useRecords: false }).pack([1, 2, 3]);
-    assert.throws(() => decode(headerCodec, enc), /BlockHeader has 18 fields, got 3/);
+    assert.throws(() => decode(headerCodec, enc), /BlockHeader has 19 fields, got 3/);
   });
 
   it("never throws anything but EncodingError on random input", () => {
@@ -87,6 +87,7 @@ describe("canonical msgpack codec", () => {
           txRoot: new Uint8Array(32),
           receiptsRoot: new Uint8Array(32),
           evidenceRoot: new Uint8Array(32),
+          beaconMsgsRoot: new Uint8Array(32),
           validatorSetHash: new Uint8Array(32),
           lastCommit: { round: 0, signers: new Uint8Array(0), signature: new Uint8Array(0) },
           gasLimit: 1n,

@@ -140,6 +140,7 @@ describe("chain reads", () => {
       {
         accounts: new MapAccountReader(new Map()),
         trie: (await import("../../src/trie/index.ts")).Trie.empty(),
+        beacon: chain.beacon,
       },
       chain.head,
       [],
@@ -152,6 +153,7 @@ describe("chain reads", () => {
       header: built.block.header,
       txs: [tx.raw],
       evidence: [],
+      beacon: [],
       evidenceIds: [],
       txHashes: [tx.hash],
       receipts: [],

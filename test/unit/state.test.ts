@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bank, ENVELOPE_VERSION, envelopeCodec, transferArgs } from "../../contracts/index.ts";
+import { initialBeaconState } from "../../src/beacon/index.ts";
 import { Chain } from "../../src/chain/index.ts";
 import { EMPTY_CERTIFICATE, ValidatorSet } from "../../src/consensus/index.ts";
 import { encode } from "../../src/encoding/index.ts";
@@ -8,6 +9,7 @@ import { minimal } from "../../src/params/index.ts";
 import {
   applyBlock,
   BlockError,
+  beaconParams,
   buildBlock,
   MapAccountReader,
   nextBaseFee,
@@ -19,8 +21,12 @@ import { devAddresses, devGenesis, transfer } from "../helpers/chain.ts";
 const genesis = devGenesis();
 const g = Chain.genesisBlock(genesis);
 const accounts = new Map(g.changes.map((c) => [Buffer.from(c.address).toString("hex"), c.account]));
-const pre = { accounts: new MapAccountReader(accounts), trie: g.trie };
 const validators = new ValidatorSet(genesis.validators);
+const pre = {
+  accounts: new MapAccountReader(accounts),
+  trie: g.trie,
+  beacon: initialBeaconState(genesis.validators, beaconParams(genesis.preset)),
+};
 const ctx = {
   preset: genesis.preset,
   chainId: genesis.chainId,
@@ -102,7 +108,13 @@ describe("state transition", () => {
       ["time", tamper(() => ({ time: g.header.time })), "BLOCK_ERROR_HEADER"],
       ["proposer", tamper(() => ({ proposer: devAddresses[5]! })), "BLOCK_ERROR_HEADER"],
       ["chain id", tamper(() => ({ chainId: 1n })), "BLOCK_ERROR_HEADER"],
-      ["reserved", tamper(() => ({ beacon: new Uint8Array(32).fill(1) })), "BLOCK_ERROR_HEADER"],
+      ["reserved", tamper(() => ({ raceRoot: new Uint8Array(32).fill(1) })), "BLOCK_ERROR_HEADER"],
+      ["beacon output", tamper(() => ({ beacon: new Uint8Array(32).fill(1) })), "BLOCK_ERROR_BEACON"],
+      [
+        "beacon messages root",
+        tamper(() => ({ beaconMsgsRoot: new Uint8Array(32).fill(1) })),
+        "BLOCK_ERROR_ROOT_MISMATCH",
+      ],
       ["tx replaced", tamper(() => ({}), [rt(1, 0n, { value: 999n })]), "BLOCK_ERROR_ROOT_MISMATCH"],
     ];
     for (const [name, [block, txs], code] of cases) {

@@ -152,7 +152,10 @@ export const keysCommand: Command = {
       const weight = values.weight ?? "1";
       if (!/^[1-9][0-9]*$/.test(weight)) throw new UsageError("--weight: expected a positive integer");
       const key = randomBlsKey();
-      writeFileSync(out, `${JSON.stringify({ blsSecretKey: toHex(key.secretKey) })}\n`, { mode: 0o600, flag: "wx" });
+      writeFileSync(out, `${JSON.stringify({ blsSecretKey: toHex(key.secretKey) })}\n`, {
+        mode: 0o600,
+        flag: "wx",
+      });
       const entry = {
         address: address ? toChecksumAddress(address) : "0x<account that receives tips>",
         weight,

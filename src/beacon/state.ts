@@ -1,0 +1,244 @@
+/**
+ * The beacon's chain state and its per-block transition (spec/beacon.md §On chain). Pure: every
+ * node applies the same messages to the same state and gets the same DKG outcome, group key and
+ * round outputs. The state at the head is all a node needs (finality: no forks to roll back).
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import {
+  type Address,
+  type BeaconMessage,
+  CodedError,
+  compareBytes,
+  equalBytes,
+  type Validator,
+} from "../types/index.ts";
+import {
+  type Committee,
+  type ComplaintMessage,
+  checkDealing,
+  complaintUpheld,
+  type DealingMessage,
+  finalizeDkg,
+  thresholdFor,
+} from "./dkg.ts";
+import { combinePartials, verifyPartial, verifyRound } from "./threshold.ts";
+import { readComplaint, readDealing, readOutput } from "./wire.ts";
+
+export interface BeaconParams {
+  cycleLength: number;
+  committeeSize: number;
+  /** Blocks from the cycle start in which dealings are accepted. */
+  dealingBlocks: number;
+  /** Blocks after the dealing phase in which complaints are accepted; the outcome is fixed after. */
+  complaintBlocks: number;
+  /** Round r opens at height r × roundInterval (and stays open until it completes). */
+  roundInterval: number;
+}
+
+export interface BeaconCommittee extends Committee {
+  cycle: number;
+  addresses: Address[];
+}
+
+export interface ActiveKey {
+  /** The cycle whose DKG produced the key. */
+  dkgCycle: number;
+  committee: BeaconCommittee;
+  groupKey: Uint8Array;
+  publicShares: Uint8Array[];
+  qualified: number[];
+  /** The qualified dealings: members decrypt their shares of the key from them. */
+  dealings: DealingMessage[];
+}
+
+export interface BeaconState {
+  cycle: number;
+  committee: BeaconCommittee;
+  dealings: DealingMessage[];
+  complaints: ComplaintMessage[];
+  /** This cycle's DKG outcome once fixed: a key for the next cycle, or null if it failed. */
+  next: ActiveKey | null | undefined;
+  active: ActiveKey | undefined;
+  round: number;
+  output: Uint8Array;
+}
+
+export interface RoundRecord {
+  round: number;
+  output: Uint8Array;
+  signature: Uint8Array;
+  signers: number[];
+}
+
+export class BeaconError extends CodedError<"BEACON_ERROR_MESSAGE" | "BEACON_ERROR_OUTPUT"> {}
+
+/** Top `size` validators by weight (ties: lower address), indices 1..n in that order. */
+export function selectCommittee(
+  validators: readonly Validator[],
+  size: number,
+  cycle: number,
+): BeaconCommittee {
+  const chosen = [...validators]
+    .sort((a, b) =>
+      a.weight === b.weight ? compareBytes(a.address, b.address) : a.weight > b.weight ? -1 : 1,
+    )
+    .slice(0, size);
+  return {
+    cycle,
+    members: chosen.map((v, i) => ({ index: i + 1, blsKey: v.blsKey })),
+    addresses: chosen.map((v) => v.address),
+    threshold: thresholdFor(chosen.length),
+  };
+}
+
+export function initialBeaconState(validators: readonly Validator[], p: BeaconParams): BeaconState {
+  return {
+    cycle: 0,
+    committee: selectCommittee(validators, p.committeeSize, 0),
+    dealings: [],
+    complaints: [],
+    next: undefined,
+    active: undefined,
+    round: 0,
+    output: new Uint8Array(32),
+  };
+}
+
+/** Where height sits in its cycle's DKG schedule. */
+export function dkgPhase(height: number, p: BeaconParams): "dealing" | "complaint" | "done" {
+  const pos = height % p.cycleLength;
+  if (pos < p.dealingBlocks) return "dealing";
+  if (pos < p.dealingBlocks + p.complaintBlocks) return "complaint";
+  return "done";
+}
+
+/** The round that may complete next, if it has opened by `height`. */
+export function openRound(s: BeaconState, height: number, p: BeaconParams): number | undefined {
+  const r = s.round + 1;
+  return s.active && height >= r * p.roundInterval ? r : undefined;
+}
+
+export interface BeaconTransition {
+  state: BeaconState;
+  rounds: RoundRecord[];
+  /** Set when this block fixed the cycle's DKG outcome. */
+  dkg?: { cycle: number; key: ActiveKey | null; reason?: string };
+}
+
+/**
+ * Apply one block's beacon messages at `height`. Throws BeaconError naming the bad message; the
+ * caller turns it into an invalid block. Does not mutate `pre`.
+ */
+export function applyBeacon(
+  pre: BeaconState,
+  height: number,
+  msgs: BeaconMessage[],
+  validators: readonly Validator[],
+  p: BeaconParams,
+  chainId: bigint,
+): BeaconTransition {
+  let s: BeaconState = { ...pre, dealings: [...pre.dealings], complaints: [...pre.complaints] };
+  const cycle = Math.floor(height / p.cycleLength);
+  if (cycle !== s.cycle) {
+    // A new cycle: the last DKG's key takes over (a failed DKG keeps the old key), a new DKG starts.
+    s = {
+      ...s,
+      cycle,
+      committee: selectCommittee(validators, p.committeeSize, cycle),
+      dealings: [],
+      complaints: [],
+      next: undefined,
+      active: s.next ?? s.active,
+    };
+  }
+  const rounds: RoundRecord[] = [];
+  const phase = dkgPhase(height, p);
+  for (const [i, m] of msgs.entries()) {
+    const bad: (msg: string) => never = (msg) => {
+      throw new BeaconError("BEACON_ERROR_MESSAGE", `beacon message ${i}: ${msg}`);
+    };
+    const member = (index: number) =>
+      s.committee.members.find((x) => x.index === index) ?? bad(`sender ${index} is not in the committee`);
+    if (m.kind === 1) {
+      if (m.epoch !== cycle) bad(`dealing for cycle ${m.epoch} in cycle ${cycle}`);
+      if (phase !== "dealing") bad("dealing outside the dealing phase");
+      if (s.dealings.some((d) => d.dealer === m.sender)) bad(`member ${m.sender} already dealt`);
+      let d: DealingMessage;
+      try {
+        d = readDealing(chainId, m, member(m.sender).blsKey);
+        checkDealing(s.committee, d);
+      } catch (e) {
+        bad((e as Error).message);
+      }
+      s.dealings.push(d);
+    } else if (m.kind === 2) {
+      if (m.epoch !== cycle) bad(`complaint for cycle ${m.epoch} in cycle ${cycle}`);
+      if (phase !== "complaint") bad("complaint outside the complaint phase");
+      member(m.sender);
+      let c: ComplaintMessage;
+      try {
+        c = readComplaint(m);
+      } catch (e) {
+        bad((e as Error).message);
+      }
+      const d = s.dealings.find((x) => x.dealer === c.dealer) ?? bad(`no dealing by member ${c.dealer}`);
+      if (s.complaints.some((x) => x.complainer === c.complainer && x.dealer === c.dealer))
+        bad("duplicate complaint");
+      try {
+        complaintUpheld(s.committee, d, c); // malformed proofs are refused here; the verdict comes at the end
+      } catch (e) {
+        bad((e as Error).message);
+      }
+      s.complaints.push(c);
+    } else {
+      const round = openRound(s, height, p);
+      if (round === undefined || m.epoch !== round)
+        bad(`round ${m.epoch} is not open (next: ${s.round + 1})`);
+      if (rounds.length > 0) bad("one round output per block");
+      const key = s.active!;
+      let partials: { index: number; signature: Uint8Array }[];
+      try {
+        partials = readOutput(m).partials;
+      } catch (e) {
+        bad((e as Error).message);
+      }
+      const t = key.committee.threshold;
+      if (partials.length !== t) bad(`an output lists exactly ${t} partials`);
+      const seen = new Set<number>();
+      for (const q of partials) {
+        const k = key.committee.members.findIndex((x) => x.index === q.index);
+        if (k < 0 || seen.has(q.index)) bad(`partial index ${q.index} is not a distinct committee member`);
+        seen.add(q.index);
+        if (!verifyPartial(key.publicShares[k]!, chainId, m.epoch, s.output, q.signature))
+          bad(`partial of member ${q.index} does not verify`);
+      }
+      if (!equalBytes(combinePartials(partials, t), m.signature))
+        bad("signature is not the combination of the partials");
+      if (!verifyRound(key.groupKey, chainId, m.epoch, s.output, m.signature))
+        bad("group signature does not verify");
+      const output = sha256(m.signature);
+      rounds.push({ round: m.epoch, output, signature: m.signature, signers: partials.map((q) => q.index) });
+      s = { ...s, round: m.epoch, output };
+    }
+  }
+  let dkg: BeaconTransition["dkg"];
+  if (height % p.cycleLength === p.dealingBlocks + p.complaintBlocks && s.next === undefined) {
+    try {
+      const r = finalizeDkg(s.committee, s.dealings, s.complaints);
+      const key: ActiveKey = {
+        dkgCycle: cycle,
+        committee: s.committee,
+        groupKey: r.groupKey,
+        publicShares: r.publicShares,
+        qualified: r.qualified,
+        dealings: s.dealings.filter((d) => r.qualified.includes(d.dealer)),
+      };
+      s = { ...s, next: key };
+      dkg = { cycle, key };
+    } catch (e) {
+      s = { ...s, next: null };
+      dkg = { cycle, key: null, reason: (e as Error).message };
+    }
+  }
+  return { state: s, rounds, dkg };
+}
