@@ -251,8 +251,8 @@ export class Chain {
     return this.beaconValue;
   }
 
-  async beaconRound(round: number): Promise<(RoundRecord & { height: number }) | undefined> {
-    return (await this.m.db.beaconRound(round)) as (RoundRecord & { height: number }) | undefined;
+  async beaconRound(round: number): Promise<Record<string, unknown> | undefined> {
+    return (await this.m.db.beaconRound(round)) as Record<string, unknown> | undefined;
   }
 
   async beaconDkg(cycle: number): Promise<unknown> {
@@ -515,7 +515,14 @@ export class Chain {
         beaconState: post.beacon.state === this.beaconValue ? undefined : post.beacon.state,
         beaconRounds: post.beacon.rounds.map((r) => ({
           round: r.round,
-          record: { ...r, height: header.height },
+          // Everything needed to re-check the round from RPC alone.
+          record: {
+            ...r,
+            height: header.height,
+            previous: r.round === this.beaconValue.round + 1 ? this.beaconValue.output : undefined,
+            groupKey: post.beacon.state.active?.groupKey,
+            dkgCycle: post.beacon.state.active?.dkgCycle,
+          },
         })),
         beaconDkg: post.beacon.dkg && {
           cycle: post.beacon.dkg.cycle,

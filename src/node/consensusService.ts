@@ -38,6 +38,7 @@ import type { GossipVerdict, Network } from "../network/index.ts";
 import { BlockError } from "../state/index.ts";
 import { decodeTx, TxError } from "../tx/index.ts";
 import {
+  type BeaconMessage,
   type Block,
   type Evidence,
   equalBytes,
@@ -67,6 +68,8 @@ interface Modules {
   network: Network;
   log: Logger;
   metrics?: Metrics;
+  /** Beacon messages a proposal should carry (DKG messages, a round output). */
+  beaconCandidates?: () => BeaconMessage[];
 }
 
 type Msg = { kind: "proposal"; proposal: Proposal } | { kind: "vote"; vote: Vote };
@@ -388,6 +391,7 @@ export class ConsensusService {
       proposer,
       BigInt(Date.now()),
       evidence.slice(0, 64),
+      this.m.beaconCandidates?.() ?? [],
     );
     if (built.rejected.length > 0) mempool.remove(built.rejected.map((r) => r.rt.tx.hash));
     await this.propose(round, -1, built.block);

@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { Network } from "../network/index.ts";
 import { type RpcContext, RpcServer } from "../rpc/index.ts";
 import { SyncService } from "../sync/index.ts";
+import { BeaconService } from "./beaconService.ts";
 import { ConsensusService } from "./consensusService.ts";
 import type { NodeOptions } from "./options.ts";
 
@@ -29,6 +30,7 @@ export class RacecoinNode {
   network!: Network;
   consensus!: ConsensusService;
   sync!: SyncService;
+  beacon!: BeaconService;
 
   constructor(
     readonly opts: NodeOptions,
@@ -101,6 +103,12 @@ export class RacecoinNode {
     await this.sync.start();
     this.closers.push(() => this.sync.stop());
 
+    this.beacon = new BeaconService(
+      { validatorKey: opts.validatorKey },
+      { chain: this.chain, network: this.network, log: log.child({ module: "beacon" }) },
+    );
+    this.beacon.start();
+
     this.consensus = new ConsensusService(
       {
         timeouts: preset.consensus,
@@ -116,6 +124,7 @@ export class RacecoinNode {
         network: this.network,
         log: log.child({ module: "consensus" }),
         metrics: this.metrics,
+        beaconCandidates: () => this.beacon.candidates(),
       },
     );
 

@@ -31,6 +31,21 @@ function peerIdParam(v: unknown): string {
   return v;
 }
 
+function formatRound(r: Record<string, unknown> | undefined) {
+  if (!r) return null;
+  const hex = (v: unknown) => (v instanceof Uint8Array ? toHex(v) : null);
+  return {
+    round: r.round,
+    output: hex(r.output),
+    signature: hex(r.signature),
+    signers: r.signers,
+    height: r.height,
+    previous: hex(r.previous),
+    groupKey: hex(r.groupKey),
+    dkgCycle: r.dkgCycle ?? null,
+  };
+}
+
 function formatCommit(c: CommitCertificate) {
   return { round: c.round, signers: toHex(c.signers), signature: toHex(c.signature) };
 }
@@ -116,6 +131,49 @@ export const nativeHandlers = {
   admin_unbanPeer: (ctx: RpcContext, p: unknown[]) => {
     requireAdmin(ctx).unbanPeer(peerIdParam(p[0]));
     return true;
+  },
+
+  /** The latest completed beacon round: { round, output, signature, signers, height, … } or null. */
+  beacon_getLatest: async (ctx: RpcContext) => {
+    const r = ctx.chain.beacon.round;
+    return r === 0 ? null : formatRound(await ctx.chain.beaconRound(r));
+  },
+
+  beacon_getRound: async (ctx: RpcContext, p: unknown[]) =>
+    formatRound(await ctx.chain.beaconRound(numberParam(p[0], 0))),
+
+  /**
+   * The DKG committee of a cycle (default: the current one): members, threshold, phase, dealers
+   * so far, and once fixed the qualified set, group key and public shares (or why it failed).
+   */
+  beacon_getCommittee: async (ctx: RpcContext, p: unknown[]) => {
+    const s = ctx.chain.beacon;
+    const cycle = p[0] === undefined ? s.cycle : numberParam(p[0], 0);
+    if (cycle > s.cycle)
+      throw new RpcError(INVALID_PARAMS, `cycle ${cycle} has not started (current: ${s.cycle})`);
+    const outcome = (await ctx.chain.beaconDkg(cycle)) as Record<string, unknown> | undefined;
+    const committee =
+      cycle === s.cycle ? s.committee : (outcome?.committee as typeof s.committee | undefined);
+    if (!committee) return null;
+    return {
+      cycle,
+      threshold: committee.threshold,
+      members: committee.members.map((m, k) => ({
+        index: m.index,
+        address: toChecksumAddress(committee.addresses[k]!),
+        blsKey: toHex(m.blsKey),
+      })),
+      dealers: cycle === s.cycle ? s.dealings.map((d) => d.dealer) : undefined,
+      complaints:
+        cycle === s.cycle
+          ? s.complaints.map((c) => ({ complainer: c.complainer, dealer: c.dealer }))
+          : undefined,
+      qualified: outcome?.qualified ?? null,
+      groupKey: outcome?.groupKey ? toHex(outcome.groupKey as Uint8Array) : null,
+      publicShares: outcome?.publicShares ? (outcome.publicShares as Uint8Array[]).map(toHex) : null,
+      failed: outcome?.failed ?? null,
+      activeKeyFromCycle: s.active?.dkgCycle ?? null,
+    };
   },
 
   txpool_status: (ctx: RpcContext) => ({ pending: toQuantity(ctx.mempool.size), queued: "0x0" }),
