@@ -2,6 +2,7 @@
 import { ChainStartError, GenesisError } from "../chain/index.ts";
 import { NodeStartError } from "../node/index.ts";
 import { type Command, UsageError } from "./args.ts";
+import { beaconCommand } from "./commands/beacon.ts";
 import { chainCommand } from "./commands/chain.ts";
 import { devnetCommand } from "./commands/devnet.ts";
 import { keysCommand } from "./commands/keys.ts";
@@ -9,7 +10,15 @@ import { nodeCommand } from "./commands/node.ts";
 import { raceCommand } from "./commands/race.ts";
 import { txCommand } from "./commands/tx.ts";
 
-const commands: Command[] = [devnetCommand, nodeCommand, keysCommand, txCommand, chainCommand, raceCommand];
+const commands: Command[] = [
+  devnetCommand,
+  nodeCommand,
+  keysCommand,
+  txCommand,
+  chainCommand,
+  beaconCommand,
+  raceCommand,
+];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
