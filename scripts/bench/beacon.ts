@@ -2,7 +2,8 @@
 // 4, 16 and 64 (t = ⌊n/2⌋ + 1). The ceiling beside them is this machine's G1 scalar-multiply and
 // BLS-verify rates measured in the same run, and the DKG's unavoidable n·t multiplications.
 // Minimal-preset budget: a DKG must fit in one cycle (60 blocks × 500 ms = 30 s).
-// Usage: npm run bench:beacon -- [--sizes 4,16,64]
+// Then, on a real 4-validator devnet, round latency in blocks and seconds (skip with --devnet false).
+// Usage: npm run bench:beacon -- [--sizes 4,16,64] [--devnet false]
 import { parseArgs } from "node:util";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import {
@@ -20,7 +21,9 @@ import {
 } from "../../src/beacon/index.ts";
 import { blsSign, blsVerify, deriveBlsKeys, TEST_MNEMONIC } from "../../src/crypto/index.ts";
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "4,16,64" } } });
+const { values } = parseArgs({
+  options: { sizes: { type: "string", default: "4,16,64" }, devnet: { type: "string", default: "true" } },
+});
 const sizes = values.sizes.split(",").map(Number);
 const ms = (t0: number) => performance.now() - t0;
 
@@ -111,6 +114,55 @@ for (const n of sizes) {
     fitsMinimalCycle30s: perNodeMs < 30_000,
   });
 }
+// Round latency on a real 4-validator devnet (minimal preset, 500 ms blocks): from the block at
+// which a round opens to the block that carries its output.
+async function devnetRoundLatency(rounds: number) {
+  const { startNetwork } = await import("../../test/helpers/network.ts");
+  const { rpc, waitFor } = await import("../../test/helpers/process.ts");
+  process.stdout.write(`devnet: 4 nodes, waiting for a DKG and ${rounds} scheduled rounds…\n`);
+  const net = await startNetwork(
+    [0, 1, 2, 3].map((validator) => ({ validator })),
+    { blockTimeMs: 500 },
+  );
+  try {
+    const url = net.nodes[0]!.url;
+    const latest = async () => (await rpc<{ round: number } | null>(url, "beacon_getLatest"))?.round ?? 0;
+    // Rounds opened before the first key existed complete back to back; measure those after.
+    await waitFor("first outputs", async () => (await latest()) >= 1, 120_000);
+    const first = (await rpc<{ height: number }>(url, "beacon_getRound", [1])).height;
+    const firstScheduled = Math.ceil(first / 10) + 1;
+    await waitFor("scheduled rounds", async () => (await latest()) >= firstScheduled + rounds, 180_000);
+    const time = async (h: number) =>
+      Number.parseInt(
+        (await rpc<{ timestamp: string }>(url, "eth_getBlockByNumber", [`0x${h.toString(16)}`, false]))
+          .timestamp,
+        16,
+      );
+    const blocks: number[] = [];
+    const seconds: number[] = [];
+    for (let r = firstScheduled; r < firstScheduled + rounds; r++) {
+      const rec = await rpc<{ height: number }>(url, "beacon_getRound", [r]);
+      const prev = await rpc<{ height: number }>(url, "beacon_getRound", [r - 1]);
+      const opened = Math.max(r * 10, prev.height + 1);
+      blocks.push(rec.height - opened);
+      seconds.push((await time(rec.height)) - (await time(opened)));
+    }
+    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    return {
+      rounds,
+      blocksFromOpenToOutput: { p50: sorted(blocks)[Math.floor(rounds / 2)], max: Math.max(...blocks) },
+      secondsFromOpenToOutput: {
+        p50: sorted(seconds)[Math.floor(rounds / 2)],
+        max: Math.max(...seconds),
+        resolution: "1 s block timestamps",
+      },
+    };
+  } finally {
+    await net.stop();
+  }
+}
+
+const devnet = values.devnet === "false" ? undefined : await devnetRoundLatency(6);
 process.stdout.write(
-  `${JSON.stringify({ bench: "beacon", ceilings: { g1MulMs: +g1MulMs.toFixed(3), blsVerifyMs: +verifyMs.toFixed(3) }, rows }, null, 2)}\n`,
+  `${JSON.stringify({ bench: "beacon", ceilings: { g1MulMs: +g1MulMs.toFixed(3), blsVerifyMs: +verifyMs.toFixed(3) }, rows, devnet4: devnet }, null, 2)}\n`,
 );

@@ -20,6 +20,10 @@ export interface Metrics {
   finalizedHeight: Gauge;
   evidenceSeen: Counter;
   syncedBlocks: Counter;
+  beaconRound: Gauge;
+  beaconDkgPhase: Gauge;
+  beaconRoundLatencySeconds: Histogram;
+  beaconDkgOutcomes: Counter<"result">;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -115,6 +119,28 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     syncedBlocks: new Counter({
       name: "racecoin_sync_blocks_total",
       help: "Blocks imported by range sync",
+      registers: [registry],
+    }),
+    beaconRound: new Gauge({
+      name: "racecoin_beacon_round",
+      help: "Latest completed beacon round",
+      registers: [registry],
+    }),
+    beaconDkgPhase: new Gauge({
+      name: "racecoin_beacon_dkg_phase",
+      help: "DKG phase of the current cycle: 0 dealing, 1 complaint, 2 outcome fixed",
+      registers: [registry],
+    }),
+    beaconRoundLatencySeconds: new Histogram({
+      name: "racecoin_beacon_round_latency_seconds",
+      help: "Time from a beacon round opening (as seen by this node) to its output being final",
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    beaconDkgOutcomes: new Counter({
+      name: "racecoin_beacon_dkg_total",
+      help: "DKG outcomes seen, by result (ok, failed)",
+      labelNames: ["result"],
       registers: [registry],
     }),
   };

@@ -23,6 +23,7 @@ import type { Chain } from "../chain/index.ts";
 import type { BlsKeyPair } from "../crypto/index.ts";
 import { beaconMessageCodec, bytes, decode, encode, struct, uint } from "../encoding/index.ts";
 import type { Logger } from "../logger/index.ts";
+import type { Metrics } from "../metrics/index.ts";
 import type { GossipVerdict, Network } from "../network/index.ts";
 import { beaconParams } from "../state/index.ts";
 import { type BeaconMessage, equalBytes, toHex } from "../types/index.ts";
@@ -45,10 +46,15 @@ export class BeaconService {
   private readonly checked = new Set<string>();
   private share: { dkgCycle: number; index: number; value: bigint } | undefined;
   private readonly topics: { msgs: string; partials: string };
+  /** When this node first saw each round open (round latency metric). */
+  private readonly openedAt = new Map<number, number>();
+  private lastRound = -1;
+  private lastDkgCycle = -1;
+  private partialsKey = -1;
 
   constructor(
     private readonly opts: { validatorKey?: BlsKeyPair },
-    private readonly m: { chain: Chain; network: Network; log: Logger },
+    private readonly m: { chain: Chain; network: Network; log: Logger; metrics?: Metrics },
   ) {
     const id = m.chain.genesis.chainId;
     this.topics = { msgs: `/racecoin/${id}/beacon/1`, partials: `/racecoin/${id}/beacon_partial/1` };
@@ -108,6 +114,12 @@ export class BeaconService {
       if (stale) this.pool.delete(k);
     }
     for (const r of this.partials.keys()) if (r <= s.round) this.partials.delete(r);
+    // Partials are bound to the key that signed them: a new key makes every pooled one useless.
+    if (s.active && this.partialsKey !== s.active.dkgCycle) {
+      this.partials.clear();
+      this.partialsKey = s.active.dkgCycle;
+    }
+    this.observe(next, p);
 
     if (me !== undefined && sk) {
       const phase = dkgPhase(next, p);
@@ -137,8 +149,8 @@ export class BeaconService {
     if (key && round !== undefined && sk) {
       const share = this.shareOf(key, sk);
       if (share) {
-        const mine = this.partials.get(round)?.get(share.index);
-        const sig = mine ?? partialSign(share.value, this.chainId, round, s.output);
+        // Signed afresh each time (0.3 ms): the key, or the previous output, may have changed.
+        const sig = partialSign(share.value, this.chainId, round, s.output);
         this.addPartial({ round, index: share.index, signature: sig });
         // Sent on every new head until the round completes: late joiners and proposers get it.
         void this.m.network.publish(
@@ -146,6 +158,31 @@ export class BeaconService {
           encode(partialCodec, { round, index: share.index, signature: sig }),
         );
       }
+    }
+  }
+
+  private observe(next: number, p: ReturnType<typeof beaconParams>): void {
+    const { chain, metrics, log } = this.m;
+    const s = chain.beacon;
+    const phase = dkgPhase(next, p);
+    metrics?.beaconDkgPhase.set(phase === "dealing" ? 0 : phase === "complaint" ? 1 : 2);
+    if (s.round !== this.lastRound) {
+      const opened = this.openedAt.get(s.round);
+      if (opened !== undefined && this.lastRound >= 0)
+        metrics?.beaconRoundLatencySeconds.observe((Date.now() - opened) / 1000);
+      for (const r of this.openedAt.keys()) if (r <= s.round) this.openedAt.delete(r);
+      if (this.lastRound >= 0)
+        log.info({ round: s.round, output: toHex(s.output).slice(0, 18) }, "Beacon round final");
+      this.lastRound = s.round;
+      metrics?.beaconRound.set(s.round);
+    }
+    const open = openRound(s, next, p);
+    if (open !== undefined && !this.openedAt.has(open)) this.openedAt.set(open, Date.now());
+    if (s.next !== undefined && this.lastDkgCycle !== s.cycle) {
+      this.lastDkgCycle = s.cycle;
+      metrics?.beaconDkgOutcomes.inc({ result: s.next ? "ok" : "failed" });
+      if (s.next) log.info({ cycle: s.cycle, qualified: s.next.qualified }, "Beacon DKG complete");
+      else log.warn({ cycle: s.cycle }, "Beacon DKG failed; the current key stays in use");
     }
   }
 

@@ -105,7 +105,12 @@ export class RacecoinNode {
 
     this.beacon = new BeaconService(
       { validatorKey: opts.validatorKey },
-      { chain: this.chain, network: this.network, log: log.child({ module: "beacon" }) },
+      {
+        chain: this.chain,
+        network: this.network,
+        log: log.child({ module: "beacon" }),
+        metrics: this.metrics,
+      },
     );
     this.beacon.start();
 

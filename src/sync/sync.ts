@@ -188,6 +188,9 @@ export class SyncService {
       metrics?.syncedBlocks.inc(fresh.length);
     } catch (e) {
       if (e instanceof BlockError) {
+        // Consensus committed these heights while the range was importing: nobody's fault.
+        if (e.code === "BLOCK_ERROR_PARENT_MISMATCH" && chain.head.height >= fresh[0]!.block.header.height)
+          return true;
         log.warn(
           { peer, height: chain.head.height + 1, code: e.code, err: e.message },
           "Peer served a bad block",

@@ -26,7 +26,7 @@ describe("randomness beacon on a 4-node devnet", { timeout: 240_000 }, () => {
     await net?.stop();
   });
 
-  it("runs a DKG, produces chained outputs on every node, survives a killed member, verifies from the group key", async () => {
+  it("runs a DKG, produces chained outputs on every node, survives a killed member and a key rotation, verifies from the group key", async () => {
     net = await startNetwork([0, 1, 2, 3].map((validator) => ({ validator })));
     const urls = net.nodes.map((n) => n.url);
     await waitFor(
@@ -51,6 +51,13 @@ describe("randomness beacon on a 4-node devnet", { timeout: 240_000 }, () => {
       60_000,
     );
 
+    // Past the next cycle boundary the key from cycle 1's DKG takes over; rounds go on under it.
+    await waitFor(
+      "a round under the rotated key",
+      async () =>
+        ((await rpc<{ dkgCycle: number } | null>(live[0]!, "beacon_getLatest"))?.dkgCycle ?? 0) >= 1,
+      90_000,
+    );
     const top = (await rpc<Round>(live[0]!, "beacon_getLatest"))!.round;
     for (let r = 1; r <= top; r++) {
       const outs = await Promise.all(
