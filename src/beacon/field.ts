@@ -76,9 +76,14 @@ export function lagrangeAtZero(indices: number[]): bigint[] {
   });
 }
 
-export function g1FromBytes(b: Uint8Array, what = "G1 point"): G1Point {
+/** Decode a compressed point, refusing off-curve, wrong-subgroup and identity points. */
+function pointFromBytes<P extends { assertValidity(): void; is0(): boolean }>(
+  decodePoint: (b: Uint8Array) => P,
+  b: Uint8Array,
+  what: string,
+): P {
   try {
-    const p = G1.fromBytes(b);
+    const p = decodePoint(b);
     p.assertValidity();
     if (p.is0()) throw new Error("identity");
     return p;
@@ -87,15 +92,12 @@ export function g1FromBytes(b: Uint8Array, what = "G1 point"): G1Point {
   }
 }
 
+export function g1FromBytes(b: Uint8Array, what = "G1 point"): G1Point {
+  return pointFromBytes((x) => G1.fromBytes(x), b, what);
+}
+
 export function g2FromBytes(b: Uint8Array, what = "G2 point"): G2Point {
-  try {
-    const p = G2.fromBytes(b);
-    p.assertValidity();
-    if (p.is0()) throw new Error("identity");
-    return p;
-  } catch (e) {
-    throw new BeaconCryptoError(`invalid ${what}: ${(e as Error).message}`);
-  }
+  return pointFromBytes((x) => G2.fromBytes(x), b, what);
 }
 
 /** s·P for s possibly 0 (noble's safe multiply refuses 0). */

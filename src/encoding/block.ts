@@ -52,18 +52,23 @@ export const txListCodec = list(bytes({ max: MAX_TX_BYTES }), MAX_BLOCK_TXS);
 
 export const MAX_BLOCK_EVIDENCE = 64;
 
-const voteType: Codec<VoteType> = {
-  kind: "voteType",
-  toWire(v, path) {
-    return uint.toWire(v, path);
-  },
-  fromWire(w, path) {
-    const t = uint.fromWire(w, path);
-    if (t !== 1 && t !== 2)
-      throw new EncodingError(`${path}: vote type must be 1 (prevote) or 2 (precommit)`);
-    return t;
-  },
-};
+/** A uint restricted to a few values (message kinds, vote types). */
+function oneOf<T extends number>(name: string, allowed: readonly T[]): Codec<T> {
+  return {
+    kind: name,
+    toWire(v, path) {
+      return uint.toWire(v, path);
+    },
+    fromWire(w, path) {
+      const x = uint.fromWire(w, path);
+      if (!allowed.includes(x as T))
+        throw new EncodingError(`${path}: ${name} must be one of ${allowed.join(", ")}`);
+      return x as T;
+    },
+  };
+}
+
+const voteType = oneOf<VoteType>("vote type", [1, 2]);
 
 /** A 32-byte hash, or empty for nil. */
 const optionalHash: Codec<Uint8Array> = {
@@ -94,18 +99,7 @@ export const evidenceListCodec = list(evidenceCodec, MAX_BLOCK_EVIDENCE);
 
 export const MAX_BLOCK_BEACON_MSGS = 256;
 
-const beaconKind: Codec<BeaconMessageKind> = {
-  kind: "beaconKind",
-  toWire(v, path) {
-    return uint.toWire(v, path);
-  },
-  fromWire(w, path) {
-    const k = uint.fromWire(w, path);
-    if (k !== 1 && k !== 2 && k !== 3)
-      throw new EncodingError(`${path}: beacon message kind must be 1, 2 or 3`);
-    return k;
-  },
-};
+const beaconKind = oneOf<BeaconMessageKind>("beacon message kind", [1, 2, 3]);
 
 export const beaconMessageCodec = struct<BeaconMessage>("BeaconMessage", {
   kind: beaconKind,
