@@ -62,7 +62,7 @@ export {
   verifyPartial,
   verifyRound,
 } from "./threshold.ts";
-export { chooseK, selectedByWeight, VrfError, vrfProve, vrfVerify } from "./vrf.ts";
+export { chooseK, selectedByWeight, selectionInput, VrfError, vrfProve, vrfVerify } from "./vrf.ts";
 export {
   complaintMessage,
   dealingMessage,

@@ -18,6 +18,20 @@ const vrfInputCodec = struct<{ domain: string; input: Uint8Array }>("VrfInput", 
 
 export class VrfError extends Error {}
 
+const selectionInputCodec = struct<{ beacon: Uint8Array; context: Uint8Array }>("VrfSelectionInput", {
+  beacon: bytes({ length: 32 }),
+  context: bytes({ max: 512 }),
+});
+
+/**
+ * The VRF input for a selection: a beacon output (which did not exist when any key was
+ * registered, so no key can have been chosen to win it) and the selection's context (a race
+ * cycle, an AI task id).
+ */
+export function selectionInput(beaconOutput: Uint8Array, context: Uint8Array): Uint8Array {
+  return encode(selectionInputCodec, { beacon: beaconOutput, context });
+}
+
 function message(domain: string, input: Uint8Array): Uint8Array {
   return encode(vrfInputCodec, { domain, input });
 }

@@ -22,6 +22,7 @@ import {
   roundOutput,
   scalarToBytes,
   selectedByWeight,
+  selectionInput,
   shareFor,
   thresholdFor,
   VrfError,
@@ -263,6 +264,16 @@ describe("BLS-VRF", () => {
     assert.throws(() => vrfVerify(k1!.publicKey, "race-verifier", input, new Uint8Array(96)), VrfError);
     assert.deepEqual(vrfProve(k1!.secretKey, "race-verifier", input).output, output, "deterministic");
   });
+  it("selection inputs bind a beacon output and a context", () => {
+    const a = selectionInput(new Uint8Array(32).fill(1), new TextEncoder().encode("cycle 7"));
+    const b = selectionInput(new Uint8Array(32).fill(2), new TextEncoder().encode("cycle 7"));
+    assert.notDeepEqual(
+      vrfProve(k1!.secretKey, "race-verifier", a).output,
+      vrfProve(k1!.secretKey, "race-verifier", b).output,
+    );
+    assert.throws(() => selectionInput(new Uint8Array(31), new Uint8Array(0)));
+  });
+
   it("selects in proportion to weight and chooses k by smallest outputs", () => {
     let picked = [0, 0];
     for (let i = 0; i < 400; i++) {
