@@ -18,24 +18,32 @@ import {
 } from "../src/beacon/index.ts";
 import {
   localCertificate,
+  makeEvidence,
   ProposerSchedule,
   proposalSignBytes,
+  signVote,
   ValidatorSet,
   voteSignBytes,
 } from "../src/consensus/index.ts";
 import { deriveBlsKeys, deriveKeys, privateKeyToAddress, TEST_MNEMONIC } from "../src/crypto/index.ts";
 import {
   accountCodec,
+  beaconMessageCodec,
+  beaconMsgsRoot,
+  blockCodec,
   encode,
+  evidenceRoot,
   headerCodec,
   headerHash,
   merkleRoot,
   receiptCodec,
   rlpEncodeBytes,
   rlpEncodeList,
+  txRoot,
+  voteCodec,
 } from "../src/encoding/index.ts";
 import { signTx, type TxFields } from "../src/tx/index.ts";
-import { type BlockHeader, fromHex, toHex } from "../src/types/index.ts";
+import { type BeaconMessage, type BlockHeader, fromHex, toHex } from "../src/types/index.ts";
 
 const check = process.argv.includes("--check");
 let stale = 0;
@@ -384,6 +392,58 @@ write("spec/vectors/consensus/certificate.json", {
     { name: "empty", cert: { round: 0, signers: "0x", signature: "0x" }, error: "CERT_ERROR_EMPTY" },
   ],
 });
+
+// ---- a whole block: transaction, evidence, beacon message ---------------------------------------
+{
+  const [bk] = deriveBlsKeys(TEST_MNEMONIC, 1);
+  const vote = (blockHash: Uint8Array) =>
+    signVote(72270n, bk!.secretKey, { type: 1, height: 41, round: 2, blockHash, validator: 0 });
+  const evidence = [makeEvidence(vote(h(9)), vote(new Uint8Array(0)))];
+  const beacon: BeaconMessage[] = [
+    {
+      kind: 2,
+      sender: 3,
+      epoch: 0,
+      body: new Uint8Array([0x93, 0x01, 0xc4, 0x00, 0xc4, 0x00]),
+      signature: new Uint8Array(0),
+    },
+  ];
+  const txs = [good.raw];
+  const blockHeader: BlockHeader = {
+    ...header,
+    txRoot: txRoot([good.hash]),
+    evidenceRoot: evidenceRoot(evidence),
+    beaconMsgsRoot: beaconMsgsRoot(beacon),
+  };
+  const block = { header: blockHeader, txs, evidence, beacon };
+  const enc = encode(blockCodec, block);
+  const voteEnc = encode(voteCodec, evidence[0]!.a);
+  const msgEnc = encode(beaconMessageCodec, beacon[0]!);
+  // Invalid: change one byte of a valid encoding where the field value sits.
+  const patch = (b: Uint8Array, at: number, v: number) => Uint8Array.from(b, (x, i) => (i === at ? v : x));
+  write("spec/vectors/encoding/block.json", {
+    kind: "block",
+    description: "Block = [header, txs, evidence, beacon] with one of each; header roots commit to the body",
+    encoding: toHex(enc),
+    hash: toHex(headerHash(blockHeader)),
+    txRoot: toHex(blockHeader.txRoot),
+    evidenceRoot: toHex(blockHeader.evidenceRoot),
+    beaconMsgsRoot: toHex(blockHeader.beaconMsgsRoot),
+    vote: toHex(voteEnc),
+    beaconMessage: toHex(msgEnc),
+    invalid: [
+      { name: "vote type 3", codec: "vote", encoding: toHex(patch(voteEnc, 1, 3)) },
+      { name: "beacon kind 4", codec: "beaconMessage", encoding: toHex(patch(msgEnc, 1, 4)) },
+      {
+        name: "vote hash of 1 byte",
+        codec: "vote",
+        encoding: toHex(
+          Uint8Array.from([...voteEnc.subarray(0, 4), 0xc4, 0x01, 0x00, ...voteEnc.subarray(4 + 34)]),
+        ),
+      },
+    ],
+  });
+}
 
 // ---- beacon ----------------------------------------------------------------------------------
 {

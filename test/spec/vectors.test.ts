@@ -29,15 +29,21 @@ import {
   verifyCertificate,
   voteSignBytes,
 } from "../../src/consensus/index.ts";
-import { recoverAddress } from "../../src/crypto/index.ts";
+import { keccak256, recoverAddress } from "../../src/crypto/index.ts";
 import {
   accountCodec,
+  beaconMessageCodec,
+  beaconMsgsRoot,
+  blockCodec,
   decode,
   encode,
+  evidenceRoot,
   headerCodec,
   headerHash,
   merkleRoot,
   receiptCodec,
+  txRoot,
+  voteCodec,
 } from "../../src/encoding/index.ts";
 import { getPreset } from "../../src/params/index.ts";
 import { backendNames, calibrate, getBackend, nodeSeed, outputHash } from "../../src/race/index.ts";
@@ -236,6 +242,25 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
     for (const c of file.invalid as Json[]) {
       assert.throws(
         () => decode(accountCodec, fromHex(c.encoding as string)),
+        EncodingError,
+        c.name as string,
+      );
+    }
+  },
+  block(file) {
+    const enc = fromHex(file.encoding as string);
+    const block = decode(blockCodec, enc);
+    assert.equal(toHex(encode(blockCodec, block)), file.encoding);
+    assert.equal(toHex(headerHash(block.header)), file.hash);
+    assert.equal(toHex(txRoot(block.txs.map((t) => keccak256(t)))), file.txRoot);
+    assert.equal(toHex(evidenceRoot(block.evidence)), file.evidenceRoot);
+    assert.equal(toHex(beaconMsgsRoot(block.beacon)), file.beaconMsgsRoot);
+    assert.equal(toHex(encode(voteCodec, block.evidence[0]!.a)), file.vote);
+    assert.equal(toHex(encode(beaconMessageCodec, block.beacon[0]!)), file.beaconMessage);
+    for (const c of file.invalid as Json[]) {
+      const codec = c.codec === "vote" ? voteCodec : beaconMessageCodec;
+      assert.throws(
+        () => decode(codec as typeof voteCodec, fromHex(c.encoding as string)),
         EncodingError,
         c.name as string,
       );
