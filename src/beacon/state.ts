@@ -240,5 +240,7 @@ export function applyBeacon(
       dkg = { cycle, key: null, reason: (e as Error).message };
     }
   }
-  return { state: s, rounds, dkg };
+  // Nothing happened: hand back the same object, so the caller can tell and skip storing it.
+  const unchanged = cycle === pre.cycle && msgs.length === 0 && dkg === undefined;
+  return { state: unchanged ? pre : s, rounds, dkg };
 }

@@ -9,7 +9,7 @@
  * start; the rebuilt root must equal the head's state root or the node refuses to start.
  */
 
-import { type BeaconState, initialBeaconState, type RoundRecord } from "../beacon/index.ts";
+import { type BeaconState, type BeaconTransition, initialBeaconState } from "../beacon/index.ts";
 import {
   CertificateError,
   EMPTY_CERTIFICATE,
@@ -512,31 +512,7 @@ export class Chain {
         txs: block.txs,
         evidence: block.evidence,
         beacon: block.beacon,
-        beaconState: post.beacon.state === this.beaconValue ? undefined : post.beacon.state,
-        beaconRounds: post.beacon.rounds.map((r) => ({
-          round: r.round,
-          // Everything needed to re-check the round from RPC alone.
-          record: {
-            ...r,
-            height: header.height,
-            previous: r.round === this.beaconValue.round + 1 ? this.beaconValue.output : undefined,
-            groupKey: post.beacon.state.active?.groupKey,
-            dkgCycle: post.beacon.state.active?.dkgCycle,
-          },
-        })),
-        beaconDkg: post.beacon.dkg && {
-          cycle: post.beacon.dkg.cycle,
-          record: post.beacon.dkg.key
-            ? {
-                cycle: post.beacon.dkg.cycle,
-                committee: post.beacon.dkg.key.committee,
-                qualified: post.beacon.dkg.key.qualified,
-                groupKey: post.beacon.dkg.key.groupKey,
-                publicShares: post.beacon.dkg.key.publicShares,
-                height: header.height,
-              }
-            : { cycle: post.beacon.dkg.cycle, failed: post.beacon.dkg.reason, height: header.height },
-        },
+        ...beaconRecords(this.beaconValue, post.beacon, header.height),
         evidenceIds,
         commit,
         txHashes: txs.map((t) => t.tx.hash),
@@ -569,6 +545,38 @@ export class Chain {
     for (const l of this.listeners) l(imported);
     return imported;
   }
+}
+
+/** What a block's beacon transition adds to its batch: the new state if it changed, and indexes. */
+function beaconRecords(pre: BeaconState, t: BeaconTransition, height: number) {
+  const key = t.dkg?.key;
+  return {
+    beaconState: t.state === pre ? undefined : t.state,
+    beaconRounds: t.rounds.map((r) => ({
+      round: r.round,
+      // Everything needed to re-check the round from RPC alone.
+      record: {
+        ...r,
+        height,
+        previous: r.round === pre.round + 1 ? pre.output : undefined,
+        groupKey: t.state.active?.groupKey,
+        dkgCycle: t.state.active?.dkgCycle,
+      },
+    })),
+    beaconDkg: t.dkg && {
+      cycle: t.dkg.cycle,
+      record: key
+        ? {
+            cycle: t.dkg.cycle,
+            committee: key.committee,
+            qualified: key.qualified,
+            groupKey: key.groupKey,
+            publicShares: key.publicShares,
+            height,
+          }
+        : { cycle: t.dkg.cycle, failed: t.dkg.reason, height },
+    },
+  };
 }
 
 export function rsBytes(r: bigint, s: bigint): Uint8Array {

@@ -1,5 +1,5 @@
 /** Duplicate-vote evidence: two valid signatures by one validator on conflicting votes. */
-import { CodedError, type Evidence, equalBytes, type Vote } from "../types/index.ts";
+import { CodedError, type Evidence, type Vote } from "../types/index.ts";
 import { verifyVoteSignature } from "./messages.ts";
 import type { ValidatorSet } from "./validatorSet.ts";
 
@@ -20,8 +20,7 @@ export function verifyEvidence(set: ValidatorSet, chainId: bigint, e: Evidence):
     throw new EvidenceError("votes are for different heights, rounds or types");
   if (a.validator !== b.validator) throw new EvidenceError("votes are from different validators");
   if (Buffer.compare(a.blockHash, b.blockHash) >= 0)
-    throw new EvidenceError("votes must differ, ordered by block hash");
-  if (equalBytes(a.blockHash, b.blockHash)) throw new EvidenceError("votes do not conflict");
+    throw new EvidenceError("votes must conflict, ordered by block hash");
   const v = set.validators[a.validator];
   if (!v) throw new EvidenceError(`validator index ${a.validator} is outside the set`);
   if (!verifyVoteSignature(chainId, v.blsKey, a) || !verifyVoteSignature(chainId, v.blsKey, b))

@@ -141,6 +141,11 @@ export class ProposerSchedule {
     return c;
   }
 
+  /** Priorities after `height`'s round-0 selection (what chain_getValidators reports). */
+  prioritiesAt(height: number): bigint[] {
+    return [...this.stateAt(height).priorities.priorities];
+  }
+
   /** Index of the proposer of (height, round). */
   proposer(height: number, round: number): number {
     const s = this.stateAt(height);

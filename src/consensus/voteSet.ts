@@ -48,6 +48,10 @@ export class VoteSet {
     return this.byValidator.has(validator);
   }
 
+  get(validator: number): Vote | undefined {
+    return this.byValidator.get(validator);
+  }
+
   all(): Vote[] {
     return [...this.byValidator.values()];
   }

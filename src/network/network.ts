@@ -149,6 +149,10 @@ export class Network {
     return this.libp2p.getMultiaddrs().map((a) => a.toString());
   }
 
+  private connected(peer: string): PeerId | undefined {
+    return this.libp2p.getPeers().find((p) => p.toString() === peer);
+  }
+
   peers(): string[] {
     return this.libp2p.getPeers().map((p) => p.toString());
   }
@@ -184,7 +188,7 @@ export class Network {
     this.m.log.debug({ peer, delta, reason }, "Peer penalised");
     if (banned) {
       this.m.log.warn({ peer, reason }, "Peer banned");
-      const id = this.libp2p.getPeers().find((p) => p.toString() === peer);
+      const id = this.connected(peer);
       if (id) void this.libp2p.hangUp(id).catch(() => undefined);
     }
   }
@@ -192,7 +196,7 @@ export class Network {
   /** Operator ban: disconnect now and refuse for `ms`. */
   ban(peer: string, ms: number): void {
     this.scores.ban(peer, ms);
-    const id = this.libp2p.getPeers().find((p) => p.toString() === peer);
+    const id = this.connected(peer);
     if (id) void this.libp2p.hangUp(id).catch(() => undefined);
   }
 
@@ -292,7 +296,7 @@ export class Network {
     req: Uint8Array,
     limits: ProtocolLimits,
   ): Promise<Uint8Array> {
-    const id = this.libp2p.getPeers().find((p) => p.toString() === peer);
+    const id = this.connected(peer);
     if (!id) throw new RequestError(`not connected to ${peer}`);
     const signal = AbortSignal.timeout(limits.timeoutMs);
     const stream = await this.libp2p.dialProtocol(id, protocol, { signal });

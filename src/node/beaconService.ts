@@ -27,6 +27,7 @@ import type { Metrics } from "../metrics/index.ts";
 import type { GossipVerdict, Network } from "../network/index.ts";
 import { beaconParams } from "../state/index.ts";
 import { type BeaconMessage, equalBytes, toHex } from "../types/index.ts";
+import { topics } from "./gossip.ts";
 
 interface PartialWire {
   round: number;
@@ -56,8 +57,8 @@ export class BeaconService {
     private readonly opts: { validatorKey?: BlsKeyPair },
     private readonly m: { chain: Chain; network: Network; log: Logger; metrics?: Metrics },
   ) {
-    const id = m.chain.genesis.chainId;
-    this.topics = { msgs: `/racecoin/${id}/beacon/1`, partials: `/racecoin/${id}/beacon_partial/1` };
+    const t = topics(m.chain.genesis.chainId);
+    this.topics = { msgs: t.beacon, partials: t.beaconPartial };
   }
 
   start(): void {

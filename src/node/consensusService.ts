@@ -36,7 +36,7 @@ import type { Mempool } from "../mempool/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { GossipVerdict, Network } from "../network/index.ts";
 import { BlockError } from "../state/index.ts";
-import { decodeTx, TxError } from "../tx/index.ts";
+import { TxError } from "../tx/index.ts";
 import {
   type BeaconMessage,
   type Block,
@@ -340,7 +340,8 @@ export class ConsensusService {
       const v = msg.vote;
       const set =
         v.type === VoteType.prevote ? this.machine.prevotes(v.round) : this.machine.precommits(v.round);
-      if (set.all().some((x) => x.validator === v.validator && equalBytes(x.blockHash, v.blockHash))) return;
+      const known = set.get(v.validator);
+      if (known && equalBytes(known.blockHash, v.blockHash)) return; // a re-sent copy: nothing new to log
       if (!replay)
         this.wal.write({ t: "msg", height: h, kind: "vote", data: encode(voteCodec, v), own: false });
       await this.feed({ type: "vote", vote: v });
@@ -397,23 +398,37 @@ export class ConsensusService {
     await this.propose(round, -1, built.block);
   }
 
+  /** Sign only what the double-sign guard allows (it fsyncs the position first); undefined if refused. */
+  private async signGuarded(
+    height: number,
+    round: number,
+    step: 1 | 2 | 3,
+    domain: "proposal" | "vote",
+    signBytes: Uint8Array,
+  ): Promise<Uint8Array | undefined> {
+    try {
+      await this.guard.check(height, round, step, signBytes);
+    } catch (e) {
+      if (!(e instanceof DoubleSignError)) throw e;
+      this.m.log.error({ err: e.message }, `Refused to sign a ${domain}`);
+      return undefined;
+    }
+    return blsSign(this.opts.validatorKey!.secretKey, domain, signBytes);
+  }
+
   private async propose(round: number, validRound: number, block: Block): Promise<void> {
     const h = this.machine.height;
     const hash = headerHash(block.header);
     const fields = { height: h, round, polRound: validRound + 1 };
-    const signBytes = proposalSignBytes(this.m.chain.genesis.chainId, fields, hash);
-    try {
-      await this.guard.check(h, round, 1, signBytes);
-    } catch (e) {
-      if (e instanceof DoubleSignError)
-        return this.m.log.error({ err: e.message }, "Refused to sign a proposal");
-      throw e;
-    }
-    const proposal: Proposal = {
-      ...fields,
-      block,
-      signature: blsSign(this.opts.validatorKey!.secretKey, "proposal", signBytes),
-    };
+    const signature = await this.signGuarded(
+      h,
+      round,
+      1,
+      "proposal",
+      proposalSignBytes(this.m.chain.genesis.chainId, fields, hash),
+    );
+    if (!signature) return;
+    const proposal: Proposal = { ...fields, block, signature };
     const body = encode(proposalCodec, proposal);
     await this.wal.writeDurable({ t: "msg", height: h, kind: "proposal", data: body, own: true });
     crashPoint("after-own-proposal-wal");
@@ -437,17 +452,10 @@ export class ConsensusService {
       blockHash: hashHex ? fromHex(hashHex) : new Uint8Array(0),
       validator: this.self,
     };
-    const signBytes = voteSignBytes(chainId, unsigned);
-    try {
-      await this.guard.check(h, round, type === VoteType.prevote ? 2 : 3, signBytes);
-    } catch (e) {
-      if (e instanceof DoubleSignError) return this.m.log.error({ err: e.message }, "Refused to sign a vote");
-      throw e;
-    }
-    const vote: Vote = {
-      ...unsigned,
-      signature: blsSign(this.opts.validatorKey!.secretKey, "vote", signBytes),
-    };
+    const step = type === VoteType.prevote ? 2 : 3;
+    const signature = await this.signGuarded(h, round, step, "vote", voteSignBytes(chainId, unsigned));
+    if (!signature) return;
+    const vote: Vote = { ...unsigned, signature };
     const body = encode(voteCodec, vote);
     await this.wal.writeDurable({ t: "msg", height: h, kind: "vote", data: body, own: true });
     crashPoint("after-own-vote-wal");
@@ -582,7 +590,6 @@ export class ConsensusService {
 
   private async validateTxGossip(data: Uint8Array): Promise<GossipVerdict> {
     try {
-      decodeTx(data, this.m.chain.preset.maxTxBytes);
       await this.m.mempool.add(data);
       return "accept";
     } catch (e) {

@@ -3,7 +3,14 @@ import { bytes, decode, encode, struct, uint } from "../encoding/index.ts";
 
 export function topics(chainId: bigint) {
   const t = (name: string) => `/racecoin/${chainId}/${name}/1`;
-  return { tx: t("tx"), proposal: t("proposal"), vote: t("vote"), evidence: t("evidence") };
+  return {
+    tx: t("tx"),
+    proposal: t("proposal"),
+    vote: t("vote"),
+    evidence: t("evidence"),
+    beacon: t("beacon"),
+    beaconPartial: t("beacon_partial"),
+  };
 }
 
 /**

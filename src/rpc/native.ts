@@ -1,5 +1,5 @@
 /** Racecoin's own namespaces: chain_*, net_* peers and txpool_*. */
-import { ProposerPriorities } from "../consensus/index.ts";
+import { ProposerSchedule } from "../consensus/index.ts";
 import { type CommitCertificate, toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
 import type { RpcContext } from "./context.ts";
 import { INVALID_PARAMS, METHOD_NOT_FOUND, RpcError } from "./errors.ts";
@@ -71,12 +71,9 @@ export const nativeHandlers = {
   chain_getValidators: (ctx: RpcContext, p: unknown[]) => {
     const height = heightParam(ctx, p);
     const set = ctx.chain.validators;
-    const priorities = ProposerPriorities.fresh(set);
-    const start = Math.max(
-      1,
-      Math.floor(height / ctx.chain.preset.cycleLength) * ctx.chain.preset.cycleLength,
+    const priorities = new ProposerSchedule(set, ctx.chain.preset.cycleLength).prioritiesAt(
+      Math.max(1, height),
     );
-    for (let h = start; h <= Math.max(start, height); h++) priorities.increment();
     return {
       height,
       totalWeight: set.totalWeight.toString(),
@@ -86,7 +83,7 @@ export const nativeHandlers = {
         address: toChecksumAddress(v.address),
         blsKey: toHex(v.blsKey),
         weight: v.weight.toString(),
-        proposerPriority: priorities.priorities[i]!.toString(),
+        proposerPriority: priorities[i]!.toString(),
       })),
     };
   },
