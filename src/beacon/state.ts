@@ -4,6 +4,7 @@
  * round outputs. The state at the head is all a node needs (finality: no forks to roll back).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { cycleOf, type DkgPhase, dkgPhaseAt, isDkgOutcomeHeight, roundOpenHeight } from "../params/index.ts";
 import {
   type Address,
   type BeaconMessage,
@@ -105,17 +106,14 @@ export function initialBeaconState(validators: readonly Validator[], p: BeaconPa
 }
 
 /** Where height sits in its cycle's DKG schedule. */
-export function dkgPhase(height: number, p: BeaconParams): "dealing" | "complaint" | "done" {
-  const pos = height % p.cycleLength;
-  if (pos < p.dealingBlocks) return "dealing";
-  if (pos < p.dealingBlocks + p.complaintBlocks) return "complaint";
-  return "done";
+export function dkgPhase(height: number, p: BeaconParams): DkgPhase {
+  return dkgPhaseAt(height, p);
 }
 
 /** The round that may complete next, if it has opened by `height`. */
 export function openRound(s: BeaconState, height: number, p: BeaconParams): number | undefined {
   const r = s.round + 1;
-  return s.active && height >= r * p.roundInterval ? r : undefined;
+  return s.active && height >= roundOpenHeight(r, p.roundInterval) ? r : undefined;
 }
 
 export interface BeaconTransition {
@@ -138,7 +136,7 @@ export function applyBeacon(
   chainId: bigint,
 ): BeaconTransition {
   let s: BeaconState = { ...pre, dealings: [...pre.dealings], complaints: [...pre.complaints] };
-  const cycle = Math.floor(height / p.cycleLength);
+  const cycle = cycleOf(height, p.cycleLength);
   if (cycle !== s.cycle) {
     // A new cycle: the last DKG's key takes over (a failed DKG keeps the old key), a new DKG starts.
     s = {
@@ -222,7 +220,7 @@ export function applyBeacon(
     }
   }
   let dkg: BeaconTransition["dkg"];
-  if (height % p.cycleLength === p.dealingBlocks + p.complaintBlocks && s.next === undefined) {
+  if (isDkgOutcomeHeight(height, p) && s.next === undefined) {
     try {
       const r = finalizeDkg(s.committee, s.dealings, s.complaints);
       const key: ActiveKey = {

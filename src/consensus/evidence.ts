@@ -9,6 +9,14 @@ export class EvidenceError extends CodedError<"EVIDENCE_ERROR_INVALID"> {
   }
 }
 
+/**
+ * The inclusion window (spec/consensus.md §Evidence): a block at `blockHeight` may carry evidence
+ * from an earlier height at most one cycle old. Used by block validity and by the evidence pool.
+ */
+export function evidenceInWindow(evidenceHeight: number, blockHeight: number, cycleLength: number): boolean {
+  return evidenceHeight < blockHeight && blockHeight - evidenceHeight <= cycleLength;
+}
+
 /** Canonical order (a before b by block hash bytes) so one equivocation has one encoding. */
 export function makeEvidence(x: Vote, y: Vote): Evidence {
   return Buffer.compare(x.blockHash, y.blockHash) < 0 ? { a: x, b: y } : { a: y, b: x };

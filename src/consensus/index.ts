@@ -9,7 +9,7 @@ export {
   verifyCertificate,
   verifyCertificateBatch,
 } from "./certificate.ts";
-export { EvidenceError, makeEvidence, verifyEvidence } from "./evidence.ts";
+export { EvidenceError, evidenceInWindow, makeEvidence, verifyEvidence } from "./evidence.ts";
 export {
   type ConsensusAction,
   type ConsensusEvent,
@@ -34,7 +34,6 @@ export {
   voteSignBytes,
 } from "./messages.ts";
 export {
-  cycleStartHeight,
   ProposerPriorities,
   ProposerSchedule,
   ValidatorSet,

@@ -3,6 +3,7 @@
  * selection (spec/consensus.md §Proposer selection). Integer arithmetic only.
  */
 import { validatorSetHash } from "../encoding/index.ts";
+import { proposerEpochStart } from "../params/index.ts";
 import { type Address, addressKey, compareBytes, type Validator } from "../types/index.ts";
 
 /** CometBFT's PriorityWindowSizeFactor: priorities are rescaled to stay within 2 × total weight. */
@@ -106,14 +107,6 @@ export class ProposerPriorities {
 }
 
 /**
- * First height whose proposer priorities start fresh: the first block of the cycle. Weight
- * changes take effect at cycle boundaries, so one set serves a whole cycle.
- */
-export function cycleStartHeight(height: number, cycleLength: number): number {
-  return Math.max(1, Math.floor(height / cycleLength) * cycleLength);
-}
-
-/**
  * Proposer of (height, round): the validator chosen by the n-th increment from fresh priorities,
  * n = (height − cycle start) + round + 1. `ProposerSchedule` caches the per-height state so the
  * common case costs one increment per round.
@@ -127,9 +120,9 @@ export class ProposerSchedule {
   ) {}
 
   private stateAt(height: number): { priorities: ProposerPriorities; chosen: number } {
-    const start = cycleStartHeight(height, this.cycleLength);
+    const start = proposerEpochStart(height, this.cycleLength);
     let c = this.cache;
-    if (!c || c.height > height || cycleStartHeight(c.height, this.cycleLength) !== start) {
+    if (!c || c.height > height || proposerEpochStart(c.height, this.cycleLength) !== start) {
       const priorities = ProposerPriorities.fresh(this.set);
       c = { height: start, priorities, chosen: priorities.increment() };
       this.cache = c;

@@ -25,6 +25,7 @@ import { beaconMessageCodec, bytes, decode, encode, struct, uint } from "../enco
 import type { Logger } from "../logger/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { GossipVerdict, Network } from "../network/index.ts";
+import { cycleOf } from "../params/index.ts";
 import { beaconParams } from "../state/index.ts";
 import { type BeaconMessage, equalBytes, toHex } from "../types/index.ts";
 import { topics } from "./gossip.ts";
@@ -100,7 +101,7 @@ export class BeaconService {
     const s = chain.beacon;
     const next = chain.head.height + 1;
     const p = beaconParams(chain.preset);
-    const cycle = Math.floor(next / p.cycleLength);
+    const cycle = cycleOf(next, p.cycleLength);
     // The state's committee is for the head's cycle; at a cycle boundary it changes with the block.
     const me = cycle === s.cycle ? this.myIndex(s.committee.members) : undefined;
     const sk = this.opts.validatorKey?.secretKey;

@@ -16,6 +16,7 @@ import {
   type ConsensusTimeouts,
   evidenceCodec,
   evidenceId,
+  evidenceInWindow,
   type Proposal,
   ProposerSchedule,
   proposalCodec,
@@ -382,10 +383,7 @@ export class ConsensusService {
     // earlier height, at most one cycle old, not yet included.
     const h = this.machine.height;
     const evidence = [...this.pendingEvidence.values()].filter(
-      (e) =>
-        e.a.height < h &&
-        h - e.a.height <= chain.preset.cycleLength &&
-        !chain.isEvidenceCommitted(evidenceId(e)),
+      (e) => evidenceInWindow(e.a.height, h, chain.preset.cycleLength) && !chain.isEvidenceCommitted(evidenceId(e)),
     );
     const built = await chain.buildProposal(
       () => mempool.candidates(),
@@ -521,7 +519,7 @@ export class ConsensusService {
     crashPoint("after-commit");
     await this.wal.endHeight(h);
     for (const [id, e] of this.pendingEvidence)
-      if (chain.isEvidenceCommitted(id) || h + 1 - e.a.height > chain.preset.cycleLength)
+      if (chain.isEvidenceCommitted(id) || !evidenceInWindow(e.a.height, h + 1, chain.preset.cycleLength))
         this.pendingEvidence.delete(id);
     metrics?.roundsPerHeight.observe(round + 1);
     metrics?.finalityLatencySeconds.observe((performance.now() - this.heightStartedAt) / 1000);

@@ -18,4 +18,22 @@ export {
   type PresetName,
   presets,
   type RaceModelConfig,
+  type RaceWindowConfig,
 } from "./presets.ts";
+export {
+  type CyclePosition,
+  checkSchedule,
+  cycleEnd,
+  cycleOf,
+  cycleStart,
+  type DkgPhase,
+  dkgPhaseAt,
+  isCycleEnd,
+  isDkgOutcomeHeight,
+  positionAt,
+  proposerEpochStart,
+  type RacePhase,
+  roundOpenHeight,
+  type ScheduleParams,
+  scheduleTable,
+} from "./schedule.ts";

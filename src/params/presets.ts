@@ -45,14 +45,35 @@ export interface BeaconScheduleConfig {
   roundInterval: number;
 }
 
+/**
+ * Race windows in blocks from each cycle start (spec/schedule.md). Reserved: the race-cycle work
+ * gives them meaning; the schedule already answers for them so that every later rule reads one table.
+ */
+export interface RaceWindowConfig {
+  /** First block of the race window. */
+  raceStart: number;
+  /** First block after the race window; commitments are accepted from raceStart up to commitDeadline. */
+  raceEnd: number;
+  /** First block at which a commitment is late. */
+  commitDeadline: number;
+  /** Reveal window [revealStart, revealEnd). */
+  revealStart: number;
+  revealEnd: number;
+  /** Fraud proofs and verifier attestations are accepted in [revealStart, fraudEnd). */
+  fraudEnd: number;
+}
+
 export interface Preset {
   name: PresetName;
   beacon: BeaconScheduleConfig;
+  windows: RaceWindowConfig;
   /** Target block interval: consensus pauses this long after each commit. */
   blockTimeMs: number;
   consensus: ConsensusTimeoutConfig;
   /** Blocks per cycle: race, commit, reveal and weight changes happen on cycle boundaries. */
   cycleLength: number;
+  /** Largest validator set: the top accounts by weight (spec/validators.md). */
+  maxValidators: number;
   /** Gas limit of every block (fixed; no miner voting). */
   blockGasLimit: bigint;
   /** EIP-1559 parameters. */
@@ -74,6 +95,8 @@ export const minimal: Preset = {
   name: "minimal",
   blockTimeMs: 500,
   beacon: { committeeSize: 4, dealingBlocks: 20, complaintBlocks: 20, roundInterval: 10 },
+  windows: { raceStart: 10, raceEnd: 30, commitDeadline: 34, revealStart: 40, revealEnd: 48, fraudEnd: 58 },
+  maxValidators: 16,
   consensus: {
     proposeMs: 1000,
     proposeDeltaMs: 500,
@@ -111,6 +134,15 @@ export const mainnet: Preset = {
   name: "mainnet",
   blockTimeMs: 5000,
   beacon: { committeeSize: 64, dealingBlocks: 480, complaintBlocks: 480, roundInterval: 60 },
+  windows: {
+    raceStart: 120,
+    raceEnd: 240,
+    commitDeadline: 264,
+    revealStart: 300,
+    revealEnd: 420,
+    fraudEnd: 1380,
+  },
+  maxValidators: 150,
   consensus: {
     proposeMs: 3000,
     proposeDeltaMs: 500,

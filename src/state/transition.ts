@@ -14,6 +14,7 @@ import {
   CertificateError,
   EvidenceError,
   evidenceId,
+  evidenceInWindow,
   type ValidatorSet,
   verifyCertificate,
   verifyEvidence,
@@ -30,7 +31,7 @@ import {
   rlpEncodeList,
   txRoot,
 } from "../encoding/index.ts";
-import type { Preset } from "../params/index.ts";
+import { cycleOf, type Preset } from "../params/index.ts";
 import type { Trie } from "../trie/index.ts";
 import { EMPTY_TRIE_ROOT } from "../trie/index.ts";
 import { effectiveGasPrice, type SignedTx, TxError } from "../tx/index.ts";
@@ -191,7 +192,7 @@ export function checkHeader(parent: BlockHeader, header: BlockHeader, ctx: Trans
   if (header.gasUsed > header.gasLimit) bad("gas used exceeds gas limit");
   const baseFee = nextBaseFee(parent, ctx.preset);
   if (header.baseFee !== baseFee) bad(`base fee ${header.baseFee}, want ${baseFee}`);
-  if (header.cycle !== Math.floor(header.height / ctx.preset.cycleLength)) bad("wrong cycle number");
+  if (header.cycle !== cycleOf(header.height, ctx.preset.cycleLength)) bad("wrong cycle number");
   if (!equalBytes(header.validatorSetHash, validators.hash)) bad("validator set hash does not match");
   checkLastCommit(parent, header, ctx);
   if (!header.raceRoot.every((b) => b === 0)) bad("reserved field raceRoot must be zero");
@@ -222,7 +223,7 @@ export function checkEvidence(header: BlockHeader, block: Block, ctx: Transition
       throw new BlockError("BLOCK_ERROR_EVIDENCE", `evidence ${i}: ${msg}`);
     };
     if (e.a.height >= header.height) bad("is not for an earlier height");
-    if (header.height - e.a.height > ctx.preset.cycleLength) bad("is older than one cycle");
+    if (!evidenceInWindow(e.a.height, header.height, ctx.preset.cycleLength)) bad("is older than one cycle");
     const id = evidenceId(e);
     if (seen.has(id) || ctx.isEvidenceCommitted(id)) bad("is already included");
     seen.add(id);
@@ -393,7 +394,7 @@ export function buildBlock(
     gasLimit: ctx.preset.blockGasLimit,
     gasUsed,
     baseFee,
-    cycle: Math.floor(height / ctx.preset.cycleLength),
+    cycle: cycleOf(height, ctx.preset.cycleLength),
     raceRoot: new Uint8Array(32),
     beacon: beacon.state.output,
     extra: fields.extra ?? new Uint8Array(0),
