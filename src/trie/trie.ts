@@ -1,11 +1,11 @@
 /**
  * The account trie: an Ethereum "secure" Merkle Patricia trie (keys are keccak256(address), so
- * every key is 64 nibbles). Supports insert/update, lookup, proofs and walking nodes stored by
- * hash. Deletion is not needed: accounts are never removed (spec/state.md).
+ * every key is 64 nibbles). Supports insert/update/delete, lookup, proofs and walking nodes stored by
+ * hash. Accounts are never removed (spec/state.md); module storage slots are.
  */
 import { keccak256 } from "../crypto/index.ts";
 import { type RlpValue, rlpDecode, rlpEncodeBytes } from "../encoding/index.ts";
-import { equalBytes, plain } from "../types/index.ts";
+import { concatBytes, equalBytes, plain } from "../types/index.ts";
 import {
   BranchNode,
   bytesToNibbles,
@@ -58,6 +58,38 @@ function insert(node: TrieNode | null, path: Nibbles, value: Uint8Array): TrieNo
   return new BranchNode(children);
 }
 
+/** Join a nibble in front of a node's path: what is left when a branch keeps one child. */
+function prefixed(prefix: Nibbles, node: TrieNode): TrieNode {
+  if (node instanceof LeafNode) return new LeafNode(concatBytes(prefix, node.path), node.value);
+  if (node instanceof ExtensionNode) return new ExtensionNode(concatBytes(prefix, node.path), node.child);
+  if (node instanceof BranchNode) return new ExtensionNode(prefix, node);
+  throw new Error("trie: cannot delete through an unloaded node");
+}
+
+/** Remove a key; returns the same node when the key is absent, null when nothing is left. */
+function remove(node: TrieNode | null, path: Nibbles): TrieNode | null {
+  if (node === null) return null;
+  if (node instanceof HashNode) throw new Error("trie: cannot delete through an unloaded node");
+  if (node instanceof LeafNode) return equalBytes(node.path, path) ? null : node;
+  if (node instanceof ExtensionNode) {
+    const n = node.path.length;
+    if (path.length < n || !equalBytes(path.subarray(0, n), node.path)) return node;
+    const child = remove(node.child, path.subarray(n));
+    if (child === node.child) return node;
+    return child === null ? null : prefixed(node.path, child);
+  }
+  const i = path[0]!;
+  const old = node.children[i] ?? null;
+  const child = remove(old, path.subarray(1));
+  if (child === old) return node;
+  const children = node.children.slice();
+  children[i] = child;
+  const left = children.flatMap((c, j) => (c ? [j] : []));
+  if (left.length >= 2) return new BranchNode(children);
+  if (left.length === 0) return null;
+  return prefixed(new Uint8Array([left[0]!]), children[left[0]!]!);
+}
+
 /**
  * Hashed-key cache: the same accounts are touched block after block, and keccak of the key is a
  * third of an update's cost. Bounded; cleared when full.
@@ -88,11 +120,15 @@ export class Trie {
     return new Trie(insert(this.root, keyPath(key), value));
   }
 
-  /** Apply many updates; each key is hashed once. */
-  setMany(entries: Iterable<[Uint8Array, Uint8Array]>): Trie {
+  /** Apply many updates (a null value deletes the key); each key is hashed once. */
+  setMany(entries: Iterable<[Uint8Array, Uint8Array | null]>): Trie {
     let root = this.root;
-    for (const [k, v] of entries) root = insert(root, keyPath(k), v);
+    for (const [k, v] of entries) root = v === null ? remove(root, keyPath(k)) : insert(root, keyPath(k), v);
     return new Trie(root);
+  }
+
+  delete(key: Uint8Array): Trie {
+    return new Trie(remove(this.root, keyPath(key)));
   }
 
   rootHash(): Uint8Array {

@@ -61,3 +61,35 @@ describe("account trie", () => {
     await assert.rejects(verifyProof(trie.rootHash(), key(5), bad), /missing node/);
   });
 });
+
+describe("trie deletion", () => {
+  it("matches @ethereumjs/mpt after random inserts and deletes, down to the empty root", async () => {
+    const ref = await createMPT({ useKeyHashing: true });
+    let trie = Trie.empty();
+    const live = new Set<number>();
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let step = 0; step < 1500; step++) {
+      const i = rnd(300);
+      if (live.has(i) && rnd(2) === 0) {
+        await ref.del(key(i));
+        trie = trie.delete(key(i));
+        live.delete(i);
+      } else {
+        const value = new Uint8Array(1 + rnd(40)).fill(step & 0xff);
+        await ref.put(key(i), value);
+        trie = trie.set(key(i), value);
+        live.add(i);
+      }
+      if (step % 100 === 0) assert.equal(toHex(trie.rootHash()), toHex(ref.root()), `root at step ${step}`);
+    }
+    assert.equal(toHex(trie.rootHash()), toHex(ref.root()));
+    // Deleting an absent key changes nothing; deleting everything gives the empty root.
+    assert.equal(toHex(trie.delete(key(100_000)).rootHash()), toHex(trie.rootHash()));
+    trie = trie.setMany([...live].map((i) => [key(i), null] as [Uint8Array, null]));
+    assert.equal(toHex(trie.rootHash()), toHex(Trie.empty().rootHash()));
+  });
+});
