@@ -1,33 +1,54 @@
-import { decode } from "../src/encoding/index.ts";
-import { type Address, addressKey } from "../src/types/index.ts";
 import { bank } from "./bank/index.ts";
-import { decodeEnvelope, type Module, ModuleError, type ResolvedCall } from "./module.ts";
+import { beacon } from "./beacon/index.ts";
+import { ModuleRegistry } from "./registry.ts";
+import { validators } from "./validators/index.ts";
 
 export { accountQueryArgs, accountQueryResult, bank, memoArgs, transferArgs } from "./bank/index.ts";
+export {
+  beacon,
+  type DkgRecord,
+  dkgQueryArgs,
+  dkgQueryResult,
+  dkgs as beaconDkgs,
+  loadBeaconState,
+  roundQueryArgs,
+  roundQueryResult,
+  rounds as beaconRounds,
+  type StoredRound,
+  writeBeaconGenesis,
+  writeBeaconTransition,
+} from "./beacon/index.ts";
 export * from "./module.ts";
+export { ModuleRegistry, resolveCall, runModuleQuery } from "./registry.ts";
+export {
+  addressKey20,
+  bytesKey,
+  type KeyCodec,
+  pairKey,
+  type RawStore,
+  type ReadStore,
+  StoreItem,
+  StoreMap,
+  storageSlot,
+  u32Key,
+} from "./store.ts";
+export {
+  cycleQueryArgs,
+  nextValidatorSet,
+  nextWeights,
+  type RegisterArgs,
+  type Registration,
+  registerArgs,
+  registrationMessage,
+  registrationQueryArgs,
+  registrationResult,
+  registrations,
+  setNextWeight,
+  validatorSetOf,
+  validatorSetResult,
+  validatorSets,
+  validators,
+} from "./validators/index.ts";
 
-export const modules: Module[] = [bank];
-const byAddress = new Map(modules.map((m) => [addressKey(m.address), m]));
-
-export function moduleAt(address: Address): Module | undefined {
-  return byAddress.get(addressKey(address));
-}
-
-/** Resolve call data sent to a module address; throws ModuleError with a reason. */
-export function resolveCall(module: Module, data: Uint8Array): ResolvedCall {
-  let env: ReturnType<typeof decodeEnvelope>;
-  try {
-    env = decodeEnvelope(data);
-  } catch (e) {
-    throw new ModuleError(`invalid module envelope: ${(e as Error).message}`);
-  }
-  const def = module.methods[env.method];
-  if (!def || !Object.hasOwn(module.methods, env.method)) {
-    throw new ModuleError(`module ${module.name} has no method "${env.method}"`);
-  }
-  try {
-    return { module, method: env.method, def, args: decode(def.args, env.args) };
-  } catch (e) {
-    throw new ModuleError(`invalid arguments for ${module.name}.${env.method}: ${(e as Error).message}`);
-  }
-}
+/** The modules every Racecoin chain runs, in id order. */
+export const defaultModules = new ModuleRegistry([bank, beacon, validators]);

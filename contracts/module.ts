@@ -2,11 +2,18 @@
  * On-chain modules: deterministic state-transition code reached by transactions to reserved
  * addresses (spec/modules.md). No I/O, no clock, no randomness but what the chain gives.
  *
+ * A module declares its id and address, how it initialises from genesis, its transaction methods
+ * (typed args, fixed gas), its queries (eth_call and its own RPC namespace), and hooks that the
+ * state transition runs in every block (beginBlock, endBlock) and in the last block of each cycle
+ * (endCycle). Its state lives in its storage trie, reached through typed items and maps.
+ *
  * Call data is a canonical msgpack envelope [version, method, args], where args is the canonical
  * msgpack of the method's own argument struct. eth_call uses the same envelope for queries.
  */
 import { bytes, type Codec, decode, str, struct, uint } from "../src/encoding/index.ts";
-import type { Account, Address } from "../src/types/index.ts";
+import type { Preset } from "../src/params/index.ts";
+import type { Account, Address, Validator } from "../src/types/index.ts";
+import type { RawStore, ReadStore } from "./store.ts";
 
 export const ENVELOPE_VERSION = 1;
 
@@ -22,16 +29,49 @@ export const envelopeCodec = struct<Envelope>("ModuleEnvelope", {
   args: bytes({ max: 64 * 1024 }),
 });
 
-/** What a module may touch: accounts through the block's state overlay. */
+/** What a module may touch of accounts: through the block's state overlay. */
 export interface ModuleState {
   getAccount(address: Address): Account;
   setAccount(address: Address, account: Account): void;
 }
 
-export interface CallContext {
-  sender: Address;
+export interface BlockInfo {
+  chainId: bigint;
+  preset: Preset;
   height: number;
+  cycle: number;
+  proposer: Address;
+}
+
+/** What a method or hook sees: the block, accounts, its own store and other modules' stores. */
+export interface ModuleContext {
+  block: BlockInfo;
   state: ModuleState;
+  store: RawStore;
+  /** Another module's store, for that module's exported functions (never raw keys). */
+  storeOf(module: Pick<Module, "address">): RawStore;
+}
+
+export interface CallContext extends ModuleContext {
+  sender: Address;
+}
+
+export interface QueryContext {
+  height: number;
+  preset: Preset;
+  state: Pick<ModuleState, "getAccount">;
+  store: ReadStore;
+  storeOf(module: Pick<Module, "address">): ReadStore;
+}
+
+export interface GenesisContext {
+  chainId: bigint;
+  preset: Preset;
+  validators: readonly Validator[];
+  /** The module's own section of the genesis file (`modules.<name>`), if any. */
+  section: unknown;
+  state: ModuleState;
+  store: RawStore;
 }
 
 /** A call that fails for a reason the caller controls: the transaction is included with status 0. */
@@ -47,7 +87,7 @@ export interface MethodDef<A> {
 export interface QueryDef<A, R> {
   args: Codec<A>;
   result: Codec<R>;
-  run(state: Pick<ModuleState, "getAccount">, args: A): R;
+  run(ctx: QueryContext, args: A): R;
 }
 
 export interface Module {
@@ -58,6 +98,11 @@ export interface Module {
   methods: Record<string, MethodDef<any>>;
   // biome-ignore lint/suspicious/noExplicitAny: each query has its own argument and result types
   queries: Record<string, QueryDef<any, any>>;
+  genesis?(ctx: GenesisContext): void;
+  beginBlock?(ctx: ModuleContext): void;
+  endBlock?(ctx: ModuleContext): void;
+  /** Runs after endBlock in the last block of each cycle. */
+  endCycle?(ctx: ModuleContext): void;
 }
 
 export interface ResolvedCall {

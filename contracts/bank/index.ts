@@ -47,7 +47,7 @@ export const bank: Module = {
     account: {
       args: accountQueryArgs,
       result: accountQueryResult,
-      run: (state, args: { address: Address }) => state.getAccount(args.address),
+      run: (ctx, args: { address: Address }) => ctx.state.getAccount(args.address),
     },
   },
 };

@@ -66,6 +66,7 @@ export { chooseK, selectedByWeight, selectionInput, VrfError, vrfProve, vrfVerif
 export {
   complaintMessage,
   dealingMessage,
+  decodeStoredDealing,
   type OutputBody,
   outputMessage,
   readComplaint,

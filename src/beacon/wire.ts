@@ -57,6 +57,11 @@ export function readDealing(chainId: bigint, m: BeaconMessage, dealerKey: Uint8A
   return { dealer: m.sender, ...decode(dealingBodyCodec, m.body) };
 }
 
+/** A dealing already accepted on chain (its signature was checked then): decode only. */
+export function decodeStoredDealing(m: BeaconMessage): DealingMessage {
+  return { dealer: m.sender, ...decode(dealingBodyCodec, m.body) };
+}
+
 export function complaintMessage(cycle: number, c: ComplaintMessage): BeaconMessage {
   return {
     kind: BeaconMessageKind.complaint,

@@ -5,11 +5,25 @@
  * write the database in one atomic batch → only then update memory and notify listeners.
  * A crash between the batch and the memory update loses nothing: the next start reads the batch.
  *
- * The whole account state is held in memory and the trie rebuilt from the accounts bucket on
- * start; the rebuilt root must equal the head's state root or the node refuses to start.
+ * The whole state (accounts and module storage) is held in memory and the tries rebuilt from the
+ * flat buckets on start; the rebuilt root must equal the head's state root or the node refuses to
+ * start. Validator sets and the beacon are module state: the set of a height is read from the
+ * validators module's store, by cycle.
  */
 
-import { type BeaconState, type BeaconTransition, initialBeaconState } from "../beacon/index.ts";
+import {
+  beacon as beaconModule,
+  beaconDkgs,
+  beaconRounds,
+  defaultModules,
+  type DkgRecord,
+  loadBeaconState,
+  type ModuleRegistry,
+  type StoredRound,
+  validatorSetOf,
+  validators as validatorsModule,
+} from "../../contracts/index.ts";
+import { type BeaconCommittee, type BeaconState, selectCommittee } from "../beacon/index.ts";
 import {
   CertificateError,
   EMPTY_CERTIFICATE,
@@ -20,24 +34,26 @@ import {
 } from "../consensus/index.ts";
 import type { SenderRecovery } from "../crypto/index.ts";
 import type { ChainDb, TxLocation } from "../db/index.ts";
-import { EMPTY_MERKLE_ROOT, headerHash } from "../encoding/index.ts";
+import { EMPTY_MERKLE_ROOT, headerHash, rlpDecode } from "../encoding/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics } from "../metrics/index.ts";
+import { cycleOf, cycleStart } from "../params/index.ts";
 import {
-  type AccountChange,
   applyBlock,
   BlockError,
   type BuildResult,
-  beaconParams,
   buildBlock,
-  EMPTY_ACCOUNT,
-  MapAccountReader,
   type PostState,
+  type PreState,
   type RecoveredTx,
+  readStoreIn,
+  StateOverlay,
+  type StorageChange,
+  storeIn,
   type TransitionContext,
-  updateTrie,
+  WorldState,
 } from "../state/index.ts";
-import { lookupWithProof, Trie, type TrieLookup } from "../trie/index.ts";
+import { EMPTY_TRIE_ROOT, lookupWithProof, type TrieLookup } from "../trie/index.ts";
 import { decodeTx, TxError } from "../tx/index.ts";
 import {
   type Account,
@@ -59,6 +75,8 @@ import type { Genesis } from "./genesis.ts";
 
 export interface ChainModules {
   db: ChainDb;
+  /** The modules this chain runs (default: bank, beacon, validators). Tests add their own. */
+  modules?: ModuleRegistry;
   recovery: SenderRecovery;
   log: Logger;
   metrics?: Metrics;
@@ -94,14 +112,15 @@ interface Candidate {
 
 export class Chain {
   readonly ctx: TransitionContext;
-  readonly validators: ValidatorSet;
+  readonly modules: ModuleRegistry;
+  /** Validator sets by cycle (a cycle's set never changes once stored). */
+  private readonly sets = new Map<number, ValidatorSet>();
   private readonly committedEvidence = new Map<string, number>();
   private headCommitValue: CommitCertificate | undefined;
   private beaconValue!: BeaconState;
   /** Executed proposals for the next height, by block hash (cleared on every commit). */
   private readonly candidates = new Map<string, Candidate>();
-  private accounts = new Map<string, Account>();
-  private trie: Trie = Trie.empty();
+  private world = new WorldState();
   private headHeader!: BlockHeader;
   private headHashValue!: Uint8Array;
   private readonly listeners: BlockListener[] = [];
@@ -113,19 +132,20 @@ export class Chain {
     readonly genesis: Genesis,
     private readonly m: ChainModules,
   ) {
-    // Genesis weights for now; the race work replaces the source (changes apply at cycle starts).
-    this.validators = new ValidatorSet(genesis.validators);
+    this.modules = m.modules ?? defaultModules;
     this.ctx = {
       preset: genesis.preset,
       chainId: genesis.chainId,
-      validatorsAt: () => this.validators,
+      validatorsAt: (h) => this.validatorsAt(h),
       isEvidenceCommitted: (id) => this.committedEvidence.has(id),
+      modules: this.modules,
     };
   }
 
-  static genesisBlock(genesis: Genesis): { header: BlockHeader; changes: AccountChange[]; trie: Trie } {
+  static genesisBlock(genesis: Genesis, modules: ModuleRegistry = defaultModules): GenesisBlock {
+    const { world, storage } = genesisState(genesis, modules);
     const changes = genesis.alloc.map((a) => ({ address: a.address, account: a.account }));
-    const trie = updateTrie(Trie.empty(), changes);
+    const trie = world.trie;
     const header: BlockHeader = {
       chainId: genesis.chainId,
       height: 0,
@@ -147,12 +167,12 @@ export class Chain {
       beacon: new Uint8Array(32),
       extra: genesis.extraData,
     };
-    return { header, changes, trie };
+    return { header, changes, trie, world, storage };
   }
 
   static async open(genesis: Genesis, m: ChainModules): Promise<Chain> {
     const chain = new Chain(genesis, m);
-    const g = Chain.genesisBlock(genesis);
+    const g = Chain.genesisBlock(genesis, chain.modules);
     const genesisHash = headerHash(g.header);
     const stored = await m.db.getGenesisHash();
     if (!stored) {
@@ -163,12 +183,15 @@ export class Chain {
           txs: [],
           evidence: [],
           beacon: [],
-          beaconState: initialBeaconState(genesis.validators, beaconParams(genesis.preset)),
           evidenceIds: [],
           txHashes: [],
           receipts: [],
           changes: g.changes,
-          trieNodes: g.trie.takeUnpersisted(),
+          storage: g.storage,
+          trieNodes: [
+            ...g.trie.takeUnpersisted(),
+            ...[...g.world.storageTries.values()].flatMap((t) => t.takeUnpersisted()),
+          ],
         },
         { genesis: true },
       );
@@ -188,27 +211,26 @@ export class Chain {
     const header = await this.m.db.headers.get(head.hash);
     if (!header) throw new ChainStartError("head block header missing from the database");
     const started = performance.now();
-    const entries: [Uint8Array, Account][] = [];
-    for await (const [addr, acct] of this.m.db.allAccounts()) {
-      this.accounts.set(addressKey(addr), acct);
-      entries.push([addr, acct]);
-    }
-    this.trie = updateTrie(
-      Trie.empty(),
-      entries.map(([address, account]) => ({ address, account })),
-    );
-    if (!equalBytes(this.trie.rootHash(), header.stateRoot)) {
+    if (await this.m.db.hasLegacyBeaconState())
       throw new ChainStartError(
-        `state root mismatch at height ${header.height}: accounts give ${toHex(this.trie.rootHash())}, header says ${toHex(header.stateRoot)}`,
+        "this datadir predates module storage (beacon state stored whole); remove it or pass another --datadir (devnet: --reset)",
+      );
+    const accounts: [Uint8Array, Account][] = [];
+    for await (const entry of this.m.db.allAccounts()) accounts.push(entry);
+    const storage: { module: Uint8Array; key: Uint8Array; value: Uint8Array }[] = [];
+    for await (const s of this.m.db.allStorage()) storage.push(s);
+    this.world = WorldState.fromRecords(accounts, storage);
+    if (!equalBytes(this.world.trie.rootHash(), header.stateRoot)) {
+      throw new ChainStartError(
+        `state root mismatch at height ${header.height}: accounts and storage give ${toHex(this.world.trie.rootHash())}, header says ${toHex(header.stateRoot)}`,
       );
     }
-    this.trie.takeUnpersisted(); // its nodes are already stored
+    // Their nodes are already stored.
+    this.world.trie.takeUnpersisted();
+    for (const t of this.world.storageTries.values()) t.takeUnpersisted();
     for await (const [id, height] of this.m.db.allEvidence()) this.committedEvidence.set(id, height);
     this.headCommitValue = await this.m.db.commitAt(header.height);
-    const beacon = (await this.m.db.beaconState()) as BeaconState | undefined;
-    if (!beacon)
-      throw new ChainStartError("database has no beacon state; it predates the beacon: remove the datadir");
-    this.beaconValue = beacon;
+    this.beaconValue = loadBeaconState(readStoreIn(this.world, beaconModule), (c) => this.beaconCommittee(c));
     this.headHeader = header;
     this.headHashValue = head.hash;
     this.m.metrics?.blockHeight.set(header.height);
@@ -216,7 +238,8 @@ export class Chain {
       {
         height: header.height,
         hash: toHex(head.hash),
-        accounts: this.accounts.size,
+        accounts: this.world.accounts.size,
+        storage: this.world.storageSize(),
         ms: Math.round(performance.now() - started),
       },
       "Loaded chain state; state root verified",
@@ -251,12 +274,57 @@ export class Chain {
     return this.beaconValue;
   }
 
-  async beaconRound(round: number): Promise<Record<string, unknown> | undefined> {
-    return (await this.m.db.beaconRound(round)) as Record<string, unknown> | undefined;
+  /** A completed beacon round as stored by the beacon module at the head. */
+  beaconRound(round: number): StoredRound | undefined {
+    return beaconRounds.get(readStoreIn(this.world, beaconModule), round);
   }
 
-  async beaconDkg(cycle: number): Promise<unknown> {
-    return this.m.db.beaconDkg(cycle);
+  /** A cycle's DKG outcome as stored by the beacon module. */
+  beaconDkg(cycle: number): DkgRecord | undefined {
+    return beaconDkgs.get(readStoreIn(this.world, beaconModule), cycle);
+  }
+
+  /** The beacon committee of a cycle: the top of that cycle's validator set. */
+  beaconCommittee(cycle: number): BeaconCommittee {
+    return selectCommittee(
+      this.validatorsAt(cycleStart(cycle, this.preset.cycleLength)).validators,
+      this.preset.beacon.committeeSize,
+      cycle,
+    );
+  }
+
+  /** The validator set of a height, or undefined if its cycle's set is not decided yet. */
+  tryValidatorsAt(height: number): ValidatorSet | undefined {
+    const cycle = cycleOf(height, this.preset.cycleLength);
+    let set = this.sets.get(cycle);
+    if (!set) {
+      const list = validatorSetOf(readStoreIn(this.world, validatorsModule), cycle);
+      if (!list) return undefined;
+      set = new ValidatorSet(list);
+      this.sets.set(cycle, set);
+    }
+    return set;
+  }
+
+  /** The validator set of a height; throws if its cycle's set is not decided yet. */
+  validatorsAt(height: number): ValidatorSet {
+    const set = this.tryValidatorsAt(height);
+    if (!set)
+      throw new BlockError(
+        "BLOCK_ERROR_HEADER",
+        `no validator set for height ${height} yet (cycle ${cycleOf(height, this.preset.cycleLength)})`,
+      );
+    return set;
+  }
+
+  /** The validator set of the next height to decide (what consensus runs on now). */
+  get validators(): ValidatorSet {
+    return this.validatorsAt(this.headHeader.height + 1);
+  }
+
+  /** Module storage and accounts at the head, as the state transition and queries read them. */
+  get state(): WorldState {
+    return this.world;
   }
 
   isEvidenceCommitted(id: string): boolean {
@@ -268,12 +336,29 @@ export class Chain {
   }
 
   getAccount(address: Address): Account {
-    return this.accounts.get(addressKey(address)) ?? EMPTY_ACCOUNT;
+    return this.world.getAccount(address);
   }
 
   /** Account and proof at any stored state root (nodes are never pruned). */
   async getAccountProof(stateRoot: Uint8Array, address: Address): Promise<TrieLookup> {
     return lookupWithProof(stateRoot, address, (h) => this.m.db.getTrieNode(h));
+  }
+
+  /**
+   * A module storage slot and its proof at a stored state root: the account's storage root from
+   * the account trie, then the slot in that storage trie. `value` is the entry's bytes.
+   */
+  async getStorageProof(
+    stateRoot: Uint8Array,
+    address: Address,
+    slot: Uint8Array,
+  ): Promise<{ value: Uint8Array | undefined; proof: Uint8Array[]; storageRoot: Uint8Array }> {
+    const load = (h: Uint8Array) => this.m.db.getTrieNode(h);
+    const account = await lookupWithProof(stateRoot, address, load);
+    if (!account.value) return { value: undefined, proof: [], storageRoot: EMPTY_TRIE_ROOT };
+    const storageRoot = (rlpDecode(account.value) as Uint8Array[])[2]!;
+    const { value, proof } = await lookupWithProof(storageRoot, slot, load);
+    return { value: value && (rlpDecode(value) as Uint8Array), proof, storageRoot };
   }
 
   // Reads below never see a block above the in-memory head: LevelDB applies a block's batch before
@@ -365,14 +450,21 @@ export class Chain {
     });
   }
 
-  private pre() {
-    return { accounts: new MapAccountReader(this.accounts), trie: this.trie, beacon: this.beaconValue };
+  private pre(): PreState {
+    const w = this.world;
+    return { accounts: w, trie: w.trie, storageTries: w.storageTries, beacon: this.beaconValue };
   }
 
   /** Throws BlockError("BLOCK_ERROR_LAST_COMMIT") unless `commit` finalises `header`. */
   verifyCommit(header: BlockHeader, commit: CommitCertificate): void {
     try {
-      verifyCertificate(this.validators, this.ctx.chainId, header.height, headerHash(header), commit);
+      verifyCertificate(
+        this.validatorsAt(header.height),
+        this.ctx.chainId,
+        header.height,
+        headerHash(header),
+        commit,
+      );
     } catch (e) {
       if (e instanceof CertificateError)
         throw new BlockError("BLOCK_ERROR_LAST_COMMIT", `commit: ${e.message}`);
@@ -439,17 +531,19 @@ export class Chain {
    * fetches the rest again (a process kill loses nothing either way).
    */
   async importBlocks(blocks: { block: Block; commit: CommitCertificate }[], depth = 3): Promise<void> {
-    // One batched pairing check for the whole run; a failure falls through to per-block checks,
-    // which reject the first bad certificate with its reason.
-    verifyCertificateBatch(
-      this.validators,
-      this.ctx.chainId,
-      blocks.map(({ block, commit }) => ({
-        height: block.header.height,
-        blockHash: headerHash(block.header),
-        cert: commit,
-      })),
-    );
+    // One batched pairing check per cycle whose validator set is already known; a failure falls
+    // through to per-block checks, which reject the first bad certificate with its reason. Blocks
+    // of a cycle whose set a block in this run decides are checked one by one as they import.
+    const byCycle = new Map<number, { set: ValidatorSet; claims: Parameters<typeof verifyCertificateBatch>[2] }>();
+    for (const { block, commit } of blocks) {
+      const set = this.tryValidatorsAt(block.header.height);
+      if (!set) break;
+      const cycle = cycleOf(block.header.height, this.preset.cycleLength);
+      let g = byCycle.get(cycle);
+      if (!g) byCycle.set(cycle, (g = { set, claims: [] }));
+      g.claims.push({ height: block.header.height, blockHash: headerHash(block.header), cert: commit });
+    }
+    for (const g of byCycle.values()) verifyCertificateBatch(g.set, this.ctx.chainId, g.claims);
     const inflight: Promise<PreparedBlock>[] = [];
     let next = 0;
     const fill = () => {
@@ -512,19 +606,21 @@ export class Chain {
         txs: block.txs,
         evidence: block.evidence,
         beacon: block.beacon,
-        ...beaconRecords(this.beaconValue, post.beacon, header.height),
         evidenceIds,
         commit,
         txHashes: txs.map((t) => t.tx.hash),
         receipts: post.receipts,
         changes: post.changes.values(),
-        trieNodes: post.trie.takeUnpersisted(),
+        storage: post.storage,
+        trieNodes: [
+          ...post.trie.takeUnpersisted(),
+          ...[...post.storageTries.values()].flatMap((t) => t.takeUnpersisted()),
+        ],
       },
       { durable },
     );
     // Memory only after the batch is written.
-    for (const [k, c] of post.changes) this.accounts.set(k, c.account);
-    this.trie = post.trie;
+    this.world.apply(post);
     this.recent.set(this.headHeader.height, { hash: this.headHashValue, header: this.headHeader });
     if (this.recent.size > 256) this.recent.delete(this.recent.keys().next().value!);
     this.headHeader = header;
@@ -547,36 +643,36 @@ export class Chain {
   }
 }
 
-/** What a block's beacon transition adds to its batch: the new state if it changed, and indexes. */
-function beaconRecords(pre: BeaconState, t: BeaconTransition, height: number) {
-  const key = t.dkg?.key;
-  return {
-    beaconState: t.state === pre ? undefined : t.state,
-    beaconRounds: t.rounds.map((r) => ({
-      round: r.round,
-      // Everything needed to re-check the round from RPC alone.
-      record: {
-        ...r,
-        height,
-        previous: r.round === pre.round + 1 ? pre.output : undefined,
-        groupKey: t.state.active?.groupKey,
-        dkgCycle: t.state.active?.dkgCycle,
-      },
-    })),
-    beaconDkg: t.dkg && {
-      cycle: t.dkg.cycle,
-      record: key
-        ? {
-            cycle: t.dkg.cycle,
-            committee: key.committee,
-            qualified: key.qualified,
-            groupKey: key.groupKey,
-            publicShares: key.publicShares,
-            height,
-          }
-        : { cycle: t.dkg.cycle, failed: t.dkg.reason, height },
-    },
-  };
+/** Genesis accounts, then each module's genesis hook, into a fresh state. */
+function genesisState(genesis: Genesis, modules: ModuleRegistry) {
+  const overlay = new StateOverlay(new WorldState());
+  for (const a of genesis.alloc) overlay.setAccount(a.address, a.account);
+  const block = { chainId: genesis.chainId, preset: genesis.preset, height: 0, cycle: 0, proposer: ZERO_ADDRESS };
+  for (const m of modules.modules) {
+    m.genesis?.({
+      chainId: block.chainId,
+      preset: block.preset,
+      validators: genesis.validators,
+      section: genesis.modules?.[m.name],
+      state: { getAccount: (a) => overlay.getAccount(a), setAccount: (a, v) => overlay.setAccount(a, v) },
+      store: storeIn(overlay, m),
+    });
+  }
+  const storage = [...overlay.storage.values()];
+  const world = WorldState.fromRecords(
+    [...overlay.changes.values()].map((c) => [c.address, c.account] as [Uint8Array, Account]),
+    storage.map((s) => ({ module: s.module, key: s.key, value: s.value! })),
+  );
+  return { world, storage };
+}
+
+export interface GenesisBlock {
+  header: BlockHeader;
+  changes: { address: Address; account: Account }[];
+  trie: WorldState["trie"];
+  /** The full genesis state (accounts, module storage, tries). */
+  world: WorldState;
+  storage: StorageChange[];
 }
 
 export function rsBytes(r: bigint, s: bigint): Uint8Array {

@@ -32,6 +32,8 @@ export interface Genesis {
   extraData: Uint8Array;
   validators: Validator[];
   alloc: { address: Address; account: Account }[];
+  /** Per-module genesis sections (`modules.<name>`), handed to each module's genesis hook. */
+  modules?: Record<string, unknown>;
 }
 
 export class GenesisError extends Error {
@@ -48,6 +50,7 @@ const TOP_LEVEL = new Set([
   "extraData",
   "validators",
   "alloc",
+  "modules",
   "comment",
 ]);
 
@@ -171,8 +174,14 @@ export function parseGenesis(json: unknown, opts: { presetOverride?: string } = 
       alloc.push({ address, account: { nonce, balance } });
     }
   }
+  let modules: Record<string, unknown> | undefined;
+  if (g.modules !== undefined) {
+    if (typeof g.modules !== "object" || g.modules === null || Array.isArray(g.modules))
+      problems.push("modules: expected an object of per-module sections");
+    else modules = g.modules as Record<string, unknown>;
+  }
   if (problems.length > 0 || !preset) throw new GenesisError(problems);
-  return { name, chainId, preset, timestamp, extraData, validators, alloc };
+  return { name, chainId, preset, timestamp, extraData, validators, alloc, modules };
 }
 
 export function loadGenesisFile(path: string, opts: { presetOverride?: string } = {}): Genesis {

@@ -33,6 +33,7 @@ export const BlsDomain = {
   beacon: "RACECOIN-BCN--V1",
   dkg: "RACECOIN-DKG--V1",
   vrf: "RACECOIN-VRF--V1",
+  register: "RACECOIN-REG--V1",
 } as const;
 export type BlsDomainName = keyof typeof BlsDomain;
 

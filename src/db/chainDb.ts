@@ -4,7 +4,6 @@
  * restarts at its last committed block.
  */
 
-import { Packr } from "msgpackr";
 import {
   accountCodec,
   beaconMessageListCodec,
@@ -20,7 +19,7 @@ import {
   txListCodec,
   uint,
 } from "../encoding/index.ts";
-import type { AccountChange } from "../state/index.ts";
+import type { AccountChange, StorageChange } from "../state/index.ts";
 import {
   type Account,
   type BeaconMessage,
@@ -50,10 +49,9 @@ export const Bucket = {
   beaconRound: 0x0b,
   /** cycle (u32 BE) → that cycle's DKG outcome (committee, qualified set, group key) or its failure */
   beaconDkg: 0x0c,
+  /** module address (20 bytes) ‖ store key → value: flat copy of module storage at the head */
+  storage: 0x0d,
 } as const;
-
-/** Local (non-consensus) records are plain msgpack: only this node reads them back. */
-const localPackr = new Packr({ useRecords: false });
 
 export interface BlockBody {
   txs: Uint8Array[];
@@ -103,10 +101,6 @@ export interface BlockCommit {
   txs: Uint8Array[];
   evidence: Evidence[];
   beacon: BeaconMessage[];
-  /** The beacon state after the block, and what it completed (rounds, a DKG outcome). */
-  beaconState?: unknown;
-  beaconRounds?: { round: number; record: unknown }[];
-  beaconDkg?: { cycle: number; record: unknown };
   /** Ids (hex) of the evidence, for the evidence bucket. */
   evidenceIds: string[];
   /** The certificate that finalised this block, when known (not for genesis). */
@@ -114,6 +108,9 @@ export interface BlockCommit {
   txHashes: Uint8Array[];
   receipts: Receipt[];
   changes: Iterable<AccountChange>;
+  /** Module storage writes (value null: removed). */
+  storage: Iterable<StorageChange>;
+  /** New nodes of the account trie and of every storage trie that changed. */
   trieNodes: [Uint8Array, Uint8Array][];
 }
 
@@ -154,19 +151,9 @@ export class ChainDb {
     return this.canonical.get(u32be(height));
   }
 
-  async beaconState(): Promise<unknown> {
-    const raw = await this.kv.get(key(Bucket.meta, META_BEACON));
-    return raw ? localPackr.unpack(raw) : undefined;
-  }
-
-  async beaconRound(round: number): Promise<unknown> {
-    const raw = await this.kv.get(key(Bucket.beaconRound, u32be(round)));
-    return raw ? localPackr.unpack(raw) : undefined;
-  }
-
-  async beaconDkg(cycle: number): Promise<unknown> {
-    const raw = await this.kv.get(key(Bucket.beaconDkg, u32be(cycle)));
-    return raw ? localPackr.unpack(raw) : undefined;
+  /** True if the datadir was written before module storage existed (beacon state as one blob). */
+  async hasLegacyBeaconState(): Promise<boolean> {
+    return (await this.kv.get(key(Bucket.meta, META_BEACON))) !== undefined;
   }
 
   async commitAt(height: number): Promise<CommitCertificate | undefined> {
@@ -177,6 +164,12 @@ export class ChainDb {
   async *allEvidence(): AsyncIterable<[string, number]> {
     for await (const [k, v] of this.kv.entries(new Uint8Array([Bucket.evidence]))) {
       yield [Buffer.from(k.slice(1)).toString("hex"), Buffer.from(v).readUInt32BE(0)];
+    }
+  }
+
+  async *allStorage(): AsyncIterable<{ module: Uint8Array; key: Uint8Array; value: Uint8Array }> {
+    for await (const [k, v] of this.kv.entries(new Uint8Array([Bucket.storage]))) {
+      yield { module: k.slice(1, 21), key: k.slice(21), value: v };
     }
   }
 
@@ -198,20 +191,6 @@ export class ChainDb {
       ops.push(this.txIndex.putOp(h, { height: c.header.height, index, blockHash: c.hash }));
     });
     if (c.commit) ops.push(this.commits.putOp(u32be(c.header.height), c.commit));
-    if (c.beaconState !== undefined)
-      ops.push({ type: "put", key: key(Bucket.meta, META_BEACON), value: localPackr.pack(c.beaconState) });
-    for (const r of c.beaconRounds ?? [])
-      ops.push({
-        type: "put",
-        key: key(Bucket.beaconRound, u32be(r.round)),
-        value: localPackr.pack(r.record),
-      });
-    if (c.beaconDkg)
-      ops.push({
-        type: "put",
-        key: key(Bucket.beaconDkg, u32be(c.beaconDkg.cycle)),
-        value: localPackr.pack(c.beaconDkg.record),
-      });
     for (const id of c.evidenceIds)
       ops.push({
         type: "put",
@@ -219,6 +198,10 @@ export class ChainDb {
         value: u32be(c.header.height),
       });
     for (const ch of c.changes) ops.push(this.accounts.putOp(ch.address, ch.account));
+    for (const s of c.storage) {
+      const k = key(Bucket.storage, concatBytes(s.module, s.key));
+      ops.push(s.value === null ? { type: "del", key: k } : { type: "put", key: k, value: s.value });
+    }
     for (const [h, node] of c.trieNodes) ops.push({ type: "put", key: key(Bucket.trieNode, h), value: node });
     ops.push({
       type: "put",

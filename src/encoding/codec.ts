@@ -16,6 +16,9 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsTy
 
 export interface Codec<T> {
   readonly kind: string;
+  /** Shape for tools that map values to JSON (module queries over RPC). */
+  readonly fields?: readonly (readonly [string, Codec<unknown>])[];
+  readonly item?: Codec<unknown>;
   toWire(value: T, path: string): unknown;
   fromWire(wire: unknown, path: string): T;
 }
@@ -89,6 +92,7 @@ export function str(max: number): Codec<string> {
 export function list<T>(item: Codec<T>, max: number): Codec<T[]> {
   return {
     kind: `list<${item.kind}>`,
+    item: item as Codec<unknown>,
     toWire(v, path) {
       if (!Array.isArray(v) || v.length > max) fail(path, `expected a list of at most ${max}`);
       return v.map((x, i) => item.toWire(x, `${path}[${i}]`));
@@ -107,6 +111,7 @@ export function struct<T extends object>(name: string, fields: Fields<T>): Codec
   const entries = Object.entries(fields) as [keyof T & string, Codec<unknown>][];
   return {
     kind: name,
+    fields: entries,
     toWire(v, path) {
       if (typeof v !== "object" || v === null) fail(path, `expected ${name}`);
       return entries.map(([k, c]) => c.toWire((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k));

@@ -86,9 +86,11 @@ const REJECT_TX_CODES = new Set([
 const STEP_GAUGE = { propose: 0, prevote: 1, precommit: 2, commit: 3 } as const;
 
 export class ConsensusService {
-  private readonly set: ValidatorSet;
-  private readonly schedule: ProposerSchedule;
-  private readonly self: number;
+  /** The validator set, proposer schedule and our index for the current height (sets change per cycle). */
+  private set!: ValidatorSet;
+  private schedule!: ProposerSchedule;
+  private self = -1;
+  private readonly schedules = new Map<string, ProposerSchedule>();
   private readonly topics: ReturnType<typeof topics>;
   private machine!: TendermintMachine;
   private wal!: Wal;
@@ -112,12 +114,37 @@ export class ConsensusService {
     private readonly opts: ConsensusServiceOptions,
     private readonly m: Modules,
   ) {
-    this.set = m.chain.validators;
-    this.schedule = new ProposerSchedule(this.set, m.chain.preset.cycleLength);
-    const pk = opts.validatorKey?.publicKey;
-    this.self = pk ? this.set.validators.findIndex((v) => equalBytes(v.blsKey, pk)) : -1;
-    if (pk && this.self < 0) m.log.warn("Validator key is not in the validator set; following only");
+    this.useSetFor(m.chain.head.height + 1);
+    if (opts.validatorKey && this.self < 0) m.log.warn("Validator key is not in the validator set; following only");
     this.topics = topics(m.chain.genesis.chainId);
+  }
+
+  /** One schedule per set (a set serves a whole cycle; the map keeps the last few). */
+  private scheduleFor(set: ValidatorSet): ProposerSchedule {
+    const k = toHex(set.hash);
+    let s = this.schedules.get(k);
+    if (!s) {
+      s = new ProposerSchedule(set, this.m.chain.preset.cycleLength);
+      this.schedules.set(k, s);
+      if (this.schedules.size > 4) this.schedules.delete(this.schedules.keys().next().value!);
+    }
+    return s;
+  }
+
+  /** Switch to the validator set of `height`, as the chain stores it. */
+  private useSetFor(height: number): void {
+    const set = this.m.chain.validatorsAt(height);
+    if (this.set && equalBytes(this.set.hash, set.hash)) return;
+    const was = this.self;
+    this.set = set;
+    this.schedule = this.scheduleFor(set);
+    const pk = this.opts.validatorKey?.publicKey;
+    this.self = pk ? set.validators.findIndex((v) => equalBytes(v.blsKey, pk)) : -1;
+    if (this.machine && was !== this.self)
+      this.m.log.info(
+        { height, validator: this.self, validators: set.size },
+        this.self >= 0 ? "Our key is in the validator set from this height" : "Our key left the validator set",
+      );
   }
 
   get height(): number {
@@ -206,6 +233,7 @@ export class ConsensusService {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     if (replay.length === 0 && this.machine) await this.wal.endHeight(height - 1);
+    this.useSetFor(height);
     this.machine = new TendermintMachine(height, this.set, this.schedule, this.self, this.opts.timeouts);
     this.blocks.clear();
     this.own = [];
@@ -542,7 +570,7 @@ export class ConsensusService {
     if (this.pendingEvidence.has(id) || this.m.chain.isEvidenceCommitted(id)) return;
     this.pendingEvidence.set(id, e);
     this.m.metrics?.evidenceSeen.inc();
-    const offender = this.set.validators[e.a.validator]!.address;
+    const offender = this.m.chain.tryValidatorsAt(e.a.height)?.validators[e.a.validator]?.address ?? new Uint8Array(20);
     this.m.log.warn(
       { height: e.a.height, round: e.a.round, validator: toHex(offender) },
       "Equivocation detected",
@@ -556,7 +584,9 @@ export class ConsensusService {
     const vote = decode(voteCodec, unwrap(data));
     const h = this.height;
     if (vote.height + 1 < h || vote.height > h + 1) return "ignore";
-    const v = this.set.validators[vote.validator];
+    const set = this.m.chain.tryValidatorsAt(vote.height);
+    if (!set) return "ignore"; // the next cycle's set is decided by a block we do not have yet
+    const v = set.validators[vote.validator];
     if (!v) return "reject";
     return verifyVoteSignature(this.m.chain.genesis.chainId, v.blsKey, vote) ? "accept" : "reject";
   }
@@ -566,7 +596,9 @@ export class ConsensusService {
     const h = this.height;
     if (p.height < h || p.height > h + 1) return "ignore";
     if (p.block.header.height !== p.height || p.round > 1_000_000) return "reject";
-    const proposer = this.set.validators[this.schedule.proposer(p.height, p.round)]!;
+    const set = this.m.chain.tryValidatorsAt(p.height);
+    if (!set) return "ignore";
+    const proposer = set.validators[this.scheduleFor(set).proposer(p.height, p.round)]!;
     if (!equalBytes(proposer.address, p.block.header.proposer)) return "reject";
     const ok = verifyProposalSignature(
       this.m.chain.genesis.chainId,
@@ -581,7 +613,9 @@ export class ConsensusService {
     const e = decode(evidenceCodec, data);
     const id = evidenceId(e);
     if (this.m.chain.isEvidenceCommitted(id)) return "ignore";
-    verifyEvidence(this.set, this.m.chain.genesis.chainId, e);
+    const set = this.m.chain.tryValidatorsAt(e.a.height);
+    if (!set) return "ignore";
+    verifyEvidence(set, this.m.chain.genesis.chainId, e);
     if (!this.pendingEvidence.has(id)) this.addEvidence(e);
     return "accept";
   }

@@ -153,7 +153,7 @@ export class RacecoinNode {
         round: () => this.consensus.round,
         step: () => this.consensus.step,
         height: () => this.consensus.height,
-        validators: () => this.chain.validators,
+        validators: (h) => this.chain.validatorsAt(h),
         peerScores: () => this.network.scores.snapshot(),
         peerId: () => this.network.peerId,
         p2pAddrs: () => this.network.listenAddrs,

@@ -62,6 +62,10 @@ export async function accountAt(ctx: RpcContext, address: Address, tag: BlockTag
   return value ? decodeTrieAccount(value) : EMPTY_ACCOUNT;
 }
 
+export function trieAccountStorageRoot(value: Uint8Array): Uint8Array {
+  return (rlpDecode(value) as Uint8Array[])[2]!;
+}
+
 export function decodeTrieAccount(value: Uint8Array): Account {
   const items = rlpDecode(value) as Uint8Array[];
   return { nonce: bytesToBigint(items[0]!), balance: bytesToBigint(items[1]!) };

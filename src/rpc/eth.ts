@@ -3,8 +3,15 @@ import { keccak256 } from "../crypto/index.ts";
 import { accountTrieValue, CallError, estimateGas, nextBaseFee, runQuery } from "../state/index.ts";
 import { EMPTY_TRIE_ROOT } from "../trie/index.ts";
 import { TxError } from "../tx/index.ts";
-import { toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
-import { accountAt, blockTxs, decodeTrieAccount, type RpcContext, resolveBlock } from "./context.ts";
+import { bytesToBigint, fromHex, toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
+import {
+  accountAt,
+  blockTxs,
+  decodeTrieAccount,
+  type RpcContext,
+  resolveBlock,
+  trieAccountStorageRoot,
+} from "./context.ts";
 import { invalidParam, RpcError, SERVER_ERROR } from "./errors.ts";
 import { formatBlock, formatReceipt, formatTx } from "./format.ts";
 import {
@@ -101,12 +108,17 @@ export const ethHandlers = {
     return "0x";
   },
 
+  /**
+   * A module storage slot (spec/modules.md §Storage): values up to 32 bytes come back as a 32-byte
+   * word, left-padded as Ethereum's are; longer values come back whole. Other accounts have none.
+   */
   eth_getStorageAt: async (ctx: RpcContext, p: unknown[]) => {
-    addressParam(p[0], 0);
-    quantityParam(p[1], 1);
-    if (!(await resolveBlock(ctx, blockTagParam(p[2], 2))))
-      throw new RpcError(SERVER_ERROR, "header not found");
-    return `0x${"00".repeat(32)}`;
+    const address = addressParam(p[0], 0);
+    const slot = slotParam(p[1], 1);
+    const block = await resolveBlock(ctx, blockTagParam(p[2], 2));
+    if (!block) throw new RpcError(SERVER_ERROR, "header not found");
+    const { value } = await ctx.chain.getStorageProof(block.header.stateRoot, address, slot);
+    return storageWord(value);
   },
 
   eth_gasPrice: (ctx: RpcContext) => toQuantity(ctx.mempool.pendingBaseFee() + ctx.suggestedTip),
@@ -154,7 +166,7 @@ export const ethHandlers = {
     const block = await resolveBlock(ctx, blockTagParam(p[1], 1, "pending"));
     if (!block) throw new RpcError(SERVER_ERROR, "header not found");
     try {
-      const gas = estimateGas({ getAccount: (a) => ctx.chain.getAccount(a) }, call, block.header.height + 1);
+      const gas = estimateGas(ctx.chain.state, call, callEnv(ctx, block.header.height + 1));
       if (call.gas !== undefined && call.gas < gas)
         throw new RpcError(SERVER_ERROR, `gas required exceeds allowance (${call.gas})`);
       return toQuantity(gas);
@@ -172,7 +184,7 @@ export const ethHandlers = {
     const head = block.header.height === ctx.chain.head.height;
     if (!head) throw new RpcError(SERVER_ERROR, "eth_call is served at the latest block only");
     try {
-      return toHex(runQuery({ getAccount: (a) => ctx.chain.getAccount(a) }, call));
+      return toHex(runQuery(ctx.chain.state, call, callEnv(ctx, block.header.height)));
     } catch (e) {
       return callFailure(e);
     }
@@ -233,17 +245,22 @@ export const ethHandlers = {
     if (!block) throw new RpcError(SERVER_ERROR, "header not found");
     const { value, proof } = await ctx.chain.getAccountProof(block.header.stateRoot, address);
     const account = value ? decodeTrieAccount(value) : { nonce: 0n, balance: 0n };
-    if (value && toHex(value) !== toHex(accountTrieValue(account)))
+    const storageRoot = value ? trieAccountStorageRoot(value) : EMPTY_TRIE_ROOT;
+    if (value && toHex(value) !== toHex(accountTrieValue(account, storageRoot)))
       throw new RpcError(-32603, "internal error");
+    const storageProof = [];
+    for (const k of keys) {
+      const s = await ctx.chain.getStorageProof(block.header.stateRoot, address, k);
+      storageProof.push({ key: toHex(k), value: storageQuantity(s.value), proof: s.proof.map(toHex) });
+    }
     return {
       address: toChecksumAddress(address),
       accountProof: proof.map(toHex),
       balance: toQuantity(account.balance),
       nonce: toQuantity(account.nonce),
       codeHash: KECCAK_EMPTY,
-      storageHash: toHex(EMPTY_TRIE_ROOT),
-      // Accounts have no storage: every slot is zero and the (empty) storage trie proves it.
-      storageProof: keys.map((k) => ({ key: toHex(k), value: "0x0", proof: [] })),
+      storageHash: toHex(storageRoot),
+      storageProof,
     };
   },
 };
@@ -270,4 +287,25 @@ async function blockRewards(
     }
     return toQuantity(items[items.length - 1]!.tip);
   });
+}
+
+function callEnv(ctx: RpcContext, height: number) {
+  return { chainId: ctx.chain.ctx.chainId, preset: ctx.chain.preset, height, modules: ctx.chain.modules };
+}
+
+/** A storage key parameter: a 32-byte slot, or a quantity left-padded to 32 bytes. */
+function slotParam(v: unknown, i: number): Uint8Array {
+  if (typeof v !== "string" || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) throw invalidParam(i, "expected a storage slot");
+  return fromHex(`0x${v.slice(2).padStart(64, "0")}`);
+}
+
+function storageWord(value: Uint8Array | undefined): string {
+  if (!value) return `0x${"00".repeat(32)}`;
+  return value.length <= 32 ? `0x${Buffer.from(value).toString("hex").padStart(64, "0")}` : toHex(value);
+}
+
+/** eth_getProof's value: a quantity for values up to 32 bytes (as Ethereum's), else the bytes. */
+function storageQuantity(value: Uint8Array | undefined): string {
+  if (!value) return "0x0";
+  return value.length <= 32 ? toQuantity(bytesToBigint(value)) : toHex(value);
 }

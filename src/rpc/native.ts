@@ -1,4 +1,5 @@
 /** Racecoin's own namespaces: chain_*, net_* peers and txpool_*. */
+import type { StoredRound } from "../../contracts/index.ts";
 import { ProposerSchedule } from "../consensus/index.ts";
 import { type CommitCertificate, toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
 import type { RpcContext } from "./context.ts";
@@ -31,18 +32,17 @@ function peerIdParam(v: unknown): string {
   return v;
 }
 
-function formatRound(r: Record<string, unknown> | undefined) {
+function formatRound(r: StoredRound | undefined) {
   if (!r) return null;
-  const hex = (v: unknown) => (v instanceof Uint8Array ? toHex(v) : null);
   return {
     round: r.round,
-    output: hex(r.output),
-    signature: hex(r.signature),
+    output: toHex(r.output),
+    signature: toHex(r.signature),
     signers: r.signers,
     height: r.height,
-    previous: hex(r.previous),
-    groupKey: hex(r.groupKey),
-    dkgCycle: r.dkgCycle ?? null,
+    previous: toHex(r.previous),
+    groupKey: toHex(r.groupKey),
+    dkgCycle: r.dkgCycle,
   };
 }
 
@@ -70,7 +70,7 @@ export const nativeHandlers = {
   /** The validator set at a height, with proposer priorities after that height's round-0 selection. */
   chain_getValidators: (ctx: RpcContext, p: unknown[]) => {
     const height = heightParam(ctx, p);
-    const set = ctx.chain.validators;
+    const set = ctx.chain.validatorsAt(Math.max(1, height));
     const priorities = new ProposerSchedule(set, ctx.chain.preset.cycleLength).prioritiesAt(
       Math.max(1, height),
     );
@@ -106,7 +106,7 @@ export const nativeHandlers = {
       height: e.a.height,
       round: e.a.round,
       type: e.a.type === 1 ? "prevote" : "precommit",
-      validator: toChecksumAddress(ctx.chain.validators.validators[e.a.validator]!.address),
+      validator: toChecksumAddress(ctx.chain.validatorsAt(e.a.height).validators[e.a.validator]!.address),
       blockHashes: [toHex(e.a.blockHash), toHex(e.b.blockHash)],
     }));
   },
@@ -133,11 +133,11 @@ export const nativeHandlers = {
   /** The latest completed beacon round: { round, output, signature, signers, height, … } or null. */
   beacon_getLatest: async (ctx: RpcContext) => {
     const r = ctx.chain.beacon.round;
-    return r === 0 ? null : formatRound(await ctx.chain.beaconRound(r));
+    return r === 0 ? null : formatRound(ctx.chain.beaconRound(r));
   },
 
   beacon_getRound: async (ctx: RpcContext, p: unknown[]) =>
-    formatRound(await ctx.chain.beaconRound(numberParam(p[0], 0))),
+    formatRound(ctx.chain.beaconRound(numberParam(p[0], 0))),
 
   /**
    * The DKG committee of a cycle (default: the current one): members, threshold, phase, dealers
@@ -148,10 +148,8 @@ export const nativeHandlers = {
     const cycle = p[0] === undefined ? s.cycle : numberParam(p[0], 0);
     if (cycle > s.cycle)
       throw new RpcError(INVALID_PARAMS, `cycle ${cycle} has not started (current: ${s.cycle})`);
-    const outcome = (await ctx.chain.beaconDkg(cycle)) as Record<string, unknown> | undefined;
-    const committee =
-      cycle === s.cycle ? s.committee : (outcome?.committee as typeof s.committee | undefined);
-    if (!committee) return null;
+    const outcome = ctx.chain.beaconDkg(cycle);
+    const committee = cycle === s.cycle ? s.committee : ctx.chain.beaconCommittee(cycle);
     return {
       cycle,
       threshold: committee.threshold,
@@ -165,10 +163,10 @@ export const nativeHandlers = {
         cycle === s.cycle
           ? s.complaints.map((c) => ({ complainer: c.complainer, dealer: c.dealer }))
           : undefined,
-      qualified: outcome?.qualified ?? null,
-      groupKey: outcome?.groupKey ? toHex(outcome.groupKey as Uint8Array) : null,
-      publicShares: outcome?.publicShares ? (outcome.publicShares as Uint8Array[]).map(toHex) : null,
-      failed: outcome?.failed ?? null,
+      qualified: outcome?.ok ? outcome.qualified : null,
+      groupKey: outcome?.ok ? toHex(outcome.groupKey) : null,
+      publicShares: outcome?.ok ? outcome.publicShares.map(toHex) : null,
+      failed: outcome && !outcome.ok ? outcome.reason : null,
       activeKeyFromCycle: s.active?.dkgCycle ?? null,
     };
   },

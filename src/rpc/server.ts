@@ -16,7 +16,8 @@ import {
   RpcError,
   toRpcError,
 } from "./errors.ts";
-import { routes } from "./routes.ts";
+import { moduleQueryHandler } from "./moduleQueries.ts";
+import { type Handler, routes } from "./routes.ts";
 
 export interface RpcServerOptions {
   host: string;
@@ -186,7 +187,9 @@ export class RpcServer {
       );
     }
     const notification = o.id === undefined;
-    const handler = routes.get(o.method);
+    const moduleQuery = routes.has(o.method) ? undefined : moduleQueryHandler(this.m.ctx, o.method);
+    const handler: Handler | undefined =
+      routes.get(o.method) ?? (moduleQuery && ((_ctx: RpcContext, params: unknown[]) => moduleQuery(params)));
     const label = handler ? o.method : "unknown";
     const started = performance.now();
     let response: Response;

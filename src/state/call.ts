@@ -3,12 +3,19 @@
  * run against an overlay that is thrown away.
  */
 
-import { decodeEnvelope, ModuleError, moduleAt, resolveCall } from "../../contracts/index.ts";
-import { decode, encode } from "../encoding/index.ts";
+import {
+  defaultModules,
+  ModuleError,
+  type ModuleRegistry,
+  resolveCall,
+  runModuleQuery,
+} from "../../contracts/index.ts";
+import type { Preset } from "../params/index.ts";
 import { isModuleAddress } from "../params/index.ts";
 import { intrinsicGas, TxError } from "../tx/index.ts";
 import type { Address } from "../types/index.ts";
-import { type AccountReader, StateOverlay } from "./overlay.ts";
+import { StateOverlay, type StateReader } from "./overlay.ts";
+import { blockInfo, moduleContext, queryContext } from "./steps/context.ts";
 
 export interface CallRequest {
   from?: Address;
@@ -19,8 +26,15 @@ export interface CallRequest {
 
 export class CallError extends Error {}
 
+export interface CallEnv {
+  chainId: bigint;
+  preset: Preset;
+  height: number;
+  modules?: ModuleRegistry;
+}
+
 /** Gas a transaction with this call would use; throws TxError or CallError (module failure). */
-export function estimateGas(state: AccountReader, req: CallRequest, height: number): bigint {
+export function estimateGas(state: StateReader, req: CallRequest, env: CallEnv): bigint {
   if (req.to === null)
     throw new TxError("TX_CREATE_UNSUPPORTED", "contract creation is not supported on this chain");
   let gas = intrinsicGas({ data: req.data, accessList: [] });
@@ -29,14 +43,15 @@ export function estimateGas(state: AccountReader, req: CallRequest, height: numb
     throw new TxError("TX_INSUFFICIENT_FUNDS", "insufficient funds for transfer");
   }
   if (isModuleAddress(req.to)) {
-    const module = moduleAt(req.to);
+    const module = (env.modules ?? defaultModules).at(req.to);
     if (!module) throw new CallError("no module at this reserved address");
     if (req.value !== 0n) throw new CallError("module calls carry no value; put amounts in the call");
     try {
       const call = resolveCall(module, req.data);
       gas += call.def.gas;
       const scratch = new StateOverlay(state);
-      call.def.execute({ sender, height, state: scratch }, call.args);
+      const block = blockInfo({ chainId: env.chainId, preset: env.preset }, env.height, new Uint8Array(20));
+      call.def.execute({ ...moduleContext(block, scratch, module), sender }, call.args);
     } catch (e) {
       if (e instanceof ModuleError) throw new CallError(e.message);
       throw e;
@@ -46,16 +61,12 @@ export function estimateGas(state: AccountReader, req: CallRequest, height: numb
 }
 
 /** eth_call: run a module query. Calls to ordinary accounts return empty bytes, as in Ethereum. */
-export function runQuery(state: AccountReader, req: CallRequest): Uint8Array {
+export function runQuery(state: StateReader, req: CallRequest, env: CallEnv): Uint8Array {
   if (req.to === null || !isModuleAddress(req.to)) return new Uint8Array(0);
-  const module = moduleAt(req.to);
+  const module = (env.modules ?? defaultModules).at(req.to);
   if (!module) throw new CallError("no module at this reserved address");
   try {
-    const env = decodeEnvelope(req.data);
-    const q = module.queries[env.method];
-    if (!q || !Object.hasOwn(module.queries, env.method))
-      throw new ModuleError(`module ${module.name} has no query "${env.method}"`);
-    return encode(q.result, q.run(state, decode(q.args, env.args)));
+    return runModuleQuery(module, req.data, queryContext(state, module, env.height, env.preset));
   } catch (e) {
     throw new CallError((e as Error).message);
   }

@@ -1,4 +1,4 @@
-export { CallError, type CallRequest, estimateGas, runQuery } from "./call.ts";
+export { type CallEnv, CallError, type CallRequest, estimateGas, runQuery } from "./call.ts";
 export { nextBaseFee } from "./fees.ts";
 export {
   type AccountChange,
@@ -6,23 +6,30 @@ export {
   EMPTY_ACCOUNT,
   MapAccountReader,
   StateOverlay,
+  type StateReader,
+  type StorageChange,
 } from "./overlay.ts";
+export { beaconParams } from "./steps/beacon.ts";
 export {
-  accountTrieValue,
-  applyBlock,
   BlockError,
   type BlockErrorCode,
+  type PreState,
+  queryContext,
+  type RecoveredTx,
+  readStoreIn,
+  storeIn,
+  type TransitionContext,
+} from "./steps/context.ts";
+export { checkEvidence } from "./steps/evidence.ts";
+export { checkHeader } from "./steps/header.ts";
+export { txEnv } from "./steps/transactions.ts";
+export {
+  applyBlock,
+  BLOCK_STEPS,
   type BuildResult,
-  beaconParams,
   buildBlock,
-  checkHeader,
   encodeAccount,
   type PostState,
-  type PreState,
-  type RecoveredTx,
-  type TransitionContext,
-  txEnv,
-  updateTrie,
 } from "./transition.ts";
 export {
   checkFeeCap,
@@ -34,3 +41,13 @@ export {
   type StaticCheck,
   type TxEnv,
 } from "./txValidity.ts";
+export {
+  accountTrieValue,
+  computeDelta,
+  type StateDelta,
+  storageTrieValue,
+  type TrieAccount,
+  updateStorageTrie,
+  updateTrie,
+  WorldState,
+} from "./world.ts";

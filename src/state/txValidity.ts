@@ -2,7 +2,13 @@
  * Validity of one transaction against state (spec/transactions.md §Validity). Shared by the
  * mempool (admission) and block execution, so both say the same thing in the same words.
  */
-import { type ModuleError, moduleAt, type ResolvedCall, resolveCall } from "../../contracts/index.ts";
+import {
+  defaultModules,
+  type ModuleError,
+  type ModuleRegistry,
+  type ResolvedCall,
+  resolveCall,
+} from "../../contracts/index.ts";
 import { isModuleAddress } from "../params/index.ts";
 import { intrinsicGas, type SignedTx, TxError } from "../tx/index.ts";
 import { type Account, type Address, toChecksumAddress } from "../types/index.ts";
@@ -11,6 +17,8 @@ export interface TxEnv {
   chainId: bigint;
   blockGasLimit: bigint;
   baseFee: bigint;
+  /** The chain's modules (default: the standard registry). */
+  modules?: ModuleRegistry;
 }
 
 export interface StaticCheck {
@@ -32,7 +40,7 @@ export function checkTxStatic(tx: SignedTx, env: TxEnv): StaticCheck {
   let gas = intrinsicGas(tx);
   let call: ResolvedCall | null = null;
   if (isModuleAddress(tx.to)) {
-    const module = moduleAt(tx.to);
+    const module = (env.modules ?? defaultModules).at(tx.to);
     if (!module) throw new TxError("TX_MODULE_PAYLOAD", "no module at this reserved address");
     if (tx.value !== 0n)
       throw new TxError("TX_MODULE_VALUE", "module calls carry no value; put amounts in the call");

@@ -77,6 +77,12 @@ export function u32be(n: number): Uint8Array {
   return out;
 }
 
+export function u64be(n: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, n);
+  return out;
+}
+
 /** Plain Uint8Array view (drops the Buffer subclass so values compare and encode uniformly). */
 export function plain(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -158,6 +158,7 @@ describe("chain reads", () => {
       txHashes: [tx.hash],
       receipts: [],
       changes: [],
+      storage: [],
       trieNodes: [],
     });
     assert.equal(await chain.headerAt(chain.head.height + 1), undefined);

@@ -1,0 +1,175 @@
+/**
+ * validators: who may validate, and the validator set of every cycle, as chain state
+ * (spec/validators.md). The set for cycle c + 1 is stored by endCycle in the last block of cycle c;
+ * consensus, certificates, sync, the beacon committee and RPC read the set of the height in
+ * question from here. Accounts register a BLS key with a proof bound to their address, so accounts
+ * not in genesis can later enter a set; other modules (the race) feed next-cycle weights through
+ * `setNextWeight`.
+ */
+import { blsVerify } from "../../src/crypto/index.ts";
+import {
+  address20,
+  bytes,
+  list,
+  quantity,
+  struct,
+  uint,
+  validatorListCodec,
+} from "../../src/encoding/index.ts";
+import { VALIDATORS_MODULE_ADDRESS } from "../../src/params/index.ts";
+import {
+  type Address,
+  compareBytes,
+  concatBytes,
+  equalBytes,
+  toChecksumAddress,
+  u64be,
+  type Validator,
+} from "../../src/types/index.ts";
+import { type ModuleContext, type Module, ModuleError, type GenesisContext } from "../module.ts";
+import { addressKey20, bytesKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
+
+export interface Registration {
+  blsKey: Uint8Array;
+  /** libp2p peer id bytes, empty if not given. */
+  peerId: Uint8Array;
+  /** Height of the registration (0 for genesis validators). */
+  height: number;
+}
+
+const registrationCodec = struct<Registration>("validators.Registration", {
+  blsKey: bytes({ length: 48 }),
+  peerId: bytes({ max: 64 }),
+  height: uint,
+});
+
+/** cycle → the set that validates every height of that cycle. */
+export const validatorSets = new StoreMap("set", u32Key, validatorListCodec);
+/** account → its registered BLS key. */
+export const registrations = new StoreMap("reg", addressKey20, registrationCodec);
+/** BLS key → the account it is registered to (one account per key). */
+export const keyOwners = new StoreMap("keyOwner", bytesKey, address20);
+/** account → weight proposed for the next cycle (cleared at every cycle end). */
+export const nextWeights = new StoreMap("nextWeight", addressKey20, quantity);
+
+export interface RegisterArgs {
+  blsKey: Uint8Array;
+  proof: Uint8Array;
+  peerId: Uint8Array;
+}
+export const registerArgs = struct<RegisterArgs>("validators.register", {
+  blsKey: bytes({ length: 48 }),
+  proof: bytes({ length: 96 }),
+  peerId: bytes({ max: 64 }),
+});
+export const cycleQueryArgs = struct<{ cycle: number }>("validators.set", { cycle: uint });
+export const validatorSetResult = struct<{ validators: Validator[] }>("validators.set.result", {
+  validators: validatorListCodec,
+});
+export const registrationQueryArgs = struct<{ address: Address }>("validators.registration", {
+  address: address20,
+});
+export const registrationResult = struct<{ registrations: Registration[] }>("validators.registration.result", {
+  registrations: list(registrationCodec, 1),
+});
+
+/** What a registration proof signs (under the "register" BLS domain): chain id ‖ account ‖ key. */
+export function registrationMessage(chainId: bigint, account: Address, blsKey: Uint8Array): Uint8Array {
+  return concatBytes(u64be(chainId), account, blsKey);
+}
+
+/** The set of a cycle; undefined if that cycle's set is not decided yet. */
+export function validatorSetOf(store: ReadStore, cycle: number): Validator[] | undefined {
+  return validatorSets.get(store, cycle);
+}
+
+/** Propose `address`'s weight for the next cycle (the race module calls this at its cycle end). */
+export function setNextWeight(store: RawStore, address: Address, weight: bigint): void {
+  if (weight < 0n) throw new Error("weight must not be negative");
+  nextWeights.set(store, address, weight);
+}
+
+/**
+ * The next set: if weights were proposed this cycle, the top `maxValidators` registered accounts
+ * with weight > 0 (by weight, then address); otherwise, or if none qualifies, the current set.
+ */
+export function nextValidatorSet(store: ReadStore, current: Validator[], maxValidators: number): Validator[] {
+  const proposed = nextWeights.entries(store);
+  if (proposed.length === 0) return current;
+  const chosen: Validator[] = [];
+  for (const [address, weight] of proposed) {
+    if (weight === 0n) continue;
+    const reg = registrations.get(store, address);
+    if (reg) chosen.push({ address, weight, blsKey: reg.blsKey });
+  }
+  chosen.sort((a, b) =>
+    a.weight === b.weight ? compareBytes(a.address, b.address) : a.weight > b.weight ? -1 : 1,
+  );
+  return chosen.length > 0 ? chosen.slice(0, maxValidators) : current;
+}
+
+function registerGenesis(ctx: GenesisContext): void {
+  validatorSets.set(ctx.store, 0, [...ctx.validators]);
+  for (const v of ctx.validators) {
+    registrations.set(ctx.store, v.address, { blsKey: v.blsKey, peerId: new Uint8Array(0), height: 0 });
+    keyOwners.set(ctx.store, v.blsKey, v.address);
+  }
+}
+
+function endCycle(ctx: ModuleContext): void {
+  const { cycle, preset } = ctx.block;
+  const current = validatorSets.get(ctx.store, cycle);
+  if (!current) throw new Error(`state invariant: no validator set for cycle ${cycle}`);
+  const next = nextValidatorSet(ctx.store, current, preset.maxValidators);
+  validatorSets.set(ctx.store, cycle + 1, next);
+  for (const a of nextWeights.keys(ctx.store)) nextWeights.delete(ctx.store, a);
+}
+
+export const validators: Module = {
+  id: 3,
+  name: "validators",
+  address: VALIDATORS_MODULE_ADDRESS,
+  genesis: registerGenesis,
+  endCycle,
+  methods: {
+    register: {
+      args: registerArgs,
+      gas: 60_000n,
+      execute(ctx, args: RegisterArgs) {
+        const who = toChecksumAddress(ctx.sender);
+        if (registrations.has(ctx.store, ctx.sender)) throw new ModuleError(`account ${who} is already registered`);
+        const owner = keyOwners.get(ctx.store, args.blsKey);
+        if (owner)
+          throw new ModuleError(
+            equalBytes(owner, ctx.sender)
+              ? `account ${who} is already registered`
+              : `BLS key is already registered to ${toChecksumAddress(owner)}`,
+          );
+        const msg = registrationMessage(ctx.block.chainId, ctx.sender, args.blsKey);
+        if (!blsVerify(args.blsKey, "register", msg, args.proof))
+          throw new ModuleError("registration proof does not verify for this key, account and chain");
+        registrations.set(ctx.store, ctx.sender, {
+          blsKey: args.blsKey,
+          peerId: args.peerId,
+          height: ctx.block.height,
+        });
+        keyOwners.set(ctx.store, args.blsKey, ctx.sender);
+      },
+    },
+  },
+  queries: {
+    set: {
+      args: cycleQueryArgs,
+      result: validatorSetResult,
+      run: (ctx, a: { cycle: number }) => ({ validators: validatorSets.get(ctx.store, a.cycle) ?? [] }),
+    },
+    registration: {
+      args: registrationQueryArgs,
+      result: registrationResult,
+      run: (ctx, a: { address: Address }) => {
+        const r = registrations.get(ctx.store, a.address);
+        return { registrations: r ? [r] : [] };
+      },
+    },
+  },
+};

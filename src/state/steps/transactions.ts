@@ -1,0 +1,103 @@
+/** The transactions step: each transaction checked against state, charged, and executed. */
+import { ModuleError } from "../../../contracts/index.ts";
+import { effectiveGasPrice, TxError } from "../../tx/index.ts";
+import type { Receipt } from "../../types/index.ts";
+import { StateOverlay } from "../overlay.ts";
+import { checkTxAgainstAccount, type TxEnv } from "../txValidity.ts";
+import { BlockError, type BlockRun, moduleContext, type RecoveredTx, type TransitionContext } from "./context.ts";
+
+export function txEnv(ctx: TransitionContext, baseFee: bigint): TxEnv {
+  return { chainId: ctx.chainId, blockGasLimit: ctx.preset.blockGasLimit, baseFee, modules: ctx.modules };
+}
+
+/** Execute one transaction on `state`; throws TxError if it is invalid at this point. */
+function executeTx(
+  run: BlockRun,
+  state: StateOverlay,
+  rt: RecoveredTx,
+  baseFee: bigint,
+  env: TxEnv,
+): Receipt {
+  const { tx, sender } = rt;
+  const { gas, call } = checkTxAgainstAccount(tx, sender, state.getAccount(sender), env);
+  const price = effectiveGasPrice(tx, baseFee);
+  const from = state.getAccount(sender);
+  state.setAccount(sender, { nonce: from.nonce + 1n, balance: from.balance - gas * price - tx.value });
+  let status = 1;
+  let error = "";
+  if (call) {
+    const scratch = new StateOverlay(state);
+    try {
+      call.def.execute({ ...moduleContext(run.block, scratch, call.module), sender }, call.args);
+      scratch.mergeInto(state);
+    } catch (e) {
+      if (!(e instanceof ModuleError)) throw e;
+      status = 0;
+      error = e.message.slice(0, 256);
+    }
+  } else if (tx.to) {
+    const to = state.getAccount(tx.to);
+    state.setAccount(tx.to, { ...to, balance: to.balance + tx.value });
+  }
+  // The base fee is burned; the tip goes to the proposer (spec/fees.md).
+  const tip = gas * (price - baseFee);
+  if (tip > 0n) {
+    const p = state.getAccount(run.block.proposer);
+    state.setAccount(run.block.proposer, { ...p, balance: p.balance + tip });
+  }
+  return {
+    status,
+    gasUsed: gas,
+    cumulativeGasUsed: run.gasUsed + gas,
+    effectiveGasPrice: price,
+    from: sender,
+    error,
+  };
+}
+
+/** Import: every transaction must be valid in order, within the gas limit. */
+export function processTransactions(run: BlockRun, txs: RecoveredTx[], baseFee: bigint, gasLimit: bigint): void {
+  const env = txEnv(run.ctx, baseFee);
+  for (const [i, rt] of txs.entries()) {
+    try {
+      const receipt = executeTx(run, run.state, rt, baseFee, env);
+      run.gasUsed = receipt.cumulativeGasUsed;
+      run.receipts.push(receipt);
+    } catch (e) {
+      if (e instanceof TxError) throw new BlockError("BLOCK_ERROR_TX_INVALID", `transaction ${i}: ${e.message}`);
+      throw e;
+    }
+    if (run.gasUsed > gasLimit) throw new BlockError("BLOCK_ERROR_GAS", "transactions exceed the block gas limit");
+  }
+}
+
+/**
+ * Building: take candidates in order, skipping any that are invalid at their turn or do not fit.
+ * Returns the included transactions and the rejected ones with their reason.
+ */
+export function selectTransactions(
+  run: BlockRun,
+  candidates: Iterable<RecoveredTx>,
+  baseFee: bigint,
+): { included: RecoveredTx[]; rejected: { rt: RecoveredTx; error: TxError }[] } {
+  const env = txEnv(run.ctx, baseFee);
+  const { preset } = run.ctx;
+  const included: RecoveredTx[] = [];
+  const rejected: { rt: RecoveredTx; error: TxError }[] = [];
+  for (const rt of candidates) {
+    if (included.length >= preset.maxBlockTxs) break;
+    if (run.gasUsed + rt.tx.gasLimit > preset.blockGasLimit) continue;
+    const attempt = new StateOverlay(run.state);
+    try {
+      const receipt = executeTx(run, attempt, rt, baseFee, env);
+      attempt.mergeInto(run.state);
+      run.gasUsed = receipt.cumulativeGasUsed;
+      run.receipts.push(receipt);
+      included.push(rt);
+    } catch (e) {
+      if (!(e instanceof TxError)) throw e;
+      rejected.push({ rt, error: e });
+    }
+  }
+  return { included, rejected };
+}
