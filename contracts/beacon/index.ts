@@ -18,15 +18,7 @@ import {
   initialBeaconState,
   readComplaint,
 } from "../../src/beacon/index.ts";
-import {
-  beaconMessageCodec,
-  bytes,
-  hash32,
-  list,
-  str,
-  struct,
-  uint,
-} from "../../src/encoding/index.ts";
+import { beaconMessageCodec, bytes, hash32, list, str, struct, uint } from "../../src/encoding/index.ts";
 import { BEACON_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { type BeaconMessage, BeaconMessageKind } from "../../src/types/index.ts";
 import type { Module } from "../module.ts";
@@ -166,13 +158,9 @@ export function writeBeaconTransition(
   beaconHead.set(store, headOf(s));
 }
 
-function keyFromStore(
-  store: ReadStore,
-  dkgCycle: number,
-  committee: BeaconCommittee,
-): ActiveKey {
+function keyFromStore(store: ReadStore, dkgCycle: number, committee: BeaconCommittee): ActiveKey {
   const rec = dkgs.get(store, dkgCycle);
-  if (!rec || rec.ok !== 1) throw new Error(`beacon state: no DKG key for cycle ${dkgCycle}`);
+  if (rec?.ok !== 1) throw new Error(`beacon state: no DKG key for cycle ${dkgCycle}`);
   const prefix = u32Key.encode(dkgCycle);
   const qualifiedDealings = dealings
     .entries(store, prefix)
@@ -203,7 +191,8 @@ export function loadBeaconState(
     dealings: dealings.entries(store, prefix).map(([, m]) => decodeStoredDealing(m)),
     complaints: complaints.entries(store, prefix).map(([, m]) => readComplaint(m)),
     next: head.next === 0 ? undefined : head.next === 1 ? null : keyFromStore(store, head.cycle, committee),
-    active: head.active === 0 ? undefined : keyFromStore(store, head.active - 1, committeeOf(head.active - 1)),
+    active:
+      head.active === 0 ? undefined : keyFromStore(store, head.active - 1, committeeOf(head.active - 1)),
     round: head.round,
     output: head.round === 0 ? ZERO32 : head.output,
   };
@@ -223,7 +212,10 @@ export const beacon: Module = {
   name: "beacon",
   address: BEACON_MODULE_ADDRESS,
   genesis: (ctx) =>
-    writeBeaconGenesis(ctx.store, initialBeaconState(ctx.validators, { cycleLength: ctx.preset.cycleLength, ...ctx.preset.beacon })),
+    writeBeaconGenesis(
+      ctx.store,
+      initialBeaconState(ctx.validators, { cycleLength: ctx.preset.cycleLength, ...ctx.preset.beacon }),
+    ),
   methods: {},
   queries: {
     round: {

@@ -26,7 +26,7 @@ import {
   u64be,
   type Validator,
 } from "../../src/types/index.ts";
-import { type ModuleContext, type Module, ModuleError, type GenesisContext } from "../module.ts";
+import { type GenesisContext, type Module, type ModuleContext, ModuleError } from "../module.ts";
 import { addressKey20, bytesKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
 
 export interface Registration {
@@ -69,9 +69,12 @@ export const validatorSetResult = struct<{ validators: Validator[] }>("validator
 export const registrationQueryArgs = struct<{ address: Address }>("validators.registration", {
   address: address20,
 });
-export const registrationResult = struct<{ registrations: Registration[] }>("validators.registration.result", {
-  registrations: list(registrationCodec, 1),
-});
+export const registrationResult = struct<{ registrations: Registration[] }>(
+  "validators.registration.result",
+  {
+    registrations: list(registrationCodec, 1),
+  },
+);
 
 /** What a registration proof signs (under the "register" BLS domain): chain id ‖ account ‖ key. */
 export function registrationMessage(chainId: bigint, account: Address, blsKey: Uint8Array): Uint8Array {
@@ -137,7 +140,8 @@ export const validators: Module = {
       gas: 60_000n,
       execute(ctx, args: RegisterArgs) {
         const who = toChecksumAddress(ctx.sender);
-        if (registrations.has(ctx.store, ctx.sender)) throw new ModuleError(`account ${who} is already registered`);
+        if (registrations.has(ctx.store, ctx.sender))
+          throw new ModuleError(`account ${who} is already registered`);
         const owner = keyOwners.get(ctx.store, args.blsKey);
         if (owner)
           throw new ModuleError(

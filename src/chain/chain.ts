@@ -12,11 +12,11 @@
  */
 
 import {
-  beacon as beaconModule,
   beaconDkgs,
+  beacon as beaconModule,
   beaconRounds,
-  defaultModules,
   type DkgRecord,
+  defaultModules,
   loadBeaconState,
   type ModuleRegistry,
   type StoredRound,
@@ -58,7 +58,6 @@ import { decodeTx, TxError } from "../tx/index.ts";
 import {
   type Account,
   type Address,
-  addressKey,
   type BeaconMessage,
   type Block,
   type BlockHeader,
@@ -534,13 +533,19 @@ export class Chain {
     // One batched pairing check per cycle whose validator set is already known; a failure falls
     // through to per-block checks, which reject the first bad certificate with its reason. Blocks
     // of a cycle whose set a block in this run decides are checked one by one as they import.
-    const byCycle = new Map<number, { set: ValidatorSet; claims: Parameters<typeof verifyCertificateBatch>[2] }>();
+    const byCycle = new Map<
+      number,
+      { set: ValidatorSet; claims: Parameters<typeof verifyCertificateBatch>[2] }
+    >();
     for (const { block, commit } of blocks) {
       const set = this.tryValidatorsAt(block.header.height);
       if (!set) break;
       const cycle = cycleOf(block.header.height, this.preset.cycleLength);
       let g = byCycle.get(cycle);
-      if (!g) byCycle.set(cycle, (g = { set, claims: [] }));
+      if (!g) {
+        g = { set, claims: [] };
+        byCycle.set(cycle, g);
+      }
       g.claims.push({ height: block.header.height, blockHash: headerHash(block.header), cert: commit });
     }
     for (const g of byCycle.values()) verifyCertificateBatch(g.set, this.ctx.chainId, g.claims);
@@ -647,7 +652,13 @@ export class Chain {
 function genesisState(genesis: Genesis, modules: ModuleRegistry) {
   const overlay = new StateOverlay(new WorldState());
   for (const a of genesis.alloc) overlay.setAccount(a.address, a.account);
-  const block = { chainId: genesis.chainId, preset: genesis.preset, height: 0, cycle: 0, proposer: ZERO_ADDRESS };
+  const block = {
+    chainId: genesis.chainId,
+    preset: genesis.preset,
+    height: 0,
+    cycle: 0,
+    proposer: ZERO_ADDRESS,
+  };
   for (const m of modules.modules) {
     m.genesis?.({
       chainId: block.chainId,

@@ -115,7 +115,8 @@ export class ConsensusService {
     private readonly m: Modules,
   ) {
     this.useSetFor(m.chain.head.height + 1);
-    if (opts.validatorKey && this.self < 0) m.log.warn("Validator key is not in the validator set; following only");
+    if (opts.validatorKey && this.self < 0)
+      m.log.warn("Validator key is not in the validator set; following only");
     this.topics = topics(m.chain.genesis.chainId);
   }
 
@@ -143,7 +144,9 @@ export class ConsensusService {
     if (this.machine && was !== this.self)
       this.m.log.info(
         { height, validator: this.self, validators: set.size },
-        this.self >= 0 ? "Our key is in the validator set from this height" : "Our key left the validator set",
+        this.self >= 0
+          ? "Our key is in the validator set from this height"
+          : "Our key left the validator set",
       );
   }
 
@@ -411,7 +414,9 @@ export class ConsensusService {
     // earlier height, at most one cycle old, not yet included.
     const h = this.machine.height;
     const evidence = [...this.pendingEvidence.values()].filter(
-      (e) => evidenceInWindow(e.a.height, h, chain.preset.cycleLength) && !chain.isEvidenceCommitted(evidenceId(e)),
+      (e) =>
+        evidenceInWindow(e.a.height, h, chain.preset.cycleLength) &&
+        !chain.isEvidenceCommitted(evidenceId(e)),
     );
     const built = await chain.buildProposal(
       () => mempool.candidates(),
@@ -570,7 +575,8 @@ export class ConsensusService {
     if (this.pendingEvidence.has(id) || this.m.chain.isEvidenceCommitted(id)) return;
     this.pendingEvidence.set(id, e);
     this.m.metrics?.evidenceSeen.inc();
-    const offender = this.m.chain.tryValidatorsAt(e.a.height)?.validators[e.a.validator]?.address ?? new Uint8Array(20);
+    const offender =
+      this.m.chain.tryValidatorsAt(e.a.height)?.validators[e.a.validator]?.address ?? new Uint8Array(20);
     this.m.log.warn(
       { height: e.a.height, round: e.a.round, validator: toHex(offender) },
       "Equivocation detected",

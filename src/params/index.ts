@@ -3,13 +3,13 @@ export {
   ACCESS_LIST_STORAGE_KEY_GAS,
   BANK_MODULE_ADDRESS,
   BEACON_MODULE_ADDRESS,
-  moduleAddress,
-  VALIDATORS_MODULE_ADDRESS,
   isModuleAddress,
   MODULE_ADDRESS_PREFIX,
+  moduleAddress,
   TX_DATA_NONZERO_GAS,
   TX_DATA_ZERO_GAS,
   TX_GAS,
+  VALIDATORS_MODULE_ADDRESS,
 } from "./constants.ts";
 export {
   type BeaconScheduleConfig,

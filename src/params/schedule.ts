@@ -107,7 +107,8 @@ export function positionAt(p: ScheduleParams, height: number): CyclePosition {
     last: offset === L - 1,
     dkg: dkgPhaseAt(height, dkg),
     dkgOutcome: isDkgOutcomeHeight(height, dkg),
-    roundOpens: height > 0 && height % p.beacon.roundInterval === 0 ? height / p.beacon.roundInterval : undefined,
+    roundOpens:
+      height > 0 && height % p.beacon.roundInterval === 0 ? height / p.beacon.roundInterval : undefined,
     race: racePhase(offset, w),
     commitOpen: offset >= w.raceStart && offset < w.commitDeadline,
     revealOpen: offset >= w.revealStart && offset < w.revealEnd,
@@ -124,7 +125,11 @@ export function scheduleTable(p: ScheduleParams): { window: string; from: number
     { window: "new validator set, fresh proposer priorities", from: 0, to: 0 },
     { window: "DKG dealings", from: 0, to: b.dealingBlocks - 1 },
     { window: "DKG complaints", from: b.dealingBlocks, to: b.dealingBlocks + b.complaintBlocks - 1 },
-    { window: "DKG outcome fixed", from: b.dealingBlocks + b.complaintBlocks, to: b.dealingBlocks + b.complaintBlocks },
+    {
+      window: "DKG outcome fixed",
+      from: b.dealingBlocks + b.complaintBlocks,
+      to: b.dealingBlocks + b.complaintBlocks,
+    },
     { window: `beacon round opens (every ${b.roundInterval} blocks)`, from: 0, to: p.cycleLength - 1 },
     { window: "race (reserved)", from: w.raceStart, to: w.raceEnd - 1 },
     { window: "commitments accepted (reserved)", from: w.raceStart, to: w.commitDeadline - 1 },
@@ -147,6 +152,7 @@ export function checkSchedule(p: ScheduleParams): string[] {
   const order = [w.raceStart, w.raceEnd, w.commitDeadline, w.revealStart, w.revealEnd, w.fraudEnd];
   for (let i = 1; i < order.length; i++)
     if (order[i]! < order[i - 1]!) problems.push("race windows must be in order");
-  if (w.raceStart < 0 || w.fraudEnd > L - 1) problems.push("race windows must end before the cycle's last block");
+  if (w.raceStart < 0 || w.fraudEnd > L - 1)
+    problems.push("race windows must end before the cycle's last block");
   return problems;
 }

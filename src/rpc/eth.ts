@@ -22,7 +22,6 @@ import {
   dataParam,
   hashParam,
   numberParam,
-  quantityParam,
 } from "./params.ts";
 
 const KECCAK_EMPTY = toHex(keccak256(new Uint8Array(0)));
@@ -295,7 +294,8 @@ function callEnv(ctx: RpcContext, height: number) {
 
 /** A storage key parameter: a 32-byte slot, or a quantity left-padded to 32 bytes. */
 function slotParam(v: unknown, i: number): Uint8Array {
-  if (typeof v !== "string" || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) throw invalidParam(i, "expected a storage slot");
+  if (typeof v !== "string" || !/^0x[0-9a-fA-F]{1,64}$/.test(v))
+    throw invalidParam(i, "expected a storage slot");
   return fromHex(`0x${v.slice(2).padStart(64, "0")}`);
 }
 

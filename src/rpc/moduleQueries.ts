@@ -41,7 +41,8 @@ function fromJson(c: Codec<unknown>, j: unknown, path: string): unknown {
     return j;
   }
   if (c.kind === "quantity") {
-    if (typeof j !== "string" || !/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(j)) bad("expected a decimal or 0x-hex string");
+    if (typeof j !== "string" || !/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(j))
+      bad("expected a decimal or 0x-hex string");
     return BigInt(j as string);
   }
   if (c.kind.startsWith("bytes")) {
@@ -73,12 +74,16 @@ export function moduleQueryHandler(ctx: RpcContext, method: string): ((p: unknow
     const data = encode(envelopeCodec, { version: 1, method: m[2]!, args: encodedArgs });
     const { chain } = ctx;
     try {
-      const out = runQuery(chain.state, { to: module.address, value: 0n, data }, {
-        chainId: chain.ctx.chainId,
-        preset: chain.preset,
-        height: chain.head.height,
-        modules: chain.modules,
-      });
+      const out = runQuery(
+        chain.state,
+        { to: module.address, value: 0n, data },
+        {
+          chainId: chain.ctx.chainId,
+          preset: chain.preset,
+          height: chain.head.height,
+          modules: chain.modules,
+        },
+      );
       return toJson(q.result, decode(q.result, out));
     } catch (e) {
       if (e instanceof CallError) throw new RpcError(SERVER_ERROR, e.message);

@@ -66,7 +66,11 @@ export class StateOverlay implements StateReader {
   }
 
   setStorage(module: Address, key: Uint8Array, value: Uint8Array | null): void {
-    this.storage.set(storageId(module, key), { module, key: key.slice(), value: value && value.slice() });
+    this.storage.set(storageId(module, key), {
+      module,
+      key: key.slice(),
+      value: value === null ? null : value.slice(),
+    });
   }
 
   storageKeys(module: Address, prefix: Uint8Array): Uint8Array[] {

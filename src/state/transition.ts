@@ -102,7 +102,10 @@ export function applyBlock(
   if (!equalBytes(header.beaconMsgsRoot, beaconMsgsRoot(block.beacon)))
     throw new BlockError("BLOCK_ERROR_ROOT_MISMATCH", "beacon messages root does not match the body");
   if (!equalBytes(header.beacon, beacon.state.output))
-    throw new BlockError("BLOCK_ERROR_BEACON", "header beacon is not the latest round output after this block");
+    throw new BlockError(
+      "BLOCK_ERROR_BEACON",
+      "header beacon is not the latest round output after this block",
+    );
   if (txs.length !== block.txs.length || txs.length > ctx.preset.maxBlockTxs) {
     throw new BlockError("BLOCK_ERROR_HEADER", "too many transactions");
   }

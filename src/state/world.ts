@@ -74,7 +74,10 @@ export class WorldState implements StateReader {
     for (const s of storage) {
       const k = addressKey(s.module);
       let m = w.storage.get(k);
-      if (!m) w.storage.set(k, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        w.storage.set(k, m);
+      }
       m.set(toHex(s.key).slice(2), { key: s.key, value: s.value });
       touched.set(k, s.module);
     }
@@ -134,7 +137,10 @@ export class WorldState implements StateReader {
     for (const c of d.storage) {
       const k = addressKey(c.module);
       let m = this.storage.get(k);
-      if (!m) this.storage.set(k, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        this.storage.set(k, m);
+      }
       const id = toHex(c.key).slice(2);
       if (c.value === null) m.delete(id);
       else m.set(id, { key: c.key, value: c.value });
@@ -159,7 +165,10 @@ export function computeDelta(
   for (const c of storageWrites) {
     const k = addressKey(c.module);
     let g = byModule.get(k);
-    if (!g) byModule.set(k, (g = { module: c.module, writes: [] }));
+    if (!g) {
+      g = { module: c.module, writes: [] };
+      byModule.set(k, g);
+    }
     g.writes.push(c);
     storage.push(c);
   }
@@ -168,7 +177,8 @@ export function computeDelta(
     storageTries.set(k, updateStorageTrie(pre.storageTries?.get(k) ?? Trie.empty(), g.writes));
   const rows = new Map<string, TrieAccount>();
   for (const [k, c] of changes) rows.set(k, { ...c });
-  for (const [k, g] of byModule) if (!rows.has(k)) rows.set(k, { address: g.module, account: readAccount(g.module) });
+  for (const [k, g] of byModule)
+    if (!rows.has(k)) rows.set(k, { address: g.module, account: readAccount(g.module) });
   for (const [k, r] of rows)
     r.storageRoot = (storageTries.get(k) ?? pre.storageTries?.get(k))?.rootHash() ?? EMPTY_TRIE_ROOT;
   return { changes, storage, trie: updateTrie(pre.trie, rows.values()), storageTries };

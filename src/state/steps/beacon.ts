@@ -10,7 +10,11 @@ export function beaconParams(preset: Preset) {
 }
 
 /** The pure beacon transition for `msgs` at `height`; throws BlockError("BLOCK_ERROR_BEACON"). */
-export function runBeacon(run: Pick<BlockRun, "pre" | "ctx">, height: number, msgs: BeaconMessage[]): BeaconTransition {
+export function runBeacon(
+  run: Pick<BlockRun, "pre" | "ctx">,
+  height: number,
+  msgs: BeaconMessage[],
+): BeaconTransition {
   const ctx: TransitionContext = run.ctx;
   try {
     return applyBeacon(

@@ -15,7 +15,7 @@ import { cycleOf, type Preset } from "../../params/index.ts";
 import type { Trie } from "../../trie/index.ts";
 import type { SignedTx } from "../../tx/index.ts";
 import { type Address, CodedError, type Receipt } from "../../types/index.ts";
-import { type StateOverlay, type StateReader } from "../overlay.ts";
+import type { StateOverlay, StateReader } from "../overlay.ts";
 
 export type BlockErrorCode =
   | "BLOCK_ERROR_PARENT_MISMATCH"
@@ -75,7 +75,13 @@ export function blockInfo(
   height: number,
   proposer: Address,
 ): BlockInfo {
-  return { chainId: ctx.chainId, preset: ctx.preset, height, cycle: cycleOf(height, ctx.preset.cycleLength), proposer };
+  return {
+    chainId: ctx.chainId,
+    preset: ctx.preset,
+    height,
+    cycle: cycleOf(height, ctx.preset.cycleLength),
+    proposer,
+  };
 }
 
 export function storeIn(state: StateOverlay, module: Pick<Module, "address">): RawStore {
@@ -102,7 +108,12 @@ export function moduleContext(block: BlockInfo, state: StateOverlay, module: Mod
   };
 }
 
-export function queryContext(state: StateReader, module: Module, height: number, preset: Preset): QueryContext {
+export function queryContext(
+  state: StateReader,
+  module: Module,
+  height: number,
+  preset: Preset,
+): QueryContext {
   return {
     height,
     preset,

@@ -4,7 +4,13 @@ import { effectiveGasPrice, TxError } from "../../tx/index.ts";
 import type { Receipt } from "../../types/index.ts";
 import { StateOverlay } from "../overlay.ts";
 import { checkTxAgainstAccount, type TxEnv } from "../txValidity.ts";
-import { BlockError, type BlockRun, moduleContext, type RecoveredTx, type TransitionContext } from "./context.ts";
+import {
+  BlockError,
+  type BlockRun,
+  moduleContext,
+  type RecoveredTx,
+  type TransitionContext,
+} from "./context.ts";
 
 export function txEnv(ctx: TransitionContext, baseFee: bigint): TxEnv {
   return { chainId: ctx.chainId, blockGasLimit: ctx.preset.blockGasLimit, baseFee, modules: ctx.modules };
@@ -56,7 +62,12 @@ function executeTx(
 }
 
 /** Import: every transaction must be valid in order, within the gas limit. */
-export function processTransactions(run: BlockRun, txs: RecoveredTx[], baseFee: bigint, gasLimit: bigint): void {
+export function processTransactions(
+  run: BlockRun,
+  txs: RecoveredTx[],
+  baseFee: bigint,
+  gasLimit: bigint,
+): void {
   const env = txEnv(run.ctx, baseFee);
   for (const [i, rt] of txs.entries()) {
     try {
@@ -64,10 +75,12 @@ export function processTransactions(run: BlockRun, txs: RecoveredTx[], baseFee: 
       run.gasUsed = receipt.cumulativeGasUsed;
       run.receipts.push(receipt);
     } catch (e) {
-      if (e instanceof TxError) throw new BlockError("BLOCK_ERROR_TX_INVALID", `transaction ${i}: ${e.message}`);
+      if (e instanceof TxError)
+        throw new BlockError("BLOCK_ERROR_TX_INVALID", `transaction ${i}: ${e.message}`);
       throw e;
     }
-    if (run.gasUsed > gasLimit) throw new BlockError("BLOCK_ERROR_GAS", "transactions exceed the block gas limit");
+    if (run.gasUsed > gasLimit)
+      throw new BlockError("BLOCK_ERROR_GAS", "transactions exceed the block gas limit");
   }
 }
 
