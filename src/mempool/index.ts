@@ -1,1 +1,2 @@
+export { TxJournal } from "./journal.ts";
 export { Mempool, type MempoolOptions, type PoolTx } from "./mempool.ts";

@@ -425,7 +425,7 @@ export class ConsensusService {
       evidence.slice(0, 64),
       this.m.beaconCandidates?.() ?? [],
     );
-    if (built.rejected.length > 0) mempool.remove(built.rejected.map((r) => r.rt.tx.hash));
+    if (built.rejected.length > 0) mempool.rejected(built.rejected);
     await this.propose(round, -1, built.block);
   }
 

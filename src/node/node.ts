@@ -8,7 +8,7 @@ import { Chain, loadGenesisFile } from "../chain/index.ts";
 import { CachedRecovery, inlineRecovery, RecoveryPool, type SenderRecovery } from "../crypto/index.ts";
 import { ChainDb, LevelKV } from "../db/index.ts";
 import type { Logger } from "../logger/index.ts";
-import { Mempool } from "../mempool/index.ts";
+import { Mempool, TxJournal } from "../mempool/index.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { Network } from "../network/index.ts";
 import { type RpcContext, RpcServer } from "../rpc/index.ts";
@@ -73,6 +73,7 @@ export class RacecoinNode {
       { db: new ChainDb(kv), recovery, log: log.child({ module: "chain" }), metrics: this.metrics },
     );
     this.mempool = new Mempool(preset.mempool, { chain: this.chain, recovery, metrics: this.metrics });
+    await this.restoreJournal(join(opts.datadir, "transactions.journal"));
 
     try {
       this.network = await Network.create(
@@ -187,6 +188,33 @@ export class RacecoinNode {
       },
       "Node started",
     );
+  }
+
+  /** Pending transactions survive restarts: re-admit the journal, then keep it current. */
+  private async restoreJournal(path: string): Promise<void> {
+    const journal = new TxJournal(path);
+    const saved = journal.load();
+    let restored = 0;
+    for (const raw of saved) {
+      try {
+        await this.mempool.add(raw);
+        restored++;
+      } catch {
+        // Included or made invalid since it was journaled.
+      }
+    }
+    if (saved.length > 0)
+      this.log.info({ restored, journaled: saved.length }, "Restored transactions from the journal");
+    journal.rotate(this.mempool.all());
+    this.mempool.onAdmit = (raw) => journal.append(raw);
+    const timer = setInterval(() => journal.rotate(this.mempool.all()), 60_000);
+    timer.unref();
+    this.closers.push(async () => {
+      clearInterval(timer);
+      this.mempool.onAdmit = undefined;
+      journal.rotate(this.mempool.all());
+      journal.close();
+    });
   }
 
   async stop(): Promise<void> {

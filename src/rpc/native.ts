@@ -1,6 +1,7 @@
 /** Racecoin's own namespaces: chain_*, net_* peers and txpool_*. */
 import type { StoredRound } from "../../contracts/index.ts";
 import { ProposerSchedule } from "../consensus/index.ts";
+import type { PoolTx } from "../mempool/index.ts";
 import { type CommitCertificate, toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
 import type { RpcContext } from "./context.ts";
 import { INVALID_PARAMS, METHOD_NOT_FOUND, RpcError } from "./errors.ts";
@@ -171,15 +172,21 @@ export const nativeHandlers = {
     };
   },
 
-  txpool_status: (ctx: RpcContext) => ({ pending: toQuantity(ctx.mempool.size), queued: "0x0" }),
+  txpool_status: (ctx: RpcContext) => ({
+    pending: toQuantity(ctx.mempool.pendingSize),
+    queued: toQuantity(ctx.mempool.queuedSize),
+  }),
 
   txpool_content: (ctx: RpcContext) => {
-    const pending: Record<string, Record<string, unknown>> = {};
-    for (const [, queue] of ctx.mempool.senders()) {
-      const byNonce: Record<string, unknown> = {};
-      for (const p of queue) byNonce[p.tx.nonce.toString()] = formatTx(p.tx, p.sender, null);
-      pending[toChecksumAddress(queue[0]!.sender)] = byNonce;
-    }
-    return { pending, queued: {} };
+    const group = (senders: Iterable<[string, PoolTx[]]>) => {
+      const out: Record<string, Record<string, unknown>> = {};
+      for (const [, queue] of senders) {
+        const byNonce: Record<string, unknown> = {};
+        for (const p of queue) byNonce[p.tx.nonce.toString()] = formatTx(p.tx, p.sender, null);
+        out[toChecksumAddress(queue[0]!.sender)] = byNonce;
+      }
+      return out;
+    };
+    return { pending: group(ctx.mempool.senders()), queued: group(ctx.mempool.queuedBySender()) };
   },
 };

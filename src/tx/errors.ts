@@ -19,6 +19,7 @@ export type TxErrorCode =
   | "TX_MODULE_VALUE"
   | "TX_UNDERPRICED_REPLACEMENT"
   | "TX_POOL_FULL"
+  | "TX_EVICTED"
   | "TX_SENDER_LIMIT"
   | "TX_KNOWN";
 

@@ -51,6 +51,36 @@ describe("4-validator network (separate processes)", { timeout: 240_000 }, () =>
     await assertSameChain(urls());
   });
 
+  it("a sender's transactions sent out of order to different nodes all land", async () => {
+    const wallet = new Wallet(toHex(devKeys[6]!));
+    const nonce = BigInt(
+      await rpc<string>(urls()[0]!, "eth_getTransactionCount", [wallet.address, "latest"]),
+    );
+    const signed = await Promise.all(
+      [0n, 1n, 2n].map((i) =>
+        wallet.signTransaction({
+          type: 2,
+          chainId: 72270n,
+          nonce: Number(nonce + i),
+          to: "0x000000000000000000000000000000000000dEaD",
+          value: 1n,
+          gasLimit: 21_000n,
+          maxFeePerGas: 10_000_000_000n,
+          maxPriorityFeePerGas: 1_000_000_000n,
+        }),
+      ),
+    );
+    // Highest nonce first, each to a different node.
+    const hashes: string[] = [];
+    for (const [k, i] of [2, 1, 0].entries())
+      hashes.push(await rpc<string>(urls()[k + 1]!, "eth_sendRawTransaction", [signed[i]!]));
+    for (const h of hashes)
+      await waitFor(
+        "out-of-order transaction included",
+        async () => !!(await rpc(urls()[0]!, "eth_getTransactionReceipt", [h])),
+      );
+  });
+
   it("serves validators and verifiable commit certificates", async () => {
     const v = await rpc<{ validators: { weight: string; blsKey: string }[] }>(
       urls()[0]!,

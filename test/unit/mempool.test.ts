@@ -27,7 +27,7 @@ describe("mempool", () => {
   it("answers bad transactions in geth's words and changes nothing", async () => {
     const { mempool, chain } = await memoryChain();
     const root = toHex(chain.head.stateRoot);
-    await rejects(mempool.add(transfer(1, 3n).raw), "TX_NONCE_TOO_HIGH", /nonce too high/);
+    await rejects(mempool.add(transfer(1, 64n).raw), "TX_NONCE_TOO_HIGH", /nonce too high/);
     await rejects(
       mempool.add(transfer(1, 0n, { value: 10n ** 30n }).raw),
       "TX_INSUFFICIENT_FUNDS",
@@ -164,5 +164,53 @@ describe("chain reads", () => {
     assert.equal(await chain.headerAt(chain.head.height + 1), undefined);
     assert.equal(await chain.headerByHash(built.hash), undefined);
     assert.equal(await chain.txLocation(tx.hash), undefined);
+  });
+});
+
+describe("mempool queue (future nonces)", () => {
+  it("holds out-of-order nonces in the queue and promotes them when the gap fills", async () => {
+    const { mempool } = await memoryChain();
+    await mempool.add(transfer(1, 2n).raw);
+    await mempool.add(transfer(1, 1n).raw);
+    assert.equal(mempool.pendingSize, 0);
+    assert.equal(mempool.queuedSize, 2);
+    assert.equal(mempool.pendingNonce(devAddresses[1]!), 0n);
+    assert.deepEqual([...mempool.candidates()], []);
+    await mempool.add(transfer(1, 0n).raw);
+    assert.equal(mempool.pendingSize, 3);
+    assert.equal(mempool.queuedSize, 0);
+    assert.deepEqual(
+      [...mempool.candidates()].map((p) => p.tx.nonce),
+      [0n, 1n, 2n],
+    );
+  });
+
+  it("keeps a transaction a block builder skipped for a fee cap below the base fee; drops and re-queues on a state failure", async () => {
+    const { mempool } = await memoryChain();
+    const a = await mempool.add(transfer(1, 0n).raw);
+    const b = await mempool.add(transfer(1, 1n).raw);
+    const c = await mempool.add(transfer(1, 2n).raw);
+    const rt = (tx: typeof a) => mempool.get(tx.hash)!;
+    mempool.rejected([{ rt: rt(a), error: new TxError("TX_FEE_CAP_TOO_LOW", "fee cap below base fee") }]);
+    assert.equal(mempool.size, 3);
+    mempool.rejected([{ rt: rt(b), error: new TxError("TX_INSUFFICIENT_FUNDS", "insufficient funds") }]);
+    assert.equal(mempool.get(b.hash), undefined, "invalid against state: dropped");
+    assert.ok(mempool.get(c.hash), "the next one waits in the queue for nonce 1");
+    assert.equal(mempool.pendingSize, 1);
+    assert.equal(mempool.queuedSize, 1);
+    await mempool.add(transfer(1, 1n).raw);
+    assert.equal(mempool.pendingSize, 3);
+  });
+
+  it("tells a sender whose transaction was evicted, on its next dependent submission", async () => {
+    const { mempool } = await memoryChain(undefined, { maxTotal: 2 });
+    const cheap = await mempool.add(transfer(2, 0n, { maxPriorityFeePerGas: 100n }).raw);
+    await mempool.add(transfer(3, 0n).raw);
+    await mempool.add(transfer(4, 0n).raw); // evicts the cheapest
+    assert.equal(mempool.get(cheap.hash), undefined);
+    await rejects(mempool.add(transfer(2, 1n).raw), "TX_EVICTED", /evicted.*resend nonce 0/);
+    // Reported once; resending the evicted nonce is admitted as usual (and evicts again when dearer).
+    await mempool.add(transfer(2, 0n, { maxPriorityFeePerGas: 3_000_000_000n }).raw);
+    assert.ok([...mempool.candidates()].some((p) => toHex(p.sender) === toHex(devAddresses[2]!)));
   });
 });
