@@ -1,4 +1,4 @@
-// Generates spec/vectors/{encoding,tx,consensus}/*.json. Deterministic: fixed keys, fixed values.
+// Generates spec/vectors/{encoding,tx,consensus,beacon,state}/*.json. Deterministic: fixed keys, fixed values.
 // Usage: node --import tsx scripts/gen-vectors.ts [--check]   (--check fails if files would change)
 import { readFileSync, writeFileSync } from "node:fs";
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -508,4 +508,144 @@ write("spec/vectors/consensus/certificate.json", {
   write("spec/vectors/beacon/vrf.json", { kind: "beacon-vrf", cases: vrfCases });
 }
 
+await stateVectors();
+
 if (stale > 0) process.exit(1);
+
+/**
+ * State transition with modules: the devnet genesis (module storage in its state root), then a
+ * few blocks of module calls (bank transfer and memo, a validator registration, one that fails),
+ * then empty blocks through the first cycle's end (endCycle stores cycle 1's validator set).
+ */
+async function stateVectors() {
+  const { Chain, devnetGenesisJson, parseGenesis } = await import("../src/chain/index.ts");
+  const { ChainDb, MemoryKV } = await import("../src/db/index.ts");
+  const { inlineRecovery, blsSign } = await import("../src/crypto/index.ts");
+  const { silentLogger } = await import("../src/logger/index.ts");
+  const contracts = await import("../contracts/index.ts");
+  const { VALIDATORS_MODULE_ADDRESS, BANK_MODULE_ADDRESS } = await import("../src/params/index.ts");
+  const { commitCodec } = await import("../src/encoding/index.ts");
+  const genesisJson = devnetGenesisJson(4);
+  const genesis = parseGenesis(genesisJson);
+  const chain = await Chain.open(genesis, {
+    db: new ChainDb(new MemoryKV()),
+    recovery: inlineRecovery,
+    log: silentLogger(),
+  });
+  const g = Chain.genesisBlock(genesis);
+  const keys = deriveKeys(TEST_MNEMONIC, 10);
+  const addrs = keys.map(privateKeyToAddress);
+  const bls = deriveBlsKeys(TEST_MNEMONIC, 10);
+  const nonces = new Map<number, bigint>();
+  const call = (from: number, to: Uint8Array, method: string, args: Uint8Array) => {
+    const nonce = nonces.get(from) ?? 0n;
+    nonces.set(from, nonce + 1n);
+    const tx = signTx(
+      {
+        type: 2,
+        chainId: genesis.chainId,
+        nonce,
+        maxPriorityFeePerGas: 1_000_000_000n,
+        maxFeePerGas: 10_000_000_000n,
+        gasLimit: 200_000n,
+        to,
+        value: 0n,
+        data: encode(contracts.envelopeCodec, { version: 1, method, args }),
+        accessList: [],
+      },
+      keys[from]!,
+    );
+    return { tx, sender: addrs[from]! };
+  };
+  const register = (from: number, proofFor: number) => {
+    const k = bls[from]!;
+    const msg = contracts.registrationMessage(genesis.chainId, addrs[proofFor]!, k.publicKey);
+    const args = encode(contracts.registerArgs, {
+      blsKey: k.publicKey,
+      proof: blsSign(k.secretKey, "register", msg),
+      peerId: new Uint8Array(0),
+    });
+    return call(from, VALIDATORS_MODULE_ADDRESS, "register", args);
+  };
+  const bodies = [
+    [
+      call(
+        1,
+        BANK_MODULE_ADDRESS,
+        "transfer",
+        encode(contracts.transferArgs, { to: addrs[7]!, amount: 12345n }),
+      ),
+      call(
+        2,
+        BANK_MODULE_ADDRESS,
+        "memo",
+        encode(contracts.memoArgs, { memo: new TextEncoder().encode("hello") }),
+      ),
+    ],
+    [register(5, 5), register(6, 5)],
+    [
+      call(
+        5,
+        BANK_MODULE_ADDRESS,
+        "transfer",
+        encode(contracts.transferArgs, { to: addrs[1]!, amount: 10n ** 30n }),
+      ),
+    ],
+  ];
+  const certify = (height: number, hash: Uint8Array) =>
+    localCertificate(
+      chain.validatorsAt(height),
+      genesis.chainId,
+      bls.slice(0, 4).map((k) => k.secretKey),
+      height,
+      hash,
+    );
+  const blocks = [];
+  const end = genesis.preset.cycleLength + 1;
+  for (let height = 1; height <= end; height++) {
+    const txs = bodies[height - 1] ?? [];
+    const proposer = chain.validatorsAt(height).validators[height % 4]!.address;
+    const built = await chain.produceBlock(
+      () => txs,
+      proposer,
+      genesis.timestamp + BigInt(height) * 500n,
+      certify,
+    );
+    blocks.push({
+      height,
+      block: toHex(encode(blockCodec, built.block)),
+      commit: toHex(encode(commitCodec, (await chain.commitAt(height))!)),
+      stateRoot: toHex(built.block.header.stateRoot),
+      receipts: built.receipts.map((r) => ({
+        status: r.status,
+        gasUsed: r.gasUsed.toString(),
+        error: r.error,
+      })),
+    });
+  }
+  const slot = (m: { storeKey(k: never): Uint8Array }, k: unknown) =>
+    toHex(contracts.storageSlot(m.storeKey(k as never)));
+  const valueAt = async (module: Uint8Array, s: string) =>
+    (await chain.getStorageProof(chain.head.stateRoot, module, fromHex(s))).value;
+  const storageChecks = [];
+  for (const [module, m, k] of [
+    [VALIDATORS_MODULE_ADDRESS, contracts.validatorSets, 0],
+    [VALIDATORS_MODULE_ADDRESS, contracts.validatorSets, 1],
+    [VALIDATORS_MODULE_ADDRESS, contracts.registrations, addrs[5]],
+    [VALIDATORS_MODULE_ADDRESS, contracts.registrations, addrs[6]],
+  ] as const) {
+    const s = slot(m as never, k);
+    const v = await valueAt(module, s);
+    storageChecks.push({ module: toHex(module), slot: s, value: v ? toHex(v) : null });
+  }
+  write("spec/vectors/state/modules.json", {
+    kind: "state-modules",
+    comment:
+      "devnet genesis with modules; blocks 1-3 carry module calls (bank transfer and memo; validators.register valid, then with another account's proof; a failing bank transfer); empty blocks to the first cycle end (block 59 stores cycle 1's validator set) and one more. Import every block with its certificate into a fresh chain: each state root and receipt must match, and the storage checks hold at the last block.",
+    genesis: genesisJson,
+    genesisStateRoot: toHex(g.header.stateRoot),
+    genesisHash: toHex(headerHash(g.header)),
+    blocks,
+    storageChecks,
+  });
+}

@@ -14,7 +14,7 @@ import { Chain, devnetGenesisJson, parseGenesis } from "../../src/chain/index.ts
 import { inlineRecovery, privateKeyToAddress } from "../../src/crypto/index.ts";
 import { ChainDb, MemoryKV } from "../../src/db/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
-import { applyBlock, MapAccountReader, type RecoveredTx } from "../../src/state/index.ts";
+import { applyBlock, type RecoveredTx } from "../../src/state/index.ts";
 import { type SignedTx, signTx } from "../../src/tx/index.ts";
 import { toChecksumAddress, toHex } from "../../src/types/index.ts";
 import { startNetwork } from "../../test/helpers/network.ts";
@@ -81,10 +81,9 @@ async function executionCeiling(): Promise<number> {
   const buildMs = performance.now() - t;
   const validator = await open();
   const g = Chain.genesisBlock(genesis);
-  const accounts = new Map(g.changes.map((c) => [Buffer.from(c.address).toString("hex"), c.account]));
   const t2 = performance.now();
   applyBlock(
-    { accounts: new MapAccountReader(accounts), trie: g.trie, beacon: validator.beacon },
+    { accounts: g.world, trie: g.world.trie, storageTries: g.world.storageTries, beacon: validator.beacon },
     validator.head,
     built.block,
     built.included,

@@ -20,7 +20,7 @@ import {
   verifySharedKey,
   vrfVerify,
 } from "../../src/beacon/index.ts";
-import { rsBytes } from "../../src/chain/index.ts";
+import { Chain, parseGenesis, rsBytes } from "../../src/chain/index.ts";
 import {
   CertificateError,
   ProposerSchedule,
@@ -29,12 +29,14 @@ import {
   verifyCertificate,
   voteSignBytes,
 } from "../../src/consensus/index.ts";
-import { keccak256, recoverAddress } from "../../src/crypto/index.ts";
+import { inlineRecovery, keccak256, recoverAddress } from "../../src/crypto/index.ts";
+import { ChainDb, MemoryKV } from "../../src/db/index.ts";
 import {
   accountCodec,
   beaconMessageCodec,
   beaconMsgsRoot,
   blockCodec,
+  commitCodec,
   decode,
   encode,
   evidenceRoot,
@@ -45,6 +47,7 @@ import {
   txRoot,
   voteCodec,
 } from "../../src/encoding/index.ts";
+import { silentLogger } from "../../src/logger/index.ts";
 import { getPreset } from "../../src/params/index.ts";
 import { backendNames, calibrate, getBackend, nodeSeed, outputHash } from "../../src/race/index.ts";
 import { decodeTx, TxError } from "../../src/tx/index.ts";
@@ -94,6 +97,40 @@ function validatorSetFromJson(validators: Json[]): ValidatorSet {
 }
 
 const runners: Record<string, (file: Json) => void | Promise<void>> = {
+  async "state-modules"(file) {
+    const genesis = parseGenesis(file.genesis);
+    const g = Chain.genesisBlock(genesis);
+    assert.equal(
+      toHex(g.header.stateRoot),
+      file.genesisStateRoot,
+      "genesis state root (module storage included)",
+    );
+    assert.equal(toHex(headerHash(g.header)), file.genesisHash);
+    const chain = await Chain.open(genesis, {
+      db: new ChainDb(new MemoryKV()),
+      recovery: inlineRecovery,
+      log: silentLogger(),
+    });
+    for (const b of file.blocks as Json[]) {
+      const block = decode(blockCodec, fromHex(b.block as string));
+      const imported = await chain.importBlock(block, decode(commitCodec, fromHex(b.commit as string)));
+      assert.equal(imported.header.height, b.height);
+      assert.equal(toHex(imported.header.stateRoot), b.stateRoot, `state root at ${b.height}`);
+      assert.deepEqual(
+        imported.receipts.map((r) => ({ status: r.status, gasUsed: r.gasUsed.toString(), error: r.error })),
+        b.receipts,
+        `receipts at ${b.height}`,
+      );
+    }
+    for (const c of file.storageChecks as Json[]) {
+      const p = await chain.getStorageProof(
+        chain.head.stateRoot,
+        fromHex(c.module as string),
+        fromHex(c.slot as string),
+      );
+      assert.equal(p.value ? toHex(p.value) : null, c.value, `slot ${c.slot}`);
+    }
+  },
   "beacon-sharing"(file) {
     const coeffs = (file.coefficients as string[]).map((c) => scalarFromBytes(fromHex(c)));
     const t = file.threshold as number;
