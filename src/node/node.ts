@@ -70,7 +70,13 @@ export class RacecoinNode {
 
     this.chain = await Chain.open(
       { ...genesis, preset },
-      { db: new ChainDb(kv), recovery, log: log.child({ module: "chain" }), metrics: this.metrics },
+      {
+        db: new ChainDb(kv),
+        recovery,
+        log: log.child({ module: "chain" }),
+        metrics: this.metrics,
+        modules: opts.modules,
+      },
     );
     this.mempool = new Mempool(preset.mempool, { chain: this.chain, recovery, metrics: this.metrics });
     await this.restoreJournal(join(opts.datadir, "transactions.journal"));

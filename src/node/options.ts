@@ -1,3 +1,4 @@
+import type { ModuleRegistry } from "../../contracts/index.ts";
 import type { BlsKeyPair } from "../crypto/index.ts";
 import { defaultRpcOptions, type RpcServerOptions } from "../rpc/index.ts";
 
@@ -29,6 +30,8 @@ export interface NodeOptions {
   logFormat?: "pretty" | "json";
   /** Serve admin_* RPC methods (peer bans). Off by default. */
   adminRpc?: boolean;
+  /** The chain's modules; absent: the default registry. Tests add test-only modules here. */
+  modules?: ModuleRegistry;
   /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
   byzantine?: "double-prevote";
 }
