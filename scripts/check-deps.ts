@@ -1,5 +1,5 @@
-// Enforces the dependency direction of ../shared/style.md: a subsystem may import only from its
-// own files, from lower layers, and from another subsystem only through that subsystem's index.ts.
+// Enforces the dependency direction: a subsystem may import only from its own files, from lower
+// layers, and from another subsystem only through that subsystem's index.ts.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -24,8 +24,9 @@ const layers: Record<string, number> = {
   mempool: 6,
   sync: 7,
   rpc: 7,
-  node: 8,
-  cli: 9,
+  services: 8,
+  node: 9,
+  cli: 10,
 };
 
 function files(dir: string): string[] {

@@ -1,2 +1,3 @@
+export { TxGossip } from "./gossip.ts";
 export { TxJournal } from "./journal.ts";
 export { Mempool, type MempoolOptions, type PoolTx } from "./mempool.ts";

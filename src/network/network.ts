@@ -27,6 +27,14 @@ import { defaultPeerScoreOptions, PeerScores, Penalty } from "./peerScores.ts";
 
 export type GossipVerdict = "accept" | "ignore" | "reject";
 
+/** Turns a gossip message's bytes into a typed value; throws on anything malformed. */
+export interface GossipCodec<T> {
+  decode(data: Uint8Array): T;
+}
+
+/** The bytes as they came (the mempool decodes transactions itself, with its own limits). */
+export const rawGossip: GossipCodec<Uint8Array> = { decode: (d) => d };
+
 export interface NetworkOptions {
   host: string;
   /** TCP port for P2P; 0 picks a free one. */
@@ -204,20 +212,29 @@ export class Network {
     this.scores.unban(peer);
   }
 
-  /** Subscribe to a topic: `validate` runs before forwarding, `handle` after acceptance. */
-  subscribe(
+  /**
+   * Subscribe to a topic. Each message is decoded once, at the edge, by `codec` (a message that
+   * does not decode is rejected); `validate` sees the typed value before forwarding, and `handle`
+   * gets the same value after acceptance.
+   */
+  subscribe<T>(
     topic: string,
-    validate: (data: Uint8Array, peer: string) => GossipVerdict | Promise<GossipVerdict>,
-    handle: (data: Uint8Array, peer: string) => void,
+    codec: GossipCodec<T>,
+    validate: (msg: T, peer: string) => GossipVerdict | Promise<GossipVerdict>,
+    handle: (msg: T, peer: string) => void,
   ): void {
     const pubsub = this.libp2p.services.pubsub;
+    // Decoded values by the message's bytes object, from validation to delivery.
+    const decoded = new WeakMap<Uint8Array, T>();
     pubsub.topicValidators.set(topic, async (peerId, msg) => {
       const peer = peerId.toString();
       let verdict: GossipVerdict;
       if (msg.data.length > this.opts.maxGossipBytes) verdict = "reject";
       else {
         try {
-          verdict = await validate(msg.data, peer);
+          const value = codec.decode(msg.data);
+          decoded.set(msg.data, value);
+          verdict = await validate(value, peer);
         } catch (e) {
           this.m.log.debug({ topic, peer, err: (e as Error).message }, "Gossip validator threw");
           verdict = "reject";
@@ -235,7 +252,16 @@ export class Network {
     pubsub.addEventListener("message", (ev) => {
       if (ev.detail.topic !== topic) return;
       const from = "from" in ev.detail && ev.detail.from ? ev.detail.from.toString() : "";
-      handle(ev.detail.data, from);
+      let value = decoded.get(ev.detail.data);
+      if (value === undefined) {
+        try {
+          value = codec.decode(ev.detail.data);
+        } catch {
+          return;
+        }
+      }
+      decoded.delete(ev.detail.data);
+      handle(value, from);
     });
     pubsub.subscribe(topic);
   }

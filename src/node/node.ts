@@ -1,6 +1,8 @@
 /**
- * The one composition root (style rule 2): metrics → db → recovery → chain → mempool → network →
- * sync → consensus → rpc, each given a child logger; closed in reverse.
+ * The one composition root (style rule 2): metrics → db → recovery → chain → mempool (+ journal)
+ * → network → transaction gossip → sync → beacon → evidence pool → consensus (reactor + driver)
+ * → rpc, each given a child logger and only the narrow views of the others it needs; closed in
+ * reverse.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -8,13 +10,18 @@ import { Chain, loadGenesisFile } from "../chain/index.ts";
 import { CachedRecovery, inlineRecovery, RecoveryPool, type SenderRecovery } from "../crypto/index.ts";
 import { ChainDb, LevelKV } from "../db/index.ts";
 import type { Logger } from "../logger/index.ts";
-import { Mempool, TxJournal } from "../mempool/index.ts";
+import { Mempool, TxGossip, TxJournal } from "../mempool/index.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
-import { Network } from "../network/index.ts";
+import { gossipTopics, Network } from "../network/index.ts";
 import { type RpcContext, RpcServer } from "../rpc/index.ts";
+import {
+  BeaconService,
+  ConsensusDriver,
+  ConsensusReactor,
+  EvidencePool,
+  EvidenceReactor,
+} from "../services/index.ts";
 import { SyncService } from "../sync/index.ts";
-import { BeaconService } from "./beaconService.ts";
-import { ConsensusService } from "./consensusService.ts";
 import type { NodeOptions } from "./options.ts";
 
 export const CLIENT_VERSION = `racecoin/v0.1.0/node-${process.version}`;
@@ -28,7 +35,7 @@ export class RacecoinNode {
   mempool!: Mempool;
   metrics!: Metrics;
   network!: Network;
-  consensus!: ConsensusService;
+  consensus!: ConsensusDriver;
   sync!: SyncService;
   beacon!: BeaconService;
 
@@ -102,6 +109,9 @@ export class RacecoinNode {
       throw e;
     }
     this.closers.push(() => this.network.stop());
+    const topics = gossipTopics(genesis.chainId);
+    const txGossip = new TxGossip({ topic: topics.tx }, { mempool: this.mempool, network: this.network });
+    txGossip.start();
 
     this.sync = new SyncService(
       { statusIntervalMs: preset.consensus.rebroadcastMs },
@@ -121,7 +131,22 @@ export class RacecoinNode {
     );
     this.beacon.start();
 
-    this.consensus = new ConsensusService(
+    const evidencePool = new EvidencePool({ chain: this.chain, metrics: this.metrics });
+    const evidence = new EvidenceReactor(
+      { topic: topics.evidence },
+      {
+        chain: this.chain,
+        pool: evidencePool,
+        network: this.network,
+        log: log.child({ module: "evidence" }),
+      },
+    );
+    evidence.start();
+    const reactor = new ConsensusReactor(
+      { topics },
+      { chain: this.chain, network: this.network, height: () => this.consensus.height },
+    );
+    this.consensus = new ConsensusDriver(
       {
         timeouts: preset.consensus,
         validatorKey: opts.validatorKey,
@@ -132,8 +157,9 @@ export class RacecoinNode {
       },
       {
         chain: this.chain,
-        mempool: this.mempool,
-        network: this.network,
+        reactor,
+        txs: this.mempool,
+        evidence: { pool: evidencePool, report: (e) => evidence.report(e) },
         log: log.child({ module: "consensus" }),
         metrics: this.metrics,
         beaconCandidates: () => this.beacon.candidates(),
@@ -149,7 +175,7 @@ export class RacecoinNode {
       syncing: () => this.sync.syncing,
       // A block is committed only with a certificate of > 2/3 of the weight: final at once.
       finalizedHeight: () => this.chain.head.height,
-      broadcastTx: (raw) => this.consensus.broadcastTx(raw),
+      broadcastTx: (raw) => txGossip.broadcast(raw),
       admin: opts.adminRpc
         ? {
             banPeer: (peer, ms) => this.network.ban(peer, ms),

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { decode, encode } from "../../src/encoding/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
-import { Network } from "../../src/network/index.ts";
+import { Network, rawGossip } from "../../src/network/index.ts";
 import { certifiedBlocksCodec, statusCodec, syncLimits, syncProtocols } from "../../src/sync/index.ts";
 import { rpc, status, waitFor } from "../helpers/network.ts";
 import { freePort, type NodeProcess, startNode, tempDir } from "../helpers/process.ts";
@@ -41,6 +41,7 @@ describe("misbehaving peers", { timeout: 120_000 }, () => {
     const vote = "/racecoin/72270/vote/1";
     peer.subscribe(
       vote,
+      rawGossip,
       () => "ignore",
       () => undefined,
     );

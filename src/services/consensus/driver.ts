@@ -1,43 +1,36 @@
 /**
  * The consensus driver: runs the pure Tendermint machine for the current height and does its I/O
- * — signing (behind the double-sign guard), the WAL, gossip, timers, building and executing
- * blocks, and committing decisions. Every event goes through one serial queue, so the machine
- * sees one message at a time, in the order the WAL records them.
+ * — signing (behind the double-sign guard), the WAL, timers, building and executing blocks, and
+ * committing decisions. Gossip is the reactor's (reactor.ts), evidence the pool's. Every event goes
+ * through one serial queue, so the machine sees one message at a time, in the order the WAL
+ * records them.
  *
- * Order for an incoming message: validate on gossip (signature, proposer, height window) → queue
- * → WAL append → execute the proposed block if any → state machine → actions. Our own messages:
- * guard check (fsync) → sign → WAL append with fsync → publish → fed back to the machine.
+ * Order for an incoming message: validated by the reactor (signature, proposer, height window) →
+ * queue → WAL append → execute the proposed block if any → state machine → actions. Our own
+ * messages: guard check (fsync) → sign → WAL append with fsync → publish → fed back to the machine.
  */
-import type { Chain } from "../chain/index.ts";
+import type { Chain } from "../../chain/index.ts";
 import {
   buildCertificate,
   type ConsensusAction,
   type ConsensusEvent,
   type ConsensusTimeouts,
-  evidenceCodec,
-  evidenceId,
-  evidenceInWindow,
   type Proposal,
-  ProposerSchedule,
+  type ProposerSchedule,
   proposalCodec,
   proposalSignBytes,
   TendermintMachine,
   type TimeoutStep,
   type ValidatorSet,
-  verifyEvidence,
-  verifyProposalSignature,
-  verifyVoteSignature,
   voteCodec,
   voteSignBytes,
-} from "../consensus/index.ts";
-import { type BlsKeyPair, blsSign } from "../crypto/index.ts";
-import { decode, encode, headerHash } from "../encoding/index.ts";
-import type { Logger } from "../logger/index.ts";
-import type { Mempool } from "../mempool/index.ts";
-import type { Metrics } from "../metrics/index.ts";
-import type { GossipVerdict, Network } from "../network/index.ts";
-import { BlockError } from "../state/index.ts";
-import { TxError } from "../tx/index.ts";
+} from "../../consensus/index.ts";
+import { type BlsKeyPair, blsSign } from "../../crypto/index.ts";
+import { decode, encode, headerHash } from "../../encoding/index.ts";
+import type { Logger } from "../../logger/index.ts";
+import type { Metrics } from "../../metrics/index.ts";
+import { BlockError, type RecoveredTx } from "../../state/index.ts";
+import type { TxError } from "../../tx/index.ts";
 import {
   type BeaconMessage,
   type Block,
@@ -47,9 +40,10 @@ import {
   toHex,
   type Vote,
   VoteType,
-} from "../types/index.ts";
-import { crashPoint, DoubleSignError, LastSignGuard, Wal, type WalRecord } from "../wal/index.ts";
-import { topics, unwrap, wrap } from "./gossip.ts";
+} from "../../types/index.ts";
+import { crashPoint, DoubleSignError, LastSignGuard, Wal, type WalRecord } from "../../wal/index.ts";
+import type { EvidencePool } from "../evidence/pool.ts";
+import type { ConsensusMsg, ConsensusReactor } from "./reactor.ts";
 
 export interface ConsensusServiceOptions {
   timeouts: ConsensusTimeouts;
@@ -63,42 +57,50 @@ export interface ConsensusServiceOptions {
   byzantine?: "double-prevote";
 }
 
+/** Where proposals get their transactions, and learn which ones a block left out. */
+export interface TxSource {
+  candidates(): Iterable<RecoveredTx>;
+  rejected(items: { rt: RecoveredTx; error: TxError }[]): void;
+}
+
+/** The chain as the driver uses it. */
+export type DriverChain = Pick<
+  Chain,
+  | "head"
+  | "genesis"
+  | "preset"
+  | "validatorsAt"
+  | "onBlock"
+  | "validateProposal"
+  | "buildProposal"
+  | "commitDecided"
+>;
+
 interface Modules {
-  chain: Chain;
-  mempool: Mempool;
-  network: Network;
+  chain: DriverChain;
+  reactor: ConsensusReactor;
+  txs: TxSource;
+  evidence: { pool: EvidencePool; report(e: Evidence): void };
   log: Logger;
   metrics?: Metrics;
   /** Beacon messages a proposal should carry (DKG messages, a round output). */
   beaconCandidates?: () => BeaconMessage[];
 }
 
-type Msg = { kind: "proposal"; proposal: Proposal } | { kind: "vote"; vote: Vote };
-
-const REJECT_TX_CODES = new Set([
-  "TX_MALFORMED",
-  "TX_OVERSIZED",
-  "TX_TYPE_UNSUPPORTED",
-  "TX_UNPROTECTED",
-  "TX_BAD_SIGNATURE",
-  "TX_WRONG_CHAIN",
-]);
+type Msg = ConsensusMsg;
 const STEP_GAUGE = { propose: 0, prevote: 1, precommit: 2, commit: 3 } as const;
 
-export class ConsensusService {
+export class ConsensusDriver {
   /** The validator set, proposer schedule and our index for the current height (sets change per cycle). */
   private set!: ValidatorSet;
   private schedule!: ProposerSchedule;
   private self = -1;
-  private readonly schedules = new Map<string, ProposerSchedule>();
-  private readonly topics: ReturnType<typeof topics>;
   private machine!: TendermintMachine;
   private wal!: Wal;
   private guard!: LastSignGuard;
   private readonly blocks = new Map<string, Block>();
-  private own: { topic: string; body: Uint8Array }[] = [];
+  private own: { kind: Msg["kind"]; body: Uint8Array }[] = [];
   private future: Msg[] = [];
-  private readonly pendingEvidence = new Map<string, Evidence>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private queue: Promise<void> = Promise.resolve();
   private rebroadcastTimer: NodeJS.Timeout | undefined;
@@ -107,7 +109,6 @@ export class ConsensusService {
   private heightStartedAt = 0;
   private deciding = false;
   private catchUpQueued = false;
-  private seq = 0;
   private stopped = false;
 
   constructor(
@@ -117,19 +118,6 @@ export class ConsensusService {
     this.useSetFor(m.chain.head.height + 1);
     if (opts.validatorKey && this.self < 0)
       m.log.warn("Validator key is not in the validator set; following only");
-    this.topics = topics(m.chain.genesis.chainId);
-  }
-
-  /** One schedule per set (a set serves a whole cycle; the map keeps the last few). */
-  private scheduleFor(set: ValidatorSet): ProposerSchedule {
-    const k = toHex(set.hash);
-    let s = this.schedules.get(k);
-    if (!s) {
-      s = new ProposerSchedule(set, this.m.chain.preset.cycleLength);
-      this.schedules.set(k, s);
-      if (this.schedules.size > 4) this.schedules.delete(this.schedules.keys().next().value!);
-    }
-    return s;
   }
 
   /** Switch to the validator set of `height`, as the chain stores it. */
@@ -138,7 +126,7 @@ export class ConsensusService {
     if (this.set && equalBytes(this.set.hash, set.hash)) return;
     const was = this.self;
     this.set = set;
-    this.schedule = this.scheduleFor(set);
+    this.schedule = this.m.reactor.scheduleFor(set);
     const pk = this.opts.validatorKey?.publicKey;
     this.self = pk ? set.validators.findIndex((v) => equalBytes(v.blsKey, pk)) : -1;
     if (this.machine && was !== this.self)
@@ -164,31 +152,11 @@ export class ConsensusService {
   }
 
   start(): void {
-    const { chain, network } = this.m;
+    const { chain } = this.m;
     const { wal, replay } = Wal.open(this.opts.walPath);
     this.wal = wal;
     this.guard = new LastSignGuard(this.opts.signStatePath);
-
-    network.subscribe(
-      this.topics.proposal,
-      (d) => this.validateProposalGossip(d),
-      (d) => this.onGossip("proposal", d),
-    );
-    network.subscribe(
-      this.topics.vote,
-      (d) => this.validateVoteGossip(d),
-      (d) => this.onGossip("vote", d),
-    );
-    network.subscribe(
-      this.topics.evidence,
-      (d) => this.validateEvidenceGossip(d),
-      () => undefined,
-    );
-    network.subscribe(
-      this.topics.tx,
-      (d) => this.validateTxGossip(d),
-      () => undefined,
-    );
+    this.m.reactor.start((msg) => this.enqueue(() => this.onMessage(msg, false)));
 
     // Blocks imported by sync move us to the next height at once (once per burst of imports).
     chain.onBlock((b) => {
@@ -215,11 +183,6 @@ export class ConsensusService {
     for (const t of this.timers) clearTimeout(t);
     await this.queue;
     this.wal?.close();
-  }
-
-  /** Send a transaction received over RPC to peers. */
-  broadcastTx(raw: Uint8Array): void {
-    void this.m.network.publish(this.topics.tx, raw);
   }
 
   private enqueue(fn: () => Promise<void> | void): void {
@@ -276,8 +239,7 @@ export class ConsensusService {
           : { kind: "proposal", proposal: decode(proposalCodec, r.data) };
       if (r.own) this.matchDeferred(msg);
       await this.onMessage(msg, true);
-      if (r.own)
-        this.own.push({ topic: r.kind === "vote" ? this.topics.vote : this.topics.proposal, body: r.data });
+      if (r.own) this.own.push({ kind: r.kind, body: r.data });
     }
   }
 
@@ -300,7 +262,7 @@ export class ConsensusService {
     mc?.consensusStep.set(STEP_GAUGE[this.machine.step]);
     if (this.replaying) {
       this.deferred.push(...actions.filter((a) => a.type !== "evidence"));
-      for (const a of actions) if (a.type === "evidence") this.addEvidence(a.evidence);
+      for (const a of actions) if (a.type === "evidence") this.m.evidence.report(a.evidence);
       return;
     }
     await this.execute(actions);
@@ -327,7 +289,7 @@ export class ConsensusService {
           await this.decide(a.round, a.hash, a.precommits);
           break;
         case "evidence":
-          this.addEvidence(a.evidence);
+          this.m.evidence.report(a.evidence);
           break;
       }
     }
@@ -344,20 +306,6 @@ export class ConsensusService {
       });
     }, ms);
     this.timers.add(t);
-  }
-
-  private onGossip(kind: "proposal" | "vote", data: Uint8Array): void {
-    let msg: Msg;
-    try {
-      const body = unwrap(data);
-      msg =
-        kind === "vote"
-          ? { kind, vote: decode(voteCodec, body) }
-          : { kind, proposal: decode(proposalCodec, body) };
-    } catch {
-      return; // the validator already rejected what does not decode
-    }
-    this.enqueue(() => this.onMessage(msg, false));
   }
 
   private async onMessage(msg: Msg, replay: boolean): Promise<void> {
@@ -408,24 +356,16 @@ export class ConsensusService {
   // ---- own messages ----------------------------------------------------------------------
 
   private async buildAndPropose(round: number): Promise<void> {
-    const { chain, mempool } = this.m;
+    const { chain, txs } = this.m;
     const proposer = this.set.validators[this.self]!.address;
-    // Only evidence a block at this height may carry (spec/consensus.md §Evidence): from an
-    // earlier height, at most one cycle old, not yet included.
-    const h = this.machine.height;
-    const evidence = [...this.pendingEvidence.values()].filter(
-      (e) =>
-        evidenceInWindow(e.a.height, h, chain.preset.cycleLength) &&
-        !chain.isEvidenceCommitted(evidenceId(e)),
-    );
     const built = await chain.buildProposal(
-      () => mempool.candidates(),
+      () => txs.candidates(),
       proposer,
       BigInt(Date.now()),
-      evidence.slice(0, 64),
+      this.m.evidence.pool.forBlock(this.machine.height),
       this.m.beaconCandidates?.() ?? [],
     );
-    if (built.rejected.length > 0) mempool.rejected(built.rejected);
+    if (built.rejected.length > 0) txs.rejected(built.rejected);
     await this.propose(round, -1, built.block);
   }
 
@@ -463,8 +403,8 @@ export class ConsensusService {
     const body = encode(proposalCodec, proposal);
     await this.wal.writeDurable({ t: "msg", height: h, kind: "proposal", data: body, own: true });
     crashPoint("after-own-proposal-wal");
-    this.own.push({ topic: this.topics.proposal, body });
-    await this.m.network.publish(this.topics.proposal, wrap(body, this.seq++));
+    this.own.push({ kind: "proposal", body });
+    await this.m.reactor.publish("proposal", body);
     this.m.log.debug(
       { height: h, round, txs: block.txs.length, hash: toHex(hash).slice(0, 18) },
       "Proposed block",
@@ -490,8 +430,8 @@ export class ConsensusService {
     const body = encode(voteCodec, vote);
     await this.wal.writeDurable({ t: "msg", height: h, kind: "vote", data: body, own: true });
     crashPoint("after-own-vote-wal");
-    this.own.push({ topic: this.topics.vote, body });
-    await this.m.network.publish(this.topics.vote, wrap(body, this.seq++));
+    this.own.push({ kind: "vote", body });
+    await this.m.reactor.publish("vote", body);
     this.m.log.info(
       {
         height: h,
@@ -518,14 +458,14 @@ export class ConsensusService {
       voteSignBytes(this.m.chain.genesis.chainId, other),
     );
     const body = encode(voteCodec, { ...other, signature: sig });
-    await this.m.network.publish(this.topics.vote, wrap(body, this.seq++));
+    await this.m.reactor.publish("vote", body);
     this.m.log.warn({ height: v.height, round: v.round }, "Byzantine test mode: sent a conflicting prevote");
   }
 
   private rebroadcast(): void {
     if (!this.machine || this.machine.decided !== undefined) return;
     if (performance.now() - this.heightStartedAt < this.opts.rebroadcastMs) return;
-    for (const o of this.own) void this.m.network.publish(o.topic, wrap(o.body, this.seq++));
+    for (const o of this.own) void this.m.reactor.publish(o.kind, o.body);
   }
 
   // ---- decisions and evidence ------------------------------------------------------------
@@ -551,9 +491,7 @@ export class ConsensusService {
     }
     crashPoint("after-commit");
     await this.wal.endHeight(h);
-    for (const [id, e] of this.pendingEvidence)
-      if (chain.isEvidenceCommitted(id) || !evidenceInWindow(e.a.height, h + 1, chain.preset.cycleLength))
-        this.pendingEvidence.delete(id);
+    this.m.evidence.pool.prune(h);
     metrics?.roundsPerHeight.observe(round + 1);
     metrics?.finalityLatencySeconds.observe((performance.now() - this.heightStartedAt) / 1000);
     metrics?.finalizedHeight.set(h);
@@ -568,71 +506,5 @@ export class ConsensusService {
       });
     }, this.opts.timeouts.commitMs);
     this.timers.add(t);
-  }
-
-  private addEvidence(e: Evidence): void {
-    const id = evidenceId(e);
-    if (this.pendingEvidence.has(id) || this.m.chain.isEvidenceCommitted(id)) return;
-    this.pendingEvidence.set(id, e);
-    this.m.metrics?.evidenceSeen.inc();
-    const offender =
-      this.m.chain.tryValidatorsAt(e.a.height)?.validators[e.a.validator]?.address ?? new Uint8Array(20);
-    this.m.log.warn(
-      { height: e.a.height, round: e.a.round, validator: toHex(offender) },
-      "Equivocation detected",
-    );
-    void this.m.network.publish(this.topics.evidence, encode(evidenceCodec, e));
-  }
-
-  // ---- gossip validation -----------------------------------------------------------------
-
-  private validateVoteGossip(data: Uint8Array): GossipVerdict {
-    const vote = decode(voteCodec, unwrap(data));
-    const h = this.height;
-    if (vote.height + 1 < h || vote.height > h + 1) return "ignore";
-    const set = this.m.chain.tryValidatorsAt(vote.height);
-    if (!set) return "ignore"; // the next cycle's set is decided by a block we do not have yet
-    const v = set.validators[vote.validator];
-    if (!v) return "reject";
-    return verifyVoteSignature(this.m.chain.genesis.chainId, v.blsKey, vote) ? "accept" : "reject";
-  }
-
-  private validateProposalGossip(data: Uint8Array): GossipVerdict {
-    const p = decode(proposalCodec, unwrap(data), 16 * 1024 * 1024);
-    const h = this.height;
-    if (p.height < h || p.height > h + 1) return "ignore";
-    if (p.block.header.height !== p.height || p.round > 1_000_000) return "reject";
-    const set = this.m.chain.tryValidatorsAt(p.height);
-    if (!set) return "ignore";
-    const proposer = set.validators[this.scheduleFor(set).proposer(p.height, p.round)]!;
-    if (!equalBytes(proposer.address, p.block.header.proposer)) return "reject";
-    const ok = verifyProposalSignature(
-      this.m.chain.genesis.chainId,
-      proposer.blsKey,
-      p,
-      headerHash(p.block.header),
-    );
-    return ok ? "accept" : "reject";
-  }
-
-  private validateEvidenceGossip(data: Uint8Array): GossipVerdict {
-    const e = decode(evidenceCodec, data);
-    const id = evidenceId(e);
-    if (this.m.chain.isEvidenceCommitted(id)) return "ignore";
-    const set = this.m.chain.tryValidatorsAt(e.a.height);
-    if (!set) return "ignore";
-    verifyEvidence(set, this.m.chain.genesis.chainId, e);
-    if (!this.pendingEvidence.has(id)) this.addEvidence(e);
-    return "accept";
-  }
-
-  private async validateTxGossip(data: Uint8Array): Promise<GossipVerdict> {
-    try {
-      await this.m.mempool.add(data);
-      return "accept";
-    } catch (e) {
-      if (e instanceof TxError) return REJECT_TX_CODES.has(e.code) ? "reject" : "ignore";
-      throw e;
-    }
   }
 }

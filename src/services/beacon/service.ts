@@ -18,17 +18,16 @@ import {
   partialSign,
   receiveShare,
   verifyPartial,
-} from "../beacon/index.ts";
-import type { Chain } from "../chain/index.ts";
-import type { BlsKeyPair } from "../crypto/index.ts";
-import { beaconMessageCodec, bytes, decode, encode, struct, uint } from "../encoding/index.ts";
-import type { Logger } from "../logger/index.ts";
-import type { Metrics } from "../metrics/index.ts";
-import type { GossipVerdict, Network } from "../network/index.ts";
-import { cycleOf } from "../params/index.ts";
-import { beaconParams } from "../state/index.ts";
-import { type BeaconMessage, equalBytes, toHex } from "../types/index.ts";
-import { topics } from "./gossip.ts";
+} from "../../beacon/index.ts";
+import type { Chain } from "../../chain/index.ts";
+import type { BlsKeyPair } from "../../crypto/index.ts";
+import { beaconMessageCodec, bytes, encode, struct, uint } from "../../encoding/index.ts";
+import type { Logger } from "../../logger/index.ts";
+import type { Metrics } from "../../metrics/index.ts";
+import { type GossipVerdict, gossipCodec, gossipTopics, type Network } from "../../network/index.ts";
+import { cycleOf } from "../../params/index.ts";
+import { beaconParams } from "../../state/index.ts";
+import { type BeaconMessage, equalBytes, toHex } from "../../types/index.ts";
 
 interface PartialWire {
   round: number;
@@ -58,7 +57,7 @@ export class BeaconService {
     private readonly opts: { validatorKey?: BlsKeyPair },
     private readonly m: { chain: Chain; network: Network; log: Logger; metrics?: Metrics },
   ) {
-    const t = topics(m.chain.genesis.chainId);
+    const t = gossipTopics(m.chain.genesis.chainId);
     this.topics = { msgs: t.beacon, partials: t.beaconPartial };
   }
 
@@ -66,13 +65,15 @@ export class BeaconService {
     const { network, chain } = this.m;
     network.subscribe(
       this.topics.msgs,
-      (d) => this.validateMessage(d),
-      (d) => this.pool.set(toHex(d), decode(beaconMessageCodec, d)),
+      gossipCodec(beaconMessageCodec),
+      (msg) => this.validateMessage(msg),
+      (msg) => this.pool.set(toHex(encode(beaconMessageCodec, msg)), msg),
     );
     network.subscribe(
       this.topics.partials,
-      (d) => this.validatePartial(d),
-      (d) => this.addPartial(decode(partialCodec, d)),
+      gossipCodec(partialCodec),
+      (p) => this.validatePartial(p),
+      (p) => this.addPartial(p),
     );
     chain.onBlock(() => this.onHead());
     this.onHead();
@@ -240,8 +241,7 @@ export class BeaconService {
     return out;
   }
 
-  private validateMessage(data: Uint8Array): GossipVerdict {
-    const msg = decode(beaconMessageCodec, data);
+  private validateMessage(msg: BeaconMessage): GossipVerdict {
     const s = this.m.chain.beacon;
     if (msg.kind === 3) return "reject"; // outputs travel only inside blocks
     if (msg.epoch !== s.cycle && msg.epoch !== s.cycle + 1) return "ignore";
@@ -249,8 +249,7 @@ export class BeaconService {
     return "accept"; // full checks run when a proposer includes it and when validators execute the block
   }
 
-  private validatePartial(data: Uint8Array): GossipVerdict {
-    const p = decode(partialCodec, data);
+  private validatePartial(p: PartialWire): GossipVerdict {
     const s = this.m.chain.beacon;
     const key = s.active;
     if (!key || p.round !== s.round + 1) return "ignore";

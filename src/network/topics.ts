@@ -1,7 +1,8 @@
 /** Gossip topics and the envelope every consensus message travels in (spec/consensus.md §Gossip). */
-import { bytes, decode, encode, struct, uint } from "../encoding/index.ts";
+import { bytes, type Codec, decode, encode, struct, uint } from "../encoding/index.ts";
+import type { GossipCodec } from "./network.ts";
 
-export function topics(chainId: bigint) {
+export function gossipTopics(chainId: bigint) {
   const t = (name: string) => `/racecoin/${chainId}/${name}/1`;
   return {
     tx: t("tx"),
@@ -12,6 +13,7 @@ export function topics(chainId: bigint) {
     beaconPartial: t("beacon_partial"),
   };
 }
+export type GossipTopics = ReturnType<typeof gossipTopics>;
 
 /**
  * `seq` is unsigned and changes on every rebroadcast so gossipsub (which drops a message id it
@@ -29,4 +31,14 @@ export function wrap(body: Uint8Array, seq: number): Uint8Array {
 
 export function unwrap(data: Uint8Array): Uint8Array {
   return decode(envelopeCodec, data).body;
+}
+
+/** A codec for a message type, optionally inside the rebroadcast envelope. */
+export function gossipCodec<T>(
+  codec: Codec<T>,
+  opts: { enveloped?: boolean; maxBytes?: number } = {},
+): GossipCodec<T> {
+  return {
+    decode: (data) => decode(codec, opts.enveloped ? unwrap(data) : data, opts.maxBytes),
+  };
 }

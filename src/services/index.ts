@@ -1,0 +1,15 @@
+/**
+ * Services: the protocol drivers a node runs on top of the chain — consensus (reactor + driver),
+ * the evidence pool and its gossip, the beacon. Each sees narrow interfaces of the others and
+ * is constructed in the one composition root (src/node). The race and task services come here.
+ */
+export { BeaconService } from "./beacon/service.ts";
+export {
+  ConsensusDriver,
+  type ConsensusServiceOptions,
+  type DriverChain,
+  type TxSource,
+} from "./consensus/driver.ts";
+export { type ConsensusMsg, ConsensusReactor, type ReactorChain } from "./consensus/reactor.ts";
+export { type EvidenceChain, EvidencePool, MAX_BLOCK_EVIDENCE } from "./evidence/pool.ts";
+export { EvidenceReactor, type EvidenceReactorChain } from "./evidence/reactor.ts";
