@@ -18,6 +18,7 @@ const layers: Record<string, number> = {
   contracts: 3,
   state: 3,
   db: 4,
+  miner: 4,
   network: 4,
   wal: 4,
   chain: 5,

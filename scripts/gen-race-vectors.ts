@@ -4,8 +4,9 @@
 // few nonces. Usage: node --import tsx scripts/gen-race-vectors.ts [--preset mainnet] [--check]
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { getBackend } from "../src/miner/index.ts";
 import { getPreset } from "../src/params/index.ts";
-import { calibrate, getBackend, nodeSeed, outputHash } from "../src/race/index.ts";
+import { calibrate, nodeSeed, outputHash } from "../src/race/index.ts";
 import { fromHex, toHex } from "../src/types/index.ts";
 
 const { values } = parseArgs({

@@ -3,8 +3,9 @@
 // each preset in src/params was chosen; re-run it when the model changes.
 // Usage: node --import tsx scripts/race-calibrate-z.ts [--preset minimal] [--seeds 30] [--nonces 9000]
 import { parseArgs } from "node:util";
+import { getBackend } from "../src/miner/index.ts";
 import { getPreset } from "../src/params/index.ts";
-import { calibrate, getBackend, nodeSeed } from "../src/race/index.ts";
+import { calibrate, nodeSeed } from "../src/race/index.ts";
 
 const { values } = parseArgs({
   options: {

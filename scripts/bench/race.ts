@@ -9,10 +9,16 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
+import { DType, getBackend, modelProto, type Node, type TensorInit } from "../../src/miner/index.ts";
 import { getPreset } from "../../src/params/index.ts";
-import { generateWeights, getBackend, macsPerNonce, nodeSeed, parameterCount } from "../../src/race/index.ts";
-import { DType, modelProto, type Node, type TensorInit } from "../../src/race/onnx/proto.ts";
-import { keystream, weightKey } from "../../src/race/seeds.ts";
+import {
+  generateWeights,
+  keystream,
+  macsPerNonce,
+  nodeSeed,
+  parameterCount,
+  weightKey,
+} from "../../src/race/index.ts";
 
 const { values } = parseArgs({
   options: {

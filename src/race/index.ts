@@ -1,3 +1,8 @@
+/**
+ * The race's pure core (spec/race.md): model configuration, integer arithmetic, weights from the
+ * seed, the reference forward pass, calibration, commitments and proof verification. No I/O, no
+ * threads: the miner, its worker threads and the fast backends live in src/miner.
+ */
 export type { LoadedRace, LoadOptions, RaceBackend } from "./backend.ts";
 export { type Calibration, calibrate, thresholdFrom } from "./calibrate.ts";
 export {
@@ -13,19 +18,32 @@ export {
   ZERO32,
 } from "./commitment.ts";
 export {
+  ACT_MAX,
+  ACT_MIN,
   checkRaceConfig,
+  HIDDEN_ZERO_POINT,
   MAX_NONCE,
   macsPerNonce,
+  NORM_SCALE,
   parameterCount,
   type RaceConfig,
   RaceConfigError,
+  RES_MAX,
   shiftsFor,
 } from "./config.ts";
-export { type MineOptions, type MineProgress, type MineResult, mine } from "./miner.ts";
-export { type EvalResult, outputHash } from "./outcome.ts";
-export { forward, referenceBackend } from "./reference.ts";
-export { backendNames, getBackend, registerBackend } from "./registry.ts";
-export { CALIBRATION_NODE_SEED, inputSeed, nodeSeed, permutation, sampleIndex, tokens } from "./seeds.ts";
+export { EXP_TABLE } from "./intmath.ts";
+export { type EvalResult, finishOutputs, outputHash } from "./outcome.ts";
+export { forward, referenceBackend, rmsNorm } from "./reference.ts";
+export {
+  CALIBRATION_NODE_SEED,
+  inputSeed,
+  keystream,
+  nodeSeed,
+  permutation,
+  sampleIndex,
+  tokens,
+  weightKey,
+} from "./seeds.ts";
 export {
   type FraudProof,
   type NonceVerdict,
@@ -35,4 +53,4 @@ export {
   verifyNonces,
   verifySample,
 } from "./verify.ts";
-export { generateWeights, type RaceWeights } from "./weights.ts";
+export { generateLayer, generateWeights, type LayerWeights, type RaceWeights, tensor } from "./weights.ts";

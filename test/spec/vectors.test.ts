@@ -48,8 +48,9 @@ import {
   voteCodec,
 } from "../../src/encoding/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
+import { backendNames, getBackend } from "../../src/miner/index.ts";
 import { getPreset } from "../../src/params/index.ts";
-import { backendNames, calibrate, getBackend, nodeSeed, outputHash } from "../../src/race/index.ts";
+import { calibrate, nodeSeed, outputHash } from "../../src/race/index.ts";
 import { decodeTx, TxError } from "../../src/tx/index.ts";
 import { EncodingError, fromHex, toHex } from "../../src/types/index.ts";
 

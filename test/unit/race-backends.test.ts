@@ -2,8 +2,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
+import { getBackend } from "../../src/miner/index.ts";
 import { minimal } from "../../src/params/index.ts";
-import { getBackend, MAX_NONCE, nodeSeed } from "../../src/race/index.ts";
+import { MAX_NONCE, nodeSeed } from "../../src/race/index.ts";
 
 describe("race backends agree", () => {
   it("reference and onnx give identical outputs and distances on 1,200 random triples", async (t) => {

@@ -4,8 +4,9 @@
 // deterministic for a given model: a change that breaks these properties fails here.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { getBackend } from "../../src/miner/index.ts";
 import { minimal } from "../../src/params/index.ts";
-import { calibrate, getBackend, nodeSeed } from "../../src/race/index.ts";
+import { calibrate, nodeSeed } from "../../src/race/index.ts";
 
 const SEEDS = 20;
 const NONCES = Number(process.env.RACE_STATS_NONCES ?? 18000);

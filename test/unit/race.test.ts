@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { keccak256 } from "../../src/crypto/index.ts";
+import { getBackend } from "../../src/miner/index.ts";
 import { mainnet, minimal } from "../../src/params/index.ts";
 import {
   buildTree,
@@ -9,7 +10,6 @@ import {
   commit,
   depthFor,
   type FraudProof,
-  getBackend,
   type LoadedRace,
   leafHash,
   MAX_NONCE,

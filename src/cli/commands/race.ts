@@ -1,17 +1,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { backendNames, getBackend, mine } from "../../miner/index.ts";
 import { getPreset } from "../../params/index.ts";
 import {
-  backendNames,
   buildTree,
   type Commitment,
   calibrate,
   checkRaceConfig,
   type FraudProof,
-  getBackend,
   type LoadedRace,
   MAX_NONCE,
   macsPerNonce,
-  mine,
   multiproof,
   nodeSeed,
   outputHash,

@@ -5,10 +5,15 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import {
+  type Commitment,
+  checkRaceConfig,
+  commit,
+  MAX_NONCE,
+  nodeSeed,
+  type RaceConfig,
+} from "../race/index.ts";
 import type { Address } from "../types/index.ts";
-import { type Commitment, commit } from "./commitment.ts";
-import { checkRaceConfig, MAX_NONCE, type RaceConfig } from "./config.ts";
-import { nodeSeed } from "./seeds.ts";
 
 export interface MineOptions {
   backend: string;

@@ -11,14 +11,14 @@
 import {
   ACT_MAX,
   ACT_MIN,
+  EXP_TABLE,
   HIDDEN_ZERO_POINT,
+  type LayerWeights,
   NORM_SCALE,
   type RaceConfig,
   RES_MAX,
   shiftsFor,
-} from "../config.ts";
-import { EXP_TABLE } from "../intmath.ts";
-import type { LayerWeights } from "../weights.ts";
+} from "../../race/index.ts";
 import { DType, type DTypeCode, modelProto, type Node, type TensorInit } from "./proto.ts";
 
 class GraphBuilder {

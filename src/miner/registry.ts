@@ -1,7 +1,6 @@
-import type { RaceBackend } from "./backend.ts";
+import { type RaceBackend, referenceBackend } from "../race/index.ts";
 import { cudaSlot } from "./cudaSlot.ts";
 import { onnxBackend } from "./onnx/backend.ts";
-import { referenceBackend } from "./reference.ts";
 
 const backends = new Map<string, RaceBackend>([
   [referenceBackend.name, referenceBackend],

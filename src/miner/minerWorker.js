@@ -6,7 +6,7 @@ import { register } from "tsx/esm/api";
 
 register();
 const { getBackend } = await import("./registry.ts");
-const { calibrate } = await import("./calibrate.ts");
+const { calibrate } = await import("../race/index.ts");
 
 const { backend, raceSeed, config, nodeSeed } = workerData;
 const race = await getBackend(backend).load(new Uint8Array(raceSeed), config);

@@ -3,7 +3,7 @@
  * `--backend cuda` gives a clear answer instead of "unknown backend", and replaced by the N-API
  * addon when it is built.
  */
-import type { RaceBackend } from "./backend.ts";
+import type { RaceBackend } from "../race/index.ts";
 
 export const cudaSlot: RaceBackend = {
   name: "cuda",

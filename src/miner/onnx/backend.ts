@@ -6,12 +6,20 @@
  */
 import { availableParallelism } from "node:os";
 import type { InferenceSession } from "onnxruntime-node";
-import type { LoadedRace, RaceBackend } from "../backend.ts";
-import { checkRaceConfig, type RaceConfig } from "../config.ts";
-import { finishOutputs } from "../outcome.ts";
-import { rmsNorm } from "../reference.ts";
-import { inputSeed, tokens, weightKey } from "../seeds.ts";
-import { generateLayer, type LayerWeights, tensor } from "../weights.ts";
+import {
+  checkRaceConfig,
+  finishOutputs,
+  generateLayer,
+  inputSeed,
+  type LayerWeights,
+  type LoadedRace,
+  type RaceBackend,
+  type RaceConfig,
+  rmsNorm,
+  tensor,
+  tokens,
+  weightKey,
+} from "../../race/index.ts";
 import { layersModel } from "./layerGraph.ts";
 
 type Ort = typeof import("onnxruntime-node");
