@@ -1,7 +1,7 @@
 /**
  * The chain: head, in-memory account state and trie, and block import.
  *
- * Import order (style rule 4): decode → recover senders (worker threads) → applyBlock (pure) →
+ * Import order: decode → recover senders (worker threads) → applyBlock (pure) →
  * write the database in one atomic batch → only then update memory and notify listeners.
  * A crash between the batch and the memory update loses nothing: the next start reads the batch.
  *
@@ -12,32 +12,25 @@
  */
 
 import {
-  beaconDkgs,
-  beacon as beaconModule,
-  beaconRounds,
   type DkgRecord,
   defaultModules,
-  loadBeaconState,
   type ModuleRegistry,
   type StoredRound,
-  validatorSetOf,
-  validators as validatorsModule,
 } from "../../contracts/index.ts";
-import { type BeaconCommittee, type BeaconState, selectCommittee } from "../beacon/index.ts";
+import type { BeaconCommittee, BeaconState } from "../beacon/index.ts";
 import {
   CertificateError,
   EMPTY_CERTIFICATE,
   evidenceId,
-  ValidatorSet,
+  type ValidatorSet,
   verifyCertificate,
-  verifyCertificateBatch,
 } from "../consensus/index.ts";
 import type { SenderRecovery } from "../crypto/index.ts";
-import type { ChainDb, TxLocation } from "../db/index.ts";
-import { EMPTY_MERKLE_ROOT, headerHash, rlpDecode } from "../encoding/index.ts";
+import type { ChainDb } from "../db/index.ts";
+import { headerHash } from "../encoding/index.ts";
 import type { Logger } from "../logger/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import { cycleOf, cycleStart } from "../params/index.ts";
+import { cycleOf } from "../params/index.ts";
 import {
   applyBlock,
   BlockError,
@@ -46,31 +39,26 @@ import {
   type PostState,
   type PreState,
   type RecoveredTx,
-  readStoreIn,
-  StateOverlay,
-  type StorageChange,
-  storeIn,
   type TransitionContext,
   WorldState,
 } from "../state/index.ts";
-import { EMPTY_TRIE_ROOT, lookupWithProof, type TrieLookup } from "../trie/index.ts";
-import { decodeTx, TxError } from "../tx/index.ts";
 import {
   type Account,
   type Address,
   type BeaconMessage,
   type Block,
   type BlockHeader,
-  bigintToBytes,
   type CommitCertificate,
   type Evidence,
   equalBytes,
   type Receipt,
   toHex,
-  ZERO_ADDRESS,
-  ZERO_HASH,
 } from "../types/index.ts";
 import type { Genesis } from "./genesis.ts";
+import { type GenesisBlock, genesisBlock } from "./genesisBlock.ts";
+import { ChainHistory } from "./history.ts";
+import { ModuleViews } from "./moduleViews.ts";
+import { importRange, prepareBlock } from "./rangeImport.ts";
 
 export interface ChainModules {
   db: ChainDb;
@@ -109,21 +97,16 @@ interface Candidate {
   post: PostState;
 }
 
-export class Chain {
+export class Chain extends ChainHistory {
   readonly ctx: TransitionContext;
   readonly modules: ModuleRegistry;
-  /** Validator sets by cycle (a cycle's set never changes once stored). */
-  private readonly sets = new Map<number, ValidatorSet>();
+  private readonly views: ModuleViews;
   private readonly committedEvidence = new Map<string, number>();
-  private headCommitValue: CommitCertificate | undefined;
   private beaconValue!: BeaconState;
   /** Executed proposals for the next height, by block hash (cleared on every commit). */
   private readonly candidates = new Map<string, Candidate>();
   private world = new WorldState();
-  private headHeader!: BlockHeader;
-  private headHashValue!: Uint8Array;
   private readonly listeners: BlockListener[] = [];
-  private readonly recent = new Map<number, { hash: Uint8Array; header: BlockHeader }>();
   /** Serialises imports: one block at a time. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -131,7 +114,9 @@ export class Chain {
     readonly genesis: Genesis,
     private readonly m: ChainModules,
   ) {
+    super(m.db);
     this.modules = m.modules ?? defaultModules;
+    this.views = new ModuleViews(genesis.preset, () => this.world);
     this.ctx = {
       preset: genesis.preset,
       chainId: genesis.chainId,
@@ -142,31 +127,7 @@ export class Chain {
   }
 
   static genesisBlock(genesis: Genesis, modules: ModuleRegistry = defaultModules): GenesisBlock {
-    const { world, storage } = genesisState(genesis, modules);
-    const changes = genesis.alloc.map((a) => ({ address: a.address, account: a.account }));
-    const trie = world.trie;
-    const header: BlockHeader = {
-      chainId: genesis.chainId,
-      height: 0,
-      parentHash: ZERO_HASH,
-      time: genesis.timestamp,
-      proposer: ZERO_ADDRESS,
-      stateRoot: trie.rootHash(),
-      txRoot: EMPTY_MERKLE_ROOT,
-      receiptsRoot: EMPTY_MERKLE_ROOT,
-      evidenceRoot: EMPTY_MERKLE_ROOT,
-      beaconMsgsRoot: EMPTY_MERKLE_ROOT,
-      validatorSetHash: new ValidatorSet(genesis.validators).hash,
-      lastCommit: EMPTY_CERTIFICATE,
-      gasLimit: genesis.preset.blockGasLimit,
-      gasUsed: 0n,
-      baseFee: genesis.preset.initialBaseFee,
-      cycle: 0,
-      raceRoot: new Uint8Array(32),
-      beacon: new Uint8Array(32),
-      extra: genesis.extraData,
-    };
-    return { header, changes, trie, world, storage };
+    return genesisBlock(genesis, modules);
   }
 
   static async open(genesis: Genesis, m: ChainModules): Promise<Chain> {
@@ -229,7 +190,7 @@ export class Chain {
     for (const t of this.world.storageTries.values()) t.takeUnpersisted();
     for await (const [id, height] of this.m.db.allEvidence()) this.committedEvidence.set(id, height);
     this.headCommitValue = await this.m.db.commitAt(header.height);
-    this.beaconValue = loadBeaconState(readStoreIn(this.world, beaconModule), (c) => this.beaconCommittee(c));
+    this.beaconValue = this.views.loadBeacon();
     this.headHeader = header;
     this.headHashValue = head.hash;
     this.m.metrics?.blockHeight.set(header.height);
@@ -259,15 +220,6 @@ export class Chain {
     return this.headCommitValue;
   }
 
-  /** Certificate of a stored block: from its child's header, else the one this node finalised it with. */
-  async commitAt(height: number): Promise<CommitCertificate | undefined> {
-    if (height < 1 || height > this.headHeader.height) return undefined;
-    if (height === this.headHeader.height) return this.headCommitValue;
-    const child = await this.headerAt(height + 1);
-    if (child) return child.header.lastCommit;
-    return this.m.db.commitAt(height);
-  }
-
   /** Beacon state at the head (committee, DKG progress, active key, latest round). */
   get beacon(): BeaconState {
     return this.beaconValue;
@@ -275,34 +227,22 @@ export class Chain {
 
   /** A completed beacon round as stored by the beacon module at the head. */
   beaconRound(round: number): StoredRound | undefined {
-    return beaconRounds.get(readStoreIn(this.world, beaconModule), round);
+    return this.views.beaconRound(round);
   }
 
   /** A cycle's DKG outcome as stored by the beacon module. */
   beaconDkg(cycle: number): DkgRecord | undefined {
-    return beaconDkgs.get(readStoreIn(this.world, beaconModule), cycle);
+    return this.views.beaconDkg(cycle);
   }
 
   /** The beacon committee of a cycle: the top of that cycle's validator set. */
   beaconCommittee(cycle: number): BeaconCommittee {
-    return selectCommittee(
-      this.validatorsAt(cycleStart(cycle, this.preset.cycleLength)).validators,
-      this.preset.beacon.committeeSize,
-      cycle,
-    );
+    return this.views.beaconCommittee(cycle);
   }
 
   /** The validator set of a height, or undefined if its cycle's set is not decided yet. */
   tryValidatorsAt(height: number): ValidatorSet | undefined {
-    const cycle = cycleOf(height, this.preset.cycleLength);
-    let set = this.sets.get(cycle);
-    if (!set) {
-      const list = validatorSetOf(readStoreIn(this.world, validatorsModule), cycle);
-      if (!list) return undefined;
-      set = new ValidatorSet(list);
-      this.sets.set(cycle, set);
-    }
-    return set;
+    return this.views.tryValidatorsAt(height);
   }
 
   /** The validator set of a height; throws if its cycle's set is not decided yet. */
@@ -338,69 +278,6 @@ export class Chain {
     return this.world.getAccount(address);
   }
 
-  /** Account and proof at any stored state root (nodes are never pruned). */
-  async getAccountProof(stateRoot: Uint8Array, address: Address): Promise<TrieLookup> {
-    return lookupWithProof(stateRoot, address, (h) => this.m.db.getTrieNode(h));
-  }
-
-  /**
-   * A module storage slot and its proof at a stored state root: the account's storage root from
-   * the account trie, then the slot in that storage trie. `value` is the entry's bytes.
-   */
-  async getStorageProof(
-    stateRoot: Uint8Array,
-    address: Address,
-    slot: Uint8Array,
-  ): Promise<{ value: Uint8Array | undefined; proof: Uint8Array[]; storageRoot: Uint8Array }> {
-    const load = (h: Uint8Array) => this.m.db.getTrieNode(h);
-    const account = await lookupWithProof(stateRoot, address, load);
-    if (!account.value) return { value: undefined, proof: [], storageRoot: EMPTY_TRIE_ROOT };
-    const storageRoot = (rlpDecode(account.value) as Uint8Array[])[2]!;
-    const { value, proof } = await lookupWithProof(storageRoot, slot, load);
-    return { value: value && (rlpDecode(value) as Uint8Array), proof, storageRoot };
-  }
-
-  // Reads below never see a block above the in-memory head: LevelDB applies a block's batch before
-  // the commit's continuation updates memory, and a request served in that gap must not see the
-  // new receipt while account state is still the old one.
-
-  async headerAt(height: number): Promise<{ hash: Uint8Array; header: BlockHeader } | undefined> {
-    if (height > this.headHeader.height) return undefined;
-    if (height === this.headHeader.height) return { hash: this.headHashValue, header: this.headHeader };
-    const cached = this.recent.get(height);
-    if (cached) return cached;
-    const hash = await this.m.db.hashAt(height);
-    if (!hash) return undefined;
-    const header = await this.m.db.headers.get(hash);
-    return header ? { hash, header } : undefined;
-  }
-
-  async headerByHash(hash: Uint8Array): Promise<BlockHeader | undefined> {
-    const header = await this.m.db.headers.get(hash);
-    return header && header.height <= this.headHeader.height ? header : undefined;
-  }
-
-  async bodyByHash(hash: Uint8Array): Promise<Uint8Array[] | undefined> {
-    return (await this.m.db.bodies.get(hash))?.txs;
-  }
-
-  async blockByHash(hash: Uint8Array): Promise<Block | undefined> {
-    const header = await this.headerByHash(hash);
-    const body = header && (await this.m.db.bodies.get(hash));
-    return header && body
-      ? { header, txs: body.txs, evidence: body.evidence, beacon: body.beacon }
-      : undefined;
-  }
-
-  async receiptsByHash(hash: Uint8Array): Promise<Receipt[] | undefined> {
-    return this.m.db.receipts.get(hash);
-  }
-
-  async txLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
-    const loc = await this.m.db.txIndex.get(txHash);
-    return loc && loc.height <= this.headHeader.height ? loc : undefined;
-  }
-
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
     this.lock = run.catch(() => undefined);
@@ -408,25 +285,8 @@ export class Chain {
   }
 
   /** Decode every transaction and recover senders; throws BlockError on any bad transaction. */
-  async prepare(block: Block): Promise<PreparedBlock> {
-    const decoded = block.txs.map((raw, i) => {
-      try {
-        return decodeTx(raw, this.preset.maxTxBytes);
-      } catch (e) {
-        if (e instanceof TxError)
-          throw new BlockError("BLOCK_ERROR_TX_INVALID", `transaction ${i}: ${e.message}`);
-        throw e;
-      }
-    });
-    const senders = await this.m.recovery.recover(
-      decoded.map((tx) => ({ digest: tx.signingHash, rs: rsBytes(tx.r, tx.s), recovery: tx.recovery })),
-    );
-    const txs = decoded.map((tx, i) => {
-      const sender = senders[i];
-      if (!sender) throw new BlockError("BLOCK_ERROR_TX_INVALID", `transaction ${i}: invalid sender`);
-      return { tx, sender };
-    });
-    return { block, txs };
+  prepare(block: Block): Promise<PreparedBlock> {
+    return prepareBlock(block, this.preset.maxTxBytes, this.m.recovery);
   }
 
   /**
@@ -529,43 +389,8 @@ export class Chain {
    * block's batch is fsynced: after a power loss the node restarts at an earlier final block and
    * fetches the rest again (a process kill loses nothing either way).
    */
-  async importBlocks(blocks: { block: Block; commit: CommitCertificate }[], depth = 3): Promise<void> {
-    // One batched pairing check per cycle whose validator set is already known; a failure falls
-    // through to per-block checks, which reject the first bad certificate with its reason. Blocks
-    // of a cycle whose set a block in this run decides are checked one by one as they import.
-    const byCycle = new Map<
-      number,
-      { set: ValidatorSet; claims: Parameters<typeof verifyCertificateBatch>[2] }
-    >();
-    for (const { block, commit } of blocks) {
-      const set = this.tryValidatorsAt(block.header.height);
-      if (!set) break;
-      const cycle = cycleOf(block.header.height, this.preset.cycleLength);
-      let g = byCycle.get(cycle);
-      if (!g) {
-        g = { set, claims: [] };
-        byCycle.set(cycle, g);
-      }
-      g.claims.push({ height: block.header.height, blockHash: headerHash(block.header), cert: commit });
-    }
-    for (const g of byCycle.values()) verifyCertificateBatch(g.set, this.ctx.chainId, g.claims);
-    const inflight: Promise<PreparedBlock>[] = [];
-    let next = 0;
-    const fill = () => {
-      while (inflight.length < depth && next < blocks.length) {
-        const p = this.prepare(blocks[next++]!.block);
-        p.catch(() => undefined); // awaited below in order; avoid an early unhandled rejection
-        inflight.push(p);
-      }
-    };
-    fill();
-    let done = 0;
-    while (inflight.length > 0) {
-      const prepared = await inflight.shift()!;
-      fill();
-      const last = done === blocks.length - 1;
-      await this.importBlock(prepared, blocks[done++]!.commit, { durable: last });
-    }
+  importBlocks(blocks: { block: Block; commit: CommitCertificate }[], depth = 3): Promise<void> {
+    return importRange(this, blocks, depth);
   }
 
   /**
@@ -646,51 +471,4 @@ export class Chain {
     for (const l of this.listeners) l(imported);
     return imported;
   }
-}
-
-/** Genesis accounts, then each module's genesis hook, into a fresh state. */
-function genesisState(genesis: Genesis, modules: ModuleRegistry) {
-  const overlay = new StateOverlay(new WorldState());
-  for (const a of genesis.alloc) overlay.setAccount(a.address, a.account);
-  const block = {
-    chainId: genesis.chainId,
-    preset: genesis.preset,
-    height: 0,
-    cycle: 0,
-    proposer: ZERO_ADDRESS,
-  };
-  for (const m of modules.modules) {
-    m.genesis?.({
-      chainId: block.chainId,
-      preset: block.preset,
-      validators: genesis.validators,
-      section: genesis.modules?.[m.name],
-      state: { getAccount: (a) => overlay.getAccount(a), setAccount: (a, v) => overlay.setAccount(a, v) },
-      store: storeIn(overlay, m),
-    });
-  }
-  const storage = [...overlay.storage.values()];
-  const world = WorldState.fromRecords(
-    [...overlay.changes.values()].map((c) => [c.address, c.account] as [Uint8Array, Account]),
-    storage.map((s) => ({ module: s.module, key: s.key, value: s.value! })),
-  );
-  return { world, storage };
-}
-
-export interface GenesisBlock {
-  header: BlockHeader;
-  changes: { address: Address; account: Account }[];
-  trie: WorldState["trie"];
-  /** The full genesis state (accounts, module storage, tries). */
-  world: WorldState;
-  storage: StorageChange[];
-}
-
-export function rsBytes(r: bigint, s: bigint): Uint8Array {
-  const out = new Uint8Array(64);
-  const rb = bigintToBytes(r);
-  const sb = bigintToBytes(s);
-  out.set(rb, 32 - rb.length);
-  out.set(sb, 64 - sb.length);
-  return out;
 }

@@ -6,6 +6,7 @@ export {
   ChainStartError,
   type ImportedBlock,
   type PreparedBlock,
-  rsBytes,
 } from "./chain.ts";
 export { devnetGenesisJson, type Genesis, GenesisError, loadGenesisFile, parseGenesis } from "./genesis.ts";
+export type { GenesisBlock } from "./genesisBlock.ts";
+export { rsBytes } from "./rangeImport.ts";

@@ -1,9 +1,10 @@
 /**
- * Tendermint (Algorithm 1 of arXiv:1807.04938) over weighted validators, for one height, as a
+ * Tendermint (spec/consensus.md §The state machine) over weighted validators, for one height, as a
  * deterministic state machine: `handle(event) → actions`. No I/O, no timers, no clock, no
  * signatures: the driver verifies signatures before an event comes in, signs what an action asks
  * for, and feeds its own proposals and votes back as events (so a WAL replay of the recorded
- * events rebuilds the same state). Comments name the paper's line numbers.
+ * events rebuilds the same state). Comments name the line numbers of the algorithm as
+ * spec/consensus.md cites it.
  *
  * Values are identified by block hash (hex); `valid(v)` is the driver's verdict on a proposal,
  * given with the proposal event. Quorum is > 2/3 of the weight, f+1 is > 1/3 (ValidatorSet).

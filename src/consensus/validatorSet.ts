@@ -1,12 +1,12 @@
 /**
- * A validator set with weights, quorum arithmetic and CometBFT's weighted round-robin proposer
+ * A validator set with weights, quorum arithmetic and weighted round-robin proposer
  * selection (spec/consensus.md §Proposer selection). Integer arithmetic only.
  */
 import { validatorSetHash } from "../encoding/index.ts";
 import { proposerEpochStart } from "../params/index.ts";
 import { type Address, addressKey, compareBytes, type Validator } from "../types/index.ts";
 
-/** CometBFT's PriorityWindowSizeFactor: priorities are rescaled to stay within 2 × total weight. */
+/** Priority window factor: priorities are rescaled to stay within 2 × total weight. */
 const PRIORITY_WINDOW_FACTOR = 2n;
 
 export class ValidatorSet {

@@ -1,5 +1,5 @@
 /**
- * The small database interface every store sits on (style rule 8). `LevelKV` is the product
+ * The small database interface every store sits on. `LevelKV` is the product
  * (LevelDB through `level`); `MemoryKV` is its in-memory double for unit tests.
  */
 import { Level } from "level";

@@ -3,7 +3,7 @@
  * plus one-shot request/response protocols. Transport only: what a message means is decided by
  * the validators and handlers the node registers.
  *
- * Gossip flow (style rule 4): gossipsub hands each message to the topic's validator before
+ * Gossip flow: gossipsub hands each message to the topic's validator before
  * forwarding; the validator decodes and checks it and says accept (deliver and forward), ignore
  * (stale or duplicate: drop silently) or reject (drop and penalise the sender). Accepted messages
  * are queued to the handler, which processes and imports them.

@@ -1,5 +1,5 @@
 /**
- * The one composition root (style rule 2): metrics → db → recovery → chain → mempool (+ journal)
+ * The one composition root: metrics → db → recovery → chain → mempool (+ journal)
  * → network → transaction gossip → sync → beacon → evidence pool → consensus (reactor + driver)
  * → rpc, each given a child logger and only the narrow views of the others it needs; closed in
  * reverse.

@@ -1,5 +1,5 @@
 /**
- * Presets: constants chosen once at start-up (style rule 6). Runtime chain config (chain id,
+ * Presets: constants chosen once at start-up. Runtime chain config (chain id,
  * allocations, validators) lives in the genesis file, not here.
  */
 export type PresetName = "minimal" | "mainnet";
@@ -13,7 +13,7 @@ export interface RaceModelConfig {
   seqLen: number;
   /** Width of the ReLU FFN (up d→ffn, down ffn→d). */
   ffn: number;
-  /** Expected nonces per proof (the paper's 1 in 900). */
+  /** Expected nonces per proof (1 in 900, spec/race.md). */
   successRate: number;
   /** Calibration nonces that set the race's distance threshold. */
   calibrationNonces: number;

@@ -1,4 +1,4 @@
-/** The one route table (CometBFT rpc/core/routes.go): method name → handler. */
+/** The one route table: method name → handler (module queries are resolved by the server). */
 import type { RpcContext } from "./context.ts";
 import { ethHandlers } from "./eth.ts";
 import { nativeHandlers } from "./native.ts";

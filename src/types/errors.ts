@@ -1,5 +1,5 @@
 /**
- * Typed errors with string codes (style rule 5). Codes map to JSON-RPC error codes and, later,
+ * Typed errors with string codes. Codes map to JSON-RPC error codes and, later,
  * to peer-score actions: REJECT (the sender is at fault), IGNORE (stale or duplicate).
  */
 export type ErrorAction = "reject" | "ignore";

@@ -1,5 +1,5 @@
 /**
- * Double-sign protection (CometBFT's priv_validator_state): the last (height, round, step) we
+ * Double-sign protection (spec/consensus.md §WAL): the last (height, round, step) we
  * signed and the digest of what we signed, persisted with fsync before the signature is released.
  * A request to sign at an earlier position, or different bytes at the same position, is refused,
  * so a validator restarted at any moment never signs two conflicting messages.

@@ -1,5 +1,5 @@
 /**
- * Consensus write-ahead log, CometBFT style (consensus/wal.go). Every message consensus acts on
+ * Consensus write-ahead log (spec/consensus.md §WAL). Every message consensus acts on
  * and every timeout that fires is appended before the state machine sees it; our own proposals
  * and votes are fsynced before they are sent. After a block is saved an end-height marker is
  * written and the log restarts from it. On restart the records after the last marker are

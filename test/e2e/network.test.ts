@@ -1,5 +1,5 @@
 // Multi-process networks on loopback: 4 validators (genesis/devnet.json), real libp2p, LevelDB,
-// WAL; invariants checked over RPC only, as CometBFT's e2e does.
+// WAL; invariants checked over RPC only, black-box.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { JsonRpcProvider, parseEther, Wallet } from "ethers";

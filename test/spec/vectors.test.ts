@@ -1,4 +1,4 @@
-// Replays spec/vectors/ (style rule 7): every file must be handled by a runner here; an unknown
+// Replays spec/vectors/: every file must be handled by a runner here; an unknown
 // kind fails the suite rather than being skipped silently.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
