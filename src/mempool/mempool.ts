@@ -22,6 +22,7 @@ import {
 } from "../state/index.ts";
 import { decodeTx, effectiveGasPrice, type SignedTx, TxError } from "../tx/index.ts";
 import { type Account, type Address, addressKey, toChecksumAddress, toHex } from "../types/index.ts";
+import { Heap } from "./heap.ts";
 
 export interface MempoolOptions {
   /** Transactions held per sender, pending and queued together; also the furthest nonce ahead. */
@@ -372,47 +373,5 @@ export class Mempool {
       if (s) this.settle(key, s, this.m.chain.getAccount(p.sender));
     }
     this.m.metrics?.mempoolSize.set(this.byHash.size);
-  }
-}
-
-/** Binary heap with a caller-given order. */
-class Heap<T> {
-  constructor(
-    private readonly items: T[],
-    private readonly better: (a: T, b: T) => boolean,
-  ) {
-    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.down(i);
-  }
-  get size(): number {
-    return this.items.length;
-  }
-  peek(): T | undefined {
-    return this.items[0];
-  }
-  replaceTop(v: T): void {
-    this.items[0] = v;
-    this.down(0);
-  }
-  pop(): T | undefined {
-    const top = this.items[0];
-    const last = this.items.pop()!;
-    if (this.items.length > 0) {
-      this.items[0] = last;
-      this.down(0);
-    }
-    return top;
-  }
-  private down(i: number): void {
-    const n = this.items.length;
-    for (;;) {
-      let best = i;
-      const l = 2 * i + 1;
-      const r = l + 1;
-      if (l < n && this.better(this.items[l]!, this.items[best]!)) best = l;
-      if (r < n && this.better(this.items[r]!, this.items[best]!)) best = r;
-      if (best === i) return;
-      [this.items[i], this.items[best]] = [this.items[best]!, this.items[i]!];
-      i = best;
-    }
   }
 }

@@ -15,17 +15,14 @@ import {
   type ConsensusAction,
   type ConsensusEvent,
   type ConsensusTimeouts,
-  type Proposal,
   type ProposerSchedule,
   proposalCodec,
-  proposalSignBytes,
   TendermintMachine,
   type TimeoutStep,
   type ValidatorSet,
   voteCodec,
-  voteSignBytes,
 } from "../../consensus/index.ts";
-import { type BlsKeyPair, blsSign } from "../../crypto/index.ts";
+import type { BlsKeyPair } from "../../crypto/index.ts";
 import { decode, encode, headerHash } from "../../encoding/index.ts";
 import type { Logger } from "../../logger/index.ts";
 import type { Metrics } from "../../metrics/index.ts";
@@ -36,13 +33,13 @@ import {
   type Block,
   type Evidence,
   equalBytes,
-  fromHex,
   toHex,
   type Vote,
   VoteType,
 } from "../../types/index.ts";
-import { crashPoint, DoubleSignError, LastSignGuard, Wal, type WalRecord } from "../../wal/index.ts";
+import { crashPoint, LastSignGuard, Wal, type WalRecord } from "../../wal/index.ts";
 import type { EvidencePool } from "../evidence/pool.ts";
+import { OwnMessages } from "./ownMessages.ts";
 import type { ConsensusMsg, ConsensusReactor } from "./reactor.ts";
 
 export interface ConsensusServiceOptions {
@@ -99,7 +96,7 @@ export class ConsensusDriver {
   private wal!: Wal;
   private guard!: LastSignGuard;
   private readonly blocks = new Map<string, Block>();
-  private own: { kind: Msg["kind"]; body: Uint8Array }[] = [];
+  private readonly ownMsgs: OwnMessages;
   private future: Msg[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private queue: Promise<void> = Promise.resolve();
@@ -115,6 +112,10 @@ export class ConsensusDriver {
     private readonly opts: ConsensusServiceOptions,
     private readonly m: Modules,
   ) {
+    this.ownMsgs = new OwnMessages(
+      { chainId: m.chain.genesis.chainId, key: opts.validatorKey, byzantine: opts.byzantine },
+      { reactor: m.reactor, log: m.log, wal: () => this.wal, guard: () => this.guard },
+    );
     this.useSetFor(m.chain.head.height + 1);
     if (opts.validatorKey && this.self < 0)
       m.log.warn("Validator key is not in the validator set; following only");
@@ -202,7 +203,7 @@ export class ConsensusDriver {
     this.useSetFor(height);
     this.machine = new TendermintMachine(height, this.set, this.schedule, this.self, this.opts.timeouts);
     this.blocks.clear();
-    this.own = [];
+    this.ownMsgs.reset();
     this.heightStartedAt = performance.now();
     this.m.metrics?.consensusHeight.set(height);
     this.m.metrics?.finalizedHeight.set(height - 1);
@@ -239,7 +240,7 @@ export class ConsensusDriver {
           : { kind: "proposal", proposal: decode(proposalCodec, r.data) };
       if (r.own) this.matchDeferred(msg);
       await this.onMessage(msg, true);
-      if (r.own) this.own.push({ kind: r.kind, body: r.data });
+      if (r.own) this.ownMsgs.remember(r.kind, r.data);
     }
   }
 
@@ -369,103 +370,23 @@ export class ConsensusDriver {
     await this.propose(round, -1, built.block);
   }
 
-  /** Sign only what the double-sign guard allows (it fsyncs the position first); undefined if refused. */
-  private async signGuarded(
-    height: number,
-    round: number,
-    step: 1 | 2 | 3,
-    domain: "proposal" | "vote",
-    signBytes: Uint8Array,
-  ): Promise<Uint8Array | undefined> {
-    try {
-      await this.guard.check(height, round, step, signBytes);
-    } catch (e) {
-      if (!(e instanceof DoubleSignError)) throw e;
-      this.m.log.error({ err: e.message }, `Refused to sign a ${domain}`);
-      return undefined;
-    }
-    return blsSign(this.opts.validatorKey!.secretKey, domain, signBytes);
-  }
-
   private async propose(round: number, validRound: number, block: Block): Promise<void> {
-    const h = this.machine.height;
-    const hash = headerHash(block.header);
-    const fields = { height: h, round, polRound: validRound + 1 };
-    const signature = await this.signGuarded(
-      h,
-      round,
-      1,
-      "proposal",
-      proposalSignBytes(this.m.chain.genesis.chainId, fields, hash),
-    );
-    if (!signature) return;
-    const proposal: Proposal = { ...fields, block, signature };
-    const body = encode(proposalCodec, proposal);
-    await this.wal.writeDurable({ t: "msg", height: h, kind: "proposal", data: body, own: true });
-    crashPoint("after-own-proposal-wal");
-    this.own.push({ kind: "proposal", body });
-    await this.m.reactor.publish("proposal", body);
-    this.m.log.debug(
-      { height: h, round, txs: block.txs.length, hash: toHex(hash).slice(0, 18) },
-      "Proposed block",
-    );
-    this.blocks.set(toHex(hash), block);
-    await this.feed({ type: "proposal", round, validRound, hash: toHex(hash), valid: true });
+    const proposal = await this.ownMsgs.propose(this.machine.height, round, validRound, block);
+    if (!proposal) return;
+    const hash = toHex(headerHash(block.header));
+    this.blocks.set(hash, block);
+    await this.feed({ type: "proposal", round, validRound, hash, valid: true });
   }
 
   private async signAndSendVote(type: VoteType, round: number, hashHex: string): Promise<void> {
-    const h = this.machine.height;
-    const chainId = this.m.chain.genesis.chainId;
-    const unsigned = {
-      type,
-      height: h,
-      round,
-      blockHash: hashHex ? fromHex(hashHex) : new Uint8Array(0),
-      validator: this.self,
-    };
-    const step = type === VoteType.prevote ? 2 : 3;
-    const signature = await this.signGuarded(h, round, step, "vote", voteSignBytes(chainId, unsigned));
-    if (!signature) return;
-    const vote: Vote = { ...unsigned, signature };
-    const body = encode(voteCodec, vote);
-    await this.wal.writeDurable({ t: "msg", height: h, kind: "vote", data: body, own: true });
-    crashPoint("after-own-vote-wal");
-    this.own.push({ kind: "vote", body });
-    await this.m.reactor.publish("vote", body);
-    this.m.log.info(
-      {
-        height: h,
-        round,
-        type: type === VoteType.prevote ? "prevote" : "precommit",
-        block: hashHex.slice(0, 16) || "nil",
-      },
-      "Signed vote",
-    );
-    if (this.opts.byzantine === "double-prevote" && type === VoteType.prevote)
-      await this.equivocate(unsigned);
-    await this.feed({ type: "vote", vote });
-  }
-
-  /** Test-only: sign a second, conflicting prevote, bypassing the guard. */
-  private async equivocate(v: Omit<Vote, "signature">): Promise<void> {
-    const other = {
-      ...v,
-      blockHash: v.blockHash.length === 0 ? new Uint8Array(32).fill(0xee) : new Uint8Array(0),
-    };
-    const sig = blsSign(
-      this.opts.validatorKey!.secretKey,
-      "vote",
-      voteSignBytes(this.m.chain.genesis.chainId, other),
-    );
-    const body = encode(voteCodec, { ...other, signature: sig });
-    await this.m.reactor.publish("vote", body);
-    this.m.log.warn({ height: v.height, round: v.round }, "Byzantine test mode: sent a conflicting prevote");
+    const vote = await this.ownMsgs.vote(this.machine.height, round, type, hashHex, this.self);
+    if (vote) await this.feed({ type: "vote", vote });
   }
 
   private rebroadcast(): void {
     if (!this.machine || this.machine.decided !== undefined) return;
     if (performance.now() - this.heightStartedAt < this.opts.rebroadcastMs) return;
-    for (const o of this.own) void this.m.reactor.publish(o.kind, o.body);
+    this.ownMsgs.rebroadcast();
   }
 
   // ---- decisions and evidence ------------------------------------------------------------
