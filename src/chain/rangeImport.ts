@@ -57,25 +57,32 @@ export async function importRange(
   blocks: { block: Block; commit: CommitCertificate }[],
   depth: number,
 ): Promise<void> {
-  // One batched pairing check per cycle whose validator set is already known; a failure falls
-  // through to per-block checks, which reject the first bad certificate with its reason. Blocks
-  // of a cycle whose set a block in this run decides are checked one by one as they import.
-  const byCycle = new Map<
-    number,
-    { set: ValidatorSet; claims: Parameters<typeof verifyCertificateBatch>[2] }
-  >();
-  for (const { block, commit } of blocks) {
-    const set = chain.tryValidatorsAt(block.header.height);
-    if (!set) break;
-    const cycle = cycleOf(block.header.height, chain.preset.cycleLength);
-    let g = byCycle.get(cycle);
-    if (!g) {
-      g = { set, claims: [] };
-      byCycle.set(cycle, g);
+  // One batched pairing check per run of blocks whose validator sets are known (per cycle); a
+  // failure falls through to per-block checks, which reject the first bad certificate with its
+  // reason. A block that ends a cycle decides the next cycle's set: the blocks after it are
+  // batched once it is imported.
+  let verifiedTo = 0;
+  const verifyAhead = (from: number): number => {
+    const byCycle = new Map<
+      number,
+      { set: ValidatorSet; claims: Parameters<typeof verifyCertificateBatch>[2] }
+    >();
+    let end = from;
+    for (; end < blocks.length; end++) {
+      const { block, commit } = blocks[end]!;
+      const set = chain.tryValidatorsAt(block.header.height);
+      if (!set) break;
+      const cycle = cycleOf(block.header.height, chain.preset.cycleLength);
+      let g = byCycle.get(cycle);
+      if (!g) {
+        g = { set, claims: [] };
+        byCycle.set(cycle, g);
+      }
+      g.claims.push({ height: block.header.height, blockHash: headerHash(block.header), cert: commit });
     }
-    g.claims.push({ height: block.header.height, blockHash: headerHash(block.header), cert: commit });
-  }
-  for (const g of byCycle.values()) verifyCertificateBatch(g.set, chain.ctx.chainId, g.claims);
+    for (const g of byCycle.values()) verifyCertificateBatch(g.set, chain.ctx.chainId, g.claims);
+    return Math.max(end, from + 1);
+  };
   const inflight: Promise<PreparedBlock>[] = [];
   let next = 0;
   const fill = () => {
@@ -90,6 +97,7 @@ export async function importRange(
   while (inflight.length > 0) {
     const prepared = await inflight.shift()!;
     fill();
+    if (done >= verifiedTo) verifiedTo = verifyAhead(done);
     const last = done === blocks.length - 1;
     await chain.importBlock(prepared, blocks[done++]!.commit, { durable: last });
   }
