@@ -37,14 +37,15 @@ const validators: Validator[] = keys.map((k) => ({
 }));
 const committee = selectCommittee(validators, n, 0);
 const skOf = (index: number) =>
-  keys.find((k) => equalBytes(k.publicKey, committee.members.find((m) => m.index === index)!.blsKey))!.secretKey;
+  keys.find((k) => equalBytes(k.publicKey, committee.members.find((m) => m.index === index)!.blsKey))!
+    .secretKey;
 process.stdout.write(`making ${n} dealings (t = ${committee.threshold})… `);
 const dealings = committee.members.map((m) => makeDealing(committee, m.index));
 process.stdout.write("done\n");
 
 const blobPackr = new Packr({ useRecords: false });
 let state: BeaconState = initialBeaconState(validators, p);
-let world = new WorldState();
+const world = new WorldState();
 const rows: { cycle: number; height: number; beforeBytes: number; afterBytes: number }[] = [];
 
 function step(height: number, msgs: ReturnType<typeof dealingMessage>[]): void {
@@ -55,7 +56,10 @@ function step(height: number, msgs: ReturnType<typeof dealingMessage>[]): void {
   const delta = computeDelta(world, overlay.changes, overlay.storage.values(), (a) => overlay.getAccount(a));
   let after = 0;
   for (const s of delta.storage) after += 1 + 20 + s.key.length + (s.value?.length ?? 0);
-  const nodes = [...delta.trie.takeUnpersisted(), ...[...delta.storageTries.values()].flatMap((x) => x.takeUnpersisted())];
+  const nodes = [
+    ...delta.trie.takeUnpersisted(),
+    ...[...delta.storageTries.values()].flatMap((x) => x.takeUnpersisted()),
+  ];
   for (const [h, node] of nodes) after += 1 + h.length + node.length;
   world.apply(delta);
   state = t.state;
@@ -67,7 +71,8 @@ for (const cycle of [0, 1]) {
   for (const [k, d] of dealings.entries())
     step(start + 1 + k, [dealingMessage(chainId, cycle, d, skOf(d.dealer))]);
   step(start + p.dealingBlocks + p.complaintBlocks, []); // the outcome block
-  if (state.next === null || state.next === undefined) throw new Error(`cycle ${cycle}: DKG did not produce a key`);
+  if (state.next === null || state.next === undefined)
+    throw new Error(`cycle ${cycle}: DKG did not produce a key`);
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -76,8 +81,16 @@ const summary = [0, 1].map((cycle) => {
   return {
     cycle,
     blocksWithDealings: r.length,
-    before: { meanBytesPerBlock: Math.round(sum(r.map((x) => x.beforeBytes)) / r.length), maxBytesPerBlock: Math.max(...r.map((x) => x.beforeBytes)), totalBytes: sum(r.map((x) => x.beforeBytes)) },
-    after: { meanBytesPerBlock: Math.round(sum(r.map((x) => x.afterBytes)) / r.length), maxBytesPerBlock: Math.max(...r.map((x) => x.afterBytes)), totalBytes: sum(r.map((x) => x.afterBytes)) },
+    before: {
+      meanBytesPerBlock: Math.round(sum(r.map((x) => x.beforeBytes)) / r.length),
+      maxBytesPerBlock: Math.max(...r.map((x) => x.beforeBytes)),
+      totalBytes: sum(r.map((x) => x.beforeBytes)),
+    },
+    after: {
+      meanBytesPerBlock: Math.round(sum(r.map((x) => x.afterBytes)) / r.length),
+      maxBytesPerBlock: Math.max(...r.map((x) => x.afterBytes)),
+      totalBytes: sum(r.map((x) => x.afterBytes)),
+    },
   };
 });
 process.stdout.write(

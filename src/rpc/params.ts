@@ -69,6 +69,8 @@ export function blockTagParam(v: unknown, i: number, dflt: BlockTag = "latest"):
     if (o.blockNumber !== undefined) return blockTagParam(o.blockNumber, i);
     throw invalidParam(i, "block selector needs blockHash or blockNumber");
   }
+  // A bare 32-byte hex string is a block hash, as geth reads it (ethers sends hashes this way).
+  if (typeof v === "string" && /^0x[0-9a-fA-F]{64}$/.test(v)) return { hash: hashParam(v, i) };
   if (typeof v === "string" && v.startsWith("0x")) return numberParam(v, i);
   throw invalidParam(i, `invalid block number or tag ${JSON.stringify(v)?.slice(0, 40)}`);
 }
