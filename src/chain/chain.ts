@@ -51,6 +51,7 @@ import {
   type CommitCertificate,
   type Evidence,
   equalBytes,
+  OperatorError,
   type Receipt,
   toHex,
 } from "../types/index.ts";
@@ -79,7 +80,7 @@ export interface ImportedBlock {
 
 export type BlockListener = (b: ImportedBlock) => void;
 
-export class ChainStartError extends Error {}
+export class ChainStartError extends OperatorError {}
 
 /** Decoded and sender-recovered block, ready for the pure transition. */
 export interface PreparedBlock {

@@ -17,6 +17,7 @@ import {
   type Address,
   addressKey,
   fromHex,
+  OperatorError,
   parseAddress,
   toChecksumAddress,
   toHex,
@@ -36,7 +37,7 @@ export interface Genesis {
   modules?: Record<string, unknown>;
 }
 
-export class GenesisError extends Error {
+export class GenesisError extends OperatorError {
   constructor(readonly problems: string[]) {
     super(`invalid genesis:\n  - ${problems.join("\n  - ")}`);
   }

@@ -32,9 +32,13 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
       strict: true,
     });
   } catch (e) {
-    throw new UsageError(
-      `${(e as Error).message.split("\n")[0]}\nRun "racecoin ${command} --help" for the options.`,
-    );
+    const msg = (e as Error).message;
+    // "--value -1": parseArgs takes -1 for an option; say what to write instead.
+    const ambiguous = /Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(msg);
+    const first = ambiguous
+      ? `${ambiguous[1]} needs a value; a value that starts with "-" is written ${ambiguous[1]}=-…`
+      : msg.split("\n")[0];
+    throw new UsageError(`${first}\nRun "racecoin ${command} --help" for the options.`);
   }
 }
 
@@ -66,12 +70,17 @@ export function parseHostPort(
   return { host: m[1]!.replace(/^\[|\]$/g, ""), port: parsePort(m[2], "--rpc-addr", dfltPort) };
 }
 
-/** Decimal amount in ether ("1.5") → wei. */
+/** Decimal amount in ether ("1.5", ".5", "2.") → wei, as ethers' parseEther reads it. */
 export function parseEther(v: string, flag: string): bigint {
-  const m = /^(\d+)(?:\.(\d{1,18}))?$/.exec(v);
-  if (!m)
-    throw new UsageError(`${flag}: expected an amount like 1 or 0.25 (ether, up to 18 decimals), got "${v}"`);
-  return BigInt(m[1]!) * 10n ** 18n + BigInt((m[2] ?? "").padEnd(18, "0"));
+  const s = v.trim();
+  if (s.startsWith("-")) throw new UsageError(`${flag}: an amount cannot be negative, got "${v}"`);
+  const m = /^(\d*)(?:\.(\d*))?$/.exec(s);
+  if (!m || (m[1] === "" && (m[2] ?? "") === ""))
+    throw new UsageError(`${flag}: expected an amount in ether like 1, 0.25 or 1.5, got "${v}"`);
+  const frac = m[2] ?? "";
+  if (frac.length > 18)
+    throw new UsageError(`${flag}: too many decimals (ether has 18), got "${v}"; use --value-wei for wei`);
+  return BigInt(m[1] || "0") * 10n ** 18n + BigInt(frac.padEnd(18, "0") || "0");
 }
 
 export function formatEther(wei: bigint): string {

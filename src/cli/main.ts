@@ -1,23 +1,53 @@
-/** racecoin: the command-line entry point. Usage errors exit 2, failures exit 1. */
-import { ChainStartError, GenesisError } from "../chain/index.ts";
-import { NodeStartError } from "../node/index.ts";
+/**
+ * racecoin: the command-line entry point. Usage errors exit 2, failures exit 1.
+ * A command's module (and what it imports: libp2p, LevelDB, onnxruntime, …) loads only when that
+ * command runs, so `racecoin --help` and light commands start fast.
+ */
+import { OperatorError } from "../types/index.ts";
 import { type Command, UsageError } from "./args.ts";
-import { beaconCommand } from "./commands/beacon.ts";
-import { chainCommand } from "./commands/chain.ts";
-import { devnetCommand } from "./commands/devnet.ts";
-import { keysCommand } from "./commands/keys.ts";
-import { nodeCommand } from "./commands/node.ts";
-import { raceCommand } from "./commands/race.ts";
-import { txCommand } from "./commands/tx.ts";
 
-const commands: Command[] = [
-  devnetCommand,
-  nodeCommand,
-  keysCommand,
-  txCommand,
-  chainCommand,
-  beaconCommand,
-  raceCommand,
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+const commands: CommandEntry[] = [
+  {
+    name: "devnet",
+    summary: "run a local network of validator processes with funded dev accounts (what `npm start` runs)",
+    load: async () => (await import("./commands/devnet.ts")).devnetCommand,
+  },
+  {
+    name: "node",
+    summary: "run a node: joins the network over libp2p, follows and (with a key) validates",
+    load: async () => (await import("./commands/node.ts")).nodeCommand,
+  },
+  {
+    name: "keys",
+    summary: "create, list and import account keys (encrypted keystore files)",
+    load: async () => (await import("./commands/keys.ts")).keysCommand,
+  },
+  {
+    name: "tx",
+    summary: "sign and send transactions",
+    load: async () => (await import("./commands/tx.ts")).txCommand,
+  },
+  {
+    name: "chain",
+    summary: "query a running node (status)",
+    load: async () => (await import("./commands/chain.ts")).chainCommand,
+  },
+  {
+    name: "beacon",
+    summary: "check a randomness beacon output against the group key (verify)",
+    load: async () => (await import("./commands/beacon.ts")).beaconCommand,
+  },
+  {
+    name: "race",
+    summary: "compute, mine and verify race proofs",
+    load: async () => (await import("./commands/race.ts")).raceCommand,
+  },
 ];
 
 function usage(): string {
@@ -39,11 +69,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`racecoin: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     process.stdout.write(command.help);
     return 0;
@@ -55,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`racecoin ${name}: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof GenesisError || e instanceof ChainStartError || e instanceof NodeStartError) {
+    if (e instanceof OperatorError) {
       process.stderr.write(`racecoin ${name}: ${e.message}\n`);
       return 1;
     }

@@ -22,11 +22,12 @@ import {
   EvidenceReactor,
 } from "../services/index.ts";
 import { SyncService } from "../sync/index.ts";
+import { OperatorError } from "../types/index.ts";
 import type { NodeOptions } from "./options.ts";
 
 export const CLIENT_VERSION = `racecoin/v0.1.0/node-${process.version}`;
 
-export class NodeStartError extends Error {}
+export class NodeStartError extends OperatorError {}
 
 export class RacecoinNode {
   private readonly closers: (() => Promise<void>)[] = [];

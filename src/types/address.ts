@@ -5,9 +5,18 @@ export type Address = Uint8Array;
 export const ZERO_ADDRESS: Address = new Uint8Array(20);
 export const ZERO_HASH = new Uint8Array(32);
 
+/**
+ * An address as a person writes it: 0x and 40 hex digits. Mixed case must be the EIP-55 checksum
+ * (as wallets enforce): a mistyped character in a checksummed address is refused, not sent to.
+ */
 export function parseAddress(s: string, what = "address"): Address {
   const b = fromHex(s, what);
   if (b.length !== 20) throw new Error(`${what}: expected 20 bytes, got ${b.length}`);
+  const hex = s.slice(2);
+  if (/[a-f]/.test(hex) && /[A-F]/.test(hex) && toChecksumAddress(b) !== s)
+    throw new Error(
+      `${what}: bad address checksum in ${s} (mixed case must be the EIP-55 checksum); check the address for a typo`,
+    );
   return b;
 }
 

@@ -20,3 +20,9 @@ export class EncodingError extends CodedError<"ENCODING_ERROR"> {
     super("ENCODING_ERROR", message);
   }
 }
+
+/**
+ * A failure the operator can fix (a bad genesis file, a datadir in use, a port taken): the CLI
+ * prints its message alone, without a stack, and exits 1.
+ */
+export class OperatorError extends Error {}

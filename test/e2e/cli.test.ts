@@ -43,6 +43,45 @@ describe("racecoin CLI", () => {
     assert.equal(racecoin(["tx", "send", "--to", `0x${"11".repeat(20)}`, "--value", "1.2.3"]).code, 2);
   });
 
+  it("tx send refuses a mistyped address, a missing amount and a negative amount before signing", () => {
+    const key = ["--private-key", toHex(devKeys[0]!), "--rpc", "http://127.0.0.1:9"];
+    const typo = racecoin([
+      "tx",
+      "send",
+      "--to",
+      "0x70997970C51812dc3A010C7d01b50e0d17dc79C9",
+      "--value",
+      "1",
+      ...key,
+    ]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.err, /--to: bad address checksum/);
+    const noValue = racecoin(["tx", "send", "--to", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", ...key]);
+    assert.equal(noValue.code, 2);
+    assert.match(noValue.err, /--value ETHER or --value-wei WEI is required/);
+    const negative = racecoin([
+      "tx",
+      "send",
+      "--to",
+      "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      "--value",
+      "-1",
+      ...key,
+    ]);
+    assert.equal(negative.code, 2);
+    assert.match(negative.err, /--value needs a value/);
+    const negative2 = racecoin([
+      "tx",
+      "send",
+      "--to",
+      "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      "--value=-1",
+      ...key,
+    ]);
+    assert.equal(negative2.code, 2);
+    assert.match(negative2.err, /cannot be negative/);
+  });
+
   it("refuses a broken genesis file before creating anything", () => {
     const dir = tempDir();
     const genesis = join(dir, "genesis.json");

@@ -74,6 +74,7 @@ export function listKeystore(dir: string): { address: string; file: string }[] {
 }
 
 export function unlock(dir: string, address: string, password: string): Uint8Array {
+  asUsage(() => parseAddress(address, "--from"));
   const entry = listKeystore(dir).find((e) => e.address.toLowerCase() === address.toLowerCase());
   if (!entry) throw new UsageError(`no keystore file for ${address} in ${dir} (see "racecoin keys list")`);
   return decryptKeystore(JSON.parse(readFileSync(entry.file, "utf8")), password);

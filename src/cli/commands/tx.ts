@@ -31,7 +31,7 @@ Signer (one of):
   --private-key 0xKEY                                      a raw key (visible in your shell history)
 
 Options:
-  --data 0xHEX     call data (a module envelope when --to is a module address)
+  --data 0xHEX     call data (a module envelope when --to is a module address; with --value 0)
   --legacy         send a legacy EIP-155 transaction instead of EIP-1559
   --rpc URL        node to use (default: http://127.0.0.1:8545)
   --no-wait        print the hash without waiting for the receipt
@@ -75,11 +75,15 @@ export const txCommand: Command = {
       throw new UsageError('tx: expected the subcommand "send"\nRun "racecoin tx --help".');
     if (!values.to) throw new UsageError("tx send: --to ADDRESS is required");
     const to = asUsage(() => parseAddress(values.to!, "--to"));
+    if (values.value === undefined && values["value-wei"] === undefined)
+      throw new UsageError("tx send: --value ETHER or --value-wei WEI is required (use --value 0 for a module call)");
+    if (values.value !== undefined && values["value-wei"] !== undefined)
+      throw new UsageError("tx send: --value and --value-wei are alternatives; pass one");
     let value = 0n;
     if (values.value !== undefined) value = parseEther(values.value, "--value");
     if (values["value-wei"] !== undefined) {
       if (!/^\d+$/.test(values["value-wei"]))
-        throw new UsageError("--value-wei: expected a whole number of wei");
+        throw new UsageError(`--value-wei: expected a whole, non-negative number of wei, got "${values["value-wei"]}"`);
       value = BigInt(values["value-wei"]);
     }
     let data: Uint8Array = new Uint8Array(0);
