@@ -34,13 +34,18 @@ const commands: CommandEntry[] = [
     load: async () => (await import("./commands/tx.ts")).txCommand,
   },
   {
+    name: "balance",
+    summary: "an account's balance and nonce on a running node",
+    load: async () => (await import("./commands/balance.ts")).balanceCommand,
+  },
+  {
     name: "chain",
-    summary: "query a running node (status)",
+    summary: "read a running node: status, validators, commit certificates, blocks",
     load: async () => (await import("./commands/chain.ts")).chainCommand,
   },
   {
     name: "beacon",
-    summary: "check a randomness beacon output against the group key (verify)",
+    summary: "the randomness beacon: the latest output, and verify an output against the group key",
     load: async () => (await import("./commands/beacon.ts")).beaconCommand,
   },
   {

@@ -189,6 +189,56 @@ describe("racecoin CLI", () => {
     }
   });
 
+  it("everyday reads: balance, chain validators|commit|block, beacon latest, each with --json", async () => {
+    const node = await startNode();
+    try {
+      await waitFor(
+        "height 3",
+        async () => Number.parseInt(await rpc<string>(node.url, "eth_blockNumber"), 16) >= 3,
+      );
+      const r = ["--rpc", node.url];
+      const who = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+      const bal = racecoin(["balance", who, ...r]);
+      assert.equal(bal.code, 0, bal.err);
+      assert.match(
+        bal.out,
+        /^0x70997970C51812dc3A010C7d01b50e0d17dc79C8: 10000 RACE \(10000000000000000000000 wei\), nonce 0/,
+      );
+      assert.deepEqual(JSON.parse(racecoin(["balance", who.toLowerCase(), "--json", ...r]).out), {
+        address: who,
+        balanceWei: "10000000000000000000000",
+        balance: "10000",
+        nonce: 0,
+        block: "latest",
+      });
+      assert.equal(racecoin(["balance", "0x70997970C51812dc3A010C7d01b50e0d17dc79C9", ...r]).code, 2);
+      const vals = racecoin(["chain", "validators", ...r]);
+      assert.equal(vals.code, 0, vals.err);
+      assert.match(vals.out, /validator set at height \d+/);
+      assert.match(vals.out, /100\.00%/);
+      assert.equal(
+        JSON.parse(racecoin(["chain", "validators", "1", "--json", ...r]).out).validators.length,
+        1,
+      );
+      const commit = racecoin(["chain", "commit", "2", ...r]);
+      assert.equal(commit.code, 0, commit.err);
+      assert.match(commit.out, /^block 2 0x[0-9a-f]{64} finalised in round \d+ by validators \[0\]/);
+      assert.equal(JSON.parse(racecoin(["chain", "commit", "2", "--json", ...r]).out).height, 2);
+      assert.equal(racecoin(["chain", "commit", "0", ...r]).code, 1);
+      const block = racecoin(["chain", "block", "2", ...r]);
+      assert.equal(block.code, 0, block.err);
+      assert.match(block.out, /^block 2 0x[0-9a-f]{64}\n {2}parent/);
+      assert.equal(JSON.parse(racecoin(["chain", "block", "2", "--json", ...r]).out).number, "0x2");
+      assert.equal(racecoin(["chain", "block", "two", ...r]).code, 2);
+      const beacon = racecoin(["beacon", "latest", ...r]);
+      assert.equal(beacon.code, 0, beacon.err);
+      assert.match(beacon.out, /no beacon round has completed yet|^round \d+ at height/);
+      assert.equal(racecoin(["beacon", "latest", "--json", ...r]).code, 0);
+    } finally {
+      await node.stop();
+    }
+  });
+
   it("creates a validator key whose genesis entry a node validates with (--validator-key)", async () => {
     const dir = tempDir();
     const keyFile = join(dir, "validator-key.json");

@@ -76,14 +76,18 @@ export const txCommand: Command = {
     if (!values.to) throw new UsageError("tx send: --to ADDRESS is required");
     const to = asUsage(() => parseAddress(values.to!, "--to"));
     if (values.value === undefined && values["value-wei"] === undefined)
-      throw new UsageError("tx send: --value ETHER or --value-wei WEI is required (use --value 0 for a module call)");
+      throw new UsageError(
+        "tx send: --value ETHER or --value-wei WEI is required (use --value 0 for a module call)",
+      );
     if (values.value !== undefined && values["value-wei"] !== undefined)
       throw new UsageError("tx send: --value and --value-wei are alternatives; pass one");
     let value = 0n;
     if (values.value !== undefined) value = parseEther(values.value, "--value");
     if (values["value-wei"] !== undefined) {
       if (!/^\d+$/.test(values["value-wei"]))
-        throw new UsageError(`--value-wei: expected a whole, non-negative number of wei, got "${values["value-wei"]}"`);
+        throw new UsageError(
+          `--value-wei: expected a whole, non-negative number of wei, got "${values["value-wei"]}"`,
+        );
       value = BigInt(values["value-wei"]);
     }
     let data: Uint8Array = new Uint8Array(0);
