@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 
 /** A mistake in how the command was called: printed with a pointer to --help, exit code 2. */
@@ -56,6 +57,19 @@ export function parsePositiveInt(v: string | undefined, flag: string): number | 
   if (!Number.isInteger(n) || n <= 0)
     throw new UsageError(`${flag}: expected a positive integer, got "${v}"`);
   return n;
+}
+
+/** Read a file a flag names; a missing or unreadable file is a usage mistake with a clear message. */
+export function readInputFile(path: string, flag: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new UsageError(`${flag}: no such file: ${path}`);
+    if (code === "EISDIR") throw new UsageError(`${flag}: ${path} is a directory, not a file`);
+    if (code === "EACCES") throw new UsageError(`${flag}: permission denied reading ${path}`);
+    throw new UsageError(`${flag}: cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 /** "host:port" or "host". */

@@ -209,6 +209,7 @@ export class RacecoinNode {
 
     this.consensus.start();
     this.closers.push(() => this.consensus.stop());
+    this.watchProgress();
     log.info(
       {
         rpc: this.rpcUrl,
@@ -221,6 +222,37 @@ export class RacecoinNode {
       },
       "Node started",
     );
+  }
+
+  /**
+   * A node that cannot make progress says why instead of sitting silently at its height: no peers
+   * (and not able to finalize alone), or peers but no new block for a while.
+   */
+  private watchProgress(): void {
+    let last = { height: this.chain.head.height, at: Date.now(), warned: 0 };
+    const timer = setInterval(() => {
+      const height = this.chain.head.height;
+      if (height !== last.height) {
+        last = { height, at: Date.now(), warned: 0 };
+        return;
+      }
+      const stalledMs = Date.now() - last.at;
+      if (stalledMs < 10_000 || Date.now() - last.warned < 30_000) return;
+      last.warned = Date.now();
+      const peers = this.network.peers().length;
+      if (peers === 0)
+        this.log.warn(
+          { height, validator: this.consensus.validatorIndex },
+          `No peers and no new block for ${Math.round(stalledMs / 1000)} s: pass --bootstrap with a running node's P2P address (its "Node started" log line shows it), e.g. --bootstrap /ip4/127.0.0.1/tcp/26656`,
+        );
+      else
+        this.log.warn(
+          { height, peers, validator: this.consensus.validatorIndex },
+          `No new block for ${Math.round(stalledMs / 1000)} s with ${peers} peers: waiting for validators holding > 2/3 of the weight`,
+        );
+    }, 5_000);
+    timer.unref();
+    this.closers.push(async () => clearInterval(timer));
   }
 
   /** Pending transactions survive restarts: re-admit the journal, then keep it current. */

@@ -1,7 +1,7 @@
 // The racecoin CLI as a user runs it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { toHex } from "../../src/types/index.ts";
@@ -184,6 +184,84 @@ describe("racecoin CLI", () => {
       assert.equal(JSON.parse(status.out).chainId, "72270");
       const down = racecoin(["chain", "status", "--rpc", "http://127.0.0.1:1"]);
       assert.match(down.err, /cannot reach a node/);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("refuses unusable inputs at once with a message that says what to do", () => {
+    const dir = tempDir();
+    const missing = racecoin([
+      "tx",
+      "send",
+      "--to",
+      "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      "--value",
+      "1",
+      "--private-key-file",
+      join(dir, "nope.txt"),
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /--private-key-file: no such file: /);
+    assert.doesNotMatch(missing.err, /ENOENT/);
+    const out = racecoin(["keys", "validator", "--out", join(dir, "no-such-dir", "k.json")]);
+    assert.equal(out.code, 2);
+    assert.match(out.err, /directory .* does not exist/);
+    assert.equal(racecoin(["race", "run", "--seconds", "0"]).code, 2);
+    const noKeystore = racecoin(["keys", "list", "--keystore", join(dir, "nonexistent")]);
+    assert.equal(noKeystore.code, 1);
+    assert.match(noKeystore.err, /no keystore directory/);
+    const ks = join(dir, "ks");
+    const pw = join(dir, "pw");
+    writeFileSync(pw, "pw\n");
+    const key = toHex(devKeys[7]!);
+    assert.equal(
+      racecoin(["keys", "import", key, "--keystore", ks, "--password-file", pw, "--light"]).code,
+      0,
+    );
+    const again = racecoin(["keys", "import", key, "--keystore", ks, "--password-file", pw, "--light"]);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /already in the keystore/);
+    assert.equal(readdirSync(ks).length, 1);
+    const fraud = join(dir, "fraud.json");
+    writeFileSync(fraud, JSON.stringify({ seed: `0x${"00".repeat(32)}` }));
+    const badFraud = racecoin(["race", "verify", "--fraud", fraud]);
+    assert.equal(badFraud.code, 2);
+    assert.match(badFraud.err, /--fraud: kind must be "nonce" or "order"/);
+    const proofs = join(dir, "proofs.json");
+    writeFileSync(
+      proofs,
+      JSON.stringify({
+        preset: "minimal",
+        nonceList: [],
+        commitment: { count: 0, root: `0x${"00".repeat(32)}` },
+      }),
+    );
+    const t0 = Date.now();
+    const mismatch = racecoin([
+      "race",
+      "verify",
+      "--preset",
+      "mainnet",
+      "--proofs",
+      proofs,
+      "--randomness",
+      `0x${"11".repeat(32)}`,
+    ]);
+    assert.equal(mismatch.code, 2);
+    assert.match(mismatch.err, /the file is for the minimal preset, not mainnet/);
+    assert.ok(Date.now() - t0 < 20_000, "refused before loading any model");
+  });
+
+  it("a node that cannot make progress says why", async () => {
+    const node = await startNode({ genesis: "genesis/devnet.json", validator: -1 });
+    try {
+      await waitFor(
+        "a warning about missing peers",
+        async () => /No peers and no new block/.test(node.output()),
+        25_000,
+      );
+      assert.match(node.output(), /--bootstrap/);
     } finally {
       await node.stop();
     }

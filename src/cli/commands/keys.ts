@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   blsProofOfPossession,
   decryptKeystore,
@@ -13,7 +13,7 @@ import {
   SCRYPT_STANDARD,
 } from "../../crypto/index.ts";
 import { fromHex, parseAddress, toChecksumAddress, toHex } from "../../types/index.ts";
-import { asUsage, type Command, parse, UsageError } from "../args.ts";
+import { asUsage, type Command, parse, readInputFile, UsageError } from "../args.ts";
 
 export const DEFAULT_KEYSTORE = join(homedir(), ".racecoin", "keystore");
 
@@ -126,6 +126,10 @@ export const keysCommand: Command = {
       return 0;
     }
     if (sub === "list") {
+      if (!existsSync(dir)) {
+        process.stderr.write(`no keystore directory at ${dir} (create a key with "racecoin keys new")\n`);
+        return 1;
+      }
       const entries = listKeystore(dir);
       if (entries.length === 0)
         process.stderr.write(`no keys in ${dir} (create one with "racecoin keys new")\n`);
@@ -134,11 +138,17 @@ export const keysCommand: Command = {
     }
     if (sub === "import") {
       let hex = positionals[1];
-      if (values["key-file"]) hex = readFileSync(values["key-file"], "utf8").trim();
+      if (values["key-file"]) hex = readInputFile(values["key-file"], "--key-file").trim();
       if (!hex) throw new UsageError("keys import: give the private key as 0x-hex or with --key-file FILE");
       const key = asUsage(() => fromHex(hex!.startsWith("0x") ? hex! : `0x${hex}`, "private key"));
       if (!isValidPrivateKey(key))
         throw new UsageError("private key: expected 32 bytes in the secp256k1 range");
+      const address = toChecksumAddress(privateKeyToAddress(key));
+      const existing = listKeystore(dir).find((e) => e.address === address);
+      if (existing) {
+        process.stderr.write(`${address} is already in the keystore (${existing.file}); nothing written\n`);
+        return 1;
+      }
       const file = writeKeystore(dir, key, readPassword(values["password-file"]), values.light ?? false);
       process.stdout.write(
         `${JSON.stringify({ address: toChecksumAddress(privateKeyToAddress(key)), file })}\n`,
@@ -153,6 +163,10 @@ export const keysCommand: Command = {
       const weight = values.weight ?? "1";
       if (!/^[1-9][0-9]*$/.test(weight)) throw new UsageError("--weight: expected a positive integer");
       const key = randomBlsKey();
+      if (!existsSync(dirname(resolve(out))))
+        throw new UsageError(
+          `keys validator --out: directory ${dirname(resolve(out))} does not exist; create it first`,
+        );
       writeFileSync(out, `${JSON.stringify({ blsSecretKey: toHex(key.secretKey) })}\n`, {
         mode: 0o600,
         flag: "wx",

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { backendNames, getBackend, mine } from "../../miner/index.ts";
 import { getPreset } from "../../params/index.ts";
 import {
@@ -21,7 +21,7 @@ import {
   verifySample,
 } from "../../race/index.ts";
 import { fromHex, parseAddress, toHex } from "../../types/index.ts";
-import { asUsage, type Command, parse, UsageError } from "../args.ts";
+import { asUsage, type Command, parse, readInputFile, UsageError } from "../args.ts";
 
 const options = {
   preset: { type: "string" },
@@ -100,6 +100,24 @@ function setup(values: { preset?: string; backend?: string }) {
     checkRaceConfig(config);
     return { config, backend: getBackend(values.backend ?? "reference") };
   });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a user's JSON file, checked field by field below
+function jsonFile(path: string, flag: string): any {
+  const text = readInputFile(path, flag);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${flag}: ${path} is not JSON (${(e as Error).message})`);
+  }
+}
+
+/** A proofs file names the preset it was mined on: refuse a mismatch before loading any model. */
+function checkPreset(file: { preset?: unknown }, preset: string, flag: string): void {
+  if (file.preset !== undefined && file.preset !== preset)
+    throw new UsageError(
+      `${flag}: the file is for the ${String(file.preset)} preset, not ${preset}; pass --preset ${String(file.preset)}`,
+    );
 }
 
 /** A one-line progress bar on stderr (a plain line every few seconds when not a terminal). */
@@ -185,8 +203,10 @@ export const raceCommand: Command = {
     }
 
     if (sub === "run") {
-      if (!values.seconds || !/^\d+(\.\d+)?$/.test(values.seconds))
-        throw new UsageError("race run: --seconds S is required (a positive number)");
+      if (!values.seconds || !/^\d+(\.\d+)?$/.test(values.seconds) || Number(values.seconds) <= 0)
+        throw new UsageError(
+          `race run: --seconds S is required (a number above 0), got "${values.seconds ?? ""}"`,
+        );
       const seconds = Number(values.seconds);
       const workers = values.workers === undefined ? undefined : Number(values.workers);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256))
@@ -228,11 +248,23 @@ export const raceCommand: Command = {
       if (!values.randomness)
         throw new UsageError("race verify --proofs needs --randomness HEX32 (the post-commit beacon value)");
       const randomness = seedArg(values.randomness);
-      const file = JSON.parse(readFileSync(values.proofs, "utf8"));
-      const seed = seedArg(file.seed);
-      const miner = minerArg(file.miner);
-      const nonces: bigint[] = (file.nonceList as string[]).map((n) => BigInt(n));
-      const commitment: Commitment = { count: file.commitment.count, root: fromHex(file.commitment.root) };
+      const file = jsonFile(values.proofs, "--proofs");
+      checkPreset(file, values.preset ?? "minimal", "--proofs");
+      const { seed, miner, nonces, commitment } = asUsage(() => {
+        if (!Array.isArray(file.nonceList))
+          throw new Error("--proofs: the file has no nonceList (write it with race run --out)");
+        if (typeof file.commitment?.count !== "number" || typeof file.commitment?.root !== "string")
+          throw new Error("--proofs: the file has no commitment { count, root }");
+        return {
+          seed: seedArg(file.seed),
+          miner: minerArg(file.miner),
+          nonces: (file.nonceList as unknown[]).map((n) => BigInt(n as string)),
+          commitment: {
+            count: file.commitment.count,
+            root: fromHex(file.commitment.root, "commitment.root"),
+          } as Commitment,
+        };
+      });
       // The miner's side: reveal what the randomness asks for, with a multiproof.
       const { revealed } = sampleIndices(randomness, miner, commitment.count, config.samples);
       const tree = buildTree(nonces);
@@ -248,18 +280,39 @@ export const raceCommand: Command = {
     }
 
     if (sub === "verify" && values.fraud) {
-      const f = JSON.parse(readFileSync(values.fraud, "utf8"));
-      const seed = seedArg(f.seed);
-      const fraud = {
-        kind: f.kind,
-        miner: minerArg(f.miner),
-        commitment: { count: f.commitment.count, root: fromHex(f.commitment.root) },
-        index: f.index,
-        ...(f.kind === "order"
-          ? { nonces: [BigInt(f.nonces[0]), BigInt(f.nonces[1])] }
-          : { nonce: BigInt(f.nonce) }),
-        proof: (f.proof as string[]).map((h) => fromHex(h)),
-      } as FraudProof;
+      const f = jsonFile(values.fraud, "--fraud");
+      checkPreset(f, values.preset ?? "minimal", "--fraud");
+      const { seed, fraud } = asUsage(() => {
+        const shape =
+          '{ kind: "nonce" | "order", seed, miner, commitment: { count, root }, index, nonce | nonces: [a, b], proof: [hex…] }';
+        const need = (ok: boolean, what: string) => {
+          if (!ok) throw new Error(`--fraud: ${what}; a fraud proof file is ${shape}`);
+        };
+        need(f.kind === "nonce" || f.kind === "order", 'kind must be "nonce" or "order"');
+        need(
+          typeof f.commitment?.count === "number" && typeof f.commitment?.root === "string",
+          "commitment { count, root } is missing",
+        );
+        need(Number.isInteger(f.index), "index is missing");
+        need(Array.isArray(f.proof), "proof (a list of hex hashes) is missing");
+        need(
+          f.kind === "order" ? Array.isArray(f.nonces) && f.nonces.length === 2 : f.nonce !== undefined,
+          "the nonce(s) are missing",
+        );
+        return {
+          seed: seedArg(f.seed),
+          fraud: {
+            kind: f.kind,
+            miner: minerArg(f.miner),
+            commitment: { count: f.commitment.count, root: fromHex(f.commitment.root, "commitment.root") },
+            index: f.index,
+            ...(f.kind === "order"
+              ? { nonces: [BigInt(f.nonces[0]), BigInt(f.nonces[1])] }
+              : { nonce: BigInt(f.nonce) }),
+            proof: (f.proof as string[]).map((h) => fromHex(h, "proof")),
+          } as FraudProof,
+        };
+      });
       return judge(backend, seed, config, "fraud", async (race, threshold) => ({
         reason: await verifyFraudProof(race, threshold, fraud),
       }));

@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { isValidPrivateKey, privateKeyToAddress } from "../../crypto/index.ts";
 import { signTx } from "../../tx/index.ts";
 import { fromHex, parseAddress, toChecksumAddress, toHex } from "../../types/index.ts";
-import { asUsage, type Command, parse, parseEther, UsageError } from "../args.ts";
+import { asUsage, type Command, parse, parseEther, readInputFile, UsageError } from "../args.ts";
 import { RpcCallError, rpcCall } from "../rpcClient.ts";
 import { DEFAULT_KEYSTORE, readPassword, unlock } from "./keys.ts";
 
@@ -47,7 +46,7 @@ Examples:
 function signerKey(values: Record<string, string | boolean | undefined>): Uint8Array {
   const raw = values["private-key"] as string | undefined;
   const file = values["private-key-file"] as string | undefined;
-  let hex: string | undefined = raw ?? (file ? readFileSync(file, "utf8").trim() : undefined);
+  let hex: string | undefined = raw ?? (file ? readInputFile(file, "--private-key-file").trim() : undefined);
   if (hex !== undefined) {
     if (!hex.startsWith("0x")) hex = `0x${hex}`;
     const key = asUsage(() => fromHex(hex!, "private key"));
