@@ -1,12 +1,12 @@
 // The racecoin CLI as a user runs it.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { toHex } from "../../src/types/index.ts";
 import { devKeys } from "../helpers/chain.ts";
-import { rpc, startNode, tempDir, waitFor } from "../helpers/process.ts";
+import { freePort, rpc, startNode, tempDir, waitFor } from "../helpers/process.ts";
 
 function racecoin(args: string[]) {
   const { RACECOIN_PASSWORD: _, ...env } = process.env;
@@ -251,6 +251,43 @@ describe("racecoin CLI", () => {
     assert.equal(mismatch.code, 2);
     assert.match(mismatch.err, /the file is for the minimal preset, not mainnet/);
     assert.ok(Date.now() - t0 < 20_000, "refused before loading any model");
+  });
+
+  it("a second devnet on the same folder or ports is refused before anything that looks like success", async () => {
+    const dir = tempDir();
+    const [rpcPort, p2pPort] = [await freePort(), await freePort()];
+    const ports = ["--rpc-port", String(rpcPort), "--p2p-port", String(p2pPort)];
+    const first = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "devnet", "--nodes", "1", "--dir", dir, ...ports],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    first.stdout!.on("data", (d) => {
+      out += d;
+    });
+    first.stderr!.on("data", (d) => {
+      out += d;
+    });
+    try {
+      await waitFor("the first devnet's banner", async () => out.includes("Racecoin devnet"), 60_000);
+      assert.match(out, /Starting 1 validator node in /, "says what it is doing before the banner");
+      const again = racecoin(["devnet", "--nodes", "1", "--dir", dir, ...ports]);
+      assert.equal(again.code, 1);
+      assert.match(again.err, /a devnet is already running from .* \(pid \d+\)/);
+      assert.doesNotMatch(again.out, /Racecoin devnet/);
+      const otherDir = racecoin(["devnet", "--nodes", "1", "--dir", tempDir(), ...ports]);
+      assert.equal(otherDir.code, 1);
+      assert.match(otherDir.err, new RegExp(`RPC port ${rpcPort} is in use`));
+      assert.doesNotMatch(otherDir.out, /Racecoin devnet/);
+    } finally {
+      first.kill("SIGINT");
+      await new Promise((r) => first.once("exit", r));
+    }
+    // Stopped: the folder is free again.
+    assert.ok(!existsSync(join(dir, "devnet.pid")));
   });
 
   it("a node that cannot make progress says why", async () => {

@@ -4,11 +4,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { devnetGenesisJson } from "../../chain/index.ts";
 import { deriveKeys, privateKeyToAddress, TEST_MNEMONIC } from "../../crypto/index.ts";
-import { toChecksumAddress, toHex } from "../../types/index.ts";
+import { OperatorError, toChecksumAddress, toHex } from "../../types/index.ts";
 import { type Command, formatEther, parse, parsePort, parsePositiveInt, UsageError } from "../args.ts";
 import { rpcCall } from "../rpcClient.ts";
 
@@ -64,8 +65,32 @@ Examples:
     const p2pPort = parsePort(values["p2p-port"], "--p2p-port", 26656);
     if (rpcPort + n > 65536 || p2pPort + n > 65536) throw new UsageError("ports run past 65535");
     parsePositiveInt(values["block-time-ms"], "--block-time-ms");
+    // Refuse before touching anything (--reset included) or printing anything that looks like success.
+    const lock = join(dir, "devnet.pid");
+    const holder = runningDevnet(lock);
+    if (holder !== undefined)
+      throw new OperatorError(
+        `a devnet is already running from ${dir} (pid ${holder}); stop it (Ctrl-C in its terminal, or kill ${holder}) or pass --dir for another folder`,
+      );
+    for (let i = 0; i < n; i++) {
+      if (!(await portFree(rpcPort + i)))
+        throw new OperatorError(
+          `RPC port ${rpcPort + i} is in use (another devnet or node?); stop it or pass --rpc-port to pick other ports`,
+        );
+      if (!(await portFree(p2pPort + i)))
+        throw new OperatorError(
+          `P2P port ${p2pPort + i} is in use (another devnet or node?); stop it or pass --p2p-port to pick other ports`,
+        );
+    }
     if (values.reset) rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
+    writeFileSync(lock, `${process.pid}\n`);
+    process.once("exit", () => {
+      if (runningDevnet(lock) === process.pid) rmSync(lock, { force: true });
+    });
+    process.stderr.write(
+      `Starting ${n} validator node${n === 1 ? "" : "s"} in ${dir} (logs: ${dir}/node*/node.log)…\n`,
+    );
 
     const genesisPath = join(dir, "genesis.json");
     const genesisText = `${JSON.stringify(devnetGenesisJson(n), null, 2)}\n`;
@@ -134,7 +159,9 @@ Examples:
       );
     };
 
-    const ready = await waitForRpc(rpcUrls, children, 60_000);
+    const ready = await waitForRpc(rpcUrls, children, 60_000, (waiting, secs) =>
+      process.stderr.write(`  waiting for ${waiting} of ${n} nodes to serve RPC (${secs} s)…\n`),
+    );
     if (!ready) {
       await stopAll();
       process.stderr.write(`devnet did not start; see the logs in ${dir}/node*/node.log\n`);
@@ -195,10 +222,46 @@ Examples:
   },
 };
 
-async function waitForRpc(urls: string[], children: ChildProcess[], timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+/** The pid of a live devnet holding this lock file, if any. */
+function runningDevnet(lock: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM" ? pid : undefined;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once("error", () => res(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
+  });
+}
+
+async function waitForRpc(
+  urls: string[],
+  children: ChildProcess[],
+  timeoutMs: number,
+  progress: (waiting: number, seconds: number) => void,
+): Promise<boolean> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   const pending = new Set(urls);
+  let reported = started;
   while (pending.size > 0 && Date.now() < deadline) {
+    if (Date.now() - reported >= 3000) {
+      reported = Date.now();
+      progress(pending.size, Math.round((reported - started) / 1000));
+    }
     if (children.some((c) => c.exitCode !== null)) return false;
     for (const u of [...pending]) {
       try {
