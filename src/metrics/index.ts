@@ -12,6 +12,7 @@ export interface Metrics {
   rpcRequests: Counter<"method" | "outcome">;
   peers: Gauge;
   gossipValidation: Counter<"topic" | "result">;
+  peerPenalties: Counter<"reason">;
   consensusHeight: Gauge;
   consensusRound: Gauge;
   consensusStep: Gauge;
@@ -77,6 +78,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "racecoin_gossip_validation_total",
       help: "Gossip messages by topic and validation result (accept, ignore, reject)",
       labelNames: ["topic", "result"],
+      registers: [registry],
+    }),
+    peerPenalties: new Counter({
+      name: "racecoin_p2p_penalties_total",
+      help: "Penalties given to peers, by reason (an honest network shows none)",
+      labelNames: ["reason"],
       registers: [registry],
     }),
     consensusHeight: new Gauge({

@@ -193,7 +193,8 @@ export class Network {
   /** Penalise a peer; a ban disconnects it at once. */
   penalise(peer: string, delta: number, reason: string): void {
     const banned = this.scores.adjust(peer, delta);
-    this.m.log.debug({ peer, delta, reason }, "Peer penalised");
+    this.m.log.info({ peer, delta, reason }, "Peer penalised");
+    this.m.metrics?.peerPenalties.inc({ reason });
     if (banned) {
       this.m.log.warn({ peer, reason }, "Peer banned");
       const id = this.connected(peer);

@@ -10,6 +10,11 @@ export {
   type DriverChain,
   type TxSource,
 } from "./consensus/driver.ts";
-export { type ConsensusMsg, ConsensusReactor, type ReactorChain } from "./consensus/reactor.ts";
+export {
+  type ConsensusMsg,
+  ConsensusReactor,
+  proposalVerdict,
+  type ReactorChain,
+} from "./consensus/reactor.ts";
 export { type EvidenceChain, EvidencePool, MAX_BLOCK_EVIDENCE } from "./evidence/pool.ts";
 export { EvidenceReactor, type EvidenceReactorChain } from "./evidence/reactor.ts";

@@ -184,3 +184,22 @@ describe("state transition", () => {
     );
   });
 });
+
+describe("header errors say what happened", () => {
+  it("a block at or below the head is 'already committed or stale', never 'N does not follow N'", () => {
+    const built = build([]);
+    const again = { ...built.block, header: { ...built.block.header, height: 0 } };
+    assert.throws(
+      () => applyBlock(pre, g.header, again, [], ctx),
+      (e: unknown) =>
+        e instanceof BlockError &&
+        e.code === "BLOCK_ERROR_PARENT_MISMATCH" &&
+        /block 0 is not above the head \(0\): it is already committed or stale/.test(e.message),
+    );
+    const gap = { ...built.block, header: { ...built.block.header, height: 3 } };
+    assert.throws(
+      () => applyBlock(pre, g.header, gap, [], ctx),
+      (e: unknown) => e instanceof BlockError && /blocks 1…2 are missing/.test(e.message),
+    );
+  });
+});

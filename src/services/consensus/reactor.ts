@@ -94,17 +94,30 @@ export class ConsensusReactor {
   private validateProposal(p: Proposal): GossipVerdict {
     const h = this.m.height();
     if (p.height < h || p.height > h + 1) return "ignore";
-    if (p.block.header.height !== p.height || p.round > 1_000_000) return "reject";
     const set = this.m.chain.tryValidatorsAt(p.height);
     if (!set) return "ignore";
-    const proposer = set.validators[this.scheduleFor(set).proposer(p.height, p.round)]!;
-    if (!equalBytes(proposer.address, p.block.header.proposer)) return "reject";
-    const ok = verifyProposalSignature(
-      this.m.chain.genesis.chainId,
-      proposer.blsKey,
-      p,
-      headerHash(p.block.header),
-    );
-    return ok ? "accept" : "reject";
+    return proposalVerdict(p, set, this.scheduleFor(set), this.m.chain.genesis.chainId);
   }
+}
+
+/**
+ * Gossip verdict on a proposal for a height whose set is known. The signature must be the round's
+ * proposer's. A fresh proposal (no proof-of-lock round) carries a block that proposer built; a
+ * re-proposal of the valid value (polRound > 0) carries a block built in an earlier round,
+ * possibly by another validator of the set — rejecting that would penalise an honest proposer.
+ */
+export function proposalVerdict(
+  p: Proposal,
+  set: ValidatorSet,
+  schedule: ProposerSchedule,
+  chainId: bigint,
+): GossipVerdict {
+  if (p.block.header.height !== p.height || p.round > 1_000_000 || p.polRound > p.round) return "reject";
+  const proposer = set.validators[schedule.proposer(p.height, p.round)]!;
+  const builder = p.block.header.proposer;
+  if (p.polRound === 0 ? !equalBytes(proposer.address, builder) : set.indexOf(builder) === undefined)
+    return "reject";
+  return verifyProposalSignature(chainId, proposer.blsKey, p, headerHash(p.block.header))
+    ? "accept"
+    : "reject";
 }

@@ -10,12 +10,16 @@ export function checkHeader(parent: BlockHeader, header: BlockHeader, ctx: Trans
   const bad = (msg: string): never => {
     throw new BlockError("BLOCK_ERROR_HEADER", msg);
   };
-  if (header.height !== parent.height + 1) {
+  if (header.height <= parent.height)
     throw new BlockError(
       "BLOCK_ERROR_PARENT_MISMATCH",
-      `height ${header.height} does not follow parent ${parent.height}`,
+      `block ${header.height} is not above the head (${parent.height}): it is already committed or stale`,
     );
-  }
+  if (header.height !== parent.height + 1)
+    throw new BlockError(
+      "BLOCK_ERROR_PARENT_MISMATCH",
+      `block ${header.height} does not follow the head ${parent.height}: blocks ${parent.height + 1}…${header.height - 1} are missing`,
+    );
   if (!equalBytes(header.parentHash, headerHash(parent))) {
     throw new BlockError("BLOCK_ERROR_PARENT_MISMATCH", "parent hash does not match the parent block");
   }
