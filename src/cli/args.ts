@@ -37,7 +37,7 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
     // "--value -1": parseArgs takes -1 for an option; say what to write instead.
     const ambiguous = /Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(msg);
     const first = ambiguous
-      ? `${ambiguous[1]} needs a value; a value that starts with "-" is written ${ambiguous[1]}=-…`
+      ? `${ambiguous[1]}: its value is ambiguous (it starts with "-", like an option); write it as ${ambiguous[1]}=-…`
       : msg.split("\n")[0];
     throw new UsageError(`${first}\nRun "racecoin ${command} --help" for the options.`);
   }

@@ -36,6 +36,9 @@ export interface MineProgress {
   elapsedMs: number;
   noncesPerSec: number;
   phase: "loading" | "calibrating" | "mining";
+  /** Loading: layers built (of `total`); calibrating: calibration nonces done (of `total`). */
+  done?: number;
+  total?: number;
 }
 
 export interface MineResult {
@@ -52,11 +55,13 @@ type WorkerMsg =
   | { type: "ready" }
   | { type: "calibrated"; mean: bigint; std: bigint; threshold: bigint }
   | { type: "done"; count: number; found: [bigint, number][] }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  | { type: "progress"; phase: "loading" | "calibrating"; done: number; total: number };
 
 export async function mine(opts: MineOptions): Promise<MineResult> {
   checkRaceConfig(opts.config);
-  const n = opts.workers ?? Math.max(1, availableParallelism());
+  // onnxruntime already runs one model on every core; a second worker would only double the memory.
+  const n = opts.workers ?? (opts.backend === "onnx" ? 1 : Math.max(1, availableParallelism()));
   const batch = opts.batch ?? 64;
   const started = performance.now();
   const progress = (phase: MineProgress["phase"], nonces = 0, proofs = 0, since = started) => {
@@ -85,6 +90,20 @@ export async function mine(opts: MineOptions): Promise<MineResult> {
     let wake: (() => void) | undefined;
     let failure: Error | undefined;
     w.on("message", (m: WorkerMsg) => {
+      if (m.type === "progress") {
+        // Worker 0 speaks for all: they load the same model at the same pace.
+        if (w === workers[0])
+          opts.onProgress?.({
+            nonces: 0,
+            proofs: 0,
+            elapsedMs: performance.now() - started,
+            noncesPerSec: 0,
+            phase: m.phase,
+            done: m.done,
+            total: m.total,
+          });
+        return;
+      }
       queue.push(m);
       wake?.();
     });

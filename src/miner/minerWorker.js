@@ -9,13 +9,18 @@ const { getBackend } = await import("./registry.ts");
 const { calibrate } = await import("../race/index.ts");
 
 const { backend, raceSeed, config, nodeSeed } = workerData;
-const race = await getBackend(backend).load(new Uint8Array(raceSeed), config);
+const race = await getBackend(backend).load(new Uint8Array(raceSeed), config, {
+  onProgress: (layer) =>
+    parentPort.postMessage({ type: "progress", phase: "loading", done: layer + 1, total: config.layers }),
+});
 let threshold = 0n;
 
 parentPort.on("message", async (msg) => {
   try {
     if (msg.type === "calibrate") {
-      const cal = await calibrate(race);
+      const cal = await calibrate(race, (done, total) =>
+        parentPort.postMessage({ type: "progress", phase: "calibrating", done, total }),
+      );
       parentPort.postMessage({ type: "calibrated", mean: cal.mean, std: cal.std, threshold: cal.threshold });
     } else if (msg.type === "threshold") {
       threshold = msg.threshold;

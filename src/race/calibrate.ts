@@ -25,8 +25,19 @@ export function thresholdFrom(distances: Float64Array | number[], zMilli: number
   return { mean, std, threshold: mean - (BigInt(zMilli) * std) / 1000n };
 }
 
-export async function calibrate(race: LoadedRace): Promise<Calibration> {
-  const nonces = Array.from({ length: race.config.calibrationNonces }, (_, i) => BigInt(i));
-  const { distances } = await race.evaluate(CALIBRATION_NODE_SEED, nonces);
+/** `onProgress(done, total)` is called after each chunk of calibration nonces. */
+export async function calibrate(
+  race: LoadedRace,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Calibration> {
+  const total = race.config.calibrationNonces;
+  const chunk = onProgress ? 256 : total;
+  const distances = new Float64Array(total);
+  for (let start = 0; start < total; start += chunk) {
+    const nonces = Array.from({ length: Math.min(chunk, total - start) }, (_, i) => BigInt(start + i));
+    const r = await race.evaluate(CALIBRATION_NODE_SEED, nonces);
+    distances.set(r.distances, start);
+    onProgress?.(start + nonces.length, total);
+  }
   return thresholdFrom(distances, race.config.zMilli);
 }

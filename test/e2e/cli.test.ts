@@ -69,7 +69,7 @@ describe("racecoin CLI", () => {
       ...key,
     ]);
     assert.equal(negative.code, 2);
-    assert.match(negative.err, /--value needs a value/);
+    assert.match(negative.err, /--value: its value is ambiguous/);
     const negative2 = racecoin([
       "tx",
       "send",

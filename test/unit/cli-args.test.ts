@@ -30,7 +30,9 @@ describe("CLI input", () => {
   it("explains how to pass a value that starts with a dash", () => {
     assert.throws(
       () => parse(["--value", "-1"], { value: { type: "string" } }, "tx"),
-      (e: unknown) => e instanceof UsageError && /--value needs a value; .* --value=-…/.test(e.message),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /--value: its value is ambiguous .* write it as --value=-…/.test(e.message),
     );
   });
 });

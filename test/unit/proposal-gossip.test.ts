@@ -3,12 +3,7 @@
 // honest-peer bans seen after devnet restarts came from rejecting exactly these).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  EMPTY_CERTIFICATE,
-  type Proposal,
-  ProposerSchedule,
-  proposalSignBytes,
-} from "../../src/consensus/index.ts";
+import { type Proposal, ProposerSchedule, proposalSignBytes } from "../../src/consensus/index.ts";
 import { blsSign } from "../../src/crypto/index.ts";
 import { headerHash } from "../../src/encoding/index.ts";
 import { proposalVerdict } from "../../src/services/index.ts";

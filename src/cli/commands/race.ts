@@ -54,7 +54,8 @@ Options:
   --miner 0xADDR    the miner's address (its node seed derives from it)
   --nonce N         a nonce in [0, ${MAX_NONCE}]
   --seconds S       how long to mine
-  --workers N       miner worker threads (default: all cores)
+  --workers N       miner worker threads, each with its own model copy (default: 1 for onnx, which
+                    already uses every core; all cores for reference)
   --out FILE        write the proof set, commitment and threshold as JSON
   --json            machine-readable output
 
@@ -120,6 +121,13 @@ function checkPreset(file: { preset?: unknown }, preset: string, flag: string): 
     );
 }
 
+function phaseLine(p: { phase: string; done?: number; total?: number; elapsedMs: number }): string {
+  const secs = `${Math.round(p.elapsedMs / 1000)} s`;
+  if (p.done === undefined || p.total === undefined) return `${p.phase}… ${secs}`;
+  const what = p.phase === "loading" ? "model layers built" : "calibration nonces";
+  return `${p.phase}: ${p.done}/${p.total} ${what} (${Math.round((100 * p.done) / p.total)}%, ${secs})`;
+}
+
 /** A one-line progress bar on stderr (a plain line every few seconds when not a terminal). */
 function progressPrinter(totalMs: number) {
   const tty = process.stderr.isTTY;
@@ -129,7 +137,7 @@ function progressPrinter(totalMs: number) {
     if (now - last < (tty ? 100 : 5000)) return;
     last = now;
     if (p.phase !== "mining") {
-      process.stderr.write(tty ? `\r${p.phase}…`.padEnd(60) : `${p.phase}…\n`);
+      process.stderr.write(tty ? `\r${phaseLine(p)}`.padEnd(72) : `${phaseLine(p)}\n`);
       return;
     }
     const frac = Math.min(1, p.elapsedMs / totalMs);
@@ -151,9 +159,30 @@ async function judge(
   verdict: string,
   check: (race: LoadedRace, threshold: bigint) => Promise<Record<string, unknown>>,
 ): Promise<number> {
-  const race = await backend.load(seed, config);
+  const started = Date.now();
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  let lastSaid = 0;
+  const every = (fn: () => void) => {
+    if (Date.now() - lastSaid < 2000) return;
+    lastSaid = Date.now();
+    fn();
+  };
+  say(`loading the ${config.layers}-layer race model (${backend.name} backend)…`);
+  const race = await backend.load(seed, config, {
+    onProgress: (layer) =>
+      every(() =>
+        say(
+          `  model layers built: ${layer + 1}/${config.layers} (${Math.round((Date.now() - started) / 1000)} s)`,
+        ),
+      ),
+  });
   try {
-    const { threshold } = await calibrate(race);
+    say(`calibrating the threshold over ${config.calibrationNonces} nonces…`);
+    const { threshold } = await calibrate(race, (done, total) =>
+      every(() =>
+        say(`  calibration nonces: ${done}/${total} (${Math.round((Date.now() - started) / 1000)} s)`),
+      ),
+    );
     const details = await check(race, threshold);
     process.stdout.write(`${JSON.stringify({ [verdict]: true, ...details })}\n`);
     return 0;
