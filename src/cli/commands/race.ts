@@ -14,6 +14,7 @@ import {
   nodeSeed,
   outputHash,
   ProofError,
+  parameterCount,
   type RaceBackend,
   type RaceConfig,
   sampleIndices,
@@ -121,15 +122,22 @@ function checkPreset(file: { preset?: unknown }, preset: string, flag: string): 
     );
 }
 
-function phaseLine(p: { phase: string; done?: number; total?: number; elapsedMs: number }): string {
+function phaseLine(
+  p: { phase: string; done?: number; total?: number; elapsedMs: number },
+  weightBytes: number,
+): string {
   const secs = `${Math.round(p.elapsedMs / 1000)} s`;
   if (p.done === undefined || p.total === undefined) return `${p.phase}… ${secs}`;
-  const what = p.phase === "loading" ? "model layers built" : "calibration nonces";
-  return `${p.phase}: ${p.done}/${p.total} ${what} (${Math.round((100 * p.done) / p.total)}%, ${secs})`;
+  const pct = `${Math.round((100 * p.done) / p.total)}%`;
+  if (p.phase === "loading") {
+    const mb = (b: number) => `${Math.round(b / 1e6).toLocaleString("en-US")} MB`;
+    return `loading: ${p.done}/${p.total} model layers built, ${mb((weightBytes * p.done) / p.total)} of ${mb(weightBytes)} of weights (${pct}, ${secs})`;
+  }
+  return `${p.phase}: ${p.done}/${p.total} calibration nonces (${pct}, ${secs})`;
 }
 
 /** A one-line progress bar on stderr (a plain line every few seconds when not a terminal). */
-function progressPrinter(totalMs: number) {
+function progressPrinter(totalMs: number, weightBytes: number) {
   const tty = process.stderr.isTTY;
   let last = 0;
   return (p: { nonces: number; proofs: number; elapsedMs: number; noncesPerSec: number; phase: string }) => {
@@ -137,7 +145,8 @@ function progressPrinter(totalMs: number) {
     if (now - last < (tty ? 100 : 5000)) return;
     last = now;
     if (p.phase !== "mining") {
-      process.stderr.write(tty ? `\r${phaseLine(p)}`.padEnd(72) : `${phaseLine(p)}\n`);
+      const line = phaseLine(p, weightBytes);
+      process.stderr.write(tty ? `\r${line}`.padEnd(96) : `${line}\n`);
       return;
     }
     const frac = Math.min(1, p.elapsedMs / totalMs);
@@ -252,7 +261,7 @@ export const raceCommand: Command = {
         durationMs: seconds * 1000,
         workers,
         signal: ac.signal,
-        onProgress: progressPrinter(seconds * 1000),
+        onProgress: progressPrinter(seconds * 1000, parameterCount(config)),
       });
       process.stderr.write("\n");
       const summary = {
