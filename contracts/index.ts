@@ -1,15 +1,18 @@
 import { bank } from "./bank/index.ts";
 import { beacon } from "./beacon/index.ts";
+import { race } from "./race/index.ts";
 import { ModuleRegistry } from "./registry.ts";
 import { validators } from "./validators/index.ts";
 
 export { accountQueryArgs, accountQueryResult, bank, memoArgs, transferArgs } from "./bank/index.ts";
 export {
   beacon,
+  beaconHead,
   type DkgRecord,
   dkgQueryArgs,
   dkgQueryResult,
   dkgs as beaconDkgs,
+  latestRound,
   loadBeaconState,
   roundQueryArgs,
   roundQueryResult,
@@ -19,6 +22,22 @@ export {
   writeBeaconTransition,
 } from "./beacon/index.ts";
 export * from "./module.ts";
+export {
+  commitArgs as raceCommitArgs,
+  commits as raceCommits,
+  frauds as raceFrauds,
+  orderFraudArgs as raceOrderFraudArgs,
+  type RaceCommit,
+  type RaceFraud,
+  type RaceReveal,
+  race,
+  raceSeeds,
+  raceWeights,
+  revealArgs as raceRevealArgs,
+  reveals as raceReveals,
+  sampleSeeds as raceSampleSeeds,
+  settled as raceSettled,
+} from "./race/index.ts";
 export { ModuleRegistry, resolveCall, runModuleQuery } from "./registry.ts";
 export {
   addressKey20,
@@ -51,4 +70,4 @@ export {
 } from "./validators/index.ts";
 
 /** The modules every Racecoin chain runs, in id order. */
-export const defaultModules = new ModuleRegistry([bank, beacon, validators]);
+export const defaultModules = new ModuleRegistry([bank, beacon, validators, race]);

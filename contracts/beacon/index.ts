@@ -103,6 +103,16 @@ function headOf(s: BeaconState): BeaconHead {
   };
 }
 
+/** The latest completed round and the height of the block that completed it, if any. */
+export function latestRound(
+  store: ReadStore,
+): { round: number; output: Uint8Array; height: number } | undefined {
+  const head = beaconHead.get(store);
+  if (!head || head.round === 0) return undefined;
+  const r = rounds.get(store, head.round);
+  return r && { round: r.round, output: r.output, height: r.height };
+}
+
 /** The beacon's genesis state: cycle 0, no key, round 0. */
 export function writeBeaconGenesis(store: RawStore, s: BeaconState): void {
   beaconHead.set(store, headOf(s));

@@ -30,3 +30,4 @@ export function isModuleAddress(addr: Uint8Array): boolean {
 export const BANK_MODULE_ADDRESS = moduleAddress(1);
 export const BEACON_MODULE_ADDRESS = moduleAddress(2);
 export const VALIDATORS_MODULE_ADDRESS = moduleAddress(3);
+export const RACE_MODULE_ADDRESS = moduleAddress(4);

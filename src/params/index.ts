@@ -6,6 +6,7 @@ export {
   isModuleAddress,
   MODULE_ADDRESS_PREFIX,
   moduleAddress,
+  RACE_MODULE_ADDRESS,
   TX_DATA_NONZERO_GAS,
   TX_DATA_ZERO_GAS,
   TX_GAS,

@@ -45,6 +45,8 @@ export {
   weightKey,
 } from "./seeds.ts";
 export {
+  checkOrderFraud,
+  checkReveal,
   type FraudProof,
   type NonceVerdict,
   type SampleReveal,

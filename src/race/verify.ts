@@ -53,16 +53,19 @@ export interface SampleReveal {
   proof: Uint8Array[];
 }
 
-/** Check a miner's reveal: complete, in the tree, sorted at every revealed pair, and every sampled nonce a proof. */
-export async function verifySample(
-  race: LoadedRace,
-  threshold: bigint,
-  miner: Address,
+/**
+ * The part of a reveal check that needs no model (every node runs it on chain): exactly the asked
+ * indices, in the committed tree, in range, strictly increasing at every revealed pair. Returns
+ * the sampled indices, whose nonces must then be proofs. Throws ProofError with the reason.
+ */
+export function checkReveal(
   commitment: Commitment,
   randomness: Uint8Array,
+  miner: Address,
+  samples: number,
   reveal: SampleReveal,
-): Promise<void> {
-  const { sampled, revealed } = sampleIndices(randomness, miner, commitment.count, race.config.samples);
+): number[] {
+  const { sampled, revealed } = sampleIndices(randomness, miner, commitment.count, samples);
   for (const i of revealed) if (!reveal.nonces.has(i)) throw new ProofError(`reveal is missing index ${i}`);
   for (const i of reveal.nonces.keys())
     if (!revealed.includes(i)) throw new ProofError(`index ${i} was not asked for`);
@@ -75,6 +78,34 @@ export async function verifySample(
     if (next !== undefined && next <= n)
       throw new ProofError(`duplicate or unsorted nonces at indices ${i} and ${i + 1} (${n}, ${next})`);
   }
+  return sampled;
+}
+
+/** Order fraud needs no model: both leaves in the tree, and the first not below the second. */
+export function checkOrderFraud(fraud: Extract<FraudProof, { kind: "order" }>): string {
+  const [a, b] = fraud.nonces;
+  verifyMultiproof(
+    fraud.commitment,
+    new Map([
+      [fraud.index, a],
+      [fraud.index + 1, b],
+    ]),
+    fraud.proof,
+  );
+  if (a < b) throw new ProofError(`no fraud: nonces at ${fraud.index} and ${fraud.index + 1} are in order`);
+  return `committed nonces at indices ${fraud.index} and ${fraud.index + 1} are duplicate or unsorted (${a}, ${b})`;
+}
+
+/** Check a miner's reveal: complete, in the tree, sorted at every revealed pair, and every sampled nonce a proof. */
+export async function verifySample(
+  race: LoadedRace,
+  threshold: bigint,
+  miner: Address,
+  commitment: Commitment,
+  randomness: Uint8Array,
+  reveal: SampleReveal,
+): Promise<void> {
+  const sampled = checkReveal(commitment, randomness, miner, race.config.samples, reveal);
   const verdicts = await verifyNonces(
     race,
     threshold,
@@ -127,15 +158,5 @@ export async function verifyFraudProof(
       );
     return `committed nonce ${fraud.nonce} is not a proof: distance ${v!.distance} ≥ threshold ${threshold}`;
   }
-  const [a, b] = fraud.nonces;
-  verifyMultiproof(
-    fraud.commitment,
-    new Map([
-      [fraud.index, a],
-      [fraud.index + 1, b],
-    ]),
-    fraud.proof,
-  );
-  if (a < b) throw new ProofError(`no fraud: nonces at ${fraud.index} and ${fraud.index + 1} are in order`);
-  return `committed nonces at indices ${fraud.index} and ${fraud.index + 1} are duplicate or unsorted (${a}, ${b})`;
+  return checkOrderFraud(fraud);
 }

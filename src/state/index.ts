@@ -13,6 +13,8 @@ export { beaconParams } from "./steps/beacon.ts";
 export {
   BlockError,
   type BlockErrorCode,
+  blockInfo,
+  moduleContext,
   type PreState,
   queryContext,
   type RecoveredTx,

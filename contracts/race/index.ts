@@ -1,0 +1,312 @@
+/**
+ * race: each cycle's race on chain (spec/race-cycle.md). The beacon seeds the race, miners commit
+ * `(count, root)` over their proof sets inside the commit window, a later beacon output picks the
+ * samples they reveal with a multiproof (checked here: Merkle part and order), anyone may prove an
+ * order fraud, and when the fraud window closes the cycle's weights settle: a miner's weight is its
+ * committed count if its reveal verified and no fraud stands, else 0. Settled weights are proposed
+ * to the validators module, whose endCycle turns them into the next cycle's set.
+ *
+ * Not yet here (next steps of the race-cycle work): nonce fraud proofs (they need a forward pass of
+ * the race model in the transition), verifier attestations chosen by VRF, escrow forfeiture.
+ */
+import { address20, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
+import { cycleStart, positionAt, RACE_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { checkOrderFraud, checkReveal, MAX_NONCE, ProofError, ZERO32 } from "../../src/race/index.ts";
+import { type Address, equalBytes } from "../../src/types/index.ts";
+import { beacon as beaconModule, latestRound } from "../beacon/index.ts";
+import { type Module, type ModuleContext, ModuleError, type QueryContext } from "../module.ts";
+import { addressKey20, pairKey, type ReadStore, StoreMap, u32Key } from "../store.ts";
+import { setNextWeight, validators as validatorsModule } from "../validators/index.ts";
+
+export interface RaceCommit {
+  count: number;
+  root: Uint8Array;
+  height: number;
+}
+const commitCodec = struct<RaceCommit>("race.Commit", { count: uint, root: hash32, height: uint });
+
+export interface RevealedNonce {
+  index: number;
+  nonce: bigint;
+}
+const revealedCodec = struct<RevealedNonce>("race.Revealed", { index: uint, nonce: quantity });
+
+export interface RaceReveal {
+  /** Every revealed (index, nonce): the sampled indices and their successors. */
+  nonces: RevealedNonce[];
+  /** The sampled indices, whose nonces verifiers must find to be proofs. */
+  sampled: number[];
+  height: number;
+}
+const revealCodec = struct<RaceReveal>("race.Reveal", {
+  nonces: list(revealedCodec, 1024),
+  sampled: list(uint, 512),
+  height: uint,
+});
+
+export interface RaceFraud {
+  reason: string;
+  by: Address;
+  height: number;
+}
+const fraudCodec = struct<RaceFraud>("race.Fraud", { reason: str(512), by: address20, height: uint });
+
+/** cycle → the race seed (the first beacon output at or after the race window opens). */
+export const raceSeeds = new StoreMap("seed", u32Key, hash32);
+/** cycle → the sample randomness (the first beacon output at or after the commit deadline). */
+export const sampleSeeds = new StoreMap("sampleSeed", u32Key, hash32);
+/** (cycle, miner) → its commitment. */
+export const commits = new StoreMap("commit", pairKey(u32Key, 4, addressKey20), commitCodec);
+/** (cycle, miner) → its verified reveal. */
+export const reveals = new StoreMap("reveal", pairKey(u32Key, 4, addressKey20), revealCodec);
+/** (cycle, miner) → a fraud proof that stood against it. */
+export const frauds = new StoreMap("fraud", pairKey(u32Key, 4, addressKey20), fraudCodec);
+/** (cycle, miner) → settled weight (only miners with weight > 0 are listed). */
+export const weights = new StoreMap("weight", pairKey(u32Key, 4, addressKey20), quantity);
+/** cycle → 1 once the cycle's weights settled (0 entries: no race, previous weights kept). */
+export const settled = new StoreMap("settled", u32Key, uint);
+
+const cycleKey = (c: number) => u32Key.encode(c);
+
+/**
+ * Track beacon outputs for the race (every block, after the beacon step): the race seed of the
+ * current cycle once a round completes in or after the race window's first block, the sample
+ * randomness once one completes at or after the commit deadline; settle at the fraud window's end.
+ */
+function endBlock(ctx: ModuleContext): void {
+  const { preset, height } = ctx.block;
+  const pos = positionAt(preset, height);
+  const start = cycleStart(pos.cycle, preset.cycleLength);
+  const latest = latestRound(ctx.storeOf(beaconModule));
+  if (latest) {
+    if (
+      !raceSeeds.has(ctx.store, pos.cycle) &&
+      latest.height >= start + preset.windows.raceStart &&
+      pos.offset < preset.windows.commitDeadline
+    )
+      raceSeeds.set(ctx.store, pos.cycle, latest.output);
+    if (
+      raceSeeds.has(ctx.store, pos.cycle) &&
+      !sampleSeeds.has(ctx.store, pos.cycle) &&
+      latest.height >= start + preset.windows.commitDeadline &&
+      pos.offset < preset.windows.revealEnd
+    )
+      sampleSeeds.set(ctx.store, pos.cycle, latest.output);
+  }
+  if (pos.offset === preset.windows.fraudEnd) settle(ctx, pos.cycle);
+}
+
+/**
+ * Weights of a cycle: committed count if the reveal verified and no fraud stands, else 0. A cycle
+ * without a race seed or sample randomness ran no race: nothing is proposed and the validators
+ * module carries the previous set forward.
+ */
+function settle(ctx: ModuleContext, cycle: number): void {
+  if (!raceSeeds.has(ctx.store, cycle) || !sampleSeeds.has(ctx.store, cycle)) return;
+  const validators = ctx.storeOf(validatorsModule);
+  for (const [[, miner], c] of commits.entries(ctx.store, cycleKey(cycle))) {
+    const ok =
+      c.count > 0 && reveals.has(ctx.store, [cycle, miner]) && !frauds.has(ctx.store, [cycle, miner]);
+    if (!ok) continue;
+    weights.set(ctx.store, [cycle, miner], BigInt(c.count));
+    setNextWeight(validators, miner, BigInt(c.count));
+  }
+  settled.set(ctx.store, cycle, 1);
+}
+
+export const commitArgs = struct<{ count: number; root: Uint8Array }>("race.commit", {
+  count: uint,
+  root: hash32,
+});
+export const revealArgs = struct<{ nonces: RevealedNonce[]; proof: Uint8Array[] }>("race.reveal", {
+  nonces: list(revealedCodec, 1024),
+  proof: list(hash32, 4096),
+});
+export const orderFraudArgs = struct<{
+  miner: Address;
+  index: number;
+  first: bigint;
+  second: bigint;
+  proof: Uint8Array[];
+}>("race.fraudOrder", {
+  miner: address20,
+  index: uint,
+  first: quantity,
+  second: quantity,
+  proof: list(hash32, 4096),
+});
+
+function mustProve<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ProofError) throw new ModuleError(e.message);
+    throw e;
+  }
+}
+
+export const statusResult = struct<{
+  cycle: number;
+  phase: string;
+  raceStart: number;
+  commitDeadline: number;
+  revealStart: number;
+  revealEnd: number;
+  fraudEnd: number;
+  seeds: Uint8Array[];
+  sampleSeeds: Uint8Array[];
+  commitments: number;
+  settled: number;
+}>("race.status.result", {
+  cycle: uint,
+  phase: str(16),
+  raceStart: uint,
+  commitDeadline: uint,
+  revealStart: uint,
+  revealEnd: uint,
+  fraudEnd: uint,
+  seeds: list(hash32, 1),
+  sampleSeeds: list(hash32, 1),
+  commitments: uint,
+  settled: uint,
+});
+
+function status(ctx: QueryContext, cycle: number) {
+  const p = ctx.preset;
+  const start = cycleStart(cycle, p.cycleLength);
+  const at = Math.max(start, Math.min(ctx.height, start + p.cycleLength - 1));
+  const seed = raceSeeds.get(ctx.store, cycle);
+  const sample = sampleSeeds.get(ctx.store, cycle);
+  return {
+    cycle,
+    phase: positionAt(p, at).race,
+    raceStart: start + p.windows.raceStart,
+    commitDeadline: start + p.windows.commitDeadline,
+    revealStart: start + p.windows.revealStart,
+    revealEnd: start + p.windows.revealEnd,
+    fraudEnd: start + p.windows.fraudEnd,
+    seeds: seed ? [seed] : [],
+    sampleSeeds: sample ? [sample] : [],
+    commitments: commits.keys(ctx.store, cycleKey(cycle)).length,
+    settled: settled.get(ctx.store, cycle) ?? 0,
+  };
+}
+
+export const race: Module = {
+  id: 4,
+  name: "race",
+  address: RACE_MODULE_ADDRESS,
+  endBlock,
+  methods: {
+    commit: {
+      args: commitArgs,
+      gas: 30_000n,
+      execute(ctx, args: { count: number; root: Uint8Array }) {
+        const pos = positionAt(ctx.block.preset, ctx.block.height);
+        const cycle = pos.cycle;
+        if (!pos.commitOpen)
+          throw new ModuleError(
+            `commitments are accepted in blocks ${ctx.block.preset.windows.raceStart}–${ctx.block.preset.windows.commitDeadline - 1} of a cycle; this is block ${pos.offset}`,
+          );
+        if (!raceSeeds.has(ctx.store, cycle))
+          throw new ModuleError(
+            `cycle ${cycle} has no race seed yet (no beacon output since the race window opened)`,
+          );
+        if (commits.has(ctx.store, [cycle, ctx.sender]))
+          throw new ModuleError(`already committed in cycle ${cycle}`);
+        if (args.count === 0 && !equalBytes(args.root, ZERO32))
+          throw new ModuleError("an empty commitment has the zero root");
+        if (BigInt(args.count) > MAX_NONCE + 1n)
+          throw new ModuleError("count is larger than the nonce range");
+        commits.set(ctx.store, [cycle, ctx.sender], {
+          count: args.count,
+          root: args.root,
+          height: ctx.block.height,
+        });
+      },
+    },
+    reveal: {
+      args: revealArgs,
+      gas: 80_000n,
+      execute(ctx, args: { nonces: RevealedNonce[]; proof: Uint8Array[] }) {
+        const pos = positionAt(ctx.block.preset, ctx.block.height);
+        const cycle = pos.cycle;
+        if (!pos.revealOpen)
+          throw new ModuleError(
+            `reveals are accepted in blocks ${ctx.block.preset.windows.revealStart}–${ctx.block.preset.windows.revealEnd - 1} of a cycle; this is block ${pos.offset}`,
+          );
+        const c = commits.get(ctx.store, [cycle, ctx.sender]);
+        if (!c) throw new ModuleError(`no commitment in cycle ${cycle} to reveal`);
+        if (reveals.has(ctx.store, [cycle, ctx.sender]))
+          throw new ModuleError(`already revealed in cycle ${cycle}`);
+        const randomness = sampleSeeds.get(ctx.store, cycle);
+        if (!randomness) throw new ModuleError(`cycle ${cycle} has no sample randomness yet`);
+        const map = new Map<number, bigint>();
+        for (const n of args.nonces) {
+          if (map.has(n.index)) throw new ModuleError(`index ${n.index} revealed twice`);
+          map.set(n.index, n.nonce);
+        }
+        const sampled = mustProve(() =>
+          checkReveal(
+            { count: c.count, root: c.root },
+            randomness,
+            ctx.sender,
+            ctx.block.preset.race.samples,
+            {
+              nonces: map,
+              proof: args.proof,
+            },
+          ),
+        );
+        reveals.set(ctx.store, [cycle, ctx.sender], {
+          nonces: [...map].sort(([a], [b]) => a - b).map(([index, nonce]) => ({ index, nonce })),
+          sampled,
+          height: ctx.block.height,
+        });
+      },
+    },
+    fraudOrder: {
+      args: orderFraudArgs,
+      gas: 60_000n,
+      execute(
+        ctx,
+        args: { miner: Address; index: number; first: bigint; second: bigint; proof: Uint8Array[] },
+      ) {
+        const pos = positionAt(ctx.block.preset, ctx.block.height);
+        const cycle = pos.cycle;
+        if (pos.offset >= ctx.block.preset.windows.fraudEnd)
+          throw new ModuleError("the fraud window of this cycle has closed");
+        const c = commits.get(ctx.store, [cycle, args.miner]);
+        if (!c) throw new ModuleError(`that miner has no commitment in cycle ${cycle}`);
+        if (frauds.has(ctx.store, [cycle, args.miner]))
+          throw new ModuleError("a fraud proof already stands against that miner this cycle");
+        const reason = mustProve(() =>
+          checkOrderFraud({
+            kind: "order",
+            miner: args.miner,
+            commitment: { count: c.count, root: c.root },
+            index: args.index,
+            nonces: [args.first, args.second],
+            proof: args.proof,
+          }),
+        );
+        frauds.set(ctx.store, [cycle, args.miner], {
+          reason: reason.slice(0, 512),
+          by: ctx.sender,
+          height: ctx.block.height,
+        });
+      },
+    },
+  },
+  queries: {
+    status: {
+      args: struct<{ cycle: number }>("race.status", { cycle: uint }),
+      result: statusResult,
+      run: (ctx, a: { cycle: number }) => status(ctx, a.cycle),
+    },
+  },
+};
+
+export function raceWeights(store: ReadStore, cycle: number): [Address, bigint][] {
+  return weights.entries(store, cycleKey(cycle)).map(([[, a], w]) => [a, w]);
+}

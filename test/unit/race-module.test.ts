@@ -1,0 +1,239 @@
+// The race module's rules, driven hook by hook over a cycle: the seed comes from the first beacon
+// output in the race window, commits only inside the window and once, reveals checked against the
+// commitment and the sample randomness, order fraud proofs, and settled weights that become the
+// next validator set. Cheaters end with weight 0; honest miners keep theirs.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  beacon,
+  beaconHead,
+  beaconRounds,
+  ModuleError,
+  race,
+  raceCommits,
+  raceFrauds,
+  raceReveals,
+  raceSeeds,
+  raceWeights,
+  registrations,
+  validatorSets,
+  validators,
+} from "../../contracts/index.ts";
+import { keccak256 } from "../../src/crypto/index.ts";
+import { minimal } from "../../src/params/index.ts";
+import { buildTree, commit, leafHash, multiproof, sampleIndices, ZERO32 } from "../../src/race/index.ts";
+import { blockInfo, moduleContext, StateOverlay, storeIn, WorldState } from "../../src/state/index.ts";
+import { type Address, equalBytes, ZERO_ADDRESS } from "../../src/types/index.ts";
+import { devAddresses, devGenesis } from "../helpers/chain.ts";
+
+const L = minimal.cycleLength;
+const w = minimal.windows;
+const CYCLE = 2;
+const start = CYCLE * L;
+const genesis = devGenesis();
+
+function setup() {
+  const state = new StateOverlay(new WorldState());
+  const ctx = (height: number, module = race) =>
+    moduleContext(
+      blockInfo({ chainId: genesis.chainId, preset: minimal }, height, ZERO_ADDRESS),
+      state,
+      module,
+    );
+  const call = (height: number, sender: Address, method: string, args: unknown) =>
+    race.methods[method]!.execute({ ...ctx(height), sender }, args);
+  const endBlocks = (from: number, to: number) => {
+    for (let h = from; h <= to; h++) race.endBlock!(ctx(h));
+  };
+  const beaconStore = storeIn(state, beacon);
+  let round = 0;
+  const beaconOutput = (height: number, fill: number) => {
+    round++;
+    const output = new Uint8Array(32).fill(fill);
+    beaconRounds.set(beaconStore, round, {
+      round,
+      output,
+      signature: new Uint8Array(96),
+      signers: [1, 2, 3],
+      height,
+      previous: new Uint8Array(32),
+      groupKey: new Uint8Array(48),
+      dkgCycle: 0,
+    });
+    beaconHead.set(beaconStore, { cycle: Math.floor(height / L), round, output, active: 1, next: 0 });
+    return output;
+  };
+  return { state, ctx, call, endBlocks, beaconOutput, store: storeIn(state, race) };
+}
+
+/** A tree over any nonces (a cheater's, unsorted), as the commitment rule builds it. */
+function rawTree(nonces: bigint[]): Uint8Array[][] {
+  const depth = nonces.length <= 1 ? 0 : Math.ceil(Math.log2(nonces.length));
+  let level = Array.from({ length: 1 << depth }, (_, i) =>
+    i < nonces.length ? leafHash(nonces[i]!) : ZERO32,
+  );
+  const levels = [level];
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      next.push(keccak256(new Uint8Array([1]), level[i]!, level[i + 1]!));
+    levels.push(next);
+    level = next;
+  }
+  return levels;
+}
+
+function revealFor(nonces: bigint[], levels: Uint8Array[][], randomness: Uint8Array, miner: Address) {
+  const { revealed } = sampleIndices(randomness, miner, nonces.length, minimal.race.samples);
+  return {
+    nonces: revealed.map((index) => ({ index, nonce: nonces[index]! })),
+    proof: multiproof(levels, revealed),
+  };
+}
+
+const refused = (f: () => void, reason: RegExp) =>
+  assert.throws(f, (e: unknown) => e instanceof ModuleError && reason.test(e.message));
+
+describe("race module", () => {
+  it("runs a cycle: seed, commits, reveals, fraud, settled weights → the next validator set", () => {
+    const { ctx, call, endBlocks, beaconOutput, store, state } = setup();
+    const [honest, cheater, inflater, late, watcher] = [1, 2, 3, 4, 9].map((i) => devAddresses[i]!) as [
+      Address,
+      Address,
+      Address,
+      Address,
+      Address,
+    ];
+    // Before the race window's first beacon output there is no race to commit to.
+    endBlocks(start, start + w.raceStart);
+    refused(
+      () => call(start + w.raceStart, honest, "commit", { count: 0, root: ZERO32 }),
+      /no race seed yet/,
+    );
+    const seed = beaconOutput(start + w.raceStart + 1, 0xaa);
+    endBlocks(start + w.raceStart + 1, start + w.raceStart + 1);
+    assert.ok(
+      equalBytes(raceSeeds.get(store, CYCLE)!, seed),
+      "the seed is the first output in the race window",
+    );
+
+    const good = Array.from({ length: 40 }, (_, i) => BigInt(1000 + 7 * i));
+    const goodCommit = commit(good);
+    const bad = [...good];
+    [bad[20], bad[21]] = [bad[21]!, bad[20]!]; // one unsorted pair
+    const badLevels = rawTree(bad);
+    const badRoot = badLevels[badLevels.length - 1]![0]!;
+    const h = start + w.raceStart + 2;
+    call(h, honest, "commit", goodCommit);
+    call(h, cheater, "commit", { count: bad.length, root: badRoot });
+    call(h, inflater, "commit", { count: 1000, root: goodCommit.root }); // claims more than it has
+    refused(() => call(h + 1, honest, "commit", goodCommit), /already committed/);
+    refused(
+      () => call(start + w.commitDeadline, late, "commit", goodCommit),
+      /commitments are accepted in blocks/,
+    );
+    refused(
+      () => call(h, late, "commit", { count: 0, root: goodCommit.root }),
+      /empty commitment has the zero root/,
+    );
+    assert.equal(raceCommits.keys(store, new Uint8Array([0, 0, 0, CYCLE])).length, 3);
+
+    // Sample randomness: the first output at or after the commit deadline.
+    endBlocks(h, start + w.commitDeadline);
+    refused(
+      () => call(start + w.revealStart, honest, "reveal", { nonces: [], proof: [] }),
+      /no sample randomness yet/,
+    );
+    const randomness = beaconOutput(start + w.revealStart, 0xbb);
+    endBlocks(start + w.revealStart, start + w.revealStart);
+    const r = start + w.revealStart + 1;
+    refused(
+      () => call(start + w.revealStart - 1, honest, "reveal", { nonces: [], proof: [] }),
+      /reveals are accepted/,
+    );
+    call(r, honest, "reveal", revealFor(good, buildTree(good), randomness, honest));
+    refused(
+      () => call(r, honest, "reveal", revealFor(good, buildTree(good), randomness, honest)),
+      /already revealed/,
+    );
+    // The inflater cannot reveal indices beyond its real proofs.
+    const inflated = sampleIndices(randomness, inflater, 1000, minimal.race.samples);
+    assert.ok(inflated.revealed.some((i) => i >= good.length));
+    refused(
+      () =>
+        call(r, inflater, "reveal", {
+          nonces: inflated.revealed
+            .filter((i) => i < good.length)
+            .map((index) => ({ index, nonce: good[index]! })),
+          proof: [],
+        }),
+      /reveal is missing index|Merkle|out of range/,
+    );
+    // A false fraud proof against the honest miner is refused; a true one against the cheater stands.
+    const honestLevels = buildTree(good);
+    refused(
+      () =>
+        call(r, watcher, "fraudOrder", {
+          miner: honest,
+          index: 20,
+          first: good[20]!,
+          second: good[21]!,
+          proof: multiproof(honestLevels, [20, 21]),
+        }),
+      /no fraud/,
+    );
+    call(r, watcher, "fraudOrder", {
+      miner: cheater,
+      index: 20,
+      first: bad[20]!,
+      second: bad[21]!,
+      proof: multiproof(badLevels, [20, 21]),
+    });
+    assert.match(raceFrauds.get(store, [CYCLE, cheater])!.reason, /duplicate or unsorted/);
+    refused(
+      () =>
+        call(r, watcher, "fraudOrder", {
+          miner: cheater,
+          index: 20,
+          first: bad[20]!,
+          second: bad[21]!,
+          proof: multiproof(badLevels, [20, 21]),
+        }),
+      /already stands/,
+    );
+    assert.ok(raceReveals.get(store, [CYCLE, honest]));
+
+    // Settlement at the fraud window's end; the validators module turns weights into the next set.
+    const vstore = storeIn(state, validators);
+    validatorSets.set(vstore, CYCLE, genesis.validators);
+    registrations.set(vstore, honest, {
+      blsKey: new Uint8Array(48).fill(7),
+      peerId: new Uint8Array(0),
+      height: 1,
+    });
+    endBlocks(r, start + L - 1);
+    assert.deepEqual(
+      raceWeights(store, CYCLE).map(([a, wt]) => [a, wt]),
+      [[honest, BigInt(good.length)]],
+      "only the honest miner has weight",
+    );
+    validators.endCycle!(ctx(start + L - 1, validators));
+    assert.deepEqual(
+      validatorSets.get(vstore, CYCLE + 1)!.map((v) => [v.address, v.weight]),
+      [[honest, BigInt(good.length)]],
+    );
+  });
+
+  it("a cycle whose beacon produced no seed runs no race and keeps the previous set", () => {
+    const { ctx, call, endBlocks, state } = setup();
+    endBlocks(start, start + L - 1);
+    refused(
+      () => call(start + w.raceStart + 2, devAddresses[1]!, "commit", { count: 0, root: ZERO32 }),
+      /no race seed/,
+    );
+    const vstore = storeIn(state, validators);
+    validatorSets.set(vstore, CYCLE, genesis.validators);
+    validators.endCycle!(ctx(start + L - 1, validators));
+    assert.deepEqual(validatorSets.get(vstore, CYCLE + 1), genesis.validators);
+  });
+});
