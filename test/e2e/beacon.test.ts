@@ -58,6 +58,29 @@ describe("randomness beacon on a 4-node devnet", { timeout: 240_000 }, () => {
         ((await rpc<{ dkgCycle: number } | null>(live[0]!, "beacon_getLatest"))?.dkgCycle ?? 0) >= 1,
       90_000,
     );
+    // The race module took cycle 1's seed from the first output in its race window (height ≥ 70)
+    // and, with no miner committing, settled nothing: the set carries forward.
+    type RaceStatus = {
+      seeds: string[];
+      sampleSeeds: string[];
+      raceStart: number;
+      settled: number;
+      commitments: number;
+    };
+    const race1 = await rpc<RaceStatus>(live[0]!, "race_status", [{ cycle: 1 }]);
+    assert.equal(race1.raceStart, 70);
+    assert.equal(race1.seeds.length, 1);
+    let first: { output: string; height: number } | undefined;
+    for (let r = 1; !first; r++) {
+      const rec = await rpc<{ output: string; height: number }>(live[0]!, "beacon_getRound", [r]);
+      if (rec.height >= race1.raceStart) first = rec;
+    }
+    assert.equal(
+      race1.seeds[0],
+      first.output,
+      "cycle 1's seed is the first output at or after its race window opens",
+    );
+    assert.equal(race1.commitments, 0);
     const top = (await rpc<Round>(live[0]!, "beacon_getLatest"))!.round;
     for (let r = 1; r <= top; r++) {
       const outs = await Promise.all(
