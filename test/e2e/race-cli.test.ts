@@ -47,6 +47,25 @@ describe("racecoin race", () => {
     }
   });
 
+  it("hash exits 1 for a nonce that is not a proof, as its help says", () => {
+    const r0 = vectors.races[1];
+    const c = r0.cases.find((x: { success: boolean }) => !x.success);
+    const r = race([
+      "hash",
+      "--preset",
+      "minimal",
+      "--seed",
+      r0.seed,
+      "--miner",
+      c.miner,
+      "--nonce",
+      c.nonce,
+      "--json",
+    ]);
+    assert.equal(r.code, 1, r.err);
+    assert.equal(JSON.parse(r.out).success, false);
+  });
+
   it("refuses bad input with exit code 2 and a clear message", () => {
     const seed = `0x${"11".repeat(32)}`;
     const miner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";

@@ -237,7 +237,7 @@ export const raceCommand: Command = {
           ? `${JSON.stringify(result)}\n`
           : `${result.success ? "proof" : "not a proof"}: distance ${result.distance}, threshold ${result.threshold}\n`,
       );
-      return sub === "verify" && !result.success ? 1 : 0;
+      return result.success ? 0 : 1;
     }
 
     if (sub === "run") {
