@@ -145,6 +145,30 @@ function mustProve<T>(f: () => T): T {
   }
 }
 
+export interface CommitmentView {
+  miner: Address;
+  count: number;
+  root: Uint8Array;
+  height: number;
+  revealed: number;
+  fraud: string;
+  weight: bigint;
+}
+export const commitmentsResult = struct<{ commitments: CommitmentView[] }>("race.commitments.result", {
+  commitments: list(
+    struct<CommitmentView>("race.CommitmentView", {
+      miner: address20,
+      count: uint,
+      root: hash32,
+      height: uint,
+      revealed: uint,
+      fraud: str(512),
+      weight: quantity,
+    }),
+    100_000,
+  ),
+});
+
 export const statusResult = struct<{
   cycle: number;
   phase: string;
@@ -299,6 +323,11 @@ export const race: Module = {
     },
   },
   queries: {
+    commitments: {
+      args: struct<{ cycle: number }>("race.commitments", { cycle: uint }),
+      result: commitmentsResult,
+      run: (ctx, a: { cycle: number }) => ({ commitments: commitmentsOf(ctx.store, a.cycle) }),
+    },
     status: {
       args: struct<{ cycle: number }>("race.status", { cycle: uint }),
       result: statusResult,
@@ -306,6 +335,19 @@ export const race: Module = {
     },
   },
 };
+
+/** Every commitment of a cycle with what became of it (for RPC, explorers and tests). */
+function commitmentsOf(store: ReadStore, cycle: number): CommitmentView[] {
+  return commits.entries(store, cycleKey(cycle)).map(([[, miner], c]) => ({
+    miner,
+    count: c.count,
+    root: c.root,
+    height: c.height,
+    revealed: reveals.has(store, [cycle, miner]) ? 1 : 0,
+    fraud: frauds.get(store, [cycle, miner])?.reason ?? "",
+    weight: weights.get(store, [cycle, miner]) ?? 0n,
+  }));
+}
 
 export function raceWeights(store: ReadStore, cycle: number): [Address, bigint][] {
   return weights.entries(store, cycleKey(cycle)).map(([[, a], w]) => [a, w]);

@@ -26,6 +26,11 @@ export interface MineOptions {
   batch?: number;
   startNonce?: bigint;
   signal?: AbortSignal;
+  /**
+   * Fraction of time each worker computes (0 < duty ≤ 1, default 1): after a range that took t ms
+   * the worker rests t·(1 − duty)/duty ms, leaving the cores to consensus and RPC.
+   */
+  duty?: number;
   onProof?: (nonce: bigint, distance: number) => void;
   onProgress?: (p: MineProgress) => void;
 }
@@ -145,7 +150,16 @@ export async function mine(opts: MineOptions): Promise<MineResult> {
     await Promise.all(
       workers.map(async (w, i) => {
         while (hand(w)) {
+          const t0 = performance.now();
           const m = (await inbox[i]!()) as Extract<WorkerMsg, { type: "done" }>;
+          const duty = opts.duty ?? 1;
+          if (duty < 1) {
+            const rest = Math.min(
+              (performance.now() - t0) * ((1 - duty) / duty),
+              Math.max(0, deadline - performance.now()),
+            );
+            if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+          }
           nonces += m.count;
           for (const [nonce, distance] of m.found) {
             found.push(nonce);

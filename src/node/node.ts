@@ -20,6 +20,7 @@ import {
   ConsensusReactor,
   EvidencePool,
   EvidenceReactor,
+  MinerService,
 } from "../services/index.ts";
 import { SyncService } from "../sync/index.ts";
 import { OperatorError } from "../types/index.ts";
@@ -209,6 +210,16 @@ export class RacecoinNode {
 
     this.consensus.start();
     this.closers.push(() => this.consensus.stop());
+    if (opts.mine) {
+      const miner = new MinerService(opts.mine, {
+        chain: this.chain,
+        mempool: this.mempool,
+        broadcastTx: (raw) => txGossip.broadcast(raw),
+        log: log.child({ module: "miner" }),
+      });
+      miner.start();
+      this.closers.push(async () => miner.stop());
+    }
     this.watchProgress();
     log.info(
       {

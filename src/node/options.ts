@@ -32,6 +32,8 @@ export interface NodeOptions {
   adminRpc?: boolean;
   /** The chain's modules; absent: the default registry. Tests add test-only modules here. */
   modules?: ModuleRegistry;
+  /** Race every cycle (MinerService): the committing account and how to mine. */
+  mine?: { accountKey: Uint8Array; backend: string; workers: number; duty: number };
   /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
   byzantine?: "double-prevote";
 }

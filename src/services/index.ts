@@ -18,3 +18,4 @@ export {
 } from "./consensus/reactor.ts";
 export { type EvidenceChain, EvidencePool, MAX_BLOCK_EVIDENCE } from "./evidence/pool.ts";
 export { EvidenceReactor, type EvidenceReactorChain } from "./evidence/reactor.ts";
+export { MinerService, type MinerServiceOptions } from "./miner/service.ts";

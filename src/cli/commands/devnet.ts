@@ -23,6 +23,7 @@ const options = {
   "block-time-ms": { type: "string" },
   "no-fsync": { type: "boolean" },
   "log-level": { type: "string" },
+  "no-mine": { type: "boolean" },
 } as const;
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "main.ts");
@@ -50,6 +51,8 @@ Options:
   --block-time-ms N       pause after each commit (default: the preset's, 500 ms)
   --no-fsync              do not fsync block batches
   --log-level LEVEL       node log level (default: info)
+  --no-mine               do not race (by default every node races each cycle at half duty, and the
+                          validator weights of each cycle come from the previous cycle's race)
 
 Examples:
   npm start
@@ -132,6 +135,8 @@ Examples:
         ...(peers.length > 0 ? ["--bootstrap", peers.join(",")] : []),
         ...(values["block-time-ms"] ? ["--block-time-ms", values["block-time-ms"]] : []),
         ...(values["no-fsync"] ? ["--no-fsync"] : []),
+        // Each node races with its validator's dev account, at half duty so consensus keeps a core.
+        ...(values["no-mine"] ? [] : ["--mine", "--race-duty", "0.5"]),
       ];
       const child = spawn(process.execPath, args, { stdio: ["ignore", log, log] });
       child.on("exit", (code, signal) => {
@@ -178,6 +183,9 @@ Examples:
       "Racecoin devnet",
       "===============",
       `Chain id        72270 (minimal preset), ${n} validator${n === 1 ? "" : "s"}`,
+      values["no-mine"]
+        ? "Weights         fixed (--no-mine): the genesis weights carry forward"
+        : "Weights         from the race: every node mines each cycle; a cycle's proof counts are the next cycle's votes (race_status, race_commitments)",
       ...rpcUrls.map(
         (u, i) =>
           `Node ${i}          JSON-RPC ${u}   P2P /ip4/127.0.0.1/tcp/${p2pPort + i}   log ${join(dir, `node${i}`, "node.log")}`,

@@ -1,7 +1,14 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { type BlsKeyPair, blsKeyFromSecret, deriveBlsKeys, TEST_MNEMONIC } from "../../crypto/index.ts";
+import {
+  type BlsKeyPair,
+  blsKeyFromSecret,
+  deriveBlsKeys,
+  deriveKeys,
+  isValidPrivateKey,
+  TEST_MNEMONIC,
+} from "../../crypto/index.ts";
 import { createLogger } from "../../logger/index.ts";
 import { defaultNodeOptions, type NodeOptions, RacecoinNode } from "../../node/index.ts";
 import { fromHex } from "../../types/index.ts";
@@ -12,6 +19,7 @@ import {
   parseHostPort,
   parsePort,
   parsePositiveInt,
+  readInputFile,
   UsageError,
 } from "../args.ts";
 import { runUntilSignal } from "../lifecycle.ts";
@@ -33,7 +41,48 @@ const options = {
   "no-fsync": { type: "boolean" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  mine: { type: "boolean" },
+  "miner-key-file": { type: "string" },
+  "race-backend": { type: "string" },
+  "race-workers": { type: "string" },
+  "race-duty": { type: "string" },
 } as const;
+
+/** --mine: the account that commits (a key file, or dev account N with --dev-validator N). */
+function minerFrom(values: {
+  mine?: boolean;
+  "miner-key-file"?: string;
+  "dev-validator"?: string;
+  "race-backend"?: string;
+  "race-workers"?: string;
+  "race-duty"?: string;
+}): NodeOptions["mine"] {
+  if (!values.mine) {
+    for (const f of ["miner-key-file", "race-backend", "race-workers", "race-duty"] as const)
+      if (values[f] !== undefined) throw new UsageError(`--${f} needs --mine`);
+    return undefined;
+  }
+  let accountKey: Uint8Array;
+  if (values["miner-key-file"]) {
+    const hex = readInputFile(values["miner-key-file"], "--miner-key-file").trim();
+    accountKey = asUsage(() => fromHex(hex.startsWith("0x") ? hex : `0x${hex}`, "--miner-key-file"));
+    if (!isValidPrivateKey(accountKey))
+      throw new UsageError("--miner-key-file: expected a secp256k1 private key");
+  } else if (values["dev-validator"] !== undefined) {
+    accountKey = deriveKeys(TEST_MNEMONIC, Number(values["dev-validator"]) + 1)[
+      Number(values["dev-validator"])
+    ]!;
+  } else
+    throw new UsageError(
+      "--mine needs the account that commits: --miner-key-file FILE (or --dev-validator N on a devnet)",
+    );
+  const backend = values["race-backend"] ?? "reference";
+  if (backend !== "reference" && backend !== "onnx") throw new UsageError("--race-backend: reference | onnx");
+  const workers = parsePositiveInt(values["race-workers"], "--race-workers") ?? 1;
+  const duty = values["race-duty"] === undefined ? 1 : Number(values["race-duty"]);
+  if (!(duty > 0 && duty <= 1)) throw new UsageError("--race-duty: a fraction in (0, 1], e.g. 0.5");
+  return { accountKey, backend, workers, duty };
+}
 
 /** --validator-key FILE (JSON { "blsSecretKey": "0x…" }) or --dev-validator N (public dev keys). */
 function validatorKeyFrom(values: {
@@ -101,6 +150,7 @@ export function nodeOptionsFrom(
     logFormat,
     // Test-only fault injection (test/e2e/network.test.ts); deliberately not a documented flag.
     byzantine: process.env.RACECOIN_BYZANTINE === "double-prevote" ? "double-prevote" : undefined,
+    mine: minerFrom(values),
   };
 }
 
@@ -129,6 +179,11 @@ Options:
   --no-fsync              do not fsync block batches (faster; still safe against process kills)
   --log-level LEVEL       trace | debug | info | warn | error (default: info)
   --log-format FORMAT     pretty | json (default: pretty on a terminal, json otherwise)
+  --mine                  race every cycle: mine from the beacon seed, commit, reveal (spec/race-cycle.md)
+  --miner-key-file FILE   the account that commits (0x-hex private key; devnets: --dev-validator N's account)
+  --race-backend NAME     reference | onnx (default: reference)
+  --race-workers N        miner worker threads (default: 1)
+  --race-duty F           fraction of time the workers compute (default: 1), leaving cores to consensus
 
 Examples:
   racecoin node
