@@ -2,6 +2,7 @@
 // cycle on, the validator weights are the previous cycle's race proof counts, as race_commitments
 // reports them, and every node agrees.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { fromHex, toChecksumAddress } from "../../src/types/index.ts";
 import { assertSameChain, rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
@@ -49,6 +50,30 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
       genesisSet.validators.map((v) => v.weight),
       ["100", "100", "100", "100"],
       "cycle 1 still ran on the genesis weights",
+    );
+    // A miner sees where it stands with the CLI.
+    const cli = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/main.ts",
+        "race",
+        "status",
+        "--cycle",
+        "1",
+        "--address",
+        expected[0]![0]!,
+        "--rpc",
+        urls[0]!,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /^cycle 1 at height \d+: phase \w+, weights settled/);
+    assert.match(
+      cli.stdout,
+      new RegExp(`${expected[0]![0]}: committed ${expected[0]![1]}, revealed, weight ${expected[0]![1]}`),
     );
     await assertSameChain(urls);
   });

@@ -21,7 +21,7 @@ import {
   verifyFraudProof,
   verifySample,
 } from "../../race/index.ts";
-import { fromHex, parseAddress, toHex } from "../../types/index.ts";
+import { fromHex, parseAddress, toChecksumAddress, toHex } from "../../types/index.ts";
 import { asUsage, type Command, parse, readInputFile, UsageError } from "../args.ts";
 
 const options = {
@@ -37,7 +37,67 @@ const options = {
   randomness: { type: "string" },
   fraud: { type: "string" },
   json: { type: "boolean" },
+  cycle: { type: "string" },
+  address: { type: "string" },
+  rpc: { type: "string" },
 } as const;
+
+type RaceStatusJson = {
+  cycle: number;
+  phase: string;
+  raceStart: number;
+  commitDeadline: number;
+  revealStart: number;
+  revealEnd: number;
+  fraudEnd: number;
+  seeds: string[];
+  sampleSeeds: string[];
+  commitments: number;
+  settled: number;
+};
+type CommitmentJson = { miner: string; count: number; revealed: number; fraud: string; weight: string };
+
+/** Where a running chain's race stands, and where one miner stands in it. */
+async function raceStatus(values: {
+  cycle?: string;
+  address?: string;
+  rpc?: string;
+  json?: boolean;
+}): Promise<number> {
+  const rpc = values.rpc ?? "http://127.0.0.1:8545";
+  const { rpcCall } = await import("../rpcClient.ts");
+  const head = await rpcCall<{ height: number; cycle: number }>(rpc, "chain_getStatus");
+  const cycle = values.cycle === undefined ? head.cycle : Number(values.cycle);
+  if (!Number.isInteger(cycle) || cycle < 0)
+    throw new UsageError(`--cycle: expected a cycle number, got "${values.cycle}"`);
+  const who = values.address ? asUsage(() => parseAddress(values.address!, "--address")) : undefined;
+  const status = await rpcCall<RaceStatusJson>(rpc, "race_status", [{ cycle }]);
+  const { commitments } = await rpcCall<{ commitments: CommitmentJson[] }>(rpc, "race_commitments", [
+    { cycle },
+  ]);
+  const mine = who && commitments.find((c) => c.miner.toLowerCase() === toHex(who).toLowerCase());
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({ height: head.height, ...status, commitments, miner: mine ?? null }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  const lines = [
+    `cycle ${cycle} at height ${head.height}: phase ${status.phase}${status.settled ? ", weights settled" : ""}`,
+    `  race ${status.raceStart}–${status.commitDeadline - 1} (commit by ${status.commitDeadline - 1}), reveal ${status.revealStart}–${status.revealEnd - 1}, fraud proofs until ${status.fraudEnd - 1}`,
+    `  seed ${status.seeds[0] ?? "not yet (no beacon output in the race window)"}`,
+    `  sample randomness ${status.sampleSeeds[0] ?? "not yet"}`,
+    `  ${commitments.length} commitment${commitments.length === 1 ? "" : "s"}: ${commitments.map((c) => `${c.miner.slice(0, 10)}… ${c.count}${c.revealed ? " revealed" : ""}${c.fraud ? " FRAUD" : ""}`).join(", ") || "none"}`,
+  ];
+  if (who)
+    lines.push(
+      mine
+        ? `  ${toChecksumAddress(who)}: committed ${mine.count}, ${mine.revealed ? "revealed" : "not revealed"}${mine.fraud ? `, fraud: ${mine.fraud}` : ""}${status.settled ? `, weight ${mine.weight}` : ""}`
+        : `  ${toChecksumAddress(who)}: no commitment this cycle`,
+    );
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
 
 const help = `racecoin race — compute, mine and verify race proofs
 
@@ -47,6 +107,7 @@ Usage:
   racecoin race verify --preset P --seed HEX32 --miner 0xADDR --nonce N
   racecoin race verify --preset P --proofs FILE --randomness HEX32     (a sample reveal from "race run --out")
   racecoin race verify --preset P --fraud FILE                          (a fraud proof)
+  racecoin race status [--cycle N] [--address 0xADDR] [--rpc URL] [--json]  (a running chain's race)
 
 Options:
   --preset P        minimal | mainnet (default: minimal)
@@ -214,6 +275,7 @@ export const raceCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, options, "race");
     const sub = positionals[0];
+    if (sub === "status") return raceStatus(values);
     const { config, backend } = setup(values);
     const status = await backend.available();
     if (!status.ok) throw new UsageError(`backend ${backend.name} is unavailable: ${status.reason}`);
@@ -356,7 +418,7 @@ export const raceCommand: Command = {
       }));
     }
     throw new UsageError(
-      `race: expected hash | run | verify${sub ? `, got "${sub}"` : ""}\nRun "racecoin race --help".`,
+      `race: expected hash | run | verify | status${sub ? `, got "${sub}"` : ""}\nRun "racecoin race --help".`,
     );
   },
 };
