@@ -211,12 +211,16 @@ export class RacecoinNode {
     this.consensus.start();
     this.closers.push(() => this.consensus.stop());
     if (opts.mine) {
-      const miner = new MinerService(opts.mine, {
-        chain: this.chain,
-        mempool: this.mempool,
-        broadcastTx: (raw) => txGossip.broadcast(raw),
-        log: log.child({ module: "miner" }),
-      });
+      const miner = new MinerService(
+        { ...opts.mine, validatorKey: opts.validatorKey },
+        {
+          chain: this.chain,
+          mempool: this.mempool,
+          broadcastTx: (raw) => txGossip.broadcast(raw),
+          peers: () => this.network.peers().length,
+          log: log.child({ module: "miner" }),
+        },
+      );
       miner.start();
       this.closers.push(async () => miner.stop());
     }

@@ -1,11 +1,18 @@
-// Proof-of-Work 2.0 on a real 4-process network: every node races (`--mine`); from the second
-// cycle on, the validator weights are the previous cycle's race proof counts, as race_commitments
-// reports them, and every node agrees.
+// Proof-of-Work 2.0 on a real network of node processes: every node races (`--mine`); from the
+// second cycle on, the validator weights are the previous cycle's race proof counts, as
+// race_commitments reports them, and every node agrees. A fifth node that is not in genesis
+// registers its BLS key, races, enters the set the cycle after its first race with weight = its
+// count, and then signs commit certificates.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fromHex, toChecksumAddress } from "../../src/types/index.ts";
+import { deriveBlsKeys, TEST_MNEMONIC } from "../../src/crypto/index.ts";
+import { fromHex, toChecksumAddress, toHex } from "../../src/types/index.ts";
+import { devAddresses, devKeys } from "../helpers/chain.ts";
 import { assertSameChain, rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
+import { tempDir } from "../helpers/process.ts";
 
 type Commitment = { miner: string; count: number; revealed: number; fraud: string; weight: string };
 type SetJson = { validators: { address: string; weight: string }[] };
@@ -16,9 +23,22 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
     await net?.stop();
   });
 
-  it("weights of cycle 2 equal cycle 1's race proof counts, on every node", async () => {
+  it("weights of cycle 2 equal cycle 1's race proof counts, on every node; a newcomer joins by racing", async () => {
+    const dir = tempDir();
+    const blsFile = join(dir, "validator-key.json");
+    writeFileSync(
+      blsFile,
+      JSON.stringify({ blsSecretKey: toHex(deriveBlsKeys(TEST_MNEMONIC, 6)[5]!.secretKey) }),
+    );
+    const accountFile = join(dir, "miner-key");
+    writeFileSync(accountFile, toHex(devKeys[5]!));
+    const newcomer = toChecksumAddress(devAddresses[5]!);
+    const mining = ["--mine", "--race-duty", "0.5"];
     net = await startNetwork(
-      [0, 1, 2, 3].map((validator) => ({ validator, args: ["--mine", "--race-duty", "0.5"] })),
+      [
+        ...[0, 1, 2, 3].map((validator) => ({ validator, args: mining })),
+        { validator: -1, args: [...mining, "--validator-key", blsFile, "--miner-key-file", accountFile] },
+      ],
       { blockTimeMs: 300 },
     );
     const urls = net.nodes.map((n) => n.url);
@@ -37,6 +57,11 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
       .map((c) => [toChecksumAddress(fromHex(c.miner)), String(c.count)]);
     for (const c of commitments) assert.equal(c.weight, c.revealed && !c.fraud ? String(c.count) : "0");
     assert.ok(expected.length > 0, "some miner found proofs");
+    const joined = commitments.find((c) => toChecksumAddress(fromHex(c.miner)) === newcomer);
+    assert.ok(
+      joined && joined.count > 0 && joined.weight === String(joined.count),
+      "the newcomer raced in cycle 1",
+    );
     for (const u of urls) {
       const set = await rpc<SetJson>(u, "chain_getValidators", [120]);
       assert.deepEqual(
@@ -74,6 +99,22 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
     assert.match(
       cli.stdout,
       new RegExp(`${expected[0]![0]}: committed ${expected[0]![1]}, revealed, weight ${expected[0]![1]}`),
+    );
+    // The newcomer is in cycle 2's set (checked above) and signs its certificates.
+    const set2 = await rpc<SetJson>(urls[0]!, "chain_getValidators", [121]);
+    const index = set2.validators.findIndex((v) => v.address === newcomer);
+    assert.ok(index >= 0);
+    await waitFor(
+      "the newcomer's signature in a certificate",
+      async () => {
+        const top = (await status(urls[0]!)).height;
+        for (let h = 121; h < top; h++) {
+          const c = await rpc<{ signers: string }>(urls[0]!, "chain_getCommit", [h]);
+          if (((fromHex(c.signers)[index >> 3] ?? 0) >> (index & 7)) & 1) return true;
+        }
+        return false;
+      },
+      30_000,
     );
     await assertSameChain(urls);
   });

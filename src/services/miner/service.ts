@@ -16,22 +16,33 @@ import {
   raceReveals,
   raceSampleSeeds,
   raceSeeds,
+  registerArgs,
+  registrationMessage,
+  registrations,
+  validators as validatorsModule,
 } from "../../../contracts/index.ts";
 import type { Chain } from "../../chain/index.ts";
-import { privateKeyToAddress } from "../../crypto/index.ts";
+import { type BlsKeyPair, blsSign, privateKeyToAddress } from "../../crypto/index.ts";
 import { encode } from "../../encoding/index.ts";
 import type { Logger } from "../../logger/index.ts";
 import type { Mempool } from "../../mempool/index.ts";
 import { mine } from "../../miner/index.ts";
-import { cycleStart, positionAt, RACE_MODULE_ADDRESS } from "../../params/index.ts";
+import {
+  cycleStart,
+  positionAt,
+  RACE_MODULE_ADDRESS,
+  VALIDATORS_MODULE_ADDRESS,
+} from "../../params/index.ts";
 import { buildTree, commit, multiproof, sampleIndices } from "../../race/index.ts";
 import { estimateGas, readStoreIn } from "../../state/index.ts";
 import { signTx } from "../../tx/index.ts";
-import { type Address, toChecksumAddress, toHex } from "../../types/index.ts";
+import { type Address, equalBytes, toChecksumAddress, toHex } from "../../types/index.ts";
 
 export interface MinerServiceOptions {
   /** The account that commits and reveals (its address earns the weight). */
   accountKey: Uint8Array;
+  /** This node's validator BLS key: registered to the account, so the account can enter the set. */
+  validatorKey?: BlsKeyPair;
   backend: string;
   workers: number;
   /** Fraction of time the workers compute (see mine()). */
@@ -53,6 +64,7 @@ export class MinerService {
   private work: CycleWork | undefined;
   private readonly abort = new AbortController();
   private busy = false;
+  private registrationSent = false;
 
   constructor(
     private readonly opts: MinerServiceOptions,
@@ -60,6 +72,8 @@ export class MinerService {
       chain: Chain;
       mempool: Mempool;
       broadcastTx: (raw: Uint8Array) => void;
+      /** Connected peers: a transaction gossiped with none would reach no one. */
+      peers: () => number;
       log: Logger;
     },
   ) {
@@ -89,6 +103,7 @@ export class MinerService {
     this.busy = true;
     try {
       const { chain } = this.m;
+      await this.registerIfNeeded();
       const preset = chain.preset;
       const next = chain.head.height + 1;
       const pos = positionAt(preset, next);
@@ -165,12 +180,49 @@ export class MinerService {
     }
   }
 
-  private async send(method: string, args: Uint8Array): Promise<void> {
+  /**
+   * An account outside genesis enters a validator set only with a registered BLS key: register
+   * this node's key to the mining account once (validators.md §Registration).
+   */
+  private async registerIfNeeded(): Promise<void> {
+    const key = this.opts.validatorKey;
+    if (!key || this.registrationSent || this.m.peers() === 0) return;
+    const { chain } = this.m;
+    const existing = registrations.get(readStoreIn(chain.state, validatorsModule), this.address);
+    if (existing) {
+      this.registrationSent = true;
+      if (!equalBytes(existing.blsKey, key.publicKey))
+        this.m.log.warn("Miner account is registered with another BLS key: this node will not sign for it");
+      return;
+    }
+    const proof = blsSign(
+      key.secretKey,
+      "register",
+      registrationMessage(chain.ctx.chainId, this.address, key.publicKey),
+    );
+    await this.send(
+      "register",
+      encode(registerArgs, { blsKey: key.publicKey, proof, peerId: new Uint8Array(0) }),
+      VALIDATORS_MODULE_ADDRESS,
+    );
+    this.registrationSent = true;
+    this.m.log.info(
+      { account: toChecksumAddress(this.address) },
+      "Registered the validator key to the mining account",
+    );
+  }
+
+  /**
+   * Sign and submit through the local mempool and gossip. Gossip has no re-send for transactions,
+   * so nothing is sent while the node has no peers (it would wait in this node's pool alone).
+   */
+  private async send(method: string, args: Uint8Array, to: Address = RACE_MODULE_ADDRESS): Promise<void> {
+    if (this.m.peers() === 0) throw new Error(`no peers to send the ${method} transaction to`);
     const { chain, mempool } = this.m;
     const data = encode(envelopeCodec, { version: ENVELOPE_VERSION, method, args });
     const gas = estimateGas(
       chain.state,
-      { from: this.address, to: RACE_MODULE_ADDRESS, value: 0n, data },
+      { from: this.address, to, value: 0n, data },
       {
         chainId: chain.ctx.chainId,
         preset: chain.preset,
@@ -188,7 +240,7 @@ export class MinerService {
         maxPriorityFeePerGas: tip,
         maxFeePerGas: 2n * baseFee + tip,
         gasLimit: gas + gas / 5n,
-        to: RACE_MODULE_ADDRESS,
+        to,
         value: 0n,
         data,
         accessList: [],
