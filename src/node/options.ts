@@ -33,7 +33,14 @@ export interface NodeOptions {
   /** The chain's modules; absent: the default registry. Tests add test-only modules here. */
   modules?: ModuleRegistry;
   /** Race every cycle (MinerService): the committing account and how to mine. */
-  mine?: { accountKey: Uint8Array; backend: string; workers: number; duty: number };
+  mine?: {
+    accountKey: Uint8Array;
+    backend: string;
+    workers: number;
+    duty: number;
+    /** Test-only (RACECOIN_RACE_CHEAT): never set in production. */
+    cheat?: "inflate" | "no-reveal" | "late";
+  };
   /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
   byzantine?: "double-prevote";
 }

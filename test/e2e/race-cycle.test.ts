@@ -23,7 +23,7 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
     await net?.stop();
   });
 
-  it("weights of cycle 2 equal cycle 1's race proof counts, on every node; a newcomer joins by racing", async () => {
+  it("weights of cycle 2 equal cycle 1's race proof counts on every node; cheaters get 0; a newcomer joins by racing", async () => {
     const dir = tempDir();
     const blsFile = join(dir, "validator-key.json");
     writeFileSync(
@@ -36,13 +36,35 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
     const mining = ["--mine", "--race-duty", "0.5"];
     net = await startNetwork(
       [
-        ...[0, 1, 2, 3].map((validator) => ({ validator, args: mining })),
+        // Validator 0 races honestly; 1, 2 and 3 cheat (test-only switch in the miner).
+        { validator: 0, args: mining },
+        { validator: 1, args: mining, env: { RACECOIN_RACE_CHEAT: "inflate" } },
+        { validator: 2, args: mining, env: { RACECOIN_RACE_CHEAT: "no-reveal" } },
+        { validator: 3, args: mining, env: { RACECOIN_RACE_CHEAT: "late" } },
         // Full duty: with ~1 proof per 900 nonces a half-duty newcomer finds none in ~5% of races.
         { validator: -1, args: ["--mine", "--validator-key", blsFile, "--miner-key-file", accountFile] },
       ],
       { blockTimeMs: 300 },
     );
     const urls = net.nodes.map((n) => n.url);
+    try {
+      await checkCycles(net, urls, newcomer);
+    } catch (e) {
+      const logs = net.nodes.map(
+        (n, i) =>
+          `node ${i}: ${n
+            .output()
+            .split("\n")
+            .filter((l) => /"module":"miner"|Race/.test(l))
+            .join("\n  ")}`,
+      );
+      throw new Error(`${(e as Error).message}\n${logs.join("\n")}`);
+    }
+  });
+});
+
+async function checkCycles(net: TestNetwork, urls: string[], newcomer: string): Promise<void> {
+  {
     await waitFor(
       "cycle 2 under way on every node",
       async () => (await Promise.all(urls.map(status))).every((s) => s.height >= 125),
@@ -57,6 +79,14 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
       .filter((c) => c.revealed === 1 && c.fraud === "" && c.count > 0)
       .map((c) => [toChecksumAddress(fromHex(c.miner)), String(c.count)]);
     for (const c of commitments) assert.equal(c.weight, c.revealed && !c.fraud ? String(c.count) : "0");
+    // Cheaters end with weight 0: an inflated count cannot be revealed, a commitment never revealed
+    // earns nothing, and a commitment after the deadline is refused on chain.
+    const of = (i: number) =>
+      commitments.find((c) => toChecksumAddress(fromHex(c.miner)) === toChecksumAddress(devAddresses[i]!));
+    if (/Race: committed/.test(net.nodes[1]!.output())) assert.equal(of(1)?.weight, "0", "inflated count");
+    if (/Race: committed/.test(net.nodes[2]!.output())) assert.equal(of(2)?.weight, "0", "no reveal");
+    assert.match(net.nodes[3]!.output(), /Race: committed/, "the late cheater did send its commitment");
+    assert.equal(of(3), undefined, "a commitment after the deadline is refused on chain");
     assert.ok(expected.length > 0, "some miner found proofs");
     const joined = commitments.find((c) => toChecksumAddress(fromHex(c.miner)) === newcomer);
     assert.ok(
@@ -121,5 +151,5 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
       30_000,
     );
     await assertSameChain(urls);
-  });
-});
+  }
+}

@@ -1,5 +1,5 @@
 // Multi-process networks for e2e tests: N real node processes on loopback, described as data.
-import { freePort, type NodeProcess, rpc, startNode, tempDir } from "./process.ts";
+import { freePorts, type NodeProcess, rpc, startNode, tempDir } from "./process.ts";
 
 export { rpc, waitFor } from "./process.ts";
 
@@ -32,8 +32,9 @@ export async function startNetwork(
   opts: { genesis?: string; blockTimeMs?: number } = {},
 ): Promise<TestNetwork> {
   const genesis = opts.genesis ?? "genesis/devnet.json";
-  const p2pPorts = await Promise.all(specs.map(() => freePort()));
-  const rpcPorts = await Promise.all(specs.map(() => freePort()));
+  const ports = await freePorts(2 * specs.length);
+  const p2pPorts = ports.slice(0, specs.length);
+  const rpcPorts = ports.slice(specs.length);
   const datadirs = specs.map(() => tempDir("racecoin-net-"));
   const nodes: NodeProcess[] = [];
   const start = async (i: number, datadir = datadirs[i]!) => {

@@ -21,6 +21,27 @@ export function tempDir(prefix = "racecoin-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * `n` distinct free ports: every listener stays open until all are allocated, so the OS cannot hand
+ * the same port out twice (allocating them one by one sometimes did, and two nodes then collided).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once("error", reject);
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();

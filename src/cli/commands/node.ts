@@ -81,7 +81,11 @@ function minerFrom(values: {
   const workers = parsePositiveInt(values["race-workers"], "--race-workers") ?? 1;
   const duty = values["race-duty"] === undefined ? 1 : Number(values["race-duty"]);
   if (!(duty > 0 && duty <= 1)) throw new UsageError("--race-duty: a fraction in (0, 1], e.g. 0.5");
-  return { accountKey, backend, workers, duty };
+  const cheat = process.env.RACECOIN_RACE_CHEAT;
+  if (cheat !== undefined && cheat !== "inflate" && cheat !== "no-reveal" && cheat !== "late")
+    throw new UsageError("RACECOIN_RACE_CHEAT: inflate | no-reveal | late (test-only)");
+  // Test-only cheating (test/e2e/race-cycle.test.ts); deliberately not a documented flag.
+  return { accountKey, backend, workers, duty, cheat };
 }
 
 /** --validator-key FILE (JSON { "blsSecretKey": "0x…" }) or --dev-validator N (public dev keys). */

@@ -36,7 +36,7 @@ import {
 import { buildTree, commit, multiproof, sampleIndices } from "../../race/index.ts";
 import { estimateGas, readStoreIn } from "../../state/index.ts";
 import { signTx } from "../../tx/index.ts";
-import { type Address, equalBytes, toChecksumAddress, toHex } from "../../types/index.ts";
+import { type Address, equalBytes, fromHex, toChecksumAddress, toHex } from "../../types/index.ts";
 
 export interface MinerServiceOptions {
   /** The account that commits and reveals (its address earns the weight). */
@@ -47,6 +47,11 @@ export interface MinerServiceOptions {
   workers: number;
   /** Fraction of time the workers compute (see mine()). */
   duty: number;
+  /**
+   * Test-only cheating (RACECOIN_RACE_CHEAT), to show the chain zeroes a cheater's weight:
+   * "inflate" commits twice its count, "no-reveal" never reveals, "late" commits after the deadline.
+   */
+  cheat?: "inflate" | "no-reveal" | "late";
 }
 
 interface CycleWork {
@@ -65,6 +70,8 @@ export class MinerService {
   private readonly abort = new AbortController();
   private busy = false;
   private registrationSent = false;
+  /** Our transactions not yet included, by hash: re-gossiped until they leave the pool. */
+  private readonly unconfirmed = new Map<string, { raw: Uint8Array; sentAt: number }>();
 
   constructor(
     private readonly opts: MinerServiceOptions,
@@ -103,6 +110,7 @@ export class MinerService {
     this.busy = true;
     try {
       const { chain } = this.m;
+      this.regossip();
       await this.registerIfNeeded();
       const preset = chain.preset;
       const next = chain.head.height + 1;
@@ -141,15 +149,22 @@ export class MinerService {
         w.mining.catch((e) => this.m.log.warn({ cycle, err: (e as Error).message }, "Race: mining failed"));
       }
       const committed = raceCommits.get(this.raceStore, [cycle, this.address]);
-      if (w.proofs && !w.committed && !committed && pos.commitOpen) {
+      const cheat = this.opts.cheat;
+      const commitDue =
+        cheat === "late"
+          ? pos.offset >= preset.windows.commitDeadline && pos.offset < preset.windows.revealStart
+          : pos.commitOpen;
+      if (w.proofs && !w.committed && !committed && commitDue) {
         const c = commit(w.proofs);
-        await this.send("commit", encode(raceCommitArgs, { count: c.count, root: c.root }));
+        const count = cheat === "inflate" ? 2 * c.count + 1 : c.count;
+        await this.send("commit", encode(raceCommitArgs, { count, root: c.root }));
         w.committed = true;
         this.m.log.info({ cycle, count: c.count }, "Race: committed");
       }
       const randomness = raceSampleSeeds.get(this.raceStore, cycle);
       const revealed = raceReveals.has(this.raceStore, [cycle, this.address]);
       if (
+        cheat !== "no-reveal" &&
         committed &&
         committed.count > 0 &&
         w.proofs &&
@@ -220,16 +235,20 @@ export class MinerService {
     if (this.m.peers() === 0) throw new Error(`no peers to send the ${method} transaction to`);
     const { chain, mempool } = this.m;
     const data = encode(envelopeCodec, { version: ENVELOPE_VERSION, method, args });
-    const gas = estimateGas(
-      chain.state,
-      { from: this.address, to, value: 0n, data },
-      {
-        chainId: chain.ctx.chainId,
-        preset: chain.preset,
-        height: chain.head.height + 1,
-        modules: chain.modules,
-      },
-    );
+    const env = {
+      chainId: chain.ctx.chainId,
+      preset: chain.preset,
+      height: chain.head.height + 1,
+      modules: chain.modules,
+    };
+    let gas: bigint;
+    try {
+      gas = estimateGas(chain.state, { from: this.address, to, value: 0n, data }, env);
+    } catch (e) {
+      // A cheating test miner sends what the chain will refuse, to show it is refused on chain.
+      if (!this.opts.cheat) throw e;
+      gas = 200_000n;
+    }
     const baseFee = mempool.pendingBaseFee();
     const tip = 1_000_000_000n;
     const tx = signTx(
@@ -249,5 +268,22 @@ export class MinerService {
     );
     await mempool.add(tx.raw);
     this.m.broadcastTx(tx.raw);
+    this.unconfirmed.set(toHex(tx.hash), { raw: tx.raw, sentAt: chain.head.height });
+  }
+
+  /**
+   * Gossip does not re-send: a transaction published before peers had announced their topics
+   * reached no one, and everything after it from this account would wait behind its nonce.
+   * Publish ours again every few blocks until they leave the pool (included or invalid).
+   */
+  private regossip(): void {
+    const height = this.m.chain.head.height;
+    for (const [hash, t] of this.unconfirmed) {
+      if (!this.m.mempool.get(fromHex(hash))) this.unconfirmed.delete(hash);
+      else if (height - t.sentAt >= 3) {
+        t.sentAt = height;
+        this.m.broadcastTx(t.raw);
+      }
+    }
   }
 }
