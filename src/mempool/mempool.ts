@@ -350,19 +350,10 @@ export class Mempool {
    * transactions wait in the queue until the gap is filled.
    */
   rejected(items: { rt: RecoveredTx; error: TxError }[]): void {
-    for (const { rt, error } of items) {
-      if (TRANSIENT.has(error.code)) continue;
-      const p = this.byHash.get(toHex(rt.tx.hash));
-      if (!p) continue;
-      this.drop(p);
-      const key = addressKey(p.sender);
-      const s = this.bySender.get(key);
-      if (s) this.settle(key, s, this.m.chain.getAccount(p.sender));
-    }
-    this.m.metrics?.mempoolSize.set(this.byHash.size);
+    this.remove(items.filter(({ error }) => !TRANSIENT.has(error.code)).map(({ rt }) => rt.tx.hash));
   }
 
-  /** Drop transactions by hash (operator tools); the senders' later ones wait in the queue. */
+  /** Drop transactions by hash; the senders' later ones wait in the queue. */
   remove(hashes: Uint8Array[]): void {
     for (const h of hashes) {
       const p = this.byHash.get(toHex(h));
