@@ -3,8 +3,11 @@
  * admission as one from RPC; one that is malformed or wrongly signed costs the peer, one that is
  * merely not admissible here (known, nonce, funds, pool full) is ignored, not forwarded.
  */
+
+import { keccak256 } from "../crypto/index.ts";
 import { type GossipVerdict, type Network, rawGossip } from "../network/index.ts";
 import { TxError } from "../tx/index.ts";
+import { fromHex, toHex } from "../types/index.ts";
 import type { Mempool } from "./mempool.ts";
 
 const REJECT_TX_CODES = new Set([
@@ -16,13 +19,38 @@ const REJECT_TX_CODES = new Set([
   "TX_WRONG_CHAIN",
 ]);
 
+/** How often transactions submitted here are published again while they wait in the pool. */
+const REPUBLISH_MS = 2_000;
+
 export class TxGossip {
+  /**
+   * Transactions submitted to this node (RPC, its own services), by hash. Gossip does not re-send:
+   * one published before peers had announced their topics reached no one, and every later
+   * transaction of its sender would wait behind its nonce; so they are published again until
+   * they leave the pool (included, replaced or invalid).
+   */
+  private readonly local = new Map<string, Uint8Array>();
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly opts: { topic: string },
     private readonly m: { mempool: Mempool; network: Network },
   ) {}
 
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private republish(): void {
+    for (const [hash, raw] of this.local) {
+      if (!this.m.mempool.get(fromHex(hash))) this.local.delete(hash);
+      else void this.m.network.publish(this.opts.topic, raw);
+    }
+  }
+
   start(): void {
+    this.timer = setInterval(() => this.republish(), REPUBLISH_MS);
+    this.timer.unref();
     this.m.network.subscribe(
       this.opts.topic,
       rawGossip,
@@ -31,8 +59,9 @@ export class TxGossip {
     );
   }
 
-  /** Send a transaction accepted over RPC to peers. */
+  /** Send a transaction submitted to this node to peers (and again while it waits in the pool). */
   broadcast(raw: Uint8Array): void {
+    if (this.local.size < 10_000) this.local.set(toHex(keccak256(raw)), raw);
     void this.m.network.publish(this.opts.topic, raw);
   }
 

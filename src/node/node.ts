@@ -114,6 +114,7 @@ export class RacecoinNode {
     const topics = gossipTopics(genesis.chainId);
     const txGossip = new TxGossip({ topic: topics.tx }, { mempool: this.mempool, network: this.network });
     txGossip.start();
+    this.closers.push(async () => txGossip.stop());
 
     this.sync = new SyncService(
       { statusIntervalMs: preset.consensus.rebroadcastMs },

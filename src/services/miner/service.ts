@@ -36,7 +36,7 @@ import {
 import { buildTree, commit, multiproof, sampleIndices } from "../../race/index.ts";
 import { estimateGas, readStoreIn } from "../../state/index.ts";
 import { signTx } from "../../tx/index.ts";
-import { type Address, equalBytes, fromHex, toChecksumAddress, toHex } from "../../types/index.ts";
+import { type Address, equalBytes, toChecksumAddress, toHex } from "../../types/index.ts";
 
 export interface MinerServiceOptions {
   /** The account that commits and reveals (its address earns the weight). */
@@ -70,8 +70,6 @@ export class MinerService {
   private readonly abort = new AbortController();
   private busy = false;
   private registrationSent = false;
-  /** Our transactions not yet included, by hash: re-gossiped until they leave the pool. */
-  private readonly unconfirmed = new Map<string, { raw: Uint8Array; sentAt: number }>();
 
   constructor(
     private readonly opts: MinerServiceOptions,
@@ -110,7 +108,6 @@ export class MinerService {
     this.busy = true;
     try {
       const { chain } = this.m;
-      this.regossip();
       await this.registerIfNeeded();
       const preset = chain.preset;
       const next = chain.head.height + 1;
@@ -228,8 +225,8 @@ export class MinerService {
   }
 
   /**
-   * Sign and submit through the local mempool and gossip. Gossip has no re-send for transactions,
-   * so nothing is sent while the node has no peers (it would wait in this node's pool alone).
+   * Sign and submit through the local mempool and gossip (which publishes it again until it is
+   * included). Nothing is sent while the node has no peers: it would wait in this pool alone.
    */
   private async send(method: string, args: Uint8Array, to: Address = RACE_MODULE_ADDRESS): Promise<void> {
     if (this.m.peers() === 0) throw new Error(`no peers to send the ${method} transaction to`);
@@ -268,22 +265,5 @@ export class MinerService {
     );
     await mempool.add(tx.raw);
     this.m.broadcastTx(tx.raw);
-    this.unconfirmed.set(toHex(tx.hash), { raw: tx.raw, sentAt: chain.head.height });
-  }
-
-  /**
-   * Gossip does not re-send: a transaction published before peers had announced their topics
-   * reached no one, and everything after it from this account would wait behind its nonce.
-   * Publish ours again every few blocks until they leave the pool (included or invalid).
-   */
-  private regossip(): void {
-    const height = this.m.chain.head.height;
-    for (const [hash, t] of this.unconfirmed) {
-      if (!this.m.mempool.get(fromHex(hash))) this.unconfirmed.delete(hash);
-      else if (height - t.sentAt >= 3) {
-        t.sentAt = height;
-        this.m.broadcastTx(t.raw);
-      }
-    }
   }
 }
