@@ -23,9 +23,13 @@ export {
 } from "./beacon/index.ts";
 export * from "./module.ts";
 export {
+  attestArgs as raceAttestArgs,
+  attestations as raceAttestations,
   commitArgs as raceCommitArgs,
   commits as raceCommits,
+  forfeitsOf as raceForfeitsOf,
   frauds as raceFrauds,
+  nonceFraudArgs as raceNonceFraudArgs,
   orderFraudArgs as raceOrderFraudArgs,
   type RaceCommit,
   type RaceFraud,
@@ -37,6 +41,9 @@ export {
   reveals as raceReveals,
   sampleSeeds as raceSampleSeeds,
   settled as raceSettled,
+  VERIFY_DOMAIN as RACE_VERIFY_DOMAIN,
+  verifierChosen as raceVerifierChosen,
+  verifierInput as raceVerifierInput,
 } from "./race/index.ts";
 export { ModuleRegistry, resolveCall, runModuleQuery } from "./registry.ts";
 export {

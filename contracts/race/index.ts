@@ -1,22 +1,33 @@
 /**
  * race: each cycle's race on chain (spec/race-cycle.md). The beacon seeds the race, miners commit
  * `(count, root)` over their proof sets inside the commit window, a later beacon output picks the
- * samples they reveal with a multiproof (checked here: Merkle part and order), anyone may prove an
- * order fraud, and when the fraud window closes the cycle's weights settle: a miner's weight is its
- * committed count if its reveal verified and no fraud stands, else 0. Settled weights are proposed
- * to the validators module, whose endCycle turns them into the next cycle's set.
- *
- * Not yet here (next steps of the race-cycle work): nonce fraud proofs (they need a forward pass of
- * the race model in the transition), verifier attestations chosen by VRF, escrow forfeiture.
+ * samples they reveal with a multiproof (checked here: Merkle part and order), verifiers chosen by
+ * BLS-VRF in proportion to weight recompute the samples and attest, anyone may prove a nonce fraud
+ * (one forward pass of the race model, every node) or an order fraud, and when the fraud window
+ * closes the cycle's weights settle: a miner's weight is its committed count if its reveal verified
+ * and no fraud stands, else 0 and its escrow is forfeited (`forfeitsOf`, read by the rewards work).
+ * Settled weights are proposed to the validators module, whose endCycle turns them into the next
+ * cycle's set.
  */
-import { address20, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
+import { selectedByWeight, selectionInput, VrfError, vrfVerify } from "../../src/beacon/index.ts";
+import { address20, bytes, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
 import { cycleStart, positionAt, RACE_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { checkOrderFraud, checkReveal, MAX_NONCE, ProofError, ZERO32 } from "../../src/race/index.ts";
-import { type Address, equalBytes } from "../../src/types/index.ts";
+import {
+  checkOrderFraud,
+  checkReveal,
+  MAX_NONCE,
+  nonceDistance,
+  ProofError,
+  raceThreshold,
+  thresholdKnown,
+  verifyMultiproof,
+  ZERO32,
+} from "../../src/race/index.ts";
+import { type Address, concatBytes, equalBytes, u32be } from "../../src/types/index.ts";
 import { beacon as beaconModule, latestRound } from "../beacon/index.ts";
 import { type Module, type ModuleContext, ModuleError, type QueryContext } from "../module.ts";
 import { addressKey20, pairKey, type ReadStore, StoreMap, u32Key } from "../store.ts";
-import { setNextWeight, validators as validatorsModule } from "../validators/index.ts";
+import { setNextWeight, validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
 
 export interface RaceCommit {
   count: number;
@@ -65,6 +76,25 @@ export const frauds = new StoreMap("fraud", pairKey(u32Key, 4, addressKey20), fr
 export const weights = new StoreMap("weight", pairKey(u32Key, 4, addressKey20), quantity);
 /** cycle → 1 once the cycle's weights settled (0 entries: no race, previous weights kept). */
 export const settled = new StoreMap("settled", u32Key, uint);
+/** (cycle, miner) → why a commitment earned nothing and its escrow is forfeited (set at settlement). */
+export const forfeits = new StoreMap("forfeit", pairKey(u32Key, 4, addressKey20), str(512));
+/** ((cycle, miner), verifier) → the height of the verifier's attestation that the samples verified. */
+export const attestations = new StoreMap(
+  "attest",
+  pairKey(pairKey(u32Key, 4, addressKey20), 24, addressKey20),
+  uint,
+);
+
+/** BLS-VRF domain of verifier selection. */
+export const VERIFY_DOMAIN = "race-verify";
+
+/**
+ * The VRF input that decides who verifies `miner`'s samples in `cycle`: the cycle's sample
+ * randomness (no key can have been chosen for it) and (cycle, miner).
+ */
+export function verifierInput(sampleSeed: Uint8Array, cycle: number, miner: Address): Uint8Array {
+  return selectionInput(sampleSeed, concatBytes(u32be(cycle), miner));
+}
 
 const cycleKey = (c: number) => u32Key.encode(c);
 
@@ -105,9 +135,17 @@ function settle(ctx: ModuleContext, cycle: number): void {
   if (!raceSeeds.has(ctx.store, cycle) || !sampleSeeds.has(ctx.store, cycle)) return;
   const validators = ctx.storeOf(validatorsModule);
   for (const [[, miner], c] of commits.entries(ctx.store, cycleKey(cycle))) {
-    const ok =
-      c.count > 0 && reveals.has(ctx.store, [cycle, miner]) && !frauds.has(ctx.store, [cycle, miner]);
-    if (!ok) continue;
+    if (c.count === 0) continue;
+    const fraud = frauds.get(ctx.store, [cycle, miner]);
+    const forfeit = fraud
+      ? `fraud: ${fraud.reason}`
+      : reveals.has(ctx.store, [cycle, miner])
+        ? undefined
+        : "no verified reveal";
+    if (forfeit !== undefined) {
+      forfeits.set(ctx.store, [cycle, miner], forfeit.slice(0, 512));
+      continue;
+    }
     weights.set(ctx.store, [cycle, miner], BigInt(c.count));
     setNextWeight(validators, miner, BigInt(c.count));
   }
@@ -136,6 +174,73 @@ export const orderFraudArgs = struct<{
   proof: list(hash32, 4096),
 });
 
+export const nonceFraudArgs = struct<{ miner: Address; index: number; nonce: bigint; proof: Uint8Array[] }>(
+  "race.fraudNonce",
+  { miner: address20, index: uint, nonce: quantity, proof: list(hash32, 4096) },
+);
+export const attestArgs = struct<{ miner: Address; proof: Uint8Array }>("race.attest", {
+  miner: address20,
+  proof: bytes({ length: 96 }),
+});
+
+export const attestationsResult = struct<{
+  attestations: { miner: Address; verifier: Address; height: number }[];
+}>("race.attestations.result", {
+  attestations: list(
+    struct<{ miner: Address; verifier: Address; height: number }>("race.Attestation", {
+      miner: address20,
+      verifier: address20,
+      height: uint,
+    }),
+    100_000,
+  ),
+});
+
+/** The commitment a fraud proof targets, inside the fraud window and with no fraud standing yet. */
+function fraudTarget(ctx: ModuleContext, miner: Address): { cycle: number; c: RaceCommit } {
+  const pos = positionAt(ctx.block.preset, ctx.block.height);
+  const cycle = pos.cycle;
+  if (pos.offset >= ctx.block.preset.windows.fraudEnd)
+    throw new ModuleError("the fraud window of this cycle has closed");
+  const c = commits.get(ctx.store, [cycle, miner]);
+  if (!c) throw new ModuleError(`that miner has no commitment in cycle ${cycle}`);
+  if (frauds.has(ctx.store, [cycle, miner]))
+    throw new ModuleError("a fraud proof already stands against that miner this cycle");
+  return { cycle, c };
+}
+
+/**
+ * Whether `verifier` (a member of the cycle's validator set) was chosen to verify `miner`: its
+ * BLS-VRF proof over verifierInput verifies under its registered key and the output falls under
+ * min(1, expected · weight / total weight). Returns true or the reason it was not.
+ */
+export function verifierChosen(
+  validatorsStore: ReadStore,
+  raceStore: ReadStore,
+  cycle: number,
+  miner: Address,
+  verifier: Address,
+  proof: Uint8Array,
+  expected: number,
+): true | string {
+  const set = validatorSetOf(validatorsStore, cycle) ?? [];
+  const member = set.find((v) => equalBytes(v.address, verifier));
+  if (!member) return `the sender is not in cycle ${cycle}'s validator set`;
+  const randomness = sampleSeeds.get(raceStore, cycle);
+  if (!randomness) return `cycle ${cycle} has no sample randomness yet`;
+  let output: Uint8Array;
+  try {
+    output = vrfVerify(member.blsKey, VERIFY_DOMAIN, verifierInput(randomness, cycle, miner), proof);
+  } catch (e) {
+    if (e instanceof VrfError) return e.message;
+    throw e;
+  }
+  const total = set.reduce((t, v) => t + v.weight, 0n);
+  if (!selectedByWeight(output, member.weight, total, BigInt(expected)))
+    return "the VRF output does not choose the sender to verify that miner";
+  return true;
+}
+
 function mustProve<T>(f: () => T): T {
   try {
     return f();
@@ -152,6 +257,8 @@ export interface CommitmentView {
   height: number;
   revealed: number;
   fraud: string;
+  attestations: number;
+  forfeit: string;
   weight: bigint;
 }
 export const commitmentsResult = struct<{ commitments: CommitmentView[] }>("race.commitments.result", {
@@ -163,6 +270,8 @@ export const commitmentsResult = struct<{ commitments: CommitmentView[] }>("race
       height: uint,
       revealed: uint,
       fraud: str(512),
+      attestations: uint,
+      forfeit: str(512),
       weight: quantity,
     }),
     100_000,
@@ -179,6 +288,7 @@ export const statusResult = struct<{
   fraudEnd: number;
   seeds: Uint8Array[];
   sampleSeeds: Uint8Array[];
+  thresholds: bigint[];
   commitments: number;
   settled: number;
 }>("race.status.result", {
@@ -191,6 +301,7 @@ export const statusResult = struct<{
   fraudEnd: uint,
   seeds: list(hash32, 1),
   sampleSeeds: list(hash32, 1),
+  thresholds: list(quantity, 1),
   commitments: uint,
   settled: uint,
 });
@@ -211,6 +322,8 @@ function status(ctx: QueryContext, cycle: number) {
     fraudEnd: start + p.windows.fraudEnd,
     seeds: seed ? [seed] : [],
     sampleSeeds: sample ? [sample] : [],
+    // The threshold once this node has computed it (a pure function of the seed; see oracle.ts).
+    thresholds: seed && thresholdKnown(seed, p.race) ? [raceThreshold(seed, p.race)] : [],
     commitments: commits.keys(ctx.store, cycleKey(cycle)).length,
     settled: settled.get(ctx.store, cycle) ?? 0,
   };
@@ -296,14 +409,7 @@ export const race: Module = {
         ctx,
         args: { miner: Address; index: number; first: bigint; second: bigint; proof: Uint8Array[] },
       ) {
-        const pos = positionAt(ctx.block.preset, ctx.block.height);
-        const cycle = pos.cycle;
-        if (pos.offset >= ctx.block.preset.windows.fraudEnd)
-          throw new ModuleError("the fraud window of this cycle has closed");
-        const c = commits.get(ctx.store, [cycle, args.miner]);
-        if (!c) throw new ModuleError(`that miner has no commitment in cycle ${cycle}`);
-        if (frauds.has(ctx.store, [cycle, args.miner]))
-          throw new ModuleError("a fraud proof already stands against that miner this cycle");
+        const { c, cycle } = fraudTarget(ctx, args.miner);
         const reason = mustProve(() =>
           checkOrderFraud({
             kind: "order",
@@ -321,8 +427,93 @@ export const race: Module = {
         });
       },
     },
+    fraudNonce: {
+      args: nonceFraudArgs,
+      gas: 500_000n,
+      execute(ctx, args: { miner: Address; index: number; nonce: bigint; proof: Uint8Array[] }) {
+        const { cycle, c } = fraudTarget(ctx, args.miner);
+        if (args.proof.length === 0) {
+          // A revealed leaf is already proven in the tree: the reveal's multiproof rebuilt the root.
+          const r = reveals.get(ctx.store, [cycle, args.miner]);
+          const leaf = r?.nonces.find((n) => n.index === args.index);
+          if (!leaf || leaf.nonce !== args.nonce)
+            throw new ModuleError(
+              `without a multiproof the nonce must be one the miner revealed; index ${args.index} holds no revealed nonce ${args.nonce}`,
+            );
+        } else {
+          mustProve(() =>
+            verifyMultiproof(
+              { count: c.count, root: c.root },
+              new Map([[args.index, args.nonce]]),
+              args.proof,
+            ),
+          );
+        }
+        let reason: string;
+        if (args.nonce > MAX_NONCE) reason = `committed nonce ${args.nonce} is out of range`;
+        else {
+          const seed = raceSeeds.get(ctx.store, cycle)!;
+          const config = ctx.block.preset.race;
+          const threshold = raceThreshold(seed, config);
+          const distance = nonceDistance(seed, config, args.miner, args.nonce);
+          if (BigInt(distance) < threshold)
+            throw new ModuleError(
+              `no fraud: nonce ${args.nonce} is a valid proof (distance ${distance} < threshold ${threshold})`,
+            );
+          reason = `committed nonce ${args.nonce} at index ${args.index} is not a proof: distance ${distance} ≥ threshold ${threshold}`;
+        }
+        frauds.set(ctx.store, [cycle, args.miner], {
+          reason: reason.slice(0, 512),
+          by: ctx.sender,
+          height: ctx.block.height,
+        });
+      },
+    },
+    attest: {
+      args: attestArgs,
+      gas: 50_000n,
+      execute(ctx, args: { miner: Address; proof: Uint8Array }) {
+        const pos = positionAt(ctx.block.preset, ctx.block.height);
+        const cycle = pos.cycle;
+        if (
+          pos.offset < ctx.block.preset.windows.revealStart ||
+          pos.offset >= ctx.block.preset.windows.fraudEnd
+        )
+          throw new ModuleError(
+            `attestations are accepted in blocks ${ctx.block.preset.windows.revealStart}–${ctx.block.preset.windows.fraudEnd - 1} of a cycle; this is block ${pos.offset}`,
+          );
+        if (!reveals.has(ctx.store, [cycle, args.miner]))
+          throw new ModuleError(`that miner revealed nothing in cycle ${cycle}`);
+        if (attestations.has(ctx.store, [[cycle, args.miner], ctx.sender]))
+          throw new ModuleError("already attested to that miner this cycle");
+        const chosen = verifierChosen(
+          ctx.storeOf(validatorsModule),
+          ctx.store,
+          cycle,
+          args.miner,
+          ctx.sender,
+          args.proof,
+          ctx.block.preset.raceVerifiers,
+        );
+        if (chosen !== true) throw new ModuleError(chosen);
+        attestations.set(ctx.store, [[cycle, args.miner], ctx.sender], ctx.block.height);
+      },
+    },
   },
   queries: {
+    attestations: {
+      args: struct<{ cycle: number }>("race.attestations", { cycle: uint }),
+      result: attestationsResult,
+      run: (ctx, a: { cycle: number }) => ({
+        attestations: attestations
+          .entries(ctx.store, cycleKey(a.cycle))
+          .map(([[[, miner], verifier], height]) => ({
+            miner,
+            verifier,
+            height,
+          })),
+      }),
+    },
     commitments: {
       args: struct<{ cycle: number }>("race.commitments", { cycle: uint }),
       result: commitmentsResult,
@@ -345,8 +536,15 @@ function commitmentsOf(store: ReadStore, cycle: number): CommitmentView[] {
     height: c.height,
     revealed: reveals.has(store, [cycle, miner]) ? 1 : 0,
     fraud: frauds.get(store, [cycle, miner])?.reason ?? "",
+    attestations: attestations.keys(store, pairKey(u32Key, 4, addressKey20).encode([cycle, miner])).length,
+    forfeit: forfeits.get(store, [cycle, miner]) ?? "",
     weight: weights.get(store, [cycle, miner]) ?? 0n,
   }));
+}
+
+/** Miners of a settled cycle whose commitment earned nothing, with the reason (the escrow hook). */
+export function forfeitsOf(store: ReadStore, cycle: number): [Address, string][] {
+  return forfeits.entries(store, cycleKey(cycle)).map(([[, a], r]) => [a, r]);
 }
 
 export function raceWeights(store: ReadStore, cycle: number): [Address, bigint][] {

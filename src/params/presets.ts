@@ -87,6 +87,11 @@ export interface Preset {
   maxBlockTxs: number;
   mempool: { maxPerSender: number; maxTotal: number; priceBumpPercent: bigint };
   race: RaceModelConfig;
+  /**
+   * Expected verifiers per revealed miner: each member of the cycle's validator set is chosen by
+   * its BLS-VRF with probability min(1, raceVerifiers · weight / total weight) (race-cycle.md).
+   */
+  raceVerifiers: number;
 }
 
 const GWEI = 1_000_000_000n;
@@ -128,6 +133,7 @@ export const minimal: Preset = {
     zMilli: 2914,
     samples: 8,
   },
+  raceVerifiers: 2,
 };
 
 export const mainnet: Preset = {
@@ -175,6 +181,7 @@ export const mainnet: Preset = {
     zMilli: 3060,
     samples: 32,
   },
+  raceVerifiers: 4,
 };
 
 export const presets: Record<PresetName, Preset> = { minimal, mainnet };

@@ -129,6 +129,10 @@ export class ReferenceRace implements LoadedRace {
     return this.weights.target;
   }
   async evaluate(node: Uint8Array, nonces: readonly bigint[], opts: { outputs?: boolean } = {}) {
+    return this.evaluateSync(node, nonces, opts);
+  }
+  /** The same, synchronously (the state transition checks nonce fraud proofs with it). */
+  evaluateSync(node: Uint8Array, nonces: readonly bigint[], opts: { outputs?: boolean } = {}) {
     const c = this.config;
     const seeds = nonces.map((nonce) => inputSeed(node, this.raceSeed, nonce));
     const raw = new Int8Array(nonces.length * c.dModel);

@@ -9,19 +9,33 @@ import {
   beaconHead,
   beaconRounds,
   ModuleError,
+  RACE_VERIFY_DOMAIN,
   race,
+  raceAttestations,
   raceCommits,
+  raceForfeitsOf,
   raceFrauds,
   raceReveals,
   raceSeeds,
+  raceVerifierInput,
   raceWeights,
   registrations,
   validatorSets,
   validators,
 } from "../../contracts/index.ts";
-import { keccak256 } from "../../src/crypto/index.ts";
+import { vrfProve } from "../../src/beacon/index.ts";
+import { deriveBlsKeys, keccak256, TEST_MNEMONIC } from "../../src/crypto/index.ts";
 import { minimal } from "../../src/params/index.ts";
-import { buildTree, commit, leafHash, multiproof, sampleIndices, ZERO32 } from "../../src/race/index.ts";
+import {
+  buildTree,
+  commit,
+  leafHash,
+  multiproof,
+  nonceDistance,
+  raceThreshold,
+  sampleIndices,
+  ZERO32,
+} from "../../src/race/index.ts";
 import { blockInfo, moduleContext, StateOverlay, storeIn, WorldState } from "../../src/state/index.ts";
 import { type Address, equalBytes, ZERO_ADDRESS } from "../../src/types/index.ts";
 import { devAddresses, devGenesis } from "../helpers/chain.ts";
@@ -217,6 +231,16 @@ describe("race module", () => {
       [[honest, BigInt(good.length)]],
       "only the honest miner has weight",
     );
+    assert.deepEqual(
+      raceForfeitsOf(store, CYCLE)
+        .map(([a, reason]) => [a, reason.replace(/:.*/, "")])
+        .sort(),
+      [
+        [cheater, "fraud"],
+        [inflater, "no verified reveal"],
+      ].sort(),
+      "the escrow hook lists every commitment that earned nothing, with its reason",
+    );
     validators.endCycle!(ctx(start + L - 1, validators));
     assert.deepEqual(
       validatorSets.get(vstore, CYCLE + 1)!.map((v) => [v.address, v.weight]),
@@ -235,5 +259,115 @@ describe("race module", () => {
     validatorSets.set(vstore, CYCLE, genesis.validators);
     validators.endCycle!(ctx(start + L - 1, validators));
     assert.deepEqual(validatorSets.get(vstore, CYCLE + 1), genesis.validators);
+  });
+
+  it("nonce fraud proofs run the model on chain; verifiers chosen by BLS-VRF attest", () => {
+    const { call, endBlocks, beaconOutput, store, state } = setup();
+    const [honest, cheater, watcher] = [1, 2, 9].map((i) => devAddresses[i]!) as [Address, Address, Address];
+    const seed = beaconOutput(start + w.raceStart, 0xcc);
+    endBlocks(start, start + w.raceStart);
+    const threshold = raceThreshold(seed, minimal.race);
+    const isProof = (miner: Address, n: bigint) =>
+      BigInt(nonceDistance(seed, minimal.race, miner, n)) < threshold;
+    const proofsOf = (miner: Address, k: number) => {
+      const found: bigint[] = [];
+      for (let n = 0n; found.length < k; n++) if (isProof(miner, n)) found.push(n);
+      return found;
+    };
+    const good = proofsOf(honest, 3);
+    // The cheater pads two real proofs with a nonce that is not one (sorted, so order checks pass).
+    const real = proofsOf(cheater, 2);
+    let fake = real[1]! + 1n;
+    while (isProof(cheater, fake)) fake++;
+    const padded = [...real, fake];
+    const h = start + w.raceStart + 1;
+    call(h, honest, "commit", commit(good));
+    call(h, cheater, "commit", commit(padded));
+    endBlocks(h, start + w.commitDeadline);
+    const randomness = beaconOutput(start + w.revealStart, 0xdd);
+    endBlocks(start + w.revealStart, start + w.revealStart);
+    const r = start + w.revealStart + 1;
+    call(r, honest, "reveal", revealFor(good, buildTree(good), randomness, honest));
+    call(r, cheater, "reveal", revealFor(padded, buildTree(padded), randomness, cheater));
+
+    // A false nonce fraud proof against an honest miner is refused, with the distance and threshold.
+    const [sampled] = sampleIndices(randomness, honest, good.length, minimal.race.samples).sampled;
+    refused(
+      () =>
+        call(r, watcher, "fraudNonce", { miner: honest, index: sampled!, nonce: good[sampled!]!, proof: [] }),
+      /no fraud: nonce \d+ is a valid proof \(distance \d+ < threshold \d+\)/,
+    );
+    refused(
+      () => call(r, watcher, "fraudNonce", { miner: honest, index: 0, nonce: 5n, proof: [] }),
+      /without a multiproof the nonce must be one the miner revealed/,
+    );
+    refused(
+      () =>
+        call(r, watcher, "fraudNonce", {
+          miner: honest,
+          index: 0,
+          nonce: good[0]! + 1n,
+          proof: multiproof(buildTree(good), [0]),
+        }),
+      /root|Merkle/i,
+    );
+    // The padded nonce is proven not a proof with its multiproof, whether or not it was sampled.
+    call(r, watcher, "fraudNonce", {
+      miner: cheater,
+      index: 2,
+      nonce: fake,
+      proof: multiproof(buildTree(padded), [2]),
+    });
+    assert.match(raceFrauds.get(store, [CYCLE, cheater])!.reason, /is not a proof: distance \d+ ≥ threshold/);
+
+    // Verifiers: members of the cycle's set, chosen with probability min(1, 2·weight/total).
+    const keys = deriveBlsKeys(TEST_MNEMONIC, 4);
+    const members = keys.map((k, i) => ({
+      address: devAddresses[i]!,
+      weight: i === 0 ? 300n : 100n,
+      blsKey: k.publicKey,
+    }));
+    validatorSets.set(storeIn(state, validators), CYCLE, members);
+    const input = raceVerifierInput(randomness, CYCLE, honest);
+    const proofOf = (i: number) => vrfProve(keys[i]!.secretKey, RACE_VERIFY_DOMAIN, input).proof;
+    // Member 0 holds half the weight: 2 · 300 / 600 = 1, always chosen.
+    call(r, devAddresses[0]!, "attest", { miner: honest, proof: proofOf(0) });
+    refused(
+      () => call(r, devAddresses[0]!, "attest", { miner: honest, proof: proofOf(0) }),
+      /already attested/,
+    );
+    refused(
+      () => call(r, devAddresses[1]!, "attest", { miner: honest, proof: proofOf(0) }),
+      /VRF proof does not verify/,
+    );
+    refused(
+      () => call(r, watcher, "attest", { miner: honest, proof: proofOf(0) }),
+      /not in cycle 2's validator set/,
+    );
+    const verdicts = [1, 2, 3].map((i) => {
+      try {
+        call(r, devAddresses[i]!, "attest", { miner: honest, proof: proofOf(i) });
+        return "chosen";
+      } catch (e) {
+        assert.match((e as Error).message, /does not choose the sender/);
+        return "not chosen";
+      }
+    });
+    assert.ok(
+      verdicts.includes("not chosen"),
+      `each other member is chosen with probability 1/3: ${verdicts}`,
+    );
+    assert.equal(
+      raceAttestations.keys(store, new Uint8Array([0, 0, 0, CYCLE])).length,
+      1 + verdicts.filter((v) => v === "chosen").length,
+    );
+    refused(
+      () => call(start + w.fraudEnd, devAddresses[0]!, "attest", { miner: cheater, proof: proofOf(0) }),
+      /attestations are accepted in blocks/,
+    );
+
+    endBlocks(r, start + w.fraudEnd);
+    assert.deepEqual(raceWeights(store, CYCLE), [[honest, 3n]], "the padded commitment earns nothing");
+    assert.match(raceForfeitsOf(store, CYCLE)[0]![1], /^fraud: committed nonce/);
   });
 });
