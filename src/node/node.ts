@@ -21,6 +21,7 @@ import {
   EvidencePool,
   EvidenceReactor,
   MinerService,
+  RaceVerifier,
 } from "../services/index.ts";
 import { SyncService } from "../sync/index.ts";
 import { OperatorError } from "../types/index.ts";
@@ -211,8 +212,9 @@ export class RacecoinNode {
 
     this.consensus.start();
     this.closers.push(() => this.consensus.stop());
+    let miner: MinerService | undefined;
     if (opts.mine) {
-      const miner = new MinerService(
+      miner = new MinerService(
         { ...opts.mine, validatorKey: opts.validatorKey },
         {
           chain: this.chain,
@@ -222,9 +224,22 @@ export class RacecoinNode {
           log: log.child({ module: "miner" }),
         },
       );
-      miner.start();
-      this.closers.push(async () => miner.stop());
+      const started = miner;
+      started.start();
+      this.closers.push(async () => started.stop());
     }
+    // Every node warms each race's threshold; a mining validator also verifies (race-cycle.md).
+    const verifier = new RaceVerifier(
+      {
+        backend: opts.mine?.backend ?? "reference",
+        ...(miner && opts.mine && opts.validatorKey
+          ? { duty: { sender: miner.sender, validatorKey: opts.validatorKey, mode: opts.mine.verify } }
+          : {}),
+      },
+      { chain: this.chain, log: log.child({ module: "verifier" }) },
+    );
+    verifier.start();
+    this.closers.push(() => verifier.stop());
     this.watchProgress();
     log.info(
       {

@@ -1,6 +1,7 @@
 import type { ModuleRegistry } from "../../contracts/index.ts";
 import type { BlsKeyPair } from "../crypto/index.ts";
 import { defaultRpcOptions, type RpcServerOptions } from "../rpc/index.ts";
+import type { RaceCheat, VerifyMode } from "../services/index.ts";
 
 export interface P2pOptions {
   host: string;
@@ -38,8 +39,10 @@ export interface NodeOptions {
     backend: string;
     workers: number;
     duty: number;
+    /** Verify the samples of the miners this node's VRF chooses, or of every miner. */
+    verify: VerifyMode;
     /** Test-only (RACECOIN_RACE_CHEAT): never set in production. */
-    cheat?: "inflate" | "no-reveal" | "late";
+    cheats?: RaceCheat[];
   };
   /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
   byzantine?: "double-prevote";

@@ -42,9 +42,17 @@ export function checkProofSet(nonces: readonly bigint[]): void {
   }
 }
 
-/** All levels of the tree, leaves first. */
+/** All levels of the tree over a proof set (checked sorted, unique, in range), leaves first. */
 export function buildTree(nonces: readonly bigint[]): Uint8Array[][] {
   checkProofSet(nonces);
+  return treeOver(nonces);
+}
+
+/**
+ * The same tree over any leaves, unchecked: what a cheater's unsorted or padded set commits to
+ * (fraud-proof tests and the test-only cheating miner build it).
+ */
+export function treeOver(nonces: readonly bigint[]): Uint8Array[][] {
   const depth = depthFor(nonces.length);
   const width = 1 << depth;
   let level: Uint8Array[] = Array.from({ length: width }, (_, i) =>

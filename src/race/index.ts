@@ -14,6 +14,7 @@ export {
   leafHash,
   multiproof,
   ProofError,
+  treeOver,
   verifyMultiproof,
   ZERO32,
 } from "./commitment.ts";

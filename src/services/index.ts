@@ -18,4 +18,5 @@ export {
 } from "./consensus/reactor.ts";
 export { type EvidenceChain, EvidencePool, MAX_BLOCK_EVIDENCE } from "./evidence/pool.ts";
 export { EvidenceReactor, type EvidenceReactorChain } from "./evidence/reactor.ts";
-export { MinerService, type MinerServiceOptions } from "./miner/service.ts";
+export { MinerService, type MinerServiceOptions, RACE_CHEATS, type RaceCheat } from "./miner/service.ts";
+export { RaceVerifier, type VerifyMode } from "./miner/verifier.ts";

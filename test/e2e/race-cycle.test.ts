@@ -23,7 +23,7 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
     await net?.stop();
   });
 
-  it("weights of cycle 2 equal cycle 1's race proof counts on every node; cheaters get 0; a newcomer joins by racing", async () => {
+  it("weights of cycle 2 equal cycle 1's race proof counts on every node; cheaters get 0 (nonce fraud proofs land); a newcomer joins by racing", async () => {
     const dir = tempDir();
     const blsFile = join(dir, "validator-key.json");
     writeFileSync(
@@ -38,9 +38,12 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
       [
         // Validator 0 races honestly; 1, 2 and 3 cheat (test-only switch in the miner).
         // The cheaters mine at a quarter duty so the honest racers get the cores.
-        { validator: 0, args: ["--mine"] },
-        { validator: 1, args: cheating, env: { RACECOIN_RACE_CHEAT: "inflate" } },
-        { validator: 2, args: cheating, env: { RACECOIN_RACE_CHEAT: "no-reveal" } },
+        // Cycle 1 / cycle 2: node 1 inflates, then pads its set with non-proofs; node 2 never
+        // reveals, then commits every nonce twice; node 3 commits late. Validator 0 checks every
+        // reveal (`--race-verify all`); the others check the miners their VRF picks.
+        { validator: 0, args: ["--mine", "--race-verify", "all"] },
+        { validator: 1, args: cheating, env: { RACECOIN_RACE_CHEAT: "inflate,nonproof" } },
+        { validator: 2, args: cheating, env: { RACECOIN_RACE_CHEAT: "no-reveal,duplicate" } },
         { validator: 3, args: cheating, env: { RACECOIN_RACE_CHEAT: "late" } },
         // Full duty: with ~1 proof per 900 nonces a half-duty newcomer finds none in ~5% of races.
         { validator: -1, args: ["--mine", "--validator-key", blsFile, "--miner-key-file", accountFile] },
@@ -50,6 +53,7 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
     const urls = net.nodes.map((n) => n.url);
     try {
       await checkCycles(net, urls, newcomer);
+      await checkCheatersOfCycle2(urls);
     } catch (e) {
       const logs = net.nodes.map(
         (n, i) =>
@@ -152,4 +156,54 @@ async function checkCycles(net: TestNetwork, urls: string[], newcomer: string): 
     );
     await assertSameChain(urls);
   }
+}
+
+/**
+ * Cycle 2: the padded set is caught by a nonce fraud proof in a block (every node agrees on it),
+ * the duplicated set cannot be revealed, attestations come only from VRF-chosen members of the
+ * cycle's set, and cycle 3's weights are cycle 2's valid counts.
+ */
+async function checkCheatersOfCycle2(urls: string[]): Promise<void> {
+  await waitFor(
+    "cycle 3 under way on every node",
+    async () => (await Promise.all(urls.map(status))).every((s) => s.height >= 182),
+    120_000,
+  );
+  const views = await Promise.all(
+    urls.map((u) => rpc<{ commitments: Commitment[] }>(u, "race_commitments", [{ cycle: 2 }])),
+  );
+  for (const v of views) assert.deepEqual(v, views[0], "every node holds the same verdicts");
+  const { commitments } = views[0]!;
+  console.log(`# cycle 2 verdicts: ${JSON.stringify(commitments.map((c) => ({ ...c, root: undefined })))}`);
+  const of = (i: number) =>
+    commitments.find((c) => toChecksumAddress(fromHex(c.miner)) === toChecksumAddress(devAddresses[i]!));
+  const padded = of(1);
+  if (padded) {
+    assert.equal(padded.weight, "0", "a set padded with non-proofs earns nothing");
+    if (padded.revealed) assert.match(padded.fraud, /is not a proof: distance \d+ ≥ threshold/);
+  }
+  const doubled = of(2);
+  // Every nonce twice: a sampled index i reveals (i, i+1), an equal pair whenever i is even, so the
+  // reveal is refused unless all S = 8 samples are odd (probability 1/256; race.md §Proofs).
+  if (doubled && !doubled.revealed) assert.equal(doubled.weight, "0", "a duplicated set earns nothing");
+  const set2 = await rpc<SetJson>(urls[0]!, "chain_getValidators", [125]);
+  const { attestations } = await rpc<{ attestations: { verifier: string }[] }>(
+    urls[0]!,
+    "race_attestations",
+    [{ cycle: 2 }],
+  );
+  for (const a of attestations)
+    assert.ok(
+      set2.validators.some((v) => v.address === toChecksumAddress(fromHex(a.verifier))),
+      "attestations come from members of the cycle's set",
+    );
+  const valid = commitments
+    .filter((c) => c.revealed === 1 && c.fraud === "" && c.count > 0)
+    .map((c) => [toChecksumAddress(fromHex(c.miner)), String(c.count)]);
+  const set3 = await rpc<SetJson>(urls[0]!, "chain_getValidators", [181]);
+  assert.deepEqual(
+    set3.validators.map((v) => [v.address, v.weight]).sort(),
+    valid.length > 0 ? [...valid].sort() : set2.validators.map((v) => [v.address, v.weight]).sort(),
+    "cycle 3's weights are cycle 2's valid proof counts",
+  );
 }

@@ -24,16 +24,16 @@ import {
   validators,
 } from "../../contracts/index.ts";
 import { vrfProve } from "../../src/beacon/index.ts";
-import { deriveBlsKeys, keccak256, TEST_MNEMONIC } from "../../src/crypto/index.ts";
+import { deriveBlsKeys, TEST_MNEMONIC } from "../../src/crypto/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import {
   buildTree,
   commit,
-  leafHash,
   multiproof,
   nonceDistance,
   raceThreshold,
   sampleIndices,
+  treeOver,
   ZERO32,
 } from "../../src/race/index.ts";
 import { blockInfo, moduleContext, StateOverlay, storeIn, WorldState } from "../../src/state/index.ts";
@@ -80,23 +80,6 @@ function setup() {
   return { state, ctx, call, endBlocks, beaconOutput, store: storeIn(state, race) };
 }
 
-/** A tree over any nonces (a cheater's, unsorted), as the commitment rule builds it. */
-function rawTree(nonces: bigint[]): Uint8Array[][] {
-  const depth = nonces.length <= 1 ? 0 : Math.ceil(Math.log2(nonces.length));
-  let level = Array.from({ length: 1 << depth }, (_, i) =>
-    i < nonces.length ? leafHash(nonces[i]!) : ZERO32,
-  );
-  const levels = [level];
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2)
-      next.push(keccak256(new Uint8Array([1]), level[i]!, level[i + 1]!));
-    levels.push(next);
-    level = next;
-  }
-  return levels;
-}
-
 function revealFor(nonces: bigint[], levels: Uint8Array[][], randomness: Uint8Array, miner: Address) {
   const { revealed } = sampleIndices(randomness, miner, nonces.length, minimal.race.samples);
   return {
@@ -135,7 +118,7 @@ describe("race module", () => {
     const goodCommit = commit(good);
     const bad = [...good];
     [bad[20], bad[21]] = [bad[21]!, bad[20]!]; // one unsorted pair
-    const badLevels = rawTree(bad);
+    const badLevels = treeOver(bad);
     const badRoot = badLevels[badLevels.length - 1]![0]!;
     const h = start + w.raceStart + 2;
     call(h, honest, "commit", goodCommit);

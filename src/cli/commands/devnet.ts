@@ -136,7 +136,7 @@ Examples:
         ...(values["block-time-ms"] ? ["--block-time-ms", values["block-time-ms"]] : []),
         ...(values["no-fsync"] ? ["--no-fsync"] : []),
         // Each node races with its validator's dev account, at half duty so consensus keeps a core.
-        ...(values["no-mine"] ? [] : ["--mine", "--race-duty", "0.5"]),
+        ...(values["no-mine"] ? [] : ["--mine", "--race-duty", "0.5", "--race-verify", "all"]),
       ];
       const child = spawn(process.execPath, args, { stdio: ["ignore", log, log] });
       child.on("exit", (code, signal) => {

@@ -11,6 +11,7 @@ import {
 } from "../../crypto/index.ts";
 import { createLogger } from "../../logger/index.ts";
 import { defaultNodeOptions, type NodeOptions, RacecoinNode } from "../../node/index.ts";
+import { RACE_CHEATS, type RaceCheat } from "../../services/index.ts";
 import { fromHex } from "../../types/index.ts";
 import {
   asUsage,
@@ -46,6 +47,7 @@ const options = {
   "race-backend": { type: "string" },
   "race-workers": { type: "string" },
   "race-duty": { type: "string" },
+  "race-verify": { type: "string" },
 } as const;
 
 /** --mine: the account that commits (a key file, or dev account N with --dev-validator N). */
@@ -56,9 +58,10 @@ function minerFrom(values: {
   "race-backend"?: string;
   "race-workers"?: string;
   "race-duty"?: string;
+  "race-verify"?: string;
 }): NodeOptions["mine"] {
   if (!values.mine) {
-    for (const f of ["miner-key-file", "race-backend", "race-workers", "race-duty"] as const)
+    for (const f of ["miner-key-file", "race-backend", "race-workers", "race-duty", "race-verify"] as const)
       if (values[f] !== undefined) throw new UsageError(`--${f} needs --mine`);
     return undefined;
   }
@@ -81,11 +84,14 @@ function minerFrom(values: {
   const workers = parsePositiveInt(values["race-workers"], "--race-workers") ?? 1;
   const duty = values["race-duty"] === undefined ? 1 : Number(values["race-duty"]);
   if (!(duty > 0 && duty <= 1)) throw new UsageError("--race-duty: a fraction in (0, 1], e.g. 0.5");
-  const cheat = process.env.RACECOIN_RACE_CHEAT;
-  if (cheat !== undefined && cheat !== "inflate" && cheat !== "no-reveal" && cheat !== "late")
-    throw new UsageError("RACECOIN_RACE_CHEAT: inflate | no-reveal | late (test-only)");
+  const verify = values["race-verify"] ?? "chosen";
+  if (verify !== "chosen" && verify !== "all")
+    throw new UsageError("--race-verify: chosen (the miners your VRF picks) | all (every reveal)");
   // Test-only cheating (test/e2e/race-cycle.test.ts); deliberately not a documented flag.
-  return { accountKey, backend, workers, duty, cheat };
+  const cheats = process.env.RACECOIN_RACE_CHEAT?.split(",") as RaceCheat[] | undefined;
+  if (cheats?.some((c) => !RACE_CHEATS.includes(c)))
+    throw new UsageError(`RACECOIN_RACE_CHEAT: comma list of ${RACE_CHEATS.join(" | ")} (test-only)`);
+  return { accountKey, backend, workers, duty, verify, ...(cheats ? { cheats } : {}) };
 }
 
 /** --validator-key FILE (JSON { "blsSecretKey": "0x…" }) or --dev-validator N (public dev keys). */
@@ -188,6 +194,8 @@ Options:
   --race-backend NAME     reference | onnx (default: reference)
   --race-workers N        miner worker threads (default: 1)
   --race-duty F           fraction of time the workers compute (default: 1), leaving cores to consensus
+  --race-verify MODE      chosen: verify the miners your BLS-VRF picks (default) | all: every reveal;
+                          a bad sample sends a fraud proof, a verified one an attestation
 
 Examples:
   racecoin node

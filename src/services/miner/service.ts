@@ -7,8 +7,6 @@
  * other. State per cycle lives in memory: after a restart the miner resumes with the next race.
  */
 import {
-  ENVELOPE_VERSION,
-  envelopeCodec,
   raceCommitArgs,
   raceCommits,
   race as raceModule,
@@ -22,7 +20,7 @@ import {
   validators as validatorsModule,
 } from "../../../contracts/index.ts";
 import type { Chain } from "../../chain/index.ts";
-import { type BlsKeyPair, blsSign, privateKeyToAddress } from "../../crypto/index.ts";
+import { type BlsKeyPair, blsSign } from "../../crypto/index.ts";
 import { encode } from "../../encoding/index.ts";
 import type { Logger } from "../../logger/index.ts";
 import type { Mempool } from "../../mempool/index.ts";
@@ -33,10 +31,10 @@ import {
   RACE_MODULE_ADDRESS,
   VALIDATORS_MODULE_ADDRESS,
 } from "../../params/index.ts";
-import { buildTree, commit, multiproof, sampleIndices } from "../../race/index.ts";
-import { estimateGas, readStoreIn } from "../../state/index.ts";
-import { signTx } from "../../tx/index.ts";
+import { multiproof, sampleIndices, treeOver, ZERO32 } from "../../race/index.ts";
+import { readStoreIn } from "../../state/index.ts";
 import { type Address, equalBytes, toChecksumAddress, toHex } from "../../types/index.ts";
+import { ModuleTxSender } from "./sender.ts";
 
 export interface MinerServiceOptions {
   /** The account that commits and reveals (its address earns the weight). */
@@ -48,10 +46,28 @@ export interface MinerServiceOptions {
   /** Fraction of time the workers compute (see mine()). */
   duty: number;
   /**
-   * Test-only cheating (RACECOIN_RACE_CHEAT), to show the chain zeroes a cheater's weight:
-   * "inflate" commits twice its count, "no-reveal" never reveals, "late" commits after the deadline.
+   * Test-only cheating (RACECOIN_RACE_CHEAT, a comma list: the first for cycle 1, the next for
+   * cycle 2, …, the last for every later cycle), to show the chain zeroes a cheater's weight:
+   * "inflate" commits twice its count, "no-reveal" never reveals, "late" commits after the deadline,
+   * "nonproof" pads its set with seven non-proof nonces per proof, "duplicate" commits every nonce twice.
    */
-  cheat?: "inflate" | "no-reveal" | "late";
+  cheats?: RaceCheat[];
+}
+
+export const RACE_CHEATS = ["inflate", "no-reveal", "late", "nonproof", "duplicate"] as const;
+export type RaceCheat = (typeof RACE_CHEATS)[number];
+
+/** What a cheater commits in place of its proof set (sorted for "nonproof", duplicated for "duplicate"). */
+function cheatSet(proofs: bigint[], cheat: RaceCheat | undefined): bigint[] {
+  if (cheat === "nonproof") {
+    // Nonces from 2^39 on were never evaluated: each is a proof with probability 1/900.
+    const pad = Array.from({ length: 7 * Math.max(1, proofs.length) }, (_, i) => (1n << 39n) + BigInt(i));
+    return [...proofs, ...pad];
+  }
+  // With no proof of its own, a nonce never evaluated, twice.
+  if (cheat === "duplicate")
+    return proofs.length > 0 ? proofs.flatMap((n) => [n, n]) : [1n << 39n, 1n << 39n];
+  return proofs;
 }
 
 interface CycleWork {
@@ -60,6 +76,8 @@ interface CycleWork {
   /** Stops this cycle's mining when the chain nears the commit deadline. */
   stop?: AbortController;
   proofs?: bigint[];
+  /** The leaves actually committed (the proofs, or a test cheater's set). */
+  leaves?: bigint[];
   committed: boolean;
   revealed: boolean;
 }
@@ -70,6 +88,8 @@ export class MinerService {
   private readonly abort = new AbortController();
   private busy = false;
   private registrationSent = false;
+  /** The mining account's transaction sender (the verifier shares it: one nonce sequence). */
+  readonly sender: ModuleTxSender;
 
   constructor(
     private readonly opts: MinerServiceOptions,
@@ -82,7 +102,9 @@ export class MinerService {
       log: Logger;
     },
   ) {
-    this.address = privateKeyToAddress(opts.accountKey);
+    // A cheating test miner sends what the chain will refuse, to show it is refused on chain.
+    this.sender = new ModuleTxSender(opts.accountKey, m, opts.cheats?.length ? 200_000n : undefined);
+    this.address = this.sender.address;
   }
 
   start(): void {
@@ -146,17 +168,21 @@ export class MinerService {
         w.mining.catch((e) => this.m.log.warn({ cycle, err: (e as Error).message }, "Race: mining failed"));
       }
       const committed = raceCommits.get(this.raceStore, [cycle, this.address]);
-      const cheat = this.opts.cheat;
+      const cheats = this.opts.cheats ?? [];
+      const cheat = cheats[Math.max(0, Math.min(cycle - 1, cheats.length - 1))];
       const commitDue =
         cheat === "late"
           ? pos.offset >= preset.windows.commitDeadline && pos.offset < preset.windows.revealStart
           : pos.commitOpen;
       if (w.proofs && !w.committed && !committed && commitDue) {
-        const c = commit(w.proofs);
-        const count = cheat === "inflate" ? 2 * c.count + 1 : c.count;
-        await this.send("commit", encode(raceCommitArgs, { count, root: c.root }));
+        const leaves = cheatSet(w.proofs, cheat);
+        const levels = treeOver(leaves);
+        const root = leaves.length === 0 ? ZERO32 : levels[levels.length - 1]![0]!;
+        const count = cheat === "inflate" ? 2 * leaves.length + 1 : leaves.length;
+        await this.send("commit", encode(raceCommitArgs, { count, root }));
+        w.leaves = leaves;
         w.committed = true;
-        this.m.log.info({ cycle, count: c.count }, "Race: committed");
+        this.m.log.info({ cycle, count: w.proofs.length }, "Race: committed");
       }
       const randomness = raceSampleSeeds.get(this.raceStore, cycle);
       const revealed = raceReveals.has(this.raceStore, [cycle, this.address]);
@@ -164,22 +190,22 @@ export class MinerService {
         cheat !== "no-reveal" &&
         committed &&
         committed.count > 0 &&
-        w.proofs &&
+        w.leaves &&
         randomness &&
         !w.revealed &&
         !revealed &&
         pos.revealOpen
       ) {
+        const leaves = w.leaves;
         const { revealed: indices } = sampleIndices(
           randomness,
           this.address,
-          w.proofs.length,
+          leaves.length,
           preset.race.samples,
         );
-        const proofs = w.proofs;
         const args = {
-          nonces: indices.map((index) => ({ index, nonce: proofs[index]! })),
-          proof: multiproof(buildTree(proofs), indices),
+          nonces: indices.map((index) => ({ index, nonce: leaves[index]! })),
+          proof: multiproof(treeOver(leaves), indices),
         };
         await this.send("reveal", encode(raceRevealArgs, args));
         w.revealed = true;
@@ -224,46 +250,7 @@ export class MinerService {
     );
   }
 
-  /**
-   * Sign and submit through the local mempool and gossip (which publishes it again until it is
-   * included). Nothing is sent while the node has no peers: it would wait in this pool alone.
-   */
-  private async send(method: string, args: Uint8Array, to: Address = RACE_MODULE_ADDRESS): Promise<void> {
-    if (this.m.peers() === 0) throw new Error(`no peers to send the ${method} transaction to`);
-    const { chain, mempool } = this.m;
-    const data = encode(envelopeCodec, { version: ENVELOPE_VERSION, method, args });
-    const env = {
-      chainId: chain.ctx.chainId,
-      preset: chain.preset,
-      height: chain.head.height + 1,
-      modules: chain.modules,
-    };
-    let gas: bigint;
-    try {
-      gas = estimateGas(chain.state, { from: this.address, to, value: 0n, data }, env);
-    } catch (e) {
-      // A cheating test miner sends what the chain will refuse, to show it is refused on chain.
-      if (!this.opts.cheat) throw e;
-      gas = 200_000n;
-    }
-    const baseFee = mempool.pendingBaseFee();
-    const tip = 1_000_000_000n;
-    const tx = signTx(
-      {
-        type: 2,
-        chainId: chain.ctx.chainId,
-        nonce: mempool.pendingNonce(this.address),
-        maxPriorityFeePerGas: tip,
-        maxFeePerGas: 2n * baseFee + tip,
-        gasLimit: gas + gas / 5n,
-        to,
-        value: 0n,
-        data,
-        accessList: [],
-      },
-      this.opts.accountKey,
-    );
-    await mempool.add(tx.raw);
-    this.m.broadcastTx(tx.raw);
+  private send(method: string, args: Uint8Array, to: Address = RACE_MODULE_ADDRESS): Promise<void> {
+    return this.sender.send(to, method, args);
   }
 }
