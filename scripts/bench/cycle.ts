@@ -10,8 +10,9 @@
 // all chosen verifiers ÷ race forward passes is printed next to the 0.1% target, per miner rate:
 // 51 nonces/s is `bench:race -- --preset mainnet` on this 2-core CPU (onnx); the larger rates
 // stand for GPU miners (an assumption, not a measurement). Threshold calibration (C passes per node
-// per race, every node) is printed apart. Then P_escape = (1 − f)^S + (1 − (1 − f)^S)(1 − h)^V
-// (spec/race-cycle.md §Verifiers) next to a Monte-Carlo count over the real sampling rule.
+// per race, every node) is printed apart. Then P_escape = (1 − f)^S + (1 − (1 − f)^S) · Π_v (1 − h·p_v)
+// (spec/race-cycle.md §Verifiers; p_v = min(1, V·w_v/W), here M − 1 equal members) next to a
+// Monte-Carlo count over the real sampling rule.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { raceVerifierInput } from "../../contracts/index.ts";
@@ -102,7 +103,8 @@ const trials = Number(values.trials);
 const escape = [0.01, 0.1, 0.5].flatMap((f) =>
   [0.5, 0.9].map((h) => {
     const pNoHit = (1 - f) ** S;
-    const formula = pNoHit + (1 - pNoHit) * (1 - h) ** V;
+    const pNoHonestVerifier = (1 - h * Math.min(1, V / M)) ** (M - 1);
+    const formula = pNoHit + (1 - pNoHit) * pNoHonestVerifier;
     // Monte Carlo of the sampling part: a set of 1,000 leaves with the first f·1000 bad.
     const count = 1000;
     const bad = Math.round(f * count);
@@ -118,6 +120,7 @@ const escape = [0.01, 0.1, 0.5].flatMap((f) =>
       V,
       pNoSampleHitFormula: pNoHit.toExponential(3),
       pNoSampleHitMonteCarlo: `${(missed / trials).toExponential(3)} (${trials} trials)`,
+      pNoHonestVerifier: pNoHonestVerifier.toExponential(3),
       pEscape: formula.toExponential(3),
     };
   }),
