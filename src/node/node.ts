@@ -125,7 +125,10 @@ export class RacecoinNode {
     this.closers.push(() => this.sync.stop());
 
     this.beacon = new BeaconService(
-      { validatorKey: opts.validatorKey },
+      {
+        validatorKey: opts.validatorKey,
+        ...(opts.beaconSilentCycles ? { silentCycles: opts.beaconSilentCycles } : {}),
+      },
       {
         chain: this.chain,
         network: this.network,

@@ -46,6 +46,8 @@ export interface NodeOptions {
   };
   /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
   byzantine?: "double-prevote";
+  /** Test-only (RACECOIN_BEACON_SILENT, comma list of cycles): sign no beacon partials then. */
+  beaconSilentCycles?: number[];
 }
 
 export const defaultP2pOptions: P2pOptions = { host: "127.0.0.1", port: 26656, bootstrap: [] };

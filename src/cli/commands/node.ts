@@ -160,6 +160,7 @@ export function nodeOptionsFrom(
     logFormat,
     // Test-only fault injection (test/e2e/network.test.ts); deliberately not a documented flag.
     byzantine: process.env.RACECOIN_BYZANTINE === "double-prevote" ? "double-prevote" : undefined,
+    ...beaconSilence(),
     mine: minerFrom(values),
   };
 }
@@ -218,3 +219,13 @@ Examples:
 };
 
 export { options as nodeFlags };
+
+/** Test-only: RACECOIN_BEACON_SILENT=1,3 keeps this node's beacon partials back in cycles 1 and 3. */
+function beaconSilence(): { beaconSilentCycles?: number[] } {
+  const v = process.env.RACECOIN_BEACON_SILENT;
+  if (v === undefined) return {};
+  const cycles = v.split(",").map(Number);
+  if (cycles.some((c) => !Number.isInteger(c) || c < 0))
+    throw new UsageError("RACECOIN_BEACON_SILENT: comma list of cycle numbers (test-only)");
+  return { beaconSilentCycles: cycles };
+}

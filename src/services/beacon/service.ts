@@ -54,7 +54,11 @@ export class BeaconService {
   private partialsKey = -1;
 
   constructor(
-    private readonly opts: { validatorKey?: BlsKeyPair },
+    private readonly opts: {
+      validatorKey?: BlsKeyPair;
+      /** Test-only (RACECOIN_BEACON_SILENT): sign no round partials in these cycles. */
+      silentCycles?: number[];
+    },
     private readonly m: { chain: Chain; network: Network; log: Logger; metrics?: Metrics },
   ) {
     const t = gossipTopics(m.chain.genesis.chainId);
@@ -149,7 +153,7 @@ export class BeaconService {
     // Rounds: sign the open round with our share of the active key.
     const key = s.active;
     const round = openRound(s, next, p);
-    if (key && round !== undefined && sk) {
+    if (key && round !== undefined && sk && !this.opts.silentCycles?.includes(cycle)) {
       const share = this.shareOf(key, sk);
       if (share) {
         // Signed afresh each time (0.3 ms): the key, or the previous output, may have changed.

@@ -1,0 +1,58 @@
+// Liveness without a race seed: two of four beacon members keep their partials back for all of
+// cycle 1, so no beacon round completes and cycle 1 has no race seed. The cycle runs no race,
+// cycle 2 keeps cycle 1's weights, the chain keeps finalizing throughout, and the race resumes in
+// cycle 2 once the beacon is back.
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { assertSameChain, rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
+
+type RaceStatus = { seeds: string[]; settled: number; commitments: number };
+type SetJson = { validators: { address: string; weight: string }[] };
+
+describe("race liveness with a silenced beacon", { timeout: 240_000 }, () => {
+  let net: TestNetwork | undefined;
+  after(async () => {
+    await net?.stop();
+  });
+
+  it("a cycle without a race seed keeps the previous weights and the chain keeps finalizing", async () => {
+    const silent = { RACECOIN_BEACON_SILENT: "1" };
+    net = await startNetwork(
+      [
+        { validator: 0, args: ["--mine"], env: silent },
+        { validator: 1, args: ["--mine"], env: silent },
+        { validator: 2, args: ["--mine"] },
+        { validator: 3, args: ["--mine"] },
+      ],
+      { blockTimeMs: 400 },
+    );
+    const urls = net.nodes.map((n) => n.url);
+    await waitFor(
+      "cycle 2's race window on every node",
+      async () => (await Promise.all(urls.map(status))).every((s) => s.height >= 135),
+      200_000,
+    );
+    const cycle1 = await rpc<RaceStatus>(urls[0]!, "race_status", [{ cycle: 1 }]);
+    assert.deepEqual(cycle1.seeds, [], "no beacon round completed in cycle 1, so it has no race seed");
+    assert.equal(cycle1.commitments, 0, "nobody could commit to a race without a seed");
+    assert.equal(cycle1.settled, 0);
+    for (const u of urls) {
+      const before = await rpc<SetJson>(u, "chain_getValidators", [119]);
+      const after = await rpc<SetJson>(u, "chain_getValidators", [120]);
+      const weights = (s: SetJson) => s.validators.map((v) => [v.address, v.weight]);
+      assert.deepEqual(
+        weights(after),
+        weights(before),
+        `${u}: cycle 2 keeps cycle 1's validators and weights`,
+      );
+    }
+    // Every height was finalized with a certificate, silenced cycle included.
+    for (const h of [61, 90, 119, 130]) {
+      const c = await rpc<{ height: number } | null>(urls[0]!, "chain_getCommit", [h]);
+      assert.ok(c, `height ${h} has a commit certificate`);
+    }
+    const cycle2 = await rpc<RaceStatus>(urls[2]!, "race_status", [{ cycle: 2 }]);
+    assert.equal(cycle2.seeds.length, 1, "the beacon is back in cycle 2 and seeds its race");
+    await assertSameChain(urls);
+  });
+});
