@@ -31,7 +31,14 @@ export interface MineOptions {
    * the worker rests t·(1 − duty)/duty ms, leaving the cores to consensus and RPC.
    */
   duty?: number;
+  /**
+   * Nice value of the worker threads (0–19; Linux applies it per thread). The in-node miner uses
+   * 19: any thread of the node at the default priority gets the core first.
+   */
+  nice?: number;
   onProof?: (nonce: bigint, distance: number) => void;
+  /** The race's threshold, as soon as worker 0 has calibrated. */
+  onThreshold?: (threshold: bigint) => void;
   onProgress?: (p: MineProgress) => void;
 }
 
@@ -85,6 +92,7 @@ export async function mine(opts: MineOptions): Promise<MineResult> {
     raceSeed: opts.raceSeed,
     config: opts.config,
     nodeSeed: nodeSeed(opts.miner),
+    nice: opts.nice ?? 0,
   };
   const workers = Array.from(
     { length: n },
@@ -134,6 +142,7 @@ export async function mine(opts: MineOptions): Promise<MineResult> {
     workers[0]!.postMessage({ type: "calibrate" });
     const cal = (await inbox[0]!()) as Extract<WorkerMsg, { type: "calibrated" }>;
     for (const w of workers) w.postMessage({ type: "threshold", threshold: cal.threshold });
+    opts.onThreshold?.(cal.threshold);
 
     const mineStart = performance.now();
     const deadline = mineStart + opts.durationMs;

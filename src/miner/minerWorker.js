@@ -1,9 +1,18 @@
 // Miner worker thread: loads the race model once, then evaluates nonce ranges on request.
 // Plain JavaScript because Node 20 does not pass the TypeScript loader to worker threads: it
 // registers tsx itself, then loads the race code.
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { register } from "tsx/esm/api";
 
+// Lower this thread's priority first, before compiling anything (Linux: the nice value is per
+// thread, and threads it creates, such as onnxruntime's pool, inherit it), so that consensus and
+// RPC win every contended core.
+if (workerData.nice) {
+  try {
+    setPriority(0, workerData.nice);
+  } catch {}
+}
 register();
 const { getBackend } = await import("./registry.ts");
 const { calibrate } = await import("../race/index.ts");

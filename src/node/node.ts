@@ -235,6 +235,7 @@ export class RacecoinNode {
     const verifier = new RaceVerifier(
       {
         backend: opts.mine?.backend ?? "reference",
+        minerCalibrates: miner !== undefined,
         ...(miner && opts.mine && opts.validatorKey
           ? { duty: { sender: miner.sender, validatorKey: opts.validatorKey, mode: opts.mine.verify } }
           : {}),

@@ -33,7 +33,7 @@ export {
   shiftsFor,
 } from "./config.ts";
 export { EXP_TABLE } from "./intmath.ts";
-export { nonceDistance, raceThreshold, thresholdKnown, warmThreshold } from "./oracle.ts";
+export { nonceDistance, raceThreshold, rememberThreshold, thresholdKnown } from "./oracle.ts";
 export { type EvalResult, finishOutputs, outputHash } from "./outcome.ts";
 export { forward, referenceBackend, rmsNorm } from "./reference.ts";
 export {

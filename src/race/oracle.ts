@@ -6,15 +6,14 @@
  *
  * The transition calls the synchronous functions; a threshold nobody computed yet is computed on
  * the spot with the reference backend (minimal: ≈ 1.7 s; mainnet: hours, so nodes must warm it).
- * Nodes warm the threshold in the background as soon as a race seed is on chain (`warmThreshold`,
- * with a fast backend, yielding between chunks), so a block carrying a fraud proof rarely waits.
+ * Nodes compute the threshold in a low-priority worker as soon as a race seed is on chain and hand
+ * it over (`rememberThreshold`), so a block carrying a fraud proof does not wait.
  * Any backend gives the same integers (tests hold them bit-identical), so who warmed the value
  * changes nothing.
  */
 import type { Address } from "../types/index.ts";
 import { toHex } from "../types/index.ts";
-import type { RaceBackend } from "./backend.ts";
-import { calibrate, thresholdFrom } from "./calibrate.ts";
+import { thresholdFrom } from "./calibrate.ts";
 import type { RaceConfig } from "./config.ts";
 import { ReferenceRace } from "./reference.ts";
 import { CALIBRATION_NODE_SEED, nodeSeed } from "./seeds.ts";
@@ -25,7 +24,6 @@ const THRESHOLDS_KEPT = 16;
 
 const models = new Map<string, ReferenceRace>();
 const thresholds = new Map<string, bigint>();
-const warming = new Map<string, Promise<bigint>>();
 
 function keyOf(seed: Uint8Array, config: RaceConfig): string {
   return `${toHex(seed)}:${JSON.stringify(config)}`;
@@ -64,38 +62,7 @@ export function thresholdKnown(seed: Uint8Array, config: RaceConfig): boolean {
   return thresholds.has(keyOf(seed, config));
 }
 
-/**
- * Compute and remember a race's threshold without blocking: with `backend` when given (its
- * evaluate runs off the main thread), otherwise with the reference in chunks that yield between.
- */
-export function warmThreshold(seed: Uint8Array, config: RaceConfig, backend?: RaceBackend): Promise<bigint> {
-  const key = keyOf(seed, config);
-  const known = thresholds.get(key);
-  if (known !== undefined) return Promise.resolve(known);
-  let pending = warming.get(key);
-  if (!pending) {
-    pending = (async () => {
-      if (!backend) {
-        // Reference: 32 forward passes at a time (minimal: ≈ 13 ms), yielding in between.
-        const race = referenceModel(seed, config);
-        const distances = new Float64Array(config.calibrationNonces);
-        for (let start = 0; start < distances.length; start += 32) {
-          const nonces = Array.from({ length: Math.min(32, distances.length - start) }, (_, i) =>
-            BigInt(start + i),
-          );
-          distances.set(race.evaluateSync(CALIBRATION_NODE_SEED, nonces).distances, start);
-          await new Promise<void>((r) => setImmediate(r));
-        }
-        return remember(thresholds, key, thresholdFrom(distances, config.zMilli).threshold, THRESHOLDS_KEPT);
-      }
-      const race = await backend.load(seed, config);
-      try {
-        return remember(thresholds, key, (await calibrate(race)).threshold, THRESHOLDS_KEPT);
-      } finally {
-        await race.close();
-      }
-    })().finally(() => warming.delete(key));
-    warming.set(key, pending);
-  }
-  return pending;
+/** Remember a threshold computed elsewhere (a miner's calibration, with any exact backend). */
+export function rememberThreshold(seed: Uint8Array, config: RaceConfig, threshold: bigint): void {
+  remember(thresholds, keyOf(seed, config), threshold, THRESHOLDS_KEPT);
 }

@@ -31,7 +31,7 @@ import {
   RACE_MODULE_ADDRESS,
   VALIDATORS_MODULE_ADDRESS,
 } from "../../params/index.ts";
-import { multiproof, sampleIndices, treeOver, ZERO32 } from "../../race/index.ts";
+import { multiproof, rememberThreshold, sampleIndices, treeOver, ZERO32 } from "../../race/index.ts";
 import { readStoreIn } from "../../state/index.ts";
 import { type Address, equalBytes, toChecksumAddress, toHex } from "../../types/index.ts";
 import { ModuleTxSender } from "./sender.ts";
@@ -155,7 +155,11 @@ export class MinerService {
           durationMs: 10 * blocksLeft * preset.blockTimeMs,
           workers: this.opts.workers,
           duty: this.opts.duty,
+          // Lowest priority: block production, voting and RPC keep the cores (race-cycle.md §Mining).
+          nice: 19,
           signal,
+          // The threshold is what the transition needs for nonce fraud proofs: hand it over.
+          onThreshold: (t) => rememberThreshold(seed, preset.race, t),
         }).then((r) => {
           this.m.log.info(
             { cycle, nonces: r.nonces, proofs: r.proofs.length, noncesPerSec: Math.round(r.noncesPerSec) },

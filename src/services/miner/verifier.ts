@@ -1,7 +1,7 @@
 /**
- * Race verification inside the node (spec/race-cycle.md §Verifiers). Every node warms the race's
- * threshold as soon as the seed is on chain, so a block carrying a nonce fraud proof never waits
- * for calibration. A mining node also verifies: for each reveal of the cycle it learns from its
+ * Race verification inside the node (spec/race-cycle.md §Verifiers). Every node learns the race's
+ * threshold as soon as the seed is on chain (from its miner's calibration, or by calibrating in a
+ * low-priority worker), so a block carrying a nonce fraud proof never waits for calibration. A mining node also verifies: for each reveal of the cycle it learns from its
  * BLS-VRF whether it was chosen to verify that miner (probability min(1, V · weight / total));
  * chosen (or with `verify: "all"`), it recomputes the sampled nonces and posts an attestation when
  * they are proofs, or a nonce fraud proof when one is not. Any node may check anything: one honest
@@ -26,14 +26,14 @@ import type { Chain } from "../../chain/index.ts";
 import type { BlsKeyPair } from "../../crypto/index.ts";
 import { encode } from "../../encoding/index.ts";
 import type { Logger } from "../../logger/index.ts";
-import { getBackend } from "../../miner/index.ts";
+import { getBackend, mine } from "../../miner/index.ts";
 import { positionAt, RACE_MODULE_ADDRESS } from "../../params/index.ts";
 import {
   type LoadedRace,
   raceThreshold,
+  rememberThreshold,
   thresholdKnown,
   verifyNonces,
-  warmThreshold,
 } from "../../race/index.ts";
 import { readStoreIn } from "../../state/index.ts";
 import { type Address, equalBytes, toChecksumAddress, toHex, u32be } from "../../types/index.ts";
@@ -44,6 +44,8 @@ export type VerifyMode = "chosen" | "all";
 export interface RaceVerifierOptions {
   /** Backend for calibration and verification ("reference" calibrates in slices on the main thread). */
   backend: string;
+  /** The node's miner calibrates each race and hands the threshold to the oracle. */
+  minerCalibrates: boolean;
   /** Verification duty: the account that attests and its validator key (the VRF key). Absent: warm only. */
   duty?: { sender: ModuleTxSender; validatorKey: BlsKeyPair; mode: VerifyMode };
 }
@@ -80,11 +82,22 @@ export class RaceVerifier {
       const seed = raceSeeds.get(store, pos.cycle);
       if (!seed) return;
       if (!thresholdKnown(seed, preset.race)) {
+        // A mining node's miner calibrates and hands the threshold over; compute it here only
+        // without one, or if it has not arrived by the reveal window.
+        if (this.opts.minerCalibrates && pos.offset < preset.windows.revealStart) return;
         const started = Date.now();
-        const backend = this.opts.backend === "reference" ? undefined : getBackend(this.opts.backend);
-        const threshold = await warmThreshold(seed, preset.race, backend);
+        const r = await mine({
+          backend: this.opts.backend,
+          raceSeed: seed,
+          config: preset.race,
+          miner: new Uint8Array(20),
+          durationMs: 0,
+          workers: 1,
+          nice: 19,
+        });
+        rememberThreshold(seed, preset.race, r.threshold);
         this.m.log.info(
-          { cycle: pos.cycle, threshold: threshold.toString(), ms: Date.now() - started },
+          { cycle: pos.cycle, threshold: r.threshold.toString(), ms: Date.now() - started },
           "Race: threshold computed",
         );
       }
