@@ -21,6 +21,12 @@ export interface RaceModelConfig {
   zMilli: number;
   /** Samples revealed per miner after the commit. */
   samples: number;
+  /**
+   * Requantisation exponents in place of the ones derived from the shapes (spec/race.md §Model).
+   * Only conformance configurations set them (spec/vectors/race/conformance.json): small
+   * exponents drive every clamp into saturation. Presets never do.
+   */
+  shifts?: { qkv: number; attnOut: number; score: number; ffnIn: number; ffnOut: number };
 }
 
 /** Tendermint timeouts (spec/consensus.md §Timeouts): base + round × delta. */

@@ -36,6 +36,7 @@ export interface Shifts {
 }
 
 export function shiftsFor(c: RaceConfig): Shifts {
+  if (c.shifts) return c.shifts;
   const dh = c.dModel / c.heads;
   return {
     qkv: gemmShift(c.dModel),
@@ -75,6 +76,7 @@ export function checkRaceConfig(c: RaceConfig): void {
   int(c.calibrationNonces, "calibrationNonces", 16, 1 << 16);
   int(c.zMilli, "zMilli", 0, 10_000);
   int(c.samples, "samples", 1, 1024);
+  if (c.shifts) for (const [k, v] of Object.entries(c.shifts)) int(v, `shifts.${k}`, 0, 30);
   if ((c.vocab & (c.vocab - 1)) !== 0)
     problems.push("vocab must be a power of two (token = 16-bit seed word mod vocab, unbiased)");
   if (c.dModel % c.heads !== 0) problems.push("dModel must be a multiple of heads");

@@ -32,10 +32,11 @@ export {
   RES_MAX,
   shiftsFor,
 } from "./config.ts";
-export { EXP_TABLE } from "./intmath.ts";
+export { coverage } from "./coverage.ts";
+export { clamp as clampValue, EXP_TABLE, floorDiv, requantU8 } from "./intmath.ts";
 export { nonceDistance, raceThreshold, rememberThreshold, thresholdKnown } from "./oracle.ts";
 export { type EvalResult, finishOutputs, outputHash } from "./outcome.ts";
-export { forward, referenceBackend, rmsNorm } from "./reference.ts";
+export { forward, gemmRequant, referenceBackend, rmsNorm } from "./reference.ts";
 export {
   CALIBRATION_NODE_SEED,
   inputSeed,

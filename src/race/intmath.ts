@@ -1,4 +1,5 @@
 /** Integer helpers shared by every race backend written in TypeScript (spec/race.md §Arithmetic). */
+import { coverage, hit } from "./coverage.ts";
 
 /** ⌊a / b⌋ for integers with |a| < 2^52 and b > 0 (floor, not truncation). */
 export function floorDiv(a: number, b: number): number {
@@ -53,5 +54,14 @@ export function roundHalfEven(x: number): number {
  * power-of-two scales; for |acc| < 2^24 it is simply round-half-even(acc / 2^s) + zp.
  */
 export function requantU8(acc: number, s: number, zp: number): number {
-  return clamp(roundHalfEven(Math.fround(acc) / 2 ** s) + zp, 0, 255);
+  const f = Math.fround(acc);
+  const scaled = f / 2 ** s;
+  const r = roundHalfEven(scaled) + zp;
+  if (coverage.enabled) {
+    if (f !== acc) hit("requant: float32 rounding of |acc| > 2^24");
+    if (scaled - Math.floor(scaled) === 0.5) hit("requant: half-even tie");
+    if (r < 0) hit(zp === 0 ? "requant: saturate at 0 (ReLU)" : "requant: saturate at 0 (signed, −128)");
+    if (r > 255) hit(zp === 0 ? "requant: saturate at 255 (ReLU)" : "requant: saturate at 255 (signed, 127)");
+  }
+  return clamp(r, 0, 255);
 }

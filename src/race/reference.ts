@@ -13,6 +13,7 @@ import {
   RES_MAX,
   shiftsFor,
 } from "./config.ts";
+import { coverage, hit } from "./coverage.ts";
 import { clamp, EXP_TABLE, floorDiv, isqrt, requantU8 } from "./intmath.ts";
 import { finishOutputs } from "./outcome.ts";
 import { inputSeed, tokens } from "./seeds.ts";
@@ -25,6 +26,14 @@ export function rmsNorm(x: Int32Array, out: Int32Array): void {
   for (let i = 0; i < d; i++) ss += x[i]! * x[i]!;
   const r = Math.max(1, isqrt(Math.floor(ss / d)));
   for (let i = 0; i < d; i++) out[i] = clamp(floorDiv(x[i]! * NORM_SCALE, r), ACT_MIN, ACT_MAX);
+  if (coverage.enabled) {
+    if (r === 1) hit("rmsnorm: divisor floor max(1, ·)");
+    for (let i = 0; i < d; i++) {
+      const y = floorDiv(x[i]! * NORM_SCALE, r);
+      if (y < ACT_MIN) hit("rmsnorm: clamp at −128");
+      if (y > ACT_MAX) hit("rmsnorm: clamp at 127");
+    }
+  }
 }
 
 /**
@@ -86,10 +95,13 @@ export function forward(weights: RaceWeights, toks: Uint16Array): Int32Array {
           let dot = 0;
           for (let t = 0; t < dh; t++) dot += q[p]![base + t]! * k[j]![base + t]!;
           scores[j] = dot >> s.score;
+          if (coverage.enabled && dot < 0 && -dot % 2 ** s.score !== 0)
+            hit("attention: floor shift of a negative score");
           if (scores[j]! > max) max = scores[j]!;
         }
         let wsum = 0;
         for (let j = 0; j <= p; j++) {
+          if (coverage.enabled && max - scores[j]! > 63) hit("attention: exp index clamp at 63");
           scores[j] = EXP_TABLE[Math.min(max - scores[j]!, 63)]!;
           wsum += scores[j]!;
         }
@@ -97,6 +109,8 @@ export function forward(weights: RaceWeights, toks: Uint16Array): Int32Array {
           let num = 0;
           for (let j = 0; j <= p; j++) num += scores[j]! * v[j]![base + t]!;
           a[p]![base + t] = floorDiv(num, wsum);
+          if (coverage.enabled && num < 0 && num % wsum !== 0)
+            hit("attention: floor of a negative weighted sum");
         }
       }
     }

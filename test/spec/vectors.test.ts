@@ -48,9 +48,22 @@ import {
   voteCodec,
 } from "../../src/encoding/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
-import { backendNames, getBackend } from "../../src/miner/index.ts";
+import { backendNames, gemmModel, getBackend } from "../../src/miner/index.ts";
 import { getPreset } from "../../src/params/index.ts";
-import { calibrate, nodeSeed, outputHash } from "../../src/race/index.ts";
+import {
+  calibrate,
+  clampValue,
+  coverage,
+  EXP_TABLE,
+  floorDiv,
+  gemmRequant,
+  nodeSeed,
+  outputHash,
+  type RaceConfig,
+  RES_MAX,
+  requantU8,
+  rmsNorm,
+} from "../../src/race/index.ts";
 import { decodeTx, TxError } from "../../src/tx/index.ts";
 import { EncodingError, fromHex, toHex } from "../../src/types/index.ts";
 
@@ -315,8 +328,15 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
   },
   // Every available backend must reproduce the race vectors bit for bit.
   async race(file) {
-    const config = getPreset(file.preset as string).race;
+    // A conformance configuration travels in its file; a preset's must match the preset.
+    const config =
+      file.preset === "conformance" ? (file.config as RaceConfig) : getPreset(file.preset as string).race;
     assert.deepEqual(file.config, config, "vector file was generated for a different model config");
+    if (file.preset === "conformance") {
+      // The branches the file claims are still reached by the reference on these cases.
+      coverage.enabled = true;
+      coverage.counts = {};
+    }
     for (const name of backendNames()) {
       const backend = getBackend(name);
       if (!(await backend.available()).ok) continue; // e.g. cuda without a GPU; reported by its own tests
@@ -348,7 +368,67 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
         }
         await race.close();
       }
+      if (coverage.enabled) {
+        coverage.enabled = false;
+        for (const branch of Object.keys(file.coverage as Json))
+          assert.ok((coverage.counts[branch] ?? 0) > 0, `conformance cases no longer reach "${branch}"`);
+      }
     }
+  },
+  // Primitives with inputs no race reaches (float32 rounding above 2^24, every clamp), on the
+  // reference functions and, for GEMMs, on the onnx backend's own requantising GEMM.
+  async "race-arithmetic"(file) {
+    const requant = file.requant as {
+      acc: number;
+      shift: number;
+      zp: number;
+      out: number;
+      exactOut: number;
+    }[];
+    for (const c of requant)
+      assert.equal(requantU8(c.acc, c.shift, c.zp), c.out, `requant ${c.acc} >> ${c.shift}`);
+    assert.ok(
+      requant.some((c) => c.out !== c.exactOut),
+      "at least one requant case must tell float32 rounding from exact rounding",
+    );
+    type GemmCase = {
+      name: string;
+      runs: [number, number, number][];
+      aZp: number;
+      shift: number;
+      zp: 0 | 128;
+      out: number;
+    };
+    const gemms = file.gemm as GemmCase[];
+    const expand = (c: GemmCase, k: 1 | 2) => c.runs.flatMap((r) => Array<number>(r[0]).fill(r[k]));
+    for (const c of gemms) {
+      const out = new Int32Array(1);
+      gemmRequant(Int32Array.from(expand(c, 1)), Int8Array.from(expand(c, 2)), 1, c.shift, c.zp, out, c.aZp);
+      assert.equal(out[0]! + c.zp, c.out, `reference gemm: ${c.name}`);
+    }
+    if ((await getBackend("onnx").available()).ok) {
+      const ort = await import("onnxruntime-node");
+      for (const c of gemms) {
+        const x = expand(c, 1);
+        const w = Int8Array.from(expand(c, 2));
+        const session = await ort.InferenceSession.create(gemmModel(c.aZp, w, x.length, 1, c.shift, c.zp));
+        const { y } = await session.run({ a: new ort.Tensor("uint8", Uint8Array.from(x), [1, x.length]) });
+        assert.equal((y!.data as Uint8Array)[0], c.out, `onnx gemm: ${c.name}`);
+        await session.release();
+      }
+    }
+    for (const c of file.rmsnorm as { x: number[]; y: number[] }[]) {
+      const out = new Int32Array(c.x.length);
+      rmsNorm(Int32Array.from(c.x), out);
+      assert.deepEqual([...out], c.y, `rmsnorm of [${c.x.slice(0, 3)}…]`);
+    }
+    for (const c of file.residual as { h: number; o: number; out: number }[])
+      assert.equal(clampValue(c.h + c.o, -RES_MAX, RES_MAX), c.out);
+    for (const c of file.floorShift as { x: number; s: number; out: number }[])
+      assert.equal(c.x >> c.s, c.out);
+    for (const c of file.floorDiv as { a: number; b: number; out: number }[])
+      assert.equal(floorDiv(c.a, c.b), c.out);
+    assert.deepEqual([...EXP_TABLE], file.expTable);
   },
   transactions(file) {
     for (const c of file.valid as Json[]) {

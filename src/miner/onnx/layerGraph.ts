@@ -243,3 +243,27 @@ export function layersModel(c: RaceConfig, layers: LayerWeights[], into?: Uint8A
     into,
   );
 }
+
+/**
+ * One requantising GEMM exactly as the layers build it (a uint8 [N, k] with zero point aZp ×
+ * int8 w [k, m] → uint8 [N, m]): the arithmetic conformance vectors replay onnxruntime's
+ * epilogue with it, e.g. the float32 rounding of accumulators above 2^24.
+ */
+export function gemmModel(
+  aZp: number,
+  w: Int8Array,
+  k: number,
+  m: number,
+  shift: number,
+  yZp: 0 | 128,
+): Uint8Array {
+  const g = new GraphBuilder();
+  const y = g.qgemm("a", aZp, w, k, m, shift, yZp);
+  g.nodes.push({ op: "Identity", inputs: [y], outputs: ["y"] });
+  return modelProto({
+    nodes: g.nodes,
+    inits: g.inits,
+    inputs: [{ name: "a", type: DType.UINT8, dims: ["N", k] }],
+    outputs: [{ name: "y", type: DType.UINT8, dims: ["N", m] }],
+  });
+}
