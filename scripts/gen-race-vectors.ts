@@ -56,8 +56,11 @@ for (const seedHex of seeds) {
       proofs = scan.filter((_, i) => BigInt(distances[i]!) < cal.threshold).slice(0, 3);
     }
     // A tie: a nonce whose distance equals the threshold is not a proof (the test is strict <).
-    const tie = !mainnet && minerHex === miners[0] ? await findTie(fromHex(seedHex), node, cal.threshold) : [];
-    const picked = mainnet ? [0n, 1n, (1n << 40n) - 1n] : [0n, 1n, 2n, 999n, (1n << 40n) - 1n, ...proofs, ...tie];
+    const tie =
+      !mainnet && minerHex === miners[0] ? await findTie(fromHex(seedHex), node, cal.threshold) : [];
+    const picked = mainnet
+      ? [0n, 1n, (1n << 40n) - 1n]
+      : [0n, 1n, 2n, 999n, (1n << 40n) - 1n, ...proofs, ...tie];
     const { distances: d, outputs } = await race.evaluate(node, picked, { outputs: true });
     picked.forEach((nonce, i) => {
       const out = outputs!.subarray(i * config.dModel, (i + 1) * config.dModel);

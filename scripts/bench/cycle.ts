@@ -100,7 +100,7 @@ const rows = values["nonces-per-sec"]!.split(",").map((r) => {
 
 // Escape probability: formula next to a Monte-Carlo count over sampleIndices.
 const trials = Number(values.trials);
-const escape = [0.01, 0.1, 0.5].flatMap((f) =>
+const escapes = [0.01, 0.1, 0.5].flatMap((f) =>
   [0.5, 0.9].map((h) => {
     const pNoHit = (1 - f) ** S;
     const pNoHonestVerifier = (1 - h * Math.min(1, V / M)) ** (M - 1);
@@ -139,7 +139,7 @@ process.stdout.write(
       vrfProofMs: +vrfMs.toFixed(2),
       calibrationPassesPerNode: C,
       rows,
-      escape,
+      escape: escapes,
     },
     null,
     2,
