@@ -10,7 +10,7 @@
 // Usage: npm run bench:race-cycle -- [--preset mainnet|minimal] [--seconds 60] [--backend onnx]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { beacon, beaconHead, beaconRounds, race, raceFrauds, raceWeights } from "../../contracts/index.ts";
+import { race, raceFrauds, raceWeights } from "../../contracts/index.ts";
 import { getBackend, mine } from "../../src/miner/index.ts";
 import { getPreset } from "../../src/params/index.ts";
 import {
@@ -21,8 +21,8 @@ import {
   sampleIndices,
   verifySample,
 } from "../../src/race/index.ts";
-import { blockInfo, moduleContext, StateOverlay, storeIn, WorldState } from "../../src/state/index.ts";
-import { type Address, ZERO_ADDRESS } from "../../src/types/index.ts";
+import type { Address } from "../../src/types/index.ts";
+import { raceHarness } from "../../test/helpers/raceModule.ts";
 
 const { values } = parseArgs({
   options: {
@@ -51,30 +51,10 @@ const L = preset.cycleLength;
 const w = preset.windows;
 const CYCLE = 1;
 const start = CYCLE * L;
-const state = new StateOverlay(new WorldState());
-const ctx = (height: number) =>
-  moduleContext(blockInfo({ chainId: 1n, preset }, height, ZERO_ADDRESS), state, race);
+const { call, ctx, beaconOutput: writeOutput, store } = raceHarness(preset, 1n);
 const miner: Address = new Uint8Array(20).fill(0x11);
 const watcher: Address = new Uint8Array(20).fill(0x22);
-const call = (height: number, sender: Address, method: string, args: unknown) =>
-  race.methods[method]!.execute({ ...ctx(height), sender }, args);
-let round = 0;
-const beaconOutput = (height: number) => {
-  round++;
-  const output = crypto.getRandomValues(new Uint8Array(32));
-  beaconRounds.set(storeIn(state, beacon), round, {
-    round,
-    output,
-    signature: new Uint8Array(96),
-    signers: [1, 2, 3],
-    height,
-    previous: new Uint8Array(32),
-    groupKey: new Uint8Array(48),
-    dkgCycle: 0,
-  });
-  beaconHead.set(storeIn(state, beacon), { cycle: CYCLE, round, output, active: 1, next: 0 });
-  return output;
-};
+const beaconOutput = (height: number) => writeOutput(height, crypto.getRandomValues(new Uint8Array(32)));
 
 const seed = beaconOutput(start + w.raceStart);
 race.endBlock!(ctx(start + w.raceStart));
@@ -152,9 +132,8 @@ await timed("nonceFraudCheckOnChain", () => {
 if (!/no fraud/.test(refusal)) throw new Error(`expected the false fraud proof to be refused: ${refusal}`);
 
 for (let h = start + w.revealStart; h <= start + w.fraudEnd; h++) race.endBlock!(ctx(h));
-const weight = raceWeights(storeIn(state, race), CYCLE);
-if (raceFrauds.has(storeIn(state, race), [CYCLE, miner]))
-  throw new Error("a fraud stood against the honest miner");
+const weight = raceWeights(store, CYCLE);
+if (raceFrauds.has(store, [CYCLE, miner])) throw new Error("a fraud stood against the honest miner");
 
 process.stdout.write(
   `${JSON.stringify(

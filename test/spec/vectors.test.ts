@@ -5,6 +5,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
+  race,
+  raceForfeitsOf,
+  raceWeights,
+  resolveCall,
+  validatorSets,
+  validators,
+} from "../../contracts/index.ts";
+import {
   combinePartials,
   commitmentAt,
   decryptWithSharedKey,
@@ -64,8 +72,10 @@ import {
   requantU8,
   rmsNorm,
 } from "../../src/race/index.ts";
+import { storeIn } from "../../src/state/index.ts";
 import { decodeTx, TxError } from "../../src/tx/index.ts";
-import { EncodingError, fromHex, toHex } from "../../src/types/index.ts";
+import { type Address, EncodingError, fromHex, toChecksumAddress, toHex } from "../../src/types/index.ts";
+import { raceHarness } from "../helpers/raceModule.ts";
 
 type Json = Record<string, unknown>;
 const root = "spec/vectors";
@@ -429,6 +439,54 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
     for (const c of file.floorDiv as { a: number; b: number; out: number }[])
       assert.equal(floorDiv(c.a, c.b), c.out);
     assert.deepEqual([...EXP_TABLE], file.expTable);
+  },
+  // One race cycle block by block; every refused call leaves the module's store as it was.
+  "race-cycle"(file) {
+    const preset = getPreset(file.preset as string);
+    const cycle = file.cycle as number;
+    const h = raceHarness(preset, BigInt(file.chainId as string));
+    const set = (file.validators as Json[]).map((v) => ({
+      address: fromHex(v.address as string),
+      weight: BigInt(v.weight as string),
+      blsKey: fromHex(v.blsKey as string),
+    }));
+    validatorSets.set(storeIn(h.state, validators), cycle, set);
+    const snapshot = () =>
+      h.store
+        .keys(new Uint8Array(0))
+        .map((k) => `${toHex(k)}=${toHex(h.store.get(k)!)}`)
+        .join(",");
+    const blocks = new Map((file.blocks as Json[]).map((b) => [b.height as number, b]));
+    const start = cycle * preset.cycleLength;
+    for (let height = start; height < start + preset.cycleLength; height++) {
+      const b = blocks.get(height);
+      if (b?.beaconOutput) h.beaconOutput(height, fromHex(b.beaconOutput as string));
+      for (const c of (b?.calls ?? []) as Json[]) {
+        const resolved = resolveCall(race, fromHex(c.data as string));
+        const before = snapshot();
+        let result = "accepted";
+        try {
+          resolved.def.execute({ ...h.ctx(height), sender: fromHex(c.sender as string) }, resolved.args);
+        } catch (e) {
+          result = `refused: ${(e as Error).message}`;
+        }
+        assert.equal(result, c.result, `${height}: ${c.note}`);
+        if (result !== "accepted")
+          assert.equal(snapshot(), before, `${height}: a refused call changed the store`);
+      }
+      race.endBlock!(h.ctx(height));
+    }
+    const addr = (a: Address) => toChecksumAddress(a);
+    assert.deepEqual(
+      raceWeights(h.store, cycle).map(([a, v]) => [addr(a), v.toString()]),
+      file.weights,
+      "settled weights",
+    );
+    assert.deepEqual(
+      raceForfeitsOf(h.store, cycle).map(([a, r]) => [addr(a), r]),
+      file.forfeits,
+      "forfeits",
+    );
   },
   transactions(file) {
     for (const c of file.valid as Json[]) {

@@ -5,12 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  beacon,
-  beaconHead,
-  beaconRounds,
   ModuleError,
   RACE_VERIFY_DOMAIN,
-  race,
   raceAttestations,
   raceCommits,
   raceForfeitsOf,
@@ -36,9 +32,10 @@ import {
   treeOver,
   ZERO32,
 } from "../../src/race/index.ts";
-import { blockInfo, moduleContext, StateOverlay, storeIn, WorldState } from "../../src/state/index.ts";
-import { type Address, equalBytes, ZERO_ADDRESS } from "../../src/types/index.ts";
+import { storeIn } from "../../src/state/index.ts";
+import { type Address, equalBytes } from "../../src/types/index.ts";
 import { devAddresses, devGenesis } from "../helpers/chain.ts";
+import { raceHarness } from "../helpers/raceModule.ts";
 
 const L = minimal.cycleLength;
 const w = minimal.windows;
@@ -47,37 +44,11 @@ const start = CYCLE * L;
 const genesis = devGenesis();
 
 function setup() {
-  const state = new StateOverlay(new WorldState());
-  const ctx = (height: number, module = race) =>
-    moduleContext(
-      blockInfo({ chainId: genesis.chainId, preset: minimal }, height, ZERO_ADDRESS),
-      state,
-      module,
-    );
-  const call = (height: number, sender: Address, method: string, args: unknown) =>
-    race.methods[method]!.execute({ ...ctx(height), sender }, args);
-  const endBlocks = (from: number, to: number) => {
-    for (let h = from; h <= to; h++) race.endBlock!(ctx(h));
+  const h = raceHarness(minimal, genesis.chainId);
+  return {
+    ...h,
+    beaconOutput: (height: number, fill: number) => h.beaconOutput(height, new Uint8Array(32).fill(fill)),
   };
-  const beaconStore = storeIn(state, beacon);
-  let round = 0;
-  const beaconOutput = (height: number, fill: number) => {
-    round++;
-    const output = new Uint8Array(32).fill(fill);
-    beaconRounds.set(beaconStore, round, {
-      round,
-      output,
-      signature: new Uint8Array(96),
-      signers: [1, 2, 3],
-      height,
-      previous: new Uint8Array(32),
-      groupKey: new Uint8Array(48),
-      dkgCycle: 0,
-    });
-    beaconHead.set(beaconStore, { cycle: Math.floor(height / L), round, output, active: 1, next: 0 });
-    return output;
-  };
-  return { state, ctx, call, endBlocks, beaconOutput, store: storeIn(state, race) };
 }
 
 function revealFor(nonces: bigint[], levels: Uint8Array[][], randomness: Uint8Array, miner: Address) {
