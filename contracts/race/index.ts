@@ -196,6 +196,18 @@ export const attestationsResult = struct<{
   ),
 });
 
+export const revealsResult = struct<{ reveals: (RaceReveal & { miner: Address })[] }>("race.reveals.result", {
+  reveals: list(
+    struct<RaceReveal & { miner: Address }>("race.RevealView", {
+      miner: address20,
+      nonces: list(revealedCodec, 1024),
+      sampled: list(uint, 512),
+      height: uint,
+    }),
+    100_000,
+  ),
+});
+
 /** The commitment a fraud proof targets, inside the fraud window and with no fraud standing yet. */
 function fraudTarget(ctx: ModuleContext, miner: Address): { cycle: number; c: RaceCommit } {
   const pos = positionAt(ctx.block.preset, ctx.block.height);
@@ -501,6 +513,13 @@ export const race: Module = {
     },
   },
   queries: {
+    reveals: {
+      args: struct<{ cycle: number }>("race.reveals", { cycle: uint }),
+      result: revealsResult,
+      run: (ctx, a: { cycle: number }) => ({
+        reveals: reveals.entries(ctx.store, cycleKey(a.cycle)).map(([[, miner], r]) => ({ miner, ...r })),
+      }),
+    },
     attestations: {
       args: struct<{ cycle: number }>("race.attestations", { cycle: uint }),
       result: attestationsResult,

@@ -186,6 +186,20 @@ async function checkCheatersOfCycle2(urls: string[]): Promise<void> {
   // Every nonce twice: a sampled index i reveals (i, i+1), an equal pair whenever i is even, so the
   // reveal is refused unless all S = 8 samples are odd (probability 1/256; race.md §Proofs).
   if (doubled && !doubled.revealed) assert.equal(doubled.weight, "0", "a duplicated set earns nothing");
+  const { reveals } = await rpc<{
+    reveals: { miner: string; sampled: number[]; nonces: { index: number }[] }[];
+  }>(urls[0]!, "race_reveals", [{ cycle: 2 }]);
+  assert.equal(
+    reveals.length,
+    commitments.filter((c) => c.revealed).length,
+    "race_reveals lists every reveal",
+  );
+  for (const r of reveals)
+    for (const i of r.sampled)
+      assert.ok(
+        r.nonces.some((n) => n.index === i),
+        "each sampled index is revealed",
+      );
   const set2 = await rpc<SetJson>(urls[0]!, "chain_getValidators", [125]);
   const { attestations } = await rpc<{ attestations: { verifier: string }[] }>(
     urls[0]!,
