@@ -78,3 +78,7 @@ export {
 
 /** The modules every Racecoin chain runs, in id order. */
 export const defaultModules = new ModuleRegistry([bank, beacon, validators, race]);
+export { Transfer } from "./bank/index.ts";
+export { type EventDef, emit, event } from "./events.ts";
+export { RaceAttested, RaceCommitted, RaceFraudProven, RaceRevealed } from "./race/index.ts";
+export { Registered } from "./validators/index.ts";

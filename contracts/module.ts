@@ -54,6 +54,8 @@ export interface ModuleContext {
 
 export interface CallContext extends ModuleContext {
   sender: Address;
+  /** Append a log to this call's receipt (contracts/events.ts); discarded if the call fails. */
+  emit(topics: Uint8Array[], data: Uint8Array): void;
 }
 
 export interface QueryContext {

@@ -213,13 +213,22 @@ for (let height = start; height < start + preset.cycleLength; height++) {
     const resolved = resolveCall(race, call.data);
     let result = "accepted";
     try {
-      resolved.def.execute({ ...h.ctx(height), sender: call.sender }, resolved.args);
+      resolved.def.execute(h.callCtx(height, call.sender), resolved.args);
     } catch (e) {
       result = `refused: ${(e as Error).message}`;
     }
     if (/: refused$/.test(call.note) !== result.startsWith("refused"))
       throw new Error(`scenario broke: "${call.note}" → ${result}`);
-    calls.push({ note: call.note, sender: toChecksumAddress(call.sender), data: toHex(call.data), result });
+    const logs = h.logs
+      .splice(0)
+      .map((l) => ({ topics: l.topics.map((t) => toHex(t)), data: toHex(l.data) }));
+    calls.push({
+      note: call.note,
+      sender: toChecksumAddress(call.sender),
+      data: toHex(call.data),
+      result,
+      logs,
+    });
   }
   race.endBlock!(h.ctx(height));
   if (b) outBlocks.push({ height, ...(b.beacon ? { beaconOutput: toHex(b.beacon) } : {}), calls });
@@ -227,7 +236,7 @@ for (let height = start; height < start + preset.cycleLength; height++) {
 const file = {
   kind: "race-cycle",
   description:
-    "One cycle of the race module (spec/race-cycle.md), block by block: each listed block's beacon output is recorded first, then its race transactions (call data to the race module; accepted, or refused with the reason), then the module's endBlock runs; every other height of the cycle runs endBlock alone. validators: the cycle's set (the VRF verifiers). Expected: the settled weights and forfeits.",
+    "One cycle of the race module (spec/race-cycle.md), block by block: each listed block's beacon output is recorded first, then its race transactions (call data to the race module; accepted, or refused with the reason), with the logs an accepted call emits (spec/events.md), then the module's endBlock runs; every other height of the cycle runs endBlock alone. validators: the cycle's set (the VRF verifiers). Expected: the settled weights and forfeits.",
   preset: preset.name,
   chainId: chainId.toString(),
   cycle: CYCLE,

@@ -144,8 +144,20 @@ const receipt = {
   effectiveGasPrice: 1_000_000_001n,
   from: header.proposer,
   error: "",
+  // A bank Transfer log (spec/events.md): topic0 = keccak256("Transfer(address,address,uint256)").
+  logs: [
+    {
+      address: fromHex("0x5243000000000000000000000000000000000001"),
+      topics: [
+        keccak_256(new TextEncoder().encode("Transfer(address,address,uint256)")),
+        new Uint8Array(32).fill(0xaa),
+        new Uint8Array(32).fill(0xbb),
+      ],
+      data: new Uint8Array(32).fill(1),
+    },
+  ],
 };
-const failed = { ...receipt, status: 0, error: "insufficient balance for transfer" };
+const failed = { ...receipt, status: 0, error: "insufficient balance for transfer", logs: [] };
 write("spec/vectors/encoding/receipt.json", {
   kind: "receipt",
   description: "Receipt encoding, and receiptsRoot = merkleRoot(encodings)",
@@ -157,6 +169,11 @@ write("spec/vectors/encoding/receipt.json", {
       cumulativeGasUsed: r.cumulativeGasUsed.toString(),
       effectiveGasPrice: r.effectiveGasPrice.toString(),
       from: toHex(r.from),
+      logs: r.logs.map((l) => ({
+        address: toHex(l.address),
+        topics: l.topics.map(toHex),
+        data: toHex(l.data),
+      })),
     },
     encoding: toHex(encode(receiptCodec, r)),
   })),

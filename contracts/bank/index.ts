@@ -7,6 +7,7 @@
 import { address20, bytes, quantity, struct } from "../../src/encoding/index.ts";
 import { BANK_MODULE_ADDRESS } from "../../src/params/index.ts";
 import type { Account, Address } from "../../src/types/index.ts";
+import { emit, event } from "../events.ts";
 import { type Module, ModuleError } from "../module.ts";
 
 export interface TransferArgs {
@@ -20,6 +21,9 @@ export const accountQueryResult = struct<Account>("bank.account.result", {
   nonce: quantity,
   balance: quantity,
 });
+
+/** Logged by `transfer` (spec/events.md), the ERC-20 shape so wallets and explorers read it. */
+export const Transfer = event("Transfer(address indexed from, address indexed to, uint256 value)");
 
 export const bank: Module = {
   id: 1,
@@ -35,6 +39,7 @@ export const bank: Module = {
         ctx.state.setAccount(ctx.sender, { ...from, balance: from.balance - args.amount });
         const to = ctx.state.getAccount(args.to);
         ctx.state.setAccount(args.to, { ...to, balance: to.balance + args.amount });
+        emit(ctx, Transfer, ctx.sender, args.to, args.amount);
       },
     },
     memo: {

@@ -25,6 +25,7 @@ import {
 } from "../../src/race/index.ts";
 import { type Address, concatBytes, equalBytes, u32be } from "../../src/types/index.ts";
 import { beacon as beaconModule, latestRound } from "../beacon/index.ts";
+import { emit, event } from "../events.ts";
 import { type Module, type ModuleContext, ModuleError, type QueryContext } from "../module.ts";
 import { addressKey20, pairKey, type ReadStore, StoreMap, u32Key } from "../store.ts";
 import { setNextWeight, validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
@@ -83,6 +84,20 @@ export const attestations = new StoreMap(
   "attest",
   pairKey(pairKey(u32Key, 4, addressKey20), 24, addressKey20),
   uint,
+);
+
+/** Logs of the race methods (spec/events.md). */
+export const RaceCommitted = event(
+  "RaceCommitted(uint32 indexed cycle, address indexed miner, uint256 count, bytes32 root)",
+);
+export const RaceRevealed = event(
+  "RaceRevealed(uint32 indexed cycle, address indexed miner, uint256 revealed)",
+);
+export const RaceFraudProven = event(
+  "RaceFraudProven(uint32 indexed cycle, address indexed miner, address indexed by)",
+);
+export const RaceAttested = event(
+  "RaceAttested(uint32 indexed cycle, address indexed miner, address indexed verifier)",
 );
 
 /** BLS-VRF domain of verifier selection. */
@@ -372,6 +387,7 @@ export const race: Module = {
           root: args.root,
           height: ctx.block.height,
         });
+        emit(ctx, RaceCommitted, cycle, ctx.sender, args.count, args.root);
       },
     },
     reveal: {
@@ -412,6 +428,7 @@ export const race: Module = {
           sampled,
           height: ctx.block.height,
         });
+        emit(ctx, RaceRevealed, cycle, ctx.sender, map.size);
       },
     },
     fraudOrder: {
@@ -437,6 +454,7 @@ export const race: Module = {
           by: ctx.sender,
           height: ctx.block.height,
         });
+        emit(ctx, RaceFraudProven, cycle, args.miner, ctx.sender);
       },
     },
     fraudNonce: {
@@ -479,6 +497,7 @@ export const race: Module = {
           by: ctx.sender,
           height: ctx.block.height,
         });
+        emit(ctx, RaceFraudProven, cycle, args.miner, ctx.sender);
       },
     },
     attest: {
@@ -509,6 +528,7 @@ export const race: Module = {
         );
         if (chosen !== true) throw new ModuleError(chosen);
         attestations.set(ctx.store, [[cycle, args.miner], ctx.sender], ctx.block.height);
+        emit(ctx, RaceAttested, cycle, args.miner, ctx.sender);
       },
     },
   },

@@ -6,7 +6,7 @@
  * not in genesis can later enter a set; other modules (the race) feed next-cycle weights through
  * `setNextWeight`.
  */
-import { blsVerify } from "../../src/crypto/index.ts";
+import { blsVerify, keccak256 } from "../../src/crypto/index.ts";
 import {
   address20,
   bytes,
@@ -26,6 +26,7 @@ import {
   u64be,
   type Validator,
 } from "../../src/types/index.ts";
+import { emit, event } from "../events.ts";
 import { type GenesisContext, type Module, type ModuleContext, ModuleError } from "../module.ts";
 import { addressKey20, bytesKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
 
@@ -128,6 +129,9 @@ function endCycle(ctx: ModuleContext): void {
   for (const a of nextWeights.keys(ctx.store)) nextWeights.delete(ctx.store, a);
 }
 
+/** Logged by `register` (spec/events.md); the key itself is in validators_registration. */
+export const Registered = event("Registered(address indexed account, bytes32 blsKeyHash)");
+
 export const validators: Module = {
   id: 3,
   name: "validators",
@@ -158,6 +162,7 @@ export const validators: Module = {
           height: ctx.block.height,
         });
         keyOwners.set(ctx.store, args.blsKey, ctx.sender);
+        emit(ctx, Registered, ctx.sender, keccak256(args.blsKey));
       },
     },
   },

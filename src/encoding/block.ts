@@ -8,6 +8,7 @@ import type {
   BlockHeader,
   CommitCertificate,
   Evidence,
+  Log,
   Receipt,
   Validator,
   Vote,
@@ -121,6 +122,13 @@ export function beaconMsgsRoot(msgs: BeaconMessage[]): Uint8Array {
   return merkleRoot(msgs.map((m) => encode(beaconMessageCodec, m)));
 }
 
+export const MAX_LOGS_PER_TX = 64;
+export const logCodec = struct<Log>("Log", {
+  address: address20,
+  topics: list(bytes({ length: 32 }), 4),
+  data: bytes({ max: 4096 }),
+});
+
 export const receiptCodec = struct<Receipt>("Receipt", {
   status: uint,
   gasUsed: quantity,
@@ -128,6 +136,7 @@ export const receiptCodec = struct<Receipt>("Receipt", {
   effectiveGasPrice: quantity,
   from: address20,
   error: str(256),
+  logs: list(logCodec, MAX_LOGS_PER_TX),
 });
 
 export const receiptListCodec = list(receiptCodec, MAX_BLOCK_TXS);

@@ -1,4 +1,5 @@
 /** eth_* and net_* handlers: the subset ethers, viem and MetaMask use (spec/rpc.md). */
+
 import { keccak256 } from "../crypto/index.ts";
 import { accountTrieValue, CallError, estimateGas, nextBaseFee, runQuery } from "../state/index.ts";
 import { EMPTY_TRIE_ROOT } from "../trie/index.ts";
@@ -13,7 +14,8 @@ import {
   trieAccountStorageRoot,
 } from "./context.ts";
 import { invalidParam, RpcError, SERVER_ERROR } from "./errors.ts";
-import { formatBlock, formatReceipt, formatTx } from "./format.ts";
+import { formatBlock, formatReceipt, formatTx, logsBloom } from "./format.ts";
+import { getLogs } from "./logs.ts";
 import {
   addressParam,
   blockTagParam,
@@ -44,11 +46,14 @@ async function blockResponse(
   const transactions = full
     ? txs.map((t, i) => formatTx(t.tx, t.receipt.from, place(i)))
     : txs.map((t) => toHex(t.tx.hash));
+  const bloom = new Uint8Array(256);
+  for (const t of txs) logsBloom(t.receipt.logs, bloom);
   return formatBlock(
     block.hash,
     block.header,
     txs.map((t) => t.raw),
     transactions,
+    bloom,
   );
 }
 
@@ -65,6 +70,7 @@ async function minedTx(ctx: RpcContext, hash: Uint8Array) {
       blockHash: loc.blockHash,
       blockNumber: loc.height,
       index: loc.index,
+      firstLogIndex: txs!.slice(0, loc.index).reduce((n, x) => n + x.receipt.logs.length, 0),
       baseFee: header.baseFee,
       timestamp: header.time / 1000n,
     },
@@ -224,16 +230,22 @@ export const ethHandlers = {
     const b = await resolveBlock(ctx, blockTagParam(p[0], 0));
     if (!b) return null;
     const txs = (await blockTxs(ctx, b.hash))!;
-    return txs.map((t, index) =>
-      formatReceipt(t.tx, t.receipt, {
+    let firstLogIndex = 0;
+    return txs.map((t, index) => {
+      const r = formatReceipt(t.tx, t.receipt, {
         blockHash: b.hash,
         blockNumber: b.header.height,
         index,
+        firstLogIndex,
         baseFee: b.header.baseFee,
         timestamp: b.header.time / 1000n,
-      }),
-    );
+      });
+      firstLogIndex += t.receipt.logs.length;
+      return r;
+    });
   },
+
+  eth_getLogs: (ctx: RpcContext, p: unknown[]) => getLogs(ctx, p),
 
   eth_getProof: async (ctx: RpcContext, p: unknown[]) => {
     const address = addressParam(p[0], 0);

@@ -5,6 +5,7 @@ import type { SignedTx } from "../tx/index.ts";
 import {
   type Address,
   type BlockHeader,
+  type Log,
   type Receipt,
   toChecksumAddress,
   toHex,
@@ -12,13 +13,14 @@ import {
 } from "../types/index.ts";
 
 const EMPTY_UNCLES_HASH = toHex(keccak256(rlpEncodeList([])));
-const ZERO_BLOOM = `0x${"00".repeat(256)}`;
 const ZERO_HASH_HEX = `0x${"00".repeat(32)}`;
 
 export interface TxPlace {
   blockHash: Uint8Array;
   blockNumber: number;
   index: number;
+  /** Block-wide index of this transaction's first log. */
+  firstLogIndex?: number;
   baseFee: bigint;
   /** Seconds. */
   timestamp: bigint;
@@ -75,8 +77,16 @@ export function formatReceipt(tx: SignedTx, receipt: Receipt, place: TxPlace): R
     gasUsed: toQuantity(receipt.gasUsed),
     effectiveGasPrice: toQuantity(receipt.effectiveGasPrice),
     contractAddress: null,
-    logs: [],
-    logsBloom: ZERO_BLOOM,
+    logs: receipt.logs.map((l, i) =>
+      formatLog(l, {
+        blockHash: place.blockHash,
+        blockNumber: place.blockNumber,
+        transactionHash: tx.hash,
+        transactionIndex: place.index,
+        logIndex: (place.firstLogIndex ?? 0) + i,
+      }),
+    ),
+    logsBloom: toHex(logsBloom(receipt.logs)),
     type: toQuantity(tx.type),
     status: toQuantity(receipt.status),
   };
@@ -87,6 +97,7 @@ export function formatBlock(
   header: BlockHeader,
   rawTxs: Uint8Array[],
   transactions: unknown[],
+  bloom: Uint8Array = new Uint8Array(256),
 ): Record<string, unknown> {
   return {
     number: toQuantity(header.height),
@@ -94,7 +105,7 @@ export function formatBlock(
     parentHash: toHex(header.parentHash),
     nonce: "0x0000000000000000",
     sha3Uncles: EMPTY_UNCLES_HASH,
-    logsBloom: ZERO_BLOOM,
+    logsBloom: toHex(bloom),
     transactionsRoot: toHex(header.txRoot),
     stateRoot: toHex(header.stateRoot),
     receiptsRoot: toHex(header.receiptsRoot),
@@ -109,5 +120,43 @@ export function formatBlock(
     baseFeePerGas: toQuantity(header.baseFee),
     transactions,
     uncles: [],
+  };
+}
+
+/** Ethereum's logs bloom: 3 bits per address and topic, from the low 11 bits of keccak pairs. */
+export function logsBloom(logs: readonly Log[], into = new Uint8Array(256)): Uint8Array {
+  const add = (b: Uint8Array) => {
+    const h = keccak256(b);
+    for (let i = 0; i < 6; i += 2) {
+      const bit = ((h[i]! << 8) | h[i + 1]!) & 2047;
+      into[255 - (bit >> 3)]! |= 1 << (bit & 7);
+    }
+  };
+  for (const l of logs) {
+    add(l.address);
+    for (const t of l.topics) add(t);
+  }
+  return into;
+}
+
+export interface LogPlace {
+  blockHash: Uint8Array;
+  blockNumber: number;
+  transactionHash: Uint8Array;
+  transactionIndex: number;
+  logIndex: number;
+}
+
+export function formatLog(l: Log, p: LogPlace): Record<string, unknown> {
+  return {
+    address: toChecksumAddress(l.address),
+    topics: l.topics.map((t) => toHex(t)),
+    data: toHex(l.data),
+    blockHash: toHex(p.blockHash),
+    blockNumber: toQuantity(p.blockNumber),
+    transactionHash: toHex(p.transactionHash),
+    transactionIndex: toQuantity(p.transactionIndex),
+    logIndex: toQuantity(p.logIndex),
+    removed: false,
   };
 }

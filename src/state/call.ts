@@ -51,7 +51,8 @@ export function estimateGas(state: StateReader, req: CallRequest, env: CallEnv):
       gas += call.def.gas;
       const scratch = new StateOverlay(state);
       const block = blockInfo({ chainId: env.chainId, preset: env.preset }, env.height, new Uint8Array(20));
-      call.def.execute({ ...moduleContext(block, scratch, module), sender }, call.args);
+      // Logs of a simulated call go nowhere.
+      call.def.execute({ ...moduleContext(block, scratch, module), sender, emit: () => {} }, call.args);
     } catch (e) {
       if (e instanceof ModuleError) throw new CallError(e.message);
       throw e;

@@ -83,6 +83,14 @@ export interface Evidence {
   b: Vote;
 }
 
+/** An Ethereum-style log: emitted by a module call, kept in its receipt (spec/events.md). */
+export interface Log {
+  address: Address;
+  /** Up to four 32-byte topics; topics[0] is keccak256 of the event signature. */
+  topics: Uint8Array[];
+  data: Uint8Array;
+}
+
 export interface Receipt {
   /** 1 success, 0 failure (the module call failed; gas and nonce are still charged). */
   status: number;
@@ -92,6 +100,8 @@ export interface Receipt {
   from: Address;
   /** Empty on success; the module's reason on failure. */
   error: string;
+  /** Logs of a successful module call (none on failure). */
+  logs: Log[];
 }
 
 export interface Validator {

@@ -2,11 +2,14 @@
 // flows is checked against the Ethereum OpenRPC result schemas.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { JsonRpcProvider, Wallet } from "ethers";
-import { createPublicClient, createWalletClient, defineChain, http } from "viem";
+import { Interface, JsonRpcProvider, Wallet, zeroPadValue } from "ethers";
+import { createPublicClient, createWalletClient, defineChain, http, parseAbiItem } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { ENVELOPE_VERSION, envelopeCodec, transferArgs } from "../../contracts/index.ts";
+import { encode } from "../../src/encoding/index.ts";
+import { BANK_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { verifyProof } from "../../src/trie/index.ts";
-import { fromHex, toHex } from "../../src/types/index.ts";
+import { fromHex, toChecksumAddress, toHex } from "../../src/types/index.ts";
 import { devKeys } from "../helpers/chain.ts";
 import { loadValidators, recordingProxy, schemaFailures } from "../helpers/openrpc.ts";
 import { type NodeProcess, rpc, startNode } from "../helpers/process.ts";
@@ -105,6 +108,59 @@ describe("wallets against a running node", () => {
     assert.equal(proof.balance, 15n);
   });
 
+  it("module events are Ethereum logs: ethers and viem decode a bank Transfer, eth_getLogs filters", async () => {
+    const provider = new JsonRpcProvider(proxy.url, undefined, { batchMaxCount: 1, cacheTimeout: -1 });
+    const sender = new Wallet(toHex(devKeys[2]!), provider);
+    const to = Wallet.createRandom().address;
+    const data = toHex(
+      encode(envelopeCodec, {
+        version: ENVELOPE_VERSION,
+        method: "transfer",
+        args: encode(transferArgs, { to: fromHex(to), amount: 7n }),
+      }),
+    );
+    const bankAddress = toChecksumAddress(BANK_MODULE_ADDRESS);
+    const receipt = await (await sender.sendTransaction({ to: bankAddress, data })).wait();
+    assert.equal(receipt?.status, 1);
+    const abi = new Interface(["event Transfer(address indexed from, address indexed to, uint256 value)"]);
+    assert.equal(receipt!.logs.length, 1);
+    const parsed = abi.parseLog(receipt!.logs[0]!);
+    assert.equal(parsed?.name, "Transfer");
+    assert.deepEqual([parsed!.args.from, parsed!.args.to, parsed!.args.value], [sender.address, to, 7n]);
+    assert.equal(receipt!.logs[0]!.address, bankAddress);
+    // The bloom of the receipt and of the block contain the log's address and topics.
+    const topic = abi.getEvent("Transfer")!.topicHash;
+    const logs = await provider.getLogs({
+      address: bankAddress,
+      topics: [topic, null, zeroPadValue(to, 32)],
+      fromBlock: 0,
+      toBlock: "latest",
+    });
+    assert.equal(logs.length, 1);
+    assert.equal(logs[0]!.transactionHash, receipt!.hash);
+    assert.deepEqual(
+      await provider.getLogs({ address: bankAddress, topics: [topic, zeroPadValue(to, 32)], fromBlock: 0 }),
+      [],
+      "a topic in the wrong position matches nothing",
+    );
+    const viemClient = createPublicClient({ transport: http(proxy.url) });
+    const viemLogs = await viemClient.getLogs({
+      address: bankAddress as `0x${string}`,
+      event: parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)"),
+      args: { to: to as `0x${string}` },
+      fromBlock: 0n,
+    });
+    assert.equal(viemLogs.length, 1);
+    assert.equal(viemLogs[0]!.args.value, 7n);
+    assert.equal(viemLogs[0]!.blockHash, receipt!.blockHash);
+    await assert.rejects(
+      rpc(node.url, "eth_getLogs", [{ fromBlock: "0x0", toBlock: "0x2710", address: bankAddress }]),
+      /block range|exceeds/,
+      "ranges over the cap are refused with a reason",
+    );
+    provider.destroy();
+  });
+
   it("every eth_* result in these flows matches the OpenRPC schema", () => {
     const methods = new Set(proxy.calls.map((c) => c.method));
     for (const m of [
@@ -116,10 +172,12 @@ describe("wallets against a running node", () => {
       "eth_feeHistory",
       "eth_estimateGas",
       "eth_getProof",
+      "eth_getLogs",
     ]) {
       assert.ok(methods.has(m), `flow did not exercise ${m}`);
     }
-    assert.deepEqual(schemaFailures(proxy.calls, validators), []);
+    const failures = schemaFailures(proxy.calls, validators);
+    assert.deepEqual(failures, [], failures.join("\n"));
     // The check itself can fail: a non-minimal quantity and a missing field are caught.
     const bad = proxy.calls.find((c) => c.method === "eth_getBlockByNumber" && c.result)!;
     const broken = { ...(bad.result as object), number: "0x01", miner: undefined };

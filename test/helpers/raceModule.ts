@@ -4,14 +4,21 @@
 import { beacon, beaconHead, beaconRounds, type Module, race } from "../../contracts/index.ts";
 import type { Preset } from "../../src/params/index.ts";
 import { blockInfo, moduleContext, StateOverlay, storeIn, WorldState } from "../../src/state/index.ts";
-import { type Address, ZERO_ADDRESS } from "../../src/types/index.ts";
+import { type Address, type Log, ZERO_ADDRESS } from "../../src/types/index.ts";
 
 export function raceHarness(preset: Preset, chainId: bigint) {
   const state = new StateOverlay(new WorldState());
   const ctx = (height: number, module: Module = race) =>
     moduleContext(blockInfo({ chainId, preset }, height, ZERO_ADDRESS), state, module);
+  /** Logs emitted by the calls so far (cleared by the caller when it reads them). */
+  const logs: Log[] = [];
+  const callCtx = (height: number, sender: Address) => ({
+    ...ctx(height),
+    sender,
+    emit: (topics: Uint8Array[], data: Uint8Array) => logs.push({ address: race.address, topics, data }),
+  });
   const call = (height: number, sender: Address, method: string, args: unknown) =>
-    race.methods[method]!.execute({ ...ctx(height), sender }, args);
+    race.methods[method]!.execute(callCtx(height, sender), args);
   /** The race module's endBlock for every height in [from, to]. */
   const endBlocks = (from: number, to: number) => {
     for (let h = from; h <= to; h++) race.endBlock!(ctx(h));
@@ -40,5 +47,5 @@ export function raceHarness(preset: Preset, chainId: bigint) {
     });
     return output;
   };
-  return { state, ctx, call, endBlocks, beaconOutput, store: storeIn(state, race) };
+  return { state, ctx, callCtx, call, logs, endBlocks, beaconOutput, store: storeIn(state, race) };
 }

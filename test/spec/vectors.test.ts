@@ -286,6 +286,11 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
         effectiveGasPrice: BigInt(v.effectiveGasPrice as string),
         from: fromHex(v.from as string),
         error: v.error as string,
+        logs: (v.logs as Json[]).map((l) => ({
+          address: fromHex(l.address as string),
+          topics: (l.topics as string[]).map((t) => fromHex(t)),
+          data: fromHex(l.data as string),
+        })),
       };
       assert.equal(toHex(encode(receiptCodec, r)), c.encoding);
       assert.deepEqual(decode(receiptCodec, fromHex(c.encoding as string)), r);
@@ -466,11 +471,16 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
         const before = snapshot();
         let result = "accepted";
         try {
-          resolved.def.execute({ ...h.ctx(height), sender: fromHex(c.sender as string) }, resolved.args);
+          resolved.def.execute(h.callCtx(height, fromHex(c.sender as string)), resolved.args);
         } catch (e) {
           result = `refused: ${(e as Error).message}`;
         }
         assert.equal(result, c.result, `${height}: ${c.note}`);
+        assert.deepEqual(
+          h.logs.splice(0).map((l) => ({ topics: l.topics.map((t) => toHex(t)), data: toHex(l.data) })),
+          c.logs,
+          `${height}: logs of ${c.note}`,
+        );
         if (result !== "accepted")
           assert.equal(snapshot(), before, `${height}: a refused call changed the store`);
       }

@@ -1,7 +1,8 @@
 /** The transactions step: each transaction checked against state, charged, and executed. */
 import { ModuleError } from "../../../contracts/index.ts";
+import { MAX_LOGS_PER_TX } from "../../encoding/index.ts";
 import { effectiveGasPrice, TxError } from "../../tx/index.ts";
-import type { Receipt } from "../../types/index.ts";
+import type { Log, Receipt } from "../../types/index.ts";
 import { StateOverlay } from "../overlay.ts";
 import { checkTxAgainstAccount, type TxEnv } from "../txValidity.ts";
 import {
@@ -31,11 +32,19 @@ function executeTx(
   state.setAccount(sender, { nonce: from.nonce + 1n, balance: from.balance - gas * price - tx.value });
   let status = 1;
   let error = "";
+  let logs: Log[] = [];
   if (call) {
     const scratch = new StateOverlay(state);
+    const emitted: Log[] = [];
+    const address = call.module.address;
+    const emit = (topics: Uint8Array[], data: Uint8Array) => {
+      if (emitted.length >= MAX_LOGS_PER_TX) throw new ModuleError(`more than ${MAX_LOGS_PER_TX} logs`);
+      emitted.push({ address, topics, data });
+    };
     try {
-      call.def.execute({ ...moduleContext(run.block, scratch, call.module), sender }, call.args);
+      call.def.execute({ ...moduleContext(run.block, scratch, call.module), sender, emit }, call.args);
       scratch.mergeInto(state);
+      logs = emitted;
     } catch (e) {
       if (!(e instanceof ModuleError)) throw e;
       status = 0;
@@ -58,6 +67,7 @@ function executeTx(
     effectiveGasPrice: price,
     from: sender,
     error,
+    logs,
   };
 }
 
