@@ -57,6 +57,12 @@ export class Mempool {
   private pendingCount = 0;
   /** Called with each admitted transaction's raw bytes (the journal). */
   onAdmit?: (raw: Uint8Array) => void;
+  private readonly addedListeners: ((tx: SignedTx) => void)[] = [];
+
+  /** Called for every admitted transaction (RPC subscriptions and filters). */
+  onAdded(listener: (tx: SignedTx) => void): void {
+    this.addedListeners.push(listener);
+  }
 
   constructor(
     private readonly opts: MempoolOptions,
@@ -118,6 +124,7 @@ export class Mempool {
     try {
       const tx = await this.admit(raw);
       this.onAdmit?.(raw);
+      for (const l of this.addedListeners) l(tx);
       return tx;
     } catch (e) {
       if (e instanceof TxError) this.m.metrics?.mempoolRejected.inc({ reason: e.code });

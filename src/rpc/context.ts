@@ -6,6 +6,7 @@ import { EMPTY_ACCOUNT } from "../state/index.ts";
 import { decodeTx } from "../tx/index.ts";
 import { type Account, type Address, type BlockHeader, bytesToBigint, equalBytes } from "../types/index.ts";
 import { RpcError } from "./errors.ts";
+import type { FilterStore } from "./filters.ts";
 import type { BlockTag } from "./params.ts";
 
 /** What RPC handlers may use. Handlers read; only eth_sendRawTransaction writes (to the mempool). */
@@ -29,6 +30,8 @@ export interface RpcContext {
     peerId(): string;
     p2pAddrs(): string[];
   };
+  /** Polling filters (created by the RPC server when absent). */
+  filters?: FilterStore;
   /** Operator controls, present only when the node runs with --admin-rpc. */
   admin?: {
     banPeer(peer: string, ms: number): void;

@@ -14,6 +14,7 @@ import {
   trieAccountStorageRoot,
 } from "./context.ts";
 import { invalidParam, RpcError, SERVER_ERROR } from "./errors.ts";
+import { FilterStore } from "./filters.ts";
 import { formatBlock, formatReceipt, formatTx, logsBloom } from "./format.ts";
 import { getLogs } from "./logs.ts";
 import {
@@ -55,6 +56,11 @@ async function blockResponse(
     transactions,
     bloom,
   );
+}
+
+function filtersOf(ctx: RpcContext): FilterStore {
+  ctx.filters ??= new FilterStore(ctx);
+  return ctx.filters;
 }
 
 async function minedTx(ctx: RpcContext, hash: Uint8Array) {
@@ -246,6 +252,12 @@ export const ethHandlers = {
   },
 
   eth_getLogs: (ctx: RpcContext, p: unknown[]) => getLogs(ctx, p),
+  eth_newFilter: (ctx: RpcContext, p: unknown[]) => filtersOf(ctx).newFilter(p),
+  eth_newBlockFilter: (ctx: RpcContext) => filtersOf(ctx).newBlockFilter(),
+  eth_newPendingTransactionFilter: (ctx: RpcContext) => filtersOf(ctx).newPendingTransactionFilter(),
+  eth_getFilterChanges: (ctx: RpcContext, p: unknown[]) => filtersOf(ctx).changes(p[0]),
+  eth_getFilterLogs: (ctx: RpcContext, p: unknown[]) => filtersOf(ctx).logs(p[0]),
+  eth_uninstallFilter: (ctx: RpcContext, p: unknown[]) => filtersOf(ctx).uninstall(p[0]),
 
   eth_getProof: async (ctx: RpcContext, p: unknown[]) => {
     const address = addressParam(p[0], 0);

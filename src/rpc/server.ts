@@ -1,6 +1,6 @@
 /**
  * JSON-RPC 2.0 over HTTP. POST / for calls (single or batch), GET /metrics for Prometheus,
- * GET /health for probes. Limits: body size and batch length; bodies over the limit are refused
+ * GET /health for probes, and WebSocket upgrades on the same port (ws.ts: subscriptions). Limits: body size and batch length; bodies over the limit are refused
  * before parsing. Errors never carry internals; unexpected ones are logged here.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -18,12 +18,15 @@ import {
 } from "./errors.ts";
 import { moduleQueryHandler } from "./moduleQueries.ts";
 import { type Handler, routes } from "./routes.ts";
+import { defaultWsLimits, type WsLimits, WsRpc } from "./ws.ts";
 
 export interface RpcServerOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
   maxBatch: number;
+  /** WebSocket limits beyond the defaults (ws.ts). */
+  ws?: Partial<WsLimits>;
 }
 
 export const defaultRpcOptions: RpcServerOptions = {
@@ -51,6 +54,8 @@ function errorResponse(id: Id, e: RpcError): Response {
 
 export class RpcServer {
   private server: Server | undefined;
+  /** The WebSocket side (created by start()). */
+  ws: WsRpc | undefined;
 
   constructor(
     private readonly opts: RpcServerOptions,
@@ -67,6 +72,14 @@ export class RpcServer {
     });
     server.keepAliveTimeout = 30_000;
     this.server = server;
+    const ws = new WsRpc(
+      this.m.ctx,
+      (r) => this.call(r),
+      { ...defaultWsLimits, maxFrameBytes: this.opts.maxBodyBytes, ...this.opts.ws },
+      this.m.log.child({ module: "ws" }),
+    );
+    this.ws = ws;
+    server.on("upgrade", (req, socket, head) => ws.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.opts.port, this.opts.host, () => resolve());
@@ -77,6 +90,7 @@ export class RpcServer {
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
+    this.ws?.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

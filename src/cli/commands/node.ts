@@ -30,6 +30,7 @@ const options = {
   datadir: { type: "string" },
   "rpc-addr": { type: "string" },
   "rpc-port": { type: "string" },
+  "rpc-ws-backlog": { type: "string" },
   preset: { type: "string" },
   "block-time-ms": { type: "string" },
   "p2p-addr": { type: "string" },
@@ -129,6 +130,7 @@ export function nodeOptionsFrom(
 ): NodeOptions {
   const rpc = parseHostPort(values["rpc-addr"], defaultNodeOptions.rpc.host, defaultNodeOptions.rpc.port);
   if (values["rpc-port"] !== undefined) rpc.port = parsePort(values["rpc-port"], "--rpc-port", rpc.port);
+  const backlog = parsePositiveInt(values["rpc-ws-backlog"], "--rpc-ws-backlog");
   const logFormat = values["log-format"];
   if (logFormat !== undefined && logFormat !== "pretty" && logFormat !== "json")
     throw new UsageError('--log-format: expected "pretty" or "json"');
@@ -149,7 +151,7 @@ export function nodeOptionsFrom(
     genesisPath: values.genesis ?? dflt.genesis,
     datadir: values.datadir ?? dflt.datadir,
     preset: values.preset,
-    rpc: { ...defaultNodeOptions.rpc, ...rpc },
+    rpc: { ...defaultNodeOptions.rpc, ...rpc, ...(backlog ? { ws: { maxBacklogBytes: backlog } } : {}) },
     blockTimeMs: parsePositiveInt(values["block-time-ms"], "--block-time-ms"),
     p2p: { host: p2p.host, port: p2p.port, bootstrap },
     validatorKey: validatorKeyFrom(values),
@@ -176,7 +178,8 @@ Options:
   --genesis FILE          genesis file (default: genesis/devnet.json)
   --datadir DIR           where the chain database lives (default: ~/.racecoin/<genesis name>)
   --rpc-addr HOST[:PORT]  JSON-RPC listen address (default: 127.0.0.1:8545)
-  --rpc-port PORT         JSON-RPC port (overrides the port in --rpc-addr)
+  --rpc-port PORT         JSON-RPC port (overrides the port in --rpc-addr); WebSocket on the same port
+  --rpc-ws-backlog BYTES  drop a WebSocket client whose unsent backlog exceeds this (default: 8 MiB)
   --preset NAME           minimal | mainnet (default: the genesis file's preset)
   --p2p-addr HOST[:PORT]  libp2p TCP listen address (default: 127.0.0.1:26656)
   --p2p-port PORT         libp2p port (overrides the port in --p2p-addr; 0 = any free port)
