@@ -82,3 +82,21 @@ export { Transfer } from "./bank/index.ts";
 export { type EventDef, emit, event } from "./events.ts";
 export { RaceAttested, RaceCommitted, RaceFraudProven, RaceRevealed } from "./race/index.ts";
 export { Registered } from "./validators/index.ts";
+
+import { Transfer as bankTransfer } from "./bank/index.ts";
+import {
+  RaceAttested as raceAttested,
+  RaceCommitted as raceCommitted,
+  RaceFraudProven as raceFraud,
+  RaceRevealed as raceRevealed,
+} from "./race/index.ts";
+import { Registered as validatorRegistered } from "./validators/index.ts";
+/** Every event the default modules emit (explorers decode logs with it; spec/events.md). */
+export const moduleEvents = [
+  bankTransfer,
+  validatorRegistered,
+  raceCommitted,
+  raceRevealed,
+  raceFraud,
+  raceAttested,
+];

@@ -16,6 +16,7 @@ import {
   RpcError,
   toRpcError,
 } from "./errors.ts";
+import { explorerAsset } from "./explorer.ts";
 import { moduleQueryHandler } from "./moduleQueries.ts";
 import { type Handler, routes } from "./routes.ts";
 import { defaultWsLimits, type WsLimits, WsRpc } from "./ws.ts";
@@ -112,6 +113,19 @@ export class RpcServer {
       res.writeHead(200, { "content-type": this.m.metrics.registry.contentType });
       res.end(body);
       return;
+    }
+    if (req.method === "GET" && (req.url === "/" || req.url?.startsWith("/explorer"))) {
+      if (req.url === "/") {
+        res.writeHead(302, { location: "/explorer/" });
+        res.end();
+        return;
+      }
+      const asset = explorerAsset(req.url!.split("?")[0]!, this.m.ctx);
+      if (asset) {
+        res.writeHead(200, { "content-type": asset.type, "cache-control": "no-cache" });
+        res.end(asset.body);
+        return;
+      }
     }
     if (req.method === "GET" && req.url === "/health") {
       this.sendJson(res, 200, { ok: true, height: this.m.ctx.chain.head.height });

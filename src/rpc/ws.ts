@@ -52,7 +52,7 @@ export class WsRpc {
   dropped = 0;
 
   constructor(
-    private readonly ctx: RpcContext,
+    readonly ctx: RpcContext,
     private readonly dispatch: Dispatch,
     private readonly limits: WsLimits,
     private readonly log: Logger,
