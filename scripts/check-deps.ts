@@ -16,6 +16,7 @@ const layers: Record<string, number> = {
   beacon: 2,
   consensus: 2,
   contracts: 3,
+  inference: 3,
   state: 3,
   db: 4,
   miner: 4,

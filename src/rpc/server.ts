@@ -18,6 +18,7 @@ import {
 } from "./errors.ts";
 import { explorerAsset } from "./explorer.ts";
 import { moduleQueryHandler } from "./moduleQueries.ts";
+import { handleOpenAi } from "./openai.ts";
 import { type Handler, routes } from "./routes.ts";
 import { defaultWsLimits, type WsLimits, WsRpc } from "./ws.ts";
 
@@ -103,7 +104,7 @@ export class RpcServer {
     if (req.method === "OPTIONS") {
       res.writeHead(204, {
         "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
-        "Access-Control-Allow-Headers": "content-type",
+        "Access-Control-Allow-Headers": "content-type, authorization",
       });
       res.end();
       return;
@@ -127,6 +128,7 @@ export class RpcServer {
         return;
       }
     }
+    if (req.url?.startsWith("/v1/") && (await handleOpenAi(req, res, () => this.readBody(req)))) return;
     if (req.method === "GET" && req.url === "/health") {
       this.sendJson(res, 200, { ok: true, height: this.m.ctx.chain.head.height });
       return;

@@ -1,0 +1,286 @@
+/**
+ * OpenAI-compatible inference API on the RPC port (spec/inference.md §API): GET /v1/models,
+ * GET /v1/models/{id}, POST /v1/chat/completions and POST /v1/completions, plain or streamed as
+ * server-sent events (role in the first delta, finish_reason in the last, optional usage chunk,
+ * `[DONE]`), errors in OpenAI's shape. This node runs the request itself on the built-in exact
+ * model; routing through an intermediary, payment and verification are not built yet.
+ */
+
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ExactModel, type Sampling, steps } from "../inference/index.ts";
+
+let model: ExactModel | undefined;
+const builtin = () => (model ??= new ExactModel());
+
+export const MAX_COMPLETION_TOKENS = 256;
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+    readonly type = "invalid_request_error",
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+function modelObject(m: ExactModel) {
+  return {
+    id: m.spec.id,
+    object: "model",
+    created: 0,
+    owned_by: "racecoin",
+    context_length: m.spec.contextLength,
+    verification: m.spec.verification,
+    weights_hash: m.spec.weightsHash,
+    units_per_token: m.spec.unitsPerToken,
+  };
+}
+
+interface Request {
+  prompt: Uint8Array;
+  maxTokens: number;
+  sampling: Sampling;
+  stream: boolean;
+  includeUsage: boolean;
+  logprobs: boolean;
+}
+
+function number(v: unknown, name: string, lo: number, hi: number, dflt: number): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi)
+    throw new ApiError(400, `${name} must be a number in [${lo}, ${hi}]`, name);
+  return v;
+}
+
+function parseCommon(o: Record<string, unknown>, prompt: string, defaultMax: number): Request {
+  const m = builtin();
+  if (typeof o.model !== "string") throw new ApiError(400, "model is required", "model");
+  if (o.model !== m.spec.id)
+    throw new ApiError(
+      404,
+      `The model '${o.model.slice(0, 100)}' does not exist`,
+      "model",
+      "model_not_found",
+    );
+  if (o.n !== undefined && o.n !== 1) throw new ApiError(400, "only n = 1 is supported", "n");
+  const bytes = new TextEncoder().encode(prompt);
+  if (bytes.length >= m.spec.contextLength)
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${m.spec.contextLength} tokens; the prompt has ${bytes.length}`,
+      "messages",
+      "context_length_exceeded",
+    );
+  const maxTokens = number(
+    o.max_completion_tokens ?? o.max_tokens,
+    "max_tokens",
+    1,
+    MAX_COMPLETION_TOKENS,
+    defaultMax,
+  );
+  if (!Number.isInteger(maxTokens)) throw new ApiError(400, "max_tokens must be an integer", "max_tokens");
+  const temperature = number(o.temperature, "temperature", 0, 2, 1);
+  const topP = number(o.top_p, "top_p", 0, 1, 1);
+  const seed = number(o.seed, "seed", -(2 ** 53), 2 ** 53, 0);
+  if (o.stream !== undefined && typeof o.stream !== "boolean")
+    throw new ApiError(400, "stream must be a boolean", "stream");
+  const opts = o.stream_options as { include_usage?: unknown } | undefined;
+  return {
+    prompt: bytes,
+    maxTokens,
+    sampling: {
+      temperatureMilli: Math.round(temperature * 1000),
+      topPMilli: Math.max(1, Math.round(topP * 1000)),
+      seed: BigInt(Math.trunc(seed)),
+    },
+    stream: o.stream === true,
+    includeUsage: opts?.include_usage === true,
+    logprobs: o.logprobs === true,
+  };
+}
+
+/** Chat messages → the prompt: "role: content" lines, then "assistant: ". */
+function chatPrompt(messages: unknown): string {
+  if (!Array.isArray(messages) || messages.length === 0 || messages.length > 256)
+    throw new ApiError(400, "messages must be a non-empty array", "messages");
+  const lines = messages.map((m, i) => {
+    const o = m as { role?: unknown; content?: unknown };
+    if (
+      !o ||
+      typeof o.role !== "string" ||
+      !["system", "developer", "user", "assistant", "tool"].includes(o.role)
+    )
+      throw new ApiError(
+        400,
+        `messages[${i}].role must be system, developer, user, assistant or tool`,
+        `messages[${i}].role`,
+      );
+    const content =
+      typeof o.content === "string"
+        ? o.content
+        : Array.isArray(o.content)
+          ? o.content
+              .map((p: { type?: string; text?: string }) => (p?.type === "text" ? (p.text ?? "") : ""))
+              .join("")
+          : null;
+    if (content === null)
+      throw new ApiError(400, `messages[${i}].content must be text`, `messages[${i}].content`);
+    return `${o.role}: ${content}\n`;
+  });
+  return `${lines.join("")}assistant: `;
+}
+
+/** Handle /v1/* (returns false for other paths). */
+export async function handleOpenAi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  readBody: () => Promise<Buffer | undefined>,
+): Promise<boolean> {
+  const url = (req.url ?? "").split("?")[0]!;
+  if (!url.startsWith("/v1/")) return false;
+  try {
+    if (req.method === "GET" && url === "/v1/models") {
+      send(res, 200, { object: "list", data: [modelObject(builtin())] });
+      return true;
+    }
+    if (req.method === "GET" && url.startsWith("/v1/models/")) {
+      const id = decodeURIComponent(url.slice("/v1/models/".length));
+      if (id !== builtin().spec.id)
+        throw new ApiError(404, `The model '${id.slice(0, 100)}' does not exist`, "model", "model_not_found");
+      send(res, 200, modelObject(builtin()));
+      return true;
+    }
+    const chat = url === "/v1/chat/completions";
+    if (!chat && url !== "/v1/completions")
+      throw new ApiError(404, `Unknown endpoint ${req.method} ${url.slice(0, 100)}`, null, "unknown_url");
+    if (req.method !== "POST") throw new ApiError(405, `Use POST for ${url}`);
+    const body = await readBody();
+    if (body === undefined) throw new ApiError(413, "request body too large");
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(body.toString("utf8"));
+    } catch {
+      throw new ApiError(400, "the body is not valid JSON");
+    }
+    if (typeof o !== "object" || o === null || Array.isArray(o))
+      throw new ApiError(400, "the body must be a JSON object");
+    let prompt: string;
+    if (chat) prompt = chatPrompt(o.messages);
+    else if (typeof o.prompt === "string") prompt = o.prompt;
+    else throw new ApiError(400, "prompt must be a string", "prompt");
+    const r = parseCommon(o, prompt, chat ? 64 : 16);
+    await complete(res, r, chat);
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    if (res.headersSent) res.end();
+    else send(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.code } });
+  }
+  return true;
+}
+
+async function complete(res: ServerResponse, r: Request, chat: boolean): Promise<void> {
+  const m = builtin();
+  const id = `${chat ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`;
+  const created = Math.floor(Date.now() / 1000);
+  const base = { id, created, model: m.spec.id, system_fingerprint: m.spec.weightsHash.slice(0, 18) };
+  const object = chat ? "chat.completion.chunk" : "text_completion";
+  const decoder = new TextDecoder("utf-8", { fatal: false });
+  const it = steps(m, r.prompt, r.maxTokens, r.sampling);
+  let completionTokens = 0;
+  let text = "";
+  // Per-token logprobs with each token's byte (OpenAI's shape): what a verifier needs to re-run the
+  // exact model teacher-forced, even where the bytes are not valid UTF-8 on their own.
+  const logprobs: { token: string; logprob: number; bytes: number[]; top_logprobs: [] }[] = [];
+  const lp = (t: { token: number; prob: number }, s: string) => ({
+    token: s,
+    logprob: Math.log(t.prob),
+    bytes: [t.token],
+    top_logprobs: [] as [],
+  });
+  const usage = () => ({
+    prompt_tokens: r.prompt.length,
+    completion_tokens: completionTokens,
+    total_tokens: r.prompt.length + completionTokens,
+  });
+  const write = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
+  const piece = (content: string, finish: string | null, lps: unknown[] | null = null) =>
+    chat
+      ? {
+          ...base,
+          object,
+          choices: [
+            {
+              index: 0,
+              delta: content ? { content } : {},
+              logprobs: lps ? { content: lps, refusal: null } : null,
+              finish_reason: finish,
+            },
+          ],
+        }
+      : { ...base, object, choices: [{ index: 0, text: content, logprobs: null, finish_reason: finish }] };
+  if (r.stream) {
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    if (chat)
+      write({
+        ...base,
+        object,
+        choices: [
+          { index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
+        ],
+      });
+  }
+  let finish: string;
+  for (;;) {
+    const step = it.next();
+    if (step.done) {
+      finish = step.value;
+      break;
+    }
+    completionTokens++;
+    const s = decoder.decode(Uint8Array.of(step.value.token), { stream: true });
+    text += s;
+    if (r.logprobs) logprobs.push(lp(step.value, s));
+    if (r.stream) {
+      if (s || r.logprobs) write(piece(s, null, r.logprobs ? [lp(step.value, s)] : null));
+      // Let the chunk go out and other requests run between tokens.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (res.destroyed) return;
+    }
+  }
+  const tail = decoder.decode();
+  text += tail;
+  if (r.stream) {
+    write(piece(tail, finish));
+    if (r.includeUsage) write({ ...base, object, choices: [], usage: usage() });
+    res.end("data: [DONE]\n\n");
+    return;
+  }
+  send(res, 200, {
+    ...base,
+    object: chat ? "chat.completion" : "text_completion",
+    choices: [
+      chat
+        ? {
+            index: 0,
+            message: { role: "assistant", content: text, refusal: null },
+            logprobs: r.logprobs ? { content: logprobs, refusal: null } : null,
+            finish_reason: finish,
+          }
+        : { index: 0, text, logprobs: null, finish_reason: finish },
+    ],
+    usage: usage(),
+  });
+}
