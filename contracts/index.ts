@@ -1,5 +1,6 @@
 import { bank } from "./bank/index.ts";
 import { beacon } from "./beacon/index.ts";
+import { models } from "./models/index.ts";
 import { race } from "./race/index.ts";
 import { ModuleRegistry } from "./registry.ts";
 import { validators } from "./validators/index.ts";
@@ -77,7 +78,7 @@ export {
 } from "./validators/index.ts";
 
 /** The modules every Racecoin chain runs, in id order. */
-export const defaultModules = new ModuleRegistry([bank, beacon, validators, race]);
+export const defaultModules = new ModuleRegistry([bank, beacon, validators, race, models]);
 export { Transfer } from "./bank/index.ts";
 export { type EventDef, emit, event } from "./events.ts";
 export { RaceAttested, RaceCommitted, RaceFraudProven, RaceRevealed } from "./race/index.ts";
@@ -100,3 +101,11 @@ export const moduleEvents = [
   raceFraud,
   raceAttested,
 ];
+export {
+  BUILTIN_MODEL,
+  modelEntry,
+  modelList,
+  models,
+  type RegisteredModel,
+  registeredModels,
+} from "./models/index.ts";

@@ -31,3 +31,4 @@ export const BANK_MODULE_ADDRESS = moduleAddress(1);
 export const BEACON_MODULE_ADDRESS = moduleAddress(2);
 export const VALIDATORS_MODULE_ADDRESS = moduleAddress(3);
 export const RACE_MODULE_ADDRESS = moduleAddress(4);
+export const MODELS_MODULE_ADDRESS = moduleAddress(5);

@@ -8,10 +8,27 @@
 
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { modelEntry, models as modelsModule } from "../../contracts/index.ts";
 import { ExactModel, type Sampling, steps } from "../inference/index.ts";
+import { readStoreIn } from "../state/index.ts";
+import { toHex } from "../types/index.ts";
+import type { RpcContext } from "./context.ts";
 
 let model: ExactModel | undefined;
 const builtin = () => (model ??= new ExactModel());
+
+/**
+ * The built-in model if the chain's registry lists it with the hash of the weights this node
+ * holds; otherwise why this node does not serve it.
+ */
+function served(ctx: RpcContext): ExactModel | string {
+  const m = builtin();
+  const entry = modelEntry(readStoreIn(ctx.chain.state, modelsModule), m.spec.id);
+  if (!entry) return `the model registry does not list ${m.spec.id}`;
+  if (toHex(entry.weightsHash) !== m.spec.weightsHash)
+    return `this node's weights of ${m.spec.id} hash to ${m.spec.weightsHash}, the registry says ${toHex(entry.weightsHash)}; it does not serve them`;
+  return m;
+}
 
 export const MAX_COMPLETION_TOKENS = 256;
 
@@ -61,7 +78,12 @@ function number(v: unknown, name: string, lo: number, hi: number, dflt: number):
   return v;
 }
 
-function parseCommon(o: Record<string, unknown>, prompt: string, defaultMax: number): Request {
+function parseCommon(
+  ctx: RpcContext,
+  o: Record<string, unknown>,
+  prompt: string,
+  defaultMax: number,
+): Request {
   const m = builtin();
   if (typeof o.model !== "string") throw new ApiError(400, "model is required", "model");
   if (o.model !== m.spec.id)
@@ -71,6 +93,8 @@ function parseCommon(o: Record<string, unknown>, prompt: string, defaultMax: num
       "model",
       "model_not_found",
     );
+  const ok = served(ctx);
+  if (typeof ok === "string") throw new ApiError(503, ok, "model", "model_not_served", "server_error");
   if (o.n !== undefined && o.n !== 1) throw new ApiError(400, "only n = 1 is supported", "n");
   const bytes = new TextEncoder().encode(prompt);
   if (bytes.length >= m.spec.contextLength)
@@ -141,6 +165,7 @@ function chatPrompt(messages: unknown): string {
 
 /** Handle /v1/* (returns false for other paths). */
 export async function handleOpenAi(
+  ctx: RpcContext,
   req: IncomingMessage,
   res: ServerResponse,
   readBody: () => Promise<Buffer | undefined>,
@@ -149,12 +174,13 @@ export async function handleOpenAi(
   if (!url.startsWith("/v1/")) return false;
   try {
     if (req.method === "GET" && url === "/v1/models") {
-      send(res, 200, { object: "list", data: [modelObject(builtin())] });
+      const ok = served(ctx);
+      send(res, 200, { object: "list", data: typeof ok === "string" ? [] : [modelObject(ok)] });
       return true;
     }
     if (req.method === "GET" && url.startsWith("/v1/models/")) {
       const id = decodeURIComponent(url.slice("/v1/models/".length));
-      if (id !== builtin().spec.id)
+      if (id !== builtin().spec.id || typeof served(ctx) === "string")
         throw new ApiError(404, `The model '${id.slice(0, 100)}' does not exist`, "model", "model_not_found");
       send(res, 200, modelObject(builtin()));
       return true;
@@ -177,7 +203,7 @@ export async function handleOpenAi(
     if (chat) prompt = chatPrompt(o.messages);
     else if (typeof o.prompt === "string") prompt = o.prompt;
     else throw new ApiError(400, "prompt must be a string", "prompt");
-    const r = parseCommon(o, prompt, chat ? 64 : 16);
+    const r = parseCommon(ctx, o, prompt, chat ? 64 : 16);
     await complete(res, r, chat);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;

@@ -128,7 +128,8 @@ export class RpcServer {
         return;
       }
     }
-    if (req.url?.startsWith("/v1/") && (await handleOpenAi(req, res, () => this.readBody(req)))) return;
+    if (req.url?.startsWith("/v1/") && (await handleOpenAi(this.m.ctx, req, res, () => this.readBody(req))))
+      return;
     if (req.method === "GET" && req.url === "/health") {
       this.sendJson(res, 200, { ok: true, height: this.m.ctx.chain.head.height });
       return;

@@ -3,10 +3,12 @@
 // role first, finish_reason last, usage, [DONE]), completions, determinism from the seed, exact
 // teacher-forced verification of what the node returned, and errors in OpenAI's shape.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { ExactModel, verifyGeneration } from "../../src/inference/index.ts";
-import { type NodeProcess, startNode } from "../helpers/process.ts";
+import { type NodeProcess, startNode, tempDir } from "../helpers/process.ts";
 
 describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
   let node: NodeProcess;
@@ -158,5 +160,35 @@ describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId" }),
     });
     assert.equal(((await rpc.json()) as { result: string }).result, "0x11a4e");
+  });
+
+  it("a node whose registry lists other weights for the model does not serve it", async () => {
+    const { devnetGenesisJson } = await import("../../src/chain/index.ts");
+    const json = devnetGenesisJson(1) as Record<string, unknown>;
+    json.modules = {
+      models: [
+        {
+          id: model,
+          weightsHash: `0x${"11".repeat(32)}`,
+          contextLength: 256,
+          unitsPerToken: 1,
+          verification: "exact",
+        },
+      ],
+    };
+    const file = join(tempDir(), "genesis.json");
+    writeFileSync(file, JSON.stringify(json));
+    const other = await startNode({ genesis: file, blockTimeMs: 250 });
+    try {
+      const c = new OpenAI({ baseURL: `${other.url}/v1`, apiKey: "x" });
+      assert.deepEqual((await c.models.list()).data, []);
+      await assert.rejects(c.chat.completions.create({ model, messages }), (e: unknown) => {
+        assert.ok(e instanceof OpenAI.APIError && e.status === 503);
+        assert.match((e as Error).message, /hash to 0x[0-9a-f]{64}, the registry says 0x1111/);
+        return true;
+      });
+    } finally {
+      await other.stop();
+    }
   });
 });
