@@ -45,6 +45,7 @@ export {
   VERIFY_DOMAIN as RACE_VERIFY_DOMAIN,
   verifierChosen as raceVerifierChosen,
   verifierInput as raceVerifierInput,
+  weights as raceWeightStore,
 } from "./race/index.ts";
 export { ModuleRegistry, resolveCall, runModuleQuery } from "./registry.ts";
 export {
@@ -103,9 +104,15 @@ export const moduleEvents = [
 ];
 export {
   BUILTIN_MODEL,
+  DEFAULT_UNIT_PRICE,
   modelEntry,
   modelList,
   models,
+  priceVotes,
   type RegisteredModel,
   registeredModels,
+  unitPriceAt,
+  votePriceArgs,
+  voterWeights,
+  weightedMedian,
 } from "./models/index.ts";

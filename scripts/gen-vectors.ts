@@ -2,6 +2,7 @@
 // Usage: node --import tsx scripts/gen-vectors.ts [--check]   (--check fails if files would change)
 import { readFileSync, writeFileSync } from "node:fs";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { weightedMedian } from "../contracts/index.ts";
 import {
   combinePartials,
   deal,
@@ -527,8 +528,6 @@ write("spec/vectors/consensus/certificate.json", {
 
 await stateVectors();
 
-if (stale > 0) process.exit(1);
-
 /**
  * State transition with modules: the devnet genesis (module storage in its state root), then a
  * few blocks of module calls (bank transfer and memo, a validator registration, one that fails),
@@ -666,3 +665,62 @@ async function stateVectors() {
     storageChecks,
   });
 }
+
+// Price: the race-weighted median of unit-price votes (spec/inference.md §Price).
+const voter = (i: number) => `0x${i.toString(16).padStart(40, "0")}`;
+const medianCases: { name: string; votes: [number, string, string][] }[] = [
+  {
+    name: "three voters, median in the middle",
+    votes: [
+      [1, "5", "100"],
+      [2, "3", "50"],
+      [3, "4", "300"],
+    ],
+  },
+  {
+    name: "cumulative weight exactly half: the lower price",
+    votes: [
+      [1, "1", "10"],
+      [2, "1", "20"],
+    ],
+  },
+  {
+    name: "one heavy voter decides",
+    votes: [
+      [1, "100", "7"],
+      [2, "1", "1"],
+      [3, "1", "1000"],
+    ],
+  },
+  {
+    name: "zero-weight voters are ignored",
+    votes: [
+      [1, "0", "1"],
+      [2, "2", "40"],
+      [3, "1", "60"],
+    ],
+  },
+  {
+    name: "equal prices ordered by voter address",
+    votes: [
+      [9, "2", "5"],
+      [3, "2", "5"],
+      [4, "1", "9"],
+    ],
+  },
+  { name: "no weight: no median", votes: [[1, "0", "5"]] },
+];
+write("spec/vectors/models/price-median.json", {
+  kind: "price-median",
+  description:
+    "Unit price of the next cycle = the lowest vote price at which the cumulative weight of votes sorted by (price, voter) reaches at least half the total; null when the total weight is 0 (the current price is kept). Each vote is [voter, weight, price].",
+  cases: medianCases.map((c) => {
+    const votes = c.votes.map(([v, w, p]) => ({ voter: voter(v), weight: w, price: p }));
+    const m = weightedMedian(
+      votes.map((x) => ({ voter: fromHex(x.voter), weight: BigInt(x.weight), price: BigInt(x.price) })),
+    );
+    return { name: c.name, votes, median: m === undefined ? null : m.toString() };
+  }),
+});
+
+if (stale > 0) process.exit(1);

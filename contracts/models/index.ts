@@ -3,12 +3,18 @@
  * hash, tokenizer, context length, compute units per token and verification class. Genesis lists
  * them (`modules.models`, default: the built-in exact model); proposals to add models are the
  * governance work. A node serves a model only if its local weights hash to the registry's value.
+ *
+ * Price (paper Appendix J): miners with race weight vote a price per unit of compute; at each cycle
+ * end the weighted median of the votes — a miner that never voted counts at the current price —
+ * becomes the next cycle's price. Genesis sets the first (`unitPrice`).
  */
-import { hash32, list, str, struct, uint } from "../../src/encoding/index.ts";
-import { MODELS_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { fromHex } from "../../src/types/index.ts";
-import type { GenesisContext, Module } from "../module.ts";
-import { bytesKey, type ReadStore, StoreMap } from "../store.ts";
+import { address20, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
+import { cycleOf, MODELS_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { type Address, compareBytes, equalBytes, fromHex } from "../../src/types/index.ts";
+import { type GenesisContext, type Module, type ModuleContext, ModuleError } from "../module.ts";
+import { race, raceWeights, settled } from "../race/index.ts";
+import { addressKey20, bytesKey, type ReadStore, StoreMap, u32Key } from "../store.ts";
+import { validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
 
 export interface RegisteredModel {
   id: string;
@@ -31,6 +37,68 @@ const modelCodec = struct<RegisteredModel>("models.Model", {
 
 /** model id (UTF-8) → its entry. */
 export const registeredModels = new StoreMap("model", bytesKey, modelCodec);
+/** cycle → price per unit of compute (wei) in force during that cycle. */
+export const unitPrices = new StoreMap("price", u32Key, quantity);
+/** miner → its latest price vote (wei per unit); kept until it votes again. */
+export const priceVotes = new StoreMap("vote", addressKey20, quantity);
+
+/** Genesis price when the section sets none: 1 gwei per unit of compute. */
+export const DEFAULT_UNIT_PRICE = 1_000_000_000n;
+export const MAX_UNIT_PRICE = 10n ** 30n;
+
+/**
+ * Weighted median: the lowest price at which the cumulative weight of votes sorted by price
+ * (then voter address) reaches at least half of the total. Undefined when the total is 0.
+ */
+export function weightedMedian(
+  votes: { voter: Address; weight: bigint; price: bigint }[],
+): bigint | undefined {
+  const sorted = votes
+    .filter((v) => v.weight > 0n)
+    .sort((a, b) => (a.price === b.price ? compareBytes(a.voter, b.voter) : a.price < b.price ? -1 : 1));
+  const total = sorted.reduce((t, v) => t + v.weight, 0n);
+  if (total === 0n) return undefined;
+  let acc = 0n;
+  for (const v of sorted) {
+    acc += v.weight;
+    if (2n * acc >= total) return v.price;
+  }
+  return sorted[sorted.length - 1]!.price;
+}
+
+/**
+ * Who votes in `cycle`, with what weight: the race weights settled for the previous cycle (every
+ * miner with weight, in the set or not), or the cycle's validator set where no race settled.
+ */
+export function voterWeights(
+  raceStore: ReadStore,
+  validatorsStore: ReadStore,
+  cycle: number,
+): [Address, bigint][] {
+  if (cycle > 0 && settled.has(raceStore, cycle - 1)) return raceWeights(raceStore, cycle - 1);
+  return (validatorSetOf(validatorsStore, cycle) ?? []).map((v) => [v.address, v.weight]);
+}
+
+export function unitPriceAt(store: ReadStore, cycle: number): bigint {
+  for (let c = cycle; c >= 0; c--) {
+    const p = unitPrices.get(store, c);
+    if (p !== undefined) return p;
+  }
+  return DEFAULT_UNIT_PRICE;
+}
+
+/** The next cycle's price from this cycle's voters (a voter without a vote counts at this price). */
+function settlePrice(ctx: ModuleContext): void {
+  const cycle = ctx.block.cycle;
+  const current = unitPriceAt(ctx.store, cycle);
+  const voters = voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle);
+  const votes = voters.map(([voter, weight]) => ({
+    voter,
+    weight,
+    price: priceVotes.get(ctx.store, voter) ?? current,
+  }));
+  unitPrices.set(ctx.store, cycle + 1, weightedMedian(votes) ?? current);
+}
 
 /** The built-in exact model (src/inference; a test holds its generated weights to this hash). */
 export const BUILTIN_MODEL: RegisteredModel = {
@@ -44,8 +112,25 @@ export const BUILTIN_MODEL: RegisteredModel = {
 
 const idKey = (id: string) => new TextEncoder().encode(id);
 
-function parseSection(section: unknown): RegisteredModel[] {
-  if (section === undefined) return [BUILTIN_MODEL];
+function parseSection(raw: unknown): { models: RegisteredModel[]; unitPrice: bigint } {
+  if (raw === undefined) return { models: [BUILTIN_MODEL], unitPrice: DEFAULT_UNIT_PRICE };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new Error('modules.models: expected an object { models: [...], unitPrice: "wei" }');
+  const o = raw as { models?: unknown; unitPrice?: unknown };
+  let unitPrice = DEFAULT_UNIT_PRICE;
+  if (o.unitPrice !== undefined) {
+    if (
+      typeof o.unitPrice !== "string" ||
+      !/^[1-9][0-9]{0,30}$/.test(o.unitPrice) ||
+      BigInt(o.unitPrice) > MAX_UNIT_PRICE
+    )
+      throw new Error("modules.models.unitPrice: a decimal string of wei per unit of compute, 1 to 10^30");
+    unitPrice = BigInt(o.unitPrice);
+  }
+  return { models: o.models === undefined ? [BUILTIN_MODEL] : parseModels(o.models), unitPrice };
+}
+
+function parseModels(section: unknown): RegisteredModel[] {
   const problem = (m: string) => new Error(`modules.models: ${m}`);
   if (!Array.isArray(section) || section.length > 64) throw problem("expected a list of at most 64 models");
   const seen = new Set<string>();
@@ -84,6 +169,25 @@ export function modelList(store: ReadStore): RegisteredModel[] {
   return registeredModels.entries(store).map(([, m]) => m);
 }
 
+const priceResult = struct<{
+  cycle: number;
+  unitPrice: bigint;
+  votes: { voter: Address; weight: bigint; price: bigint }[];
+}>("models.price.result", {
+  cycle: uint,
+  unitPrice: quantity,
+  votes: list(
+    struct<{ voter: Address; weight: bigint; price: bigint }>("models.PriceVote", {
+      voter: address20,
+      weight: quantity,
+      price: quantity,
+    }),
+    100_000,
+  ),
+});
+
+export const votePriceArgs = struct<{ price: bigint }>("models.votePrice", { price: quantity });
+
 const listResult = struct<{ models: RegisteredModel[] }>("models.list.result", {
   models: list(modelCodec, 64),
 });
@@ -93,14 +197,49 @@ export const models: Module = {
   name: "models",
   address: MODELS_MODULE_ADDRESS,
   genesis(ctx: GenesisContext) {
-    for (const m of parseSection(ctx.section)) registeredModels.set(ctx.store, idKey(m.id), m);
+    const { models: list, unitPrice } = parseSection(ctx.section);
+    for (const m of list) registeredModels.set(ctx.store, idKey(m.id), m);
+    unitPrices.set(ctx.store, 0, unitPrice);
   },
-  methods: {},
+  endCycle: settlePrice,
+  methods: {
+    votePrice: {
+      args: votePriceArgs,
+      gas: 20_000n,
+      execute(ctx, args: { price: bigint }) {
+        if (args.price < 1n || args.price > MAX_UNIT_PRICE)
+          throw new ModuleError("price must be 1 to 10^30 wei per unit of compute");
+        const cycle = cycleOf(ctx.block.height, ctx.block.preset.cycleLength);
+        const voters = voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle);
+        if (!voters.some(([a, w]) => w > 0n && equalBytes(a, ctx.sender)))
+          throw new ModuleError(`only miners with race weight in cycle ${cycle} vote on the price`);
+        priceVotes.set(ctx.store, ctx.sender, args.price);
+      },
+    },
+  },
   queries: {
     list: {
       args: struct<Record<string, never>>("models.list", {}),
       result: listResult,
       run: (ctx) => ({ models: modelList(ctx.store) }),
+    },
+    price: {
+      args: struct<{ cycle: number }>("models.price", { cycle: uint }),
+      result: priceResult,
+      /** The price in force in `cycle`, and the votes that will set the next one. */
+      run: (ctx, a: { cycle: number }) => {
+        const current = unitPriceAt(ctx.store, a.cycle);
+        const voters = voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), a.cycle);
+        return {
+          cycle: a.cycle,
+          unitPrice: current,
+          votes: voters.map(([voter, weight]) => ({
+            voter,
+            weight,
+            price: priceVotes.get(ctx.store, voter) ?? current,
+          })),
+        };
+      },
     },
   },
 };

@@ -39,6 +39,8 @@ export interface NodeOptions {
     backend: string;
     workers: number;
     duty: number;
+    /** The price per unit of compute this miner votes for (wei). */
+    unitPrice?: bigint;
     /** Verify the samples of the miners this node's VRF chooses, or of every miner. */
     verify: VerifyMode;
     /** Test-only (RACECOIN_RACE_CHEAT): never set in production. */

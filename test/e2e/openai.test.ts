@@ -37,6 +37,13 @@ describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
     };
     assert.equal(m.weights_hash, new ExactModel().spec.weightsHash, "the node serves the registry's weights");
     assert.equal(m.verification, "exact");
+    // The price per unit of compute is chain state (genesis default 1 gwei), read over JSON-RPC.
+    const price = await fetch(node.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "models_price", params: [{ cycle: 0 }] }),
+    });
+    assert.equal(((await price.json()) as { result: { unitPrice: string } }).result.unitPrice, "1000000000");
   });
 
   it("plain chat completion: shape, usage, and an exact re-run reproduces every token", async () => {
@@ -166,15 +173,17 @@ describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
     const { devnetGenesisJson } = await import("../../src/chain/index.ts");
     const json = devnetGenesisJson(1) as Record<string, unknown>;
     json.modules = {
-      models: [
-        {
-          id: model,
-          weightsHash: `0x${"11".repeat(32)}`,
-          contextLength: 256,
-          unitsPerToken: 1,
-          verification: "exact",
-        },
-      ],
+      models: {
+        models: [
+          {
+            id: model,
+            weightsHash: `0x${"11".repeat(32)}`,
+            contextLength: 256,
+            unitsPerToken: 1,
+            verification: "exact",
+          },
+        ],
+      },
     };
     const file = join(tempDir(), "genesis.json");
     writeFileSync(file, JSON.stringify(json));

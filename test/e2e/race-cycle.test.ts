@@ -33,6 +33,8 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
     const accountFile = join(dir, "miner-key");
     writeFileSync(accountFile, toHex(devKeys[5]!));
     const newcomer = toChecksumAddress(devAddresses[5]!);
+    // Validators 0–2 also vote a unit price of 2 gwei (3 of 4 genesis weight: the median moves).
+    const price = ["--unit-price", "2000000000"];
     const cheating = ["--mine", "--race-duty", "0.25"];
     net = await startNetwork(
       [
@@ -41,9 +43,9 @@ describe("race cycle on a devnet", { timeout: 300_000 }, () => {
         // Cycle 1 / cycle 2: node 1 inflates, then pads its set with non-proofs; node 2 never
         // reveals, then commits every nonce twice; node 3 commits late. Validator 0 checks every
         // reveal (`--race-verify all`); the others check the miners their VRF picks.
-        { validator: 0, args: ["--mine", "--race-verify", "all"] },
-        { validator: 1, args: cheating, env: { RACECOIN_RACE_CHEAT: "inflate,nonproof" } },
-        { validator: 2, args: cheating, env: { RACECOIN_RACE_CHEAT: "no-reveal,duplicate" } },
+        { validator: 0, args: ["--mine", "--race-verify", "all", ...price] },
+        { validator: 1, args: [...cheating, ...price], env: { RACECOIN_RACE_CHEAT: "inflate,nonproof" } },
+        { validator: 2, args: [...cheating, ...price], env: { RACECOIN_RACE_CHEAT: "no-reveal,duplicate" } },
         { validator: 3, args: cheating, env: { RACECOIN_RACE_CHEAT: "late" } },
         // Full duty: with ~1 proof per 900 nonces a half-duty newcomer finds none in ~5% of races.
         { validator: -1, args: ["--mine", "--validator-key", blsFile, "--miner-key-file", accountFile] },
@@ -106,6 +108,10 @@ async function checkCycles(net: TestNetwork, urls: string[], newcomer: string): 
     }
     const joined = commitments.find((c) => toChecksumAddress(fromHex(c.miner)) === newcomer);
     assert.ok(joined, "the newcomer (outside genesis, registered by its miner) committed in cycle 1");
+    // The price vote: cycle 1's voters are the genesis set (no race settled before it); three of
+    // four voted 2 gwei, the fourth counts at the current price, so the median is 2 gwei.
+    const priced = await rpc<{ unitPrice: string }>(urls[0]!, "models_price", [{ cycle: 2 }]);
+    assert.equal(priced.unitPrice, "2000000000", "cycle 2's unit price is the weighted median of the votes");
     const genesisSet = await rpc<SetJson>(urls[0]!, "chain_getValidators", [119]);
     assert.deepEqual(
       genesisSet.validators.map((v) => v.weight),

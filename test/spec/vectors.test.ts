@@ -11,6 +11,7 @@ import {
   resolveCall,
   validatorSets,
   validators,
+  weightedMedian,
 } from "../../contracts/index.ts";
 import {
   combinePartials,
@@ -497,6 +498,18 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
       file.forfeits,
       "forfeits",
     );
+  },
+  "price-median"(file) {
+    for (const c of file.cases as { name: string; votes: Json[]; median: string | null }[]) {
+      const m = weightedMedian(
+        c.votes.map((v) => ({
+          voter: fromHex(v.voter as string),
+          weight: BigInt(v.weight as string),
+          price: BigInt(v.price as string),
+        })),
+      );
+      assert.equal(m === undefined ? null : m.toString(), c.median, c.name);
+    }
   },
   transactions(file) {
     for (const c of file.valid as Json[]) {

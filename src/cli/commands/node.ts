@@ -49,6 +49,7 @@ const options = {
   "race-workers": { type: "string" },
   "race-duty": { type: "string" },
   "race-verify": { type: "string" },
+  "unit-price": { type: "string" },
 } as const;
 
 /** --mine: the account that commits (a key file, or dev account N with --dev-validator N). */
@@ -60,9 +61,17 @@ function minerFrom(values: {
   "race-workers"?: string;
   "race-duty"?: string;
   "race-verify"?: string;
+  "unit-price"?: string;
 }): NodeOptions["mine"] {
   if (!values.mine) {
-    for (const f of ["miner-key-file", "race-backend", "race-workers", "race-duty", "race-verify"] as const)
+    for (const f of [
+      "miner-key-file",
+      "race-backend",
+      "race-workers",
+      "race-duty",
+      "race-verify",
+      "unit-price",
+    ] as const)
       if (values[f] !== undefined) throw new UsageError(`--${f} needs --mine`);
     return undefined;
   }
@@ -92,7 +101,18 @@ function minerFrom(values: {
   const cheats = process.env.RACECOIN_RACE_CHEAT?.split(",") as RaceCheat[] | undefined;
   if (cheats?.some((c) => !RACE_CHEATS.includes(c)))
     throw new UsageError(`RACECOIN_RACE_CHEAT: comma list of ${RACE_CHEATS.join(" | ")} (test-only)`);
-  return { accountKey, backend, workers, duty, verify, ...(cheats ? { cheats } : {}) };
+  const price = values["unit-price"];
+  if (price !== undefined && (!/^[1-9][0-9]{0,30}$/.test(price) || BigInt(price) > 10n ** 30n))
+    throw new UsageError("--unit-price: wei per unit of compute, a whole number from 1 to 10^30");
+  return {
+    accountKey,
+    backend,
+    workers,
+    duty,
+    verify,
+    ...(price ? { unitPrice: BigInt(price) } : {}),
+    ...(cheats ? { cheats } : {}),
+  };
 }
 
 /** --validator-key FILE (JSON { "blsSecretKey": "0x…" }) or --dev-validator N (public dev keys). */
@@ -200,6 +220,7 @@ Options:
   --race-duty F           fraction of time the workers compute (default: 1), leaving cores to consensus
   --race-verify MODE      chosen: verify the miners your BLS-VRF picks (default) | all: every reveal;
                           a bad sample sends a fraud proof, a verified one an attestation
+  --unit-price WEI        vote this price per unit of compute for inference (spec/inference.md §Price)
 
 Examples:
   racecoin node

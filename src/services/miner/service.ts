@@ -7,6 +7,8 @@
  * other. State per cycle lives in memory: after a restart the miner resumes with the next race.
  */
 import {
+  models as modelsModule,
+  priceVotes,
   raceCommitArgs,
   raceCommits,
   race as raceModule,
@@ -18,6 +20,8 @@ import {
   registrationMessage,
   registrations,
   validators as validatorsModule,
+  votePriceArgs,
+  voterWeights,
 } from "../../../contracts/index.ts";
 import type { Chain } from "../../chain/index.ts";
 import { type BlsKeyPair, blsSign } from "../../crypto/index.ts";
@@ -27,6 +31,7 @@ import type { Mempool } from "../../mempool/index.ts";
 import { mine } from "../../miner/index.ts";
 import {
   cycleStart,
+  MODELS_MODULE_ADDRESS,
   positionAt,
   RACE_MODULE_ADDRESS,
   VALIDATORS_MODULE_ADDRESS,
@@ -41,6 +46,8 @@ export interface MinerServiceOptions {
   accountKey: Uint8Array;
   /** This node's validator BLS key: registered to the account, so the account can enter the set. */
   validatorKey?: BlsKeyPair;
+  /** The price per unit of compute (wei) this miner votes for (spec/inference.md §Price); absent: no vote. */
+  unitPrice?: bigint;
   backend: string;
   workers: number;
   /** Fraction of time the workers compute (see mine()). */
@@ -88,6 +95,7 @@ export class MinerService {
   private readonly abort = new AbortController();
   private busy = false;
   private registrationSent = false;
+  private priceVoteSent: bigint | undefined;
   /** The mining account's transaction sender (the verifier shares it: one nonce sequence). */
   readonly sender: ModuleTxSender;
 
@@ -131,6 +139,7 @@ export class MinerService {
     try {
       const { chain } = this.m;
       await this.registerIfNeeded();
+      await this.votePriceIfNeeded();
       const preset = chain.preset;
       const next = chain.head.height + 1;
       const pos = positionAt(preset, next);
@@ -220,6 +229,28 @@ export class MinerService {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Vote the configured unit price once it differs from this miner's vote and the miner has weight. */
+  private async votePriceIfNeeded(): Promise<void> {
+    const want = this.opts.unitPrice;
+    if (want === undefined || this.priceVoteSent === want || this.m.peers() === 0) return;
+    const { chain } = this.m;
+    const cycle = positionAt(chain.preset, chain.head.height + 1).cycle;
+    const store = readStoreIn(chain.state, modelsModule);
+    if (priceVotes.get(store, this.address) === want) {
+      this.priceVoteSent = want;
+      return;
+    }
+    const voters = voterWeights(
+      readStoreIn(chain.state, raceModule),
+      readStoreIn(chain.state, validatorsModule),
+      cycle,
+    );
+    if (!voters.some(([a, w]) => w > 0n && equalBytes(a, this.address))) return;
+    await this.send("votePrice", encode(votePriceArgs, { price: want }), MODELS_MODULE_ADDRESS);
+    this.priceVoteSent = want;
+    this.m.log.info({ cycle, unitPrice: want.toString() }, "Voted the price per unit of compute");
   }
 
   /**
