@@ -6,7 +6,7 @@
 //    above 2^24 whose float32 rounding changes the result, GEMMs built to hit them, rmsnorm and
 //    residual clamps, floors of negatives, the exp table.
 // Usage: node --import tsx scripts/gen-race-conformance.ts [--check]
-import { readFileSync, writeFileSync } from "node:fs";
+
 import { minimal } from "../src/params/index.ts";
 import {
   calibrate,
@@ -23,21 +23,9 @@ import {
   rmsNorm,
 } from "../src/race/index.ts";
 import { fromHex, toHex } from "../src/types/index.ts";
+import { vectorFiles } from "./vectorFiles.ts";
 
-const check = process.argv.includes("--check");
-let stale = 0;
-function write(path: string, value: unknown) {
-  const text = `${JSON.stringify(value, null, 2)}\n`;
-  let old = "";
-  try {
-    old = readFileSync(path, "utf8");
-  } catch {}
-  if (old === text) return;
-  if (check) {
-    process.stderr.write(`stale vector file: ${path}\n`);
-    stale++;
-  } else writeFileSync(path, text);
-}
+const { write, done } = vectorFiles();
 
 // ---- conformance.json -------------------------------------------------------------------------
 export const CONFORMANCE_SHIFTS = { qkv: 3, attnOut: 3, score: 2, ffnIn: 3, ffnOut: 4 };
@@ -218,4 +206,4 @@ write("spec/vectors/race/arithmetic.json", {
   expTable: [...EXP_TABLE],
 });
 
-if (stale > 0) process.exit(1);
+done();

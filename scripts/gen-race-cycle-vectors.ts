@@ -3,7 +3,7 @@
 // (accepted, or refused with the reason) — and the weights and forfeits it settles. Real proofs of
 // a minimal race; honest miners, and one cheater of each kind.
 // Usage: node --import tsx scripts/gen-race-cycle-vectors.ts [--check]
-import { readFileSync, writeFileSync } from "node:fs";
+
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
   ENVELOPE_VERSION,
@@ -39,6 +39,7 @@ import { storeIn } from "../src/state/index.ts";
 import { type Address, toChecksumAddress, toHex } from "../src/types/index.ts";
 import { devAddresses } from "../test/helpers/chain.ts";
 import { raceHarness } from "../test/helpers/raceModule.ts";
+import { vectorFiles } from "./vectorFiles.ts";
 
 const preset = minimal;
 const chainId = 72270n;
@@ -250,11 +251,6 @@ const file = {
   weights: raceWeights(h.store, CYCLE).map(([a, v]) => [toChecksumAddress(a), v.toString()]),
   forfeits: raceForfeitsOf(h.store, CYCLE).map(([a, reason]) => [toChecksumAddress(a), reason]),
 };
-const text = `${JSON.stringify(file, null, 2)}\n`;
-const path = "spec/vectors/race/cycle.json";
-if (process.argv.includes("--check")) {
-  if (readFileSync(path, "utf8") !== text) {
-    process.stderr.write(`stale: ${path}\n`);
-    process.exit(1);
-  }
-} else writeFileSync(path, text);
+const { write, done } = vectorFiles();
+write("spec/vectors/race/cycle.json", file);
+done();

@@ -1,6 +1,6 @@
 // Generates spec/vectors/{encoding,tx,consensus,beacon,state}/*.json. Deterministic: fixed keys, fixed values.
 // Usage: node --import tsx scripts/gen-vectors.ts [--check]   (--check fails if files would change)
-import { readFileSync, writeFileSync } from "node:fs";
+
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { weightedMedian } from "../contracts/index.ts";
 import {
@@ -45,21 +45,9 @@ import {
 } from "../src/encoding/index.ts";
 import { signTx, type TxFields } from "../src/tx/index.ts";
 import { type BeaconMessage, type BlockHeader, fromHex, toHex } from "../src/types/index.ts";
+import { vectorFiles } from "./vectorFiles.ts";
 
-const check = process.argv.includes("--check");
-let stale = 0;
-function write(path: string, value: unknown) {
-  const text = `${JSON.stringify(value, null, 2)}\n`;
-  let old = "";
-  try {
-    old = readFileSync(path, "utf8");
-  } catch {}
-  if (old === text) return;
-  if (check) {
-    process.stderr.write(`stale vector file: ${path}\n`);
-    stale++;
-  } else writeFileSync(path, text);
-}
+const { write, done } = vectorFiles();
 
 const h = (b: number) => new Uint8Array(32).fill(b);
 const header: BlockHeader = {
@@ -723,4 +711,4 @@ write("spec/vectors/models/price-median.json", {
   }),
 });
 
-if (stale > 0) process.exit(1);
+done();
