@@ -180,7 +180,7 @@ const pages = {
     const intervals = [];
     for (let i = blocks.length - 1; i > 0; i--)
       intervals.push({ label: `#${num(blocks[i - 1].number)}`, short: "", value: times[i - 1] - times[i] });
-    view.innerHTML = `
+    return `
       <h1>Proof-of-Work 2.0 devnet</h1>
       <div class="cards">
         ${card("Head", `<span id="head">${head}</span>`)}
@@ -213,7 +213,7 @@ const pages = {
       : await rpc("eth_getBlockByHash", [arg, true]);
     if (!b) return notFound(`block ${arg}`);
     const n = num(b.number);
-    view.innerHTML = `<h1>Block #${n}</h1>${kv([
+    return `<h1>Block #${n}</h1>${kv([
       ["Hash", `<span class="mono">${b.hash}</span>`],
       ["Parent", n > 0 ? blockLink(n - 1) : "—"],
       ["Time", `${new Date(num(b.timestamp) * 1000).toISOString()} (${ago(num(b.timestamp))})`],
@@ -236,7 +236,7 @@ const pages = {
     if (!t) return notFound(`transaction ${hash}`);
     const call = decodeCall(t.to, t.input);
     const fee = r ? BigInt(r.gasUsed) * BigInt(r.effectiveGasPrice) : null;
-    view.innerHTML = `<h1>Transaction</h1>${kv([
+    return `<h1>Transaction</h1>${kv([
       ["Hash", `<span class="mono">${t.hash}</span>`],
       [
         "Status",
@@ -283,7 +283,7 @@ const pages = {
       const x = commitments.find((m) => m.miner.toLowerCase() === a.toLowerCase());
       if (x) history.push({ c, ...x });
     }
-    view.innerHTML = `<h1>Address</h1><p class="mono">${esc(a)} ${moduleName(a) ? `(${esc(moduleName(a))})` : ""}</p>
+    return `<h1>Address</h1><p class="mono">${esc(a)} ${moduleName(a) ? `(${esc(moduleName(a))})` : ""}</p>
       <div class="cards">${card("Balance", eth(bal))}${card("Nonce", num(nonce))}</div>
       <h2>Race history</h2>
       <table><tr><th>Cycle</th><th>Committed</th><th>Revealed</th><th>Verdict</th><th>Weight</th></tr>${history.map((x) => `<tr><td>${link(`#/race/${x.c}`, x.c)}</td><td>${x.count}</td><td>${x.revealed ? "yes" : "no"}</td><td>${x.fraud ? `<span class="bad">${esc(x.fraud)}</span>` : x.forfeit ? `<span class="bad">${esc(x.forfeit)}</span>` : `<span class="ok">ok</span>`}</td><td>${esc(x.weight)}</td></tr>`).join("") || `<tr><td colspan="5" class="muted">no race in the last cycles</td></tr>`}</table>
@@ -297,7 +297,7 @@ const pages = {
     const height = Math.min(head, cycle * meta.cycleLength);
     const set = await rpc("chain_getValidators", [height]);
     const total = set.validators.reduce((t, v) => t + BigInt(v.weight), 0n);
-    view.innerHTML = `<h1>Validators of cycle ${cycle}</h1>
+    return `<h1>Validators of cycle ${cycle}</h1>
       <p class="muted">${cycle === 0 ? "Cycle 0 runs on the genesis weights." : `Weights are the valid proof counts of ${link(`#/race/${cycle - 1}`, `cycle ${cycle - 1}'s race`)} (or carried forward when that cycle had no race).`}</p>
       <p>${cycle > 0 ? link(`#/validators/${cycle - 1}`, "← previous cycle") : ""} ${(cycle + 1) * meta.cycleLength <= head ? link(`#/validators/${cycle + 1}`, "next cycle →") : ""}</p>
       <table id="validators"><tr><th>#</th><th>Address</th><th>Weight</th><th>Share</th></tr>${set.validators.map((v, i) => `<tr><td>${i}</td><td>${addrLink(v.address)}</td><td>${esc(v.weight)}</td><td>${((Number(BigInt(v.weight)) / Number(total)) * 100).toFixed(1)}%</td></tr>`).join("")}</table>
@@ -313,7 +313,7 @@ const pages = {
       rpc("race_reveals", [{ cycle }]),
       rpc("race_attestations", [{ cycle }]),
     ]);
-    view.innerHTML = `<h1>Race of cycle ${cycle}</h1>${kv([
+    return `<h1>Race of cycle ${cycle}</h1>${kv([
       ["Phase", esc(s.phase)],
       [
         "Seed",
@@ -348,7 +348,7 @@ const pages = {
     if (latest)
       for (let r = latest.round; r > Math.max(0, latest.round - 10); r--)
         rounds.push(await rpc("beacon_getRound", [r]));
-    view.innerHTML = `<h1>Beacon</h1>${latest ? "" : `<p class="muted">no round yet (the first key is dealt in cycle 0)</p>`}
+    return `<h1>Beacon</h1>${latest ? "" : `<p class="muted">no round yet (the first key is dealt in cycle 0)</p>`}
       <table><tr><th>Round</th><th>Height</th><th>Output</th><th>Signers</th></tr>${rounds
         .filter(Boolean)
         .map(
@@ -360,18 +360,23 @@ const pages = {
 };
 
 function notFound(what) {
-  view.innerHTML = `<h1>Not found</h1><p class="muted">No ${esc(what)} on this node.</p>`;
+  return `<h1>Not found</h1><p class="muted">No ${esc(what)} on this node.</p>`;
 }
 
+// Pages return their HTML; only the latest navigation's render is shown (a slow refresh of the
+// previous page must not overwrite the one the user moved to).
+let routeSeq = 0;
 async function route() {
+  const token = ++routeSeq;
   const [, page = "", arg] = location.hash.replace(/^#/, "").split("/");
   const fn = pages[page || "home"];
+  let html;
   try {
-    if (!fn) return notFound(`page ${page}`);
-    await fn(arg === undefined ? undefined : decodeURIComponent(arg));
+    html = fn ? await fn(arg === undefined ? undefined : decodeURIComponent(arg)) : notFound(`page ${page}`);
   } catch (e) {
-    view.innerHTML = `<h1>Error</h1><p class="bad">${esc(e.message)}</p>`;
+    html = `<h1>Error</h1><p class="bad">${esc(e.message)}</p>`;
   }
+  if (token === routeSeq) view.innerHTML = html;
 }
 
 document.getElementById("search").addEventListener("submit", async (e) => {
@@ -382,8 +387,10 @@ document.getElementById("search").addEventListener("submit", async (e) => {
   else if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
     const t = await rpc("eth_getTransactionByHash", [q]).catch(() => null);
     location.hash = t ? `#/tx/${q}` : `#/block/${q}`;
-  } else
+  } else {
+    routeSeq++; // a render still in flight must not overwrite the message
     view.innerHTML = `<h1>Search</h1><p class="bad">Enter a block number, a 32-byte hash or a 20-byte address.</p>`;
+  }
 });
 
 function connectLive() {
