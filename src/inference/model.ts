@@ -7,7 +7,14 @@
  * from the request's seed. Its weights are random: it proves the path, not prose.
  */
 import { createHash } from "node:crypto";
-import { EXP_TABLE, forward, generateWeights, type RaceConfig, type RaceWeights } from "../race/index.ts";
+import {
+  EXP_TABLE,
+  forward,
+  forwardPositions,
+  generateWeights,
+  type RaceConfig,
+  type RaceWeights,
+} from "../race/index.ts";
 
 export interface ModelSpec {
   id: string;
@@ -54,7 +61,18 @@ export class ExactModel {
 
   /** Integer logits of the next token after `tokens` (the final vector against every embedding). */
   logits(tokens: Uint8Array): Int32Array {
-    const y = forward(this.weights, Uint16Array.from(tokens));
+    return this.logitsOf(forward(this.weights, Uint16Array.from(tokens)));
+  }
+
+  /**
+   * Logits after each of the last `count` prefixes of `tokens`, from one causal pass: entry i is
+   * what `logits` gives for tokens[0 … n − count + i].
+   */
+  logitsAlong(tokens: Uint8Array, count: number): Int32Array[] {
+    return forwardPositions(this.weights, Uint16Array.from(tokens), count).map((y) => this.logitsOf(y));
+  }
+
+  private logitsOf(y: Int32Array): Int32Array {
     const d = CONFIG.dModel;
     const out = new Int32Array(CONFIG.vocab);
     for (let v = 0; v < CONFIG.vocab; v++) {
@@ -164,9 +182,9 @@ export function generate(model: ExactModel, prompt: Uint8Array, maxTokens: numbe
 }
 
 /**
- * Teacher-forced verification (class "exact"): re-run the model over prompt + claimed tokens and
- * check each claimed token is the one the rule picks. Returns the first position that differs, or
- * -1 when every token matches.
+ * Teacher-forced verification (class "exact"): one causal pass over prompt + claimed tokens gives
+ * the logits after every prefix; each claimed token must be the one the rule picks at its
+ * position. Returns the first position that differs, or -1 when every token matches.
  */
 export function verifyGeneration(
   model: ExactModel,
@@ -174,10 +192,10 @@ export function verifyGeneration(
   tokens: number[],
   s: Sampling,
 ): number {
-  const ctx = Array.from(prompt);
-  for (let i = 0; i < tokens.length; i++) {
-    if (nextToken(model.logits(Uint8Array.from(ctx)), s, i) !== tokens[i]) return i;
-    ctx.push(tokens[i]!);
-  }
+  if (tokens.length === 0) return -1;
+  // The logits before token i come from the prefix ending at prompt + tokens[0 … i − 1].
+  const ctx = Uint8Array.from([...prompt, ...tokens.slice(0, -1)]);
+  const all = model.logitsAlong(ctx, tokens.length);
+  for (let i = 0; i < tokens.length; i++) if (nextToken(all[i]!, s, i) !== tokens[i]) return i;
   return -1;
 }

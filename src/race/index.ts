@@ -36,7 +36,7 @@ export { coverage } from "./coverage.ts";
 export { clamp as clampValue, EXP_TABLE, floorDiv, requantU8 } from "./intmath.ts";
 export { nonceDistance, raceThreshold, rememberThreshold, thresholdKnown } from "./oracle.ts";
 export { type EvalResult, finishOutputs, outputHash } from "./outcome.ts";
-export { forward, gemmRequant, referenceBackend, rmsNorm } from "./reference.ts";
+export { forward, forwardPositions, gemmRequant, referenceBackend, rmsNorm } from "./reference.ts";
 export {
   CALIBRATION_NODE_SEED,
   inputSeed,

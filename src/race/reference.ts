@@ -62,6 +62,14 @@ export function gemmRequant(
 
 /** The final normalised vector of the last position for one token sequence. */
 export function forward(weights: RaceWeights, toks: Uint16Array): Int32Array {
+  return forwardPositions(weights, toks, 1)[0]!;
+}
+
+/**
+ * The final normalised vectors of the last `last` positions (attention is causal, so position p's
+ * vector depends only on tokens 0 … p: one pass yields what `forward` gives for every prefix).
+ */
+export function forwardPositions(weights: RaceWeights, toks: Uint16Array, last: number): Int32Array[] {
   const c = weights.config;
   const d = c.dModel;
   const T = toks.length;
@@ -126,9 +134,11 @@ export function forward(weights: RaceWeights, toks: Uint16Array): Int32Array {
       for (let i = 0; i < d; i++) h[p]![i] = clamp(h[p]![i]! + o[i]!, -RES_MAX, RES_MAX);
     }
   }
-  const y = new Int32Array(d);
-  rmsNorm(h[T - 1]!, y);
-  return y;
+  return h.slice(T - Math.min(last, T)).map((hp) => {
+    const y = new Int32Array(d);
+    rmsNorm(hp, y);
+    return y;
+  });
 }
 
 export class ReferenceRace implements LoadedRace {
