@@ -13,3 +13,4 @@ export {
   steps,
   verifyGeneration,
 } from "./model.ts";
+export { type Candidate, chooseExecutor } from "./routing.ts";
