@@ -159,28 +159,14 @@ c(
   }),
   "false order fraud: refused",
 );
-c(
-  r + 1,
-  watcher!,
-  envelope("fraudNonce", raceNonceFraudArgs, {
-    miner: padder!,
-    index: 1,
-    nonce: fake,
-    proof: multiproof(treeOver(setP), [1]),
-  }),
-  "nonce fraud: the padded leaf is not a proof",
-);
-c(
-  r + 1,
-  watcher!,
-  envelope("fraudNonce", raceNonceFraudArgs, {
-    miner: padder!,
-    index: 1,
-    nonce: fake,
-    proof: multiproof(treeOver(setP), [1]),
-  }),
-  "a second fraud proof against the same miner: refused",
-);
+const paddedFraud = envelope("fraudNonce", raceNonceFraudArgs, {
+  miner: padder!,
+  index: 1,
+  nonce: fake,
+  proof: multiproof(treeOver(setP), [1]),
+});
+c(r + 1, watcher!, paddedFraud, "nonce fraud: the padded leaf is not a proof");
+c(r + 1, watcher!, paddedFraud, "a second fraud proof against the same miner: refused");
 const vrf = (i: number, miner: Address) =>
   vrfProve(keys[i]!.secretKey, RACE_VERIFY_DOMAIN, raceVerifierInput(sampleSeed, CYCLE, miner)).proof;
 c(

@@ -26,7 +26,13 @@ import {
 import { type Address, concatBytes, equalBytes, u32be } from "../../src/types/index.ts";
 import { beacon as beaconModule, latestRound } from "../beacon/index.ts";
 import { emit, event } from "../events.ts";
-import { type Module, type ModuleContext, ModuleError, type QueryContext } from "../module.ts";
+import {
+  type CallContext,
+  type Module,
+  type ModuleContext,
+  ModuleError,
+  type QueryContext,
+} from "../module.ts";
 import { addressKey20, pairKey, type ReadStore, StoreMap, u32Key } from "../store.ts";
 import { setNextWeight, validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
 
@@ -234,6 +240,16 @@ function fraudTarget(ctx: ModuleContext, miner: Address): { cycle: number; c: Ra
   if (frauds.has(ctx.store, [cycle, miner]))
     throw new ModuleError("a fraud proof already stands against that miner this cycle");
   return { cycle, c };
+}
+
+/** A fraud proof that stood: stored against the miner (it settles to 0) and logged. */
+function recordFraud(ctx: CallContext, cycle: number, miner: Address, reason: string): void {
+  frauds.set(ctx.store, [cycle, miner], {
+    reason: reason.slice(0, 512),
+    by: ctx.sender,
+    height: ctx.block.height,
+  });
+  emit(ctx, RaceFraudProven, cycle, miner, ctx.sender);
 }
 
 /**
@@ -449,12 +465,7 @@ export const race: Module = {
             proof: args.proof,
           }),
         );
-        frauds.set(ctx.store, [cycle, args.miner], {
-          reason: reason.slice(0, 512),
-          by: ctx.sender,
-          height: ctx.block.height,
-        });
-        emit(ctx, RaceFraudProven, cycle, args.miner, ctx.sender);
+        recordFraud(ctx, cycle, args.miner, reason);
       },
     },
     fraudNonce: {
@@ -492,12 +503,7 @@ export const race: Module = {
             );
           reason = `committed nonce ${args.nonce} at index ${args.index} is not a proof: distance ${distance} ≥ threshold ${threshold}`;
         }
-        frauds.set(ctx.store, [cycle, args.miner], {
-          reason: reason.slice(0, 512),
-          by: ctx.sender,
-          height: ctx.block.height,
-        });
-        emit(ctx, RaceFraudProven, cycle, args.miner, ctx.sender);
+        recordFraud(ctx, cycle, args.miner, reason);
       },
     },
     attest: {

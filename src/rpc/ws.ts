@@ -48,8 +48,6 @@ export class WsRpc {
   private readonly conns = new Set<Conn>();
   private readonly perIp = new Map<string, number>();
   private counter = 0;
-  /** Slow consumers dropped so far (metrics and tests). */
-  dropped = 0;
 
   constructor(
     readonly ctx: RpcContext,
@@ -97,7 +95,6 @@ export class WsRpc {
   private send(conn: Conn, payload: unknown): void {
     if (conn.ws.readyState !== conn.ws.OPEN) return;
     if (conn.ws.bufferedAmount > this.limits.maxBacklogBytes) {
-      this.dropped++;
       this.log.warn({ backlog: conn.ws.bufferedAmount }, "Dropping a slow WebSocket consumer");
       conn.ws.terminate();
       return;
