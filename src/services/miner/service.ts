@@ -83,6 +83,8 @@ interface CycleWork {
   /** Stops this cycle's mining when the chain nears the commit deadline. */
   stop?: AbortController;
   proofs?: bigint[];
+  /** Proofs streamed by the workers so far (committed as they are if mining has not ended by the stop). */
+  found: bigint[];
   /** The leaves actually committed (the proofs, or a test cheater's set). */
   leaves?: bigint[];
   committed: boolean;
@@ -144,14 +146,19 @@ export class MinerService {
       const next = chain.head.height + 1;
       const pos = positionAt(preset, next);
       const cycle = pos.cycle;
-      if (this.work?.cycle !== cycle) this.work = { cycle, committed: false, revealed: false };
+      if (this.work?.cycle !== cycle) this.work = { cycle, found: [], committed: false, revealed: false };
       const w = this.work;
       const seed = raceSeeds.get(this.raceStore, cycle);
       const deadline = cycleStart(cycle, preset.cycleLength) + preset.windows.commitDeadline;
       // Mining stops when the chain is three blocks from the deadline (blocks, not a clock: block
       // times vary and the model takes a while to build), so the commitment lands in time.
       const blocksLeft = deadline - 3 - next;
-      if (w.mining && blocksLeft <= 0) w.stop?.abort();
+      if (w.mining && blocksLeft <= 0) {
+        w.stop?.abort();
+        // Workers starved of CPU (they run at the lowest priority) may not return in time: commit
+        // what they streamed so far rather than miss the deadline.
+        w.proofs ??= [...w.found].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      }
       if (seed && !w.mining && pos.commitOpen && blocksLeft > 0) {
         w.stop = new AbortController();
         const signal = AbortSignal.any([this.abort.signal, w.stop.signal]);
@@ -167,6 +174,7 @@ export class MinerService {
           // Lowest priority: block production, voting and RPC keep the cores (race-cycle.md §Mining).
           nice: 19,
           signal,
+          onProof: (nonce) => w.found.push(nonce),
           // The threshold is what the transition needs for nonce fraud proofs: hand it over.
           onThreshold: (t) => rememberThreshold(seed, preset.race, t),
         }).then((r) => {
@@ -174,7 +182,7 @@ export class MinerService {
             { cycle, nonces: r.nonces, proofs: r.proofs.length, noncesPerSec: Math.round(r.noncesPerSec) },
             "Race: mined",
           );
-          w.proofs = r.proofs;
+          w.proofs ??= r.proofs;
           void this.step();
           return r.proofs;
         });
