@@ -83,8 +83,12 @@ export class RaceVerifier {
       if (!seed) return;
       if (!thresholdKnown(seed, preset.race)) {
         // A mining node's miner calibrates and hands the threshold over; compute it here only
-        // without one, or if it has not arrived by the reveal window.
-        if (this.opts.minerCalibrates && pos.offset < preset.windows.revealStart) return;
+        // without one, or if it has not arrived by the commit deadline (the miner's workers run
+        // at the lowest priority and a loaded box may starve them). Past the deadline no race
+        // compute is left to protect, and fraud proofs need the threshold before the fraud
+        // window closes: compute it at normal priority then.
+        const late = pos.offset >= preset.windows.commitDeadline;
+        if (this.opts.minerCalibrates && !late) return;
         const started = Date.now();
         const r = await mine({
           backend: this.opts.backend,
@@ -93,7 +97,7 @@ export class RaceVerifier {
           miner: new Uint8Array(20),
           durationMs: 0,
           workers: 1,
-          nice: 19,
+          nice: late ? 0 : 19,
         });
         rememberThreshold(seed, preset.race, r.threshold);
         this.m.log.info(
