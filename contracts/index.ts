@@ -3,6 +3,7 @@ import { beacon } from "./beacon/index.ts";
 import { models } from "./models/index.ts";
 import { race } from "./race/index.ts";
 import { ModuleRegistry } from "./registry.ts";
+import { tasksModule } from "./tasks/index.ts";
 import { validators } from "./validators/index.ts";
 
 export { accountQueryArgs, accountQueryResult, bank, memoArgs, transferArgs } from "./bank/index.ts";
@@ -79,7 +80,7 @@ export {
 } from "./validators/index.ts";
 
 /** The modules every Racecoin chain runs, in id order. */
-export const defaultModules = new ModuleRegistry([bank, beacon, validators, race, models]);
+export const defaultModules = new ModuleRegistry([bank, beacon, validators, race, models, tasksModule]);
 export { Transfer } from "./bank/index.ts";
 export { type EventDef, emit, event } from "./events.ts";
 export { RaceAttested, RaceCommitted, RaceFraudProven, RaceRevealed } from "./race/index.ts";
@@ -92,6 +93,7 @@ import {
   RaceFraudProven as raceFraud,
   RaceRevealed as raceRevealed,
 } from "./race/index.ts";
+import * as taskEvents from "./tasks/index.ts";
 import { Registered as validatorRegistered } from "./validators/index.ts";
 /** Every event the default modules emit (explorers decode logs with it; spec/events.md). */
 export const moduleEvents = [
@@ -101,6 +103,10 @@ export const moduleEvents = [
   raceRevealed,
   raceFraud,
   raceAttested,
+  taskEvents.EscrowDeposited,
+  taskEvents.TaskSettled,
+  taskEvents.TaskVerified,
+  taskEvents.TaskFraudProven,
 ];
 export {
   BUILTIN_MODEL,
@@ -116,3 +122,30 @@ export {
   voterWeights,
   weightedMedian,
 } from "./models/index.ts";
+export {
+  type ApiKey,
+  amountArgs as taskAmountArgs,
+  apiKeys,
+  assignedTo as tasksAssignedTo,
+  authorizeKeyArgs,
+  candidatesOf as taskCandidates,
+  checkRateMilli,
+  DEFAULT_TASK_PARAMS,
+  EscrowDeposited,
+  escrows,
+  keyArgs as taskKeyArgs,
+  MAX_RECEIPTS_PER_SETTLE,
+  payloadArgs as taskPayloadArgs,
+  routedExecutor,
+  STATUS_NAMES as TASK_STATUS_NAMES,
+  settleArgs,
+  TaskFraudProven,
+  type TaskRecord,
+  TaskSettled,
+  TaskStatus,
+  TaskVerified,
+  taskIdArgs,
+  taskParams,
+  tasks,
+  tasksModule,
+} from "./tasks/index.ts";

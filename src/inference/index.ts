@@ -13,4 +13,20 @@ export {
   steps,
   verifyGeneration,
 } from "./model.ts";
-export { type Candidate, chooseExecutor } from "./routing.ts";
+export { type Candidate, chooseExecutor, drawByWeight } from "./routing.ts";
+export {
+  MAX_COMPLETION_BYTES,
+  MAX_PROMPT_BYTES,
+  payloadFault,
+  payloadHash,
+  type Receipt,
+  type ReceiptBody,
+  receiptCodec,
+  receiptDigest,
+  receiptSigner,
+  samplingOf,
+  signReceipt,
+  type TaskPayload,
+  taskIdOf,
+  taskPayloadCodec,
+} from "./task.ts";

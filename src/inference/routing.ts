@@ -24,6 +24,18 @@ export function chooseExecutor(
   exclude: readonly Address[] = [],
   attempt = 0,
 ): Address | undefined {
+  return drawByWeight("racecoin/executor", beaconOutput, taskId, candidates, exclude, attempt);
+}
+
+/** The weighted draw behind executor and task-verifier choice, under a domain string. */
+export function drawByWeight(
+  domain: string,
+  beaconOutput: Uint8Array,
+  taskId: Uint8Array,
+  candidates: readonly Candidate[],
+  exclude: readonly Address[] = [],
+  attempt = 0,
+): Address | undefined {
   const pool = candidates
     .filter((c) => c.weight > 0n && !exclude.some((x) => equalBytes(x, c.address)))
     .sort((a, b) => compareBytes(a.address, b.address));
@@ -31,12 +43,7 @@ export function chooseExecutor(
   if (total === 0n) return undefined;
   const n = Buffer.alloc(4);
   n.writeUInt32BE(attempt);
-  const h = createHash("sha256")
-    .update("racecoin/executor")
-    .update(beaconOutput)
-    .update(taskId)
-    .update(n)
-    .digest();
+  const h = createHash("sha256").update(domain).update(beaconOutput).update(taskId).update(n).digest();
   let r = BigInt(`0x${h.toString("hex")}`) % total;
   for (const c of pool) {
     if (r < c.weight) return c.address;

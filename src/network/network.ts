@@ -67,6 +67,11 @@ export interface ProtocolLimits {
 export class RequestError extends Error {}
 
 type Handler = (req: Uint8Array, peer: string) => Promise<Uint8Array>;
+export type StreamHandler = (
+  req: Uint8Array,
+  peer: string,
+  send: (frame: Uint8Array) => Promise<void>,
+) => Promise<void>;
 
 async function loadPeerKey(path: string | undefined): Promise<PrivateKey> {
   if (path && existsSync(path)) return privateKeyFromProtobuf(readFileSync(path));
@@ -315,6 +320,77 @@ export class Network {
       },
       { maxInboundStreams: 32 },
     );
+  }
+
+  /**
+   * Serve a streamed protocol: one request per stream, answered by frames (u32be length, bytes)
+   * as the handler produces them, so a relay can pass each token on as it comes.
+   */
+  async handleStream(protocol: string, limits: ProtocolLimits, handler: StreamHandler): Promise<void> {
+    await this.libp2p.handle(
+      protocol,
+      async (stream, connection) => {
+        const peer = connection.remotePeer.toString();
+        try {
+          if (!this.allow(peer, protocol, limits.ratePerSec)) {
+            this.penalise(peer, Penalty.rateLimited, `rate limit on ${protocol}`);
+            stream.abort(new RequestError("rate limited"));
+            return;
+          }
+          const req = await readAll(stream, limits.maxRequestBytes);
+          let sent = 0;
+          await handler(req, peer, async (frame) => {
+            sent += frame.length + 4;
+            if (sent > limits.maxResponseBytes) throw new RequestError("response too large");
+            const head = new Uint8Array(4);
+            new DataView(head.buffer).setUint32(0, frame.length);
+            if (!stream.send(head)) await stream.onDrain();
+            if (!stream.send(frame)) await stream.onDrain();
+          });
+          await stream.close();
+        } catch (e) {
+          this.m.log.debug({ protocol, peer, err: (e as Error).message }, "Streamed request failed");
+          stream.abort(e as Error);
+        }
+      },
+      { maxInboundStreams: 64 },
+    );
+  }
+
+  /** Send a request on a streamed protocol; `onFrame` gets each frame as it arrives. */
+  async requestStream(
+    peer: string,
+    protocol: string,
+    req: Uint8Array,
+    limits: ProtocolLimits,
+    onFrame: (frame: Uint8Array) => void,
+  ): Promise<void> {
+    const id = this.connected(peer);
+    if (!id) throw new RequestError(`not connected to ${peer}`);
+    const signal = AbortSignal.timeout(limits.timeoutMs);
+    const stream = await this.libp2p.dialProtocol(id, protocol, { signal });
+    try {
+      await writeAll(stream, req);
+      let buf: Uint8Array = new Uint8Array(0);
+      let total = 0;
+      for await (const chunk of stream) {
+        if (signal.aborted) throw new RequestError(`no answer within ${limits.timeoutMs} ms`);
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+        total += bytes.length;
+        if (total > limits.maxResponseBytes) throw new RequestError("response too large");
+        buf = buf.length === 0 ? bytes : Buffer.concat([buf, bytes]);
+        while (buf.length >= 4) {
+          const n = new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0);
+          if (buf.length < 4 + n) break;
+          onFrame(buf.slice(4, 4 + n));
+          buf = buf.subarray(4 + n);
+        }
+      }
+      if (buf.length > 0) throw new RequestError("stream ended inside a frame");
+    } catch (e) {
+      stream.abort(e as Error);
+      throw e;
+    }
   }
 
   async request(

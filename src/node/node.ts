@@ -21,7 +21,9 @@ import {
   EvidencePool,
   EvidenceReactor,
   MinerService,
+  ModuleTxSender,
   RaceVerifier,
+  TaskService,
 } from "../services/index.ts";
 import { SyncService } from "../sync/index.ts";
 import { OperatorError } from "../types/index.ts";
@@ -173,6 +175,44 @@ export class RacecoinNode {
       },
     );
 
+    let miner: MinerService | undefined;
+    if (opts.mine?.race)
+      miner = new MinerService(
+        { ...opts.mine, validatorKey: opts.validatorKey },
+        {
+          chain: this.chain,
+          mempool: this.mempool,
+          broadcastTx: (raw) => txGossip.broadcast(raw),
+          peers: () => this.network.peers().length,
+          log: log.child({ module: "miner" }),
+        },
+      );
+    // The inference market (spec/tasks.md): every node is an intermediary; a mining node also
+    // executes tasks, settles their receipts and verifies the checks drawn to it.
+    const taskService = new TaskService(
+      {
+        ...(opts.mine
+          ? {
+              account: {
+                key: opts.mine.accountKey,
+                sender:
+                  miner?.sender ??
+                  new ModuleTxSender(opts.mine.accountKey, {
+                    chain: this.chain,
+                    mempool: this.mempool,
+                    broadcastTx: (raw) => txGossip.broadcast(raw),
+                    peers: () => this.network.peers().length,
+                  }),
+              },
+            }
+          : {}),
+        settleEveryBlocks: 10,
+        ...(opts.mine?.taskCheat ? { cheat: opts.mine.taskCheat } : {}),
+      },
+      { chain: this.chain, network: this.network, log: log.child({ module: "tasks" }) },
+    );
+    await taskService.start();
+
     const ctx: RpcContext = {
       chain: this.chain,
       mempool: this.mempool,
@@ -183,6 +223,7 @@ export class RacecoinNode {
       // A block is committed only with a certificate of > 2/3 of the weight: final at once.
       finalizedHeight: () => this.chain.head.height,
       broadcastTx: (raw) => txGossip.broadcast(raw),
+      inference: taskService,
       admin: opts.adminRpc
         ? {
             banPeer: (peer, ms) => this.network.ban(peer, ms),
@@ -215,18 +256,7 @@ export class RacecoinNode {
 
     this.consensus.start();
     this.closers.push(() => this.consensus.stop());
-    let miner: MinerService | undefined;
-    if (opts.mine) {
-      miner = new MinerService(
-        { ...opts.mine, validatorKey: opts.validatorKey },
-        {
-          chain: this.chain,
-          mempool: this.mempool,
-          broadcastTx: (raw) => txGossip.broadcast(raw),
-          peers: () => this.network.peers().length,
-          log: log.child({ module: "miner" }),
-        },
-      );
+    if (miner) {
       const started = miner;
       started.start();
       this.closers.push(async () => started.stop());

@@ -1,7 +1,7 @@
 import type { ModuleRegistry } from "../../contracts/index.ts";
 import type { BlsKeyPair } from "../crypto/index.ts";
 import { defaultRpcOptions, type RpcServerOptions } from "../rpc/index.ts";
-import type { RaceCheat, VerifyMode } from "../services/index.ts";
+import type { RaceCheat, TaskCheat, VerifyMode } from "../services/index.ts";
 
 export interface P2pOptions {
   host: string;
@@ -36,6 +36,8 @@ export interface NodeOptions {
   /** Race every cycle (MinerService): the committing account and how to mine. */
   mine?: {
     accountKey: Uint8Array;
+    /** Race every cycle (--mine); false: only execute and verify inference tasks (--serve-tasks). */
+    race: boolean;
     backend: string;
     workers: number;
     duty: number;
@@ -45,6 +47,8 @@ export interface NodeOptions {
     verify: VerifyMode;
     /** Test-only (RACECOIN_RACE_CHEAT): never set in production. */
     cheats?: RaceCheat[];
+    /** Test-only (RACECOIN_TASK_CHEAT): never set in production. */
+    taskCheat?: { cheat: TaskCheat; fromCycle: number };
   };
   /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
   byzantine?: "double-prevote";

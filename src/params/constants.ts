@@ -32,3 +32,4 @@ export const BEACON_MODULE_ADDRESS = moduleAddress(2);
 export const VALIDATORS_MODULE_ADDRESS = moduleAddress(3);
 export const RACE_MODULE_ADDRESS = moduleAddress(4);
 export const MODELS_MODULE_ADDRESS = moduleAddress(5);
+export const TASKS_MODULE_ADDRESS = moduleAddress(6);

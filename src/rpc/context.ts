@@ -32,11 +32,35 @@ export interface RpcContext {
   };
   /** Polling filters (created by the RPC server when absent). */
   filters?: FilterStore;
+  /** The inference market (absent: this node does not route /v1 requests). */
+  inference?: InferenceRouter;
   /** Operator controls, present only when the node runs with --admin-rpc. */
   admin?: {
     banPeer(peer: string, ms: number): void;
     unbanPeer(peer: string): void;
   };
+}
+
+/** A developer's request as the intermediary received it (spec/tasks.md §Routing). */
+export interface RoutedRequest {
+  /** The API key (a secp256k1 private key the developer delegated, spend-limited on chain). */
+  apiKey: Uint8Array;
+  /** The request body as received (the task id hashes it). */
+  body: Uint8Array;
+  model: string;
+  prompt: Uint8Array;
+  maxTokens: number;
+  temperatureMilli: number;
+  topPMilli: number;
+  seed: bigint;
+}
+
+/** The intermediary's side of the market: route a request to an executor and relay its tokens. */
+export interface InferenceRouter {
+  route(
+    req: RoutedRequest,
+    onToken: (t: { token: number; prob: number }) => void,
+  ): Promise<{ finish: "stop" | "length"; taskId: Uint8Array; executor: Address }>;
 }
 
 export async function resolveBlock(

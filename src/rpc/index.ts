@@ -1,4 +1,5 @@
-export type { RpcContext } from "./context.ts";
+export type { InferenceRouter, RoutedRequest, RpcContext } from "./context.ts";
 export { RpcError } from "./errors.ts";
+export { ApiError } from "./openai.ts";
 export { routes } from "./routes.ts";
 export { defaultRpcOptions, RpcServer, type RpcServerOptions } from "./server.ts";

@@ -9,7 +9,8 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { modelEntry, models as modelsModule } from "../../contracts/index.ts";
-import { ExactModel, type Sampling, steps } from "../inference/index.ts";
+import { isValidPrivateKey } from "../crypto/index.ts";
+import { ExactModel, type Sampling } from "../inference/index.ts";
 import { readStoreIn } from "../state/index.ts";
 import { toHex } from "../types/index.ts";
 import type { RpcContext } from "./context.ts";
@@ -32,7 +33,8 @@ function served(ctx: RpcContext): ExactModel | string {
 
 export const MAX_COMPLETION_TOKENS = 256;
 
-class ApiError extends Error {
+/** An error in OpenAI's shape: HTTP status, message, param, code, type. */
+export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -63,6 +65,8 @@ function modelObject(m: ExactModel) {
 }
 
 interface Request {
+  apiKey: Uint8Array;
+  body: Uint8Array;
   prompt: Uint8Array;
   maxTokens: number;
   sampling: Sampling;
@@ -78,11 +82,38 @@ function number(v: unknown, name: string, lo: number, hi: number, dflt: number):
   return v;
 }
 
+/**
+ * The API key from `Authorization: Bearer rk_<64 hex>`: a secp256k1 key the developer authorized
+ * on chain with a spend limit (spec/tasks.md §Paying).
+ */
+function apiKeyOf(req: IncomingMessage): Uint8Array {
+  const auth = req.headers.authorization;
+  if (!auth)
+    throw new ApiError(
+      401,
+      "You didn't provide an API key. Pass it as 'Authorization: Bearer rk_…' (create one with 'racecoin tasks new-key')",
+      null,
+      "invalid_api_key",
+    );
+  const m = /^Bearer\s+rk_([0-9a-fA-F]{64})$/.exec(auth.trim());
+  const key = m ? new Uint8Array(Buffer.from(m[1]!, "hex")) : undefined;
+  if (!key || !isValidPrivateKey(key))
+    throw new ApiError(
+      401,
+      "Incorrect API key provided: expected rk_ followed by 64 hex digits (create one with 'racecoin tasks new-key')",
+      null,
+      "invalid_api_key",
+    );
+  return key;
+}
+
 function parseCommon(
   ctx: RpcContext,
   o: Record<string, unknown>,
   prompt: string,
   defaultMax: number,
+  apiKey: Uint8Array,
+  body: Uint8Array,
 ): Request {
   const m = builtin();
   if (typeof o.model !== "string") throw new ApiError(400, "model is required", "model");
@@ -119,6 +150,8 @@ function parseCommon(
     throw new ApiError(400, "stream must be a boolean", "stream");
   const opts = o.stream_options as { include_usage?: unknown } | undefined;
   return {
+    apiKey,
+    body,
     prompt: bytes,
     maxTokens,
     sampling: {
@@ -203,8 +236,31 @@ export async function handleOpenAi(
     if (chat) prompt = chatPrompt(o.messages);
     else if (typeof o.prompt === "string") prompt = o.prompt;
     else throw new ApiError(400, "prompt must be a string", "prompt");
-    const r = parseCommon(ctx, o, prompt, chat ? 64 : 16);
-    await complete(res, r, chat);
+    const r = parseCommon(ctx, o, prompt, chat ? 64 : 16, apiKeyOf(req), body);
+    const router = ctx.inference;
+    if (!router)
+      throw new ApiError(
+        503,
+        "This node does not route inference requests",
+        null,
+        "no_router",
+        "server_error",
+      );
+    await complete(res, r, chat, (onToken) =>
+      router.route(
+        {
+          apiKey: r.apiKey,
+          body: r.body,
+          model: builtin().spec.id,
+          prompt: r.prompt,
+          maxTokens: r.maxTokens,
+          temperatureMilli: r.sampling.temperatureMilli,
+          topPMilli: r.sampling.topPMilli,
+          seed: r.sampling.seed,
+        },
+        onToken,
+      ),
+    );
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     if (res.headersSent) res.end();
@@ -213,14 +269,15 @@ export async function handleOpenAi(
   return true;
 }
 
-async function complete(res: ServerResponse, r: Request, chat: boolean): Promise<void> {
+type Run = (onToken: (t: { token: number; prob: number }) => void) => Promise<{ finish: string }>;
+
+async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run): Promise<void> {
   const m = builtin();
   const id = `${chat ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`;
   const created = Math.floor(Date.now() / 1000);
   const base = { id, created, model: m.spec.id, system_fingerprint: m.spec.weightsHash.slice(0, 18) };
   const object = chat ? "chat.completion.chunk" : "text_completion";
   const decoder = new TextDecoder("utf-8", { fatal: false });
-  const it = steps(m, r.prompt, r.maxTokens, r.sampling);
   let completionTokens = 0;
   let text = "";
   // Per-token logprobs with each token's byte (OpenAI's shape): what a verifier needs to re-run the
@@ -253,7 +310,11 @@ async function complete(res: ServerResponse, r: Request, chat: boolean): Promise
           ],
         }
       : { ...base, object, choices: [{ index: 0, text: content, logprobs: null, finish_reason: finish }] };
-  if (r.stream) {
+  // Tokens arrive from the executor through the intermediary's router, one callback each.
+  let started = false;
+  const begin = () => {
+    if (started || !r.stream) return;
+    started = true;
     res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-cache",
@@ -267,25 +328,18 @@ async function complete(res: ServerResponse, r: Request, chat: boolean): Promise
           { index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
         ],
       });
-  }
-  let finish: string;
-  for (;;) {
-    const step = it.next();
-    if (step.done) {
-      finish = step.value;
-      break;
-    }
+  };
+  const { finish } = await run((t) => {
+    begin();
     completionTokens++;
-    const s = decoder.decode(Uint8Array.of(step.value.token), { stream: true });
+    const s = decoder.decode(Uint8Array.of(t.token), { stream: true });
     text += s;
-    if (r.logprobs) logprobs.push(lp(step.value, s));
-    if (r.stream) {
-      if (s || r.logprobs) write(piece(s, null, r.logprobs ? [lp(step.value, s)] : null));
-      // Let the chunk go out and other requests run between tokens.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (res.destroyed) return;
-    }
-  }
+    if (r.logprobs) logprobs.push(lp(t, s));
+    if (r.stream && !res.destroyed && (s || r.logprobs))
+      write(piece(s, null, r.logprobs ? [lp(t, s)] : null));
+  });
+  begin();
+  if (res.destroyed) return;
   const tail = decoder.decode();
   text += tail;
   if (r.stream) {

@@ -18,5 +18,7 @@ export {
 } from "./consensus/reactor.ts";
 export { type EvidenceChain, EvidencePool, MAX_BLOCK_EVIDENCE } from "./evidence/pool.ts";
 export { EvidenceReactor, type EvidenceReactorChain } from "./evidence/reactor.ts";
+export { ModuleTxSender } from "./miner/sender.ts";
 export { MinerService, type MinerServiceOptions, RACE_CHEATS, type RaceCheat } from "./miner/service.ts";
 export { RaceVerifier, type VerifyMode } from "./miner/verifier.ts";
+export { TASK_CHEATS, type TaskCheat, TaskService, type TaskServiceOptions } from "./tasks/service.ts";

@@ -11,7 +11,7 @@ import {
 } from "../../crypto/index.ts";
 import { createLogger } from "../../logger/index.ts";
 import { defaultNodeOptions, type NodeOptions, RacecoinNode } from "../../node/index.ts";
-import { RACE_CHEATS, type RaceCheat } from "../../services/index.ts";
+import { RACE_CHEATS, type RaceCheat, TASK_CHEATS, type TaskCheat } from "../../services/index.ts";
 import { fromHex } from "../../types/index.ts";
 import {
   asUsage,
@@ -44,6 +44,7 @@ const options = {
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   mine: { type: "boolean" },
+  "serve-tasks": { type: "boolean" },
   "miner-key-file": { type: "string" },
   "race-backend": { type: "string" },
   "race-workers": { type: "string" },
@@ -55,6 +56,7 @@ const options = {
 /** --mine: the account that commits (a key file, or dev account N with --dev-validator N). */
 function minerFrom(values: {
   mine?: boolean;
+  "serve-tasks"?: boolean;
   "miner-key-file"?: string;
   "dev-validator"?: string;
   "race-backend"?: string;
@@ -63,7 +65,7 @@ function minerFrom(values: {
   "race-verify"?: string;
   "unit-price"?: string;
 }): NodeOptions["mine"] {
-  if (!values.mine) {
+  if (!values.mine && !values["serve-tasks"]) {
     for (const f of [
       "miner-key-file",
       "race-backend",
@@ -75,6 +77,9 @@ function minerFrom(values: {
       if (values[f] !== undefined) throw new UsageError(`--${f} needs --mine`);
     return undefined;
   }
+  if (!values.mine)
+    for (const f of ["race-backend", "race-workers", "race-duty", "race-verify", "unit-price"] as const)
+      if (values[f] !== undefined) throw new UsageError(`--${f} needs --mine (--serve-tasks does not race)`);
   let accountKey: Uint8Array;
   if (values["miner-key-file"]) {
     const hex = readInputFile(values["miner-key-file"], "--miner-key-file").trim();
@@ -87,7 +92,7 @@ function minerFrom(values: {
     ]!;
   } else
     throw new UsageError(
-      "--mine needs the account that commits: --miner-key-file FILE (or --dev-validator N on a devnet)",
+      `${values.mine ? "--mine" : "--serve-tasks"} needs the node's account: --miner-key-file FILE (or --dev-validator N on a devnet)`,
     );
   const backend = values["race-backend"] ?? "reference";
   if (backend !== "reference" && backend !== "onnx") throw new UsageError("--race-backend: reference | onnx");
@@ -101,17 +106,27 @@ function minerFrom(values: {
   const cheats = process.env.RACECOIN_RACE_CHEAT?.split(",") as RaceCheat[] | undefined;
   if (cheats?.some((c) => !RACE_CHEATS.includes(c)))
     throw new UsageError(`RACECOIN_RACE_CHEAT: comma list of ${RACE_CHEATS.join(" | ")} (test-only)`);
+  // Test-only (test/e2e/openai.test.ts): NAME or NAME@CYCLE (misbehave from that cycle on).
+  const [cheatName, cheatCycle] = (process.env.RACECOIN_TASK_CHEAT ?? "").split("@");
+  const taskCheat = cheatName ? (cheatName as TaskCheat) : undefined;
+  if (
+    taskCheat !== undefined &&
+    (!TASK_CHEATS.includes(taskCheat) || (cheatCycle && !/^\d+$/.test(cheatCycle)))
+  )
+    throw new UsageError(`RACECOIN_TASK_CHEAT: ${TASK_CHEATS.join(" | ")}, optionally @CYCLE (test-only)`);
   const price = values["unit-price"];
   if (price !== undefined && (!/^[1-9][0-9]{0,30}$/.test(price) || BigInt(price) > 10n ** 30n))
     throw new UsageError("--unit-price: wei per unit of compute, a whole number from 1 to 10^30");
   return {
     accountKey,
+    race: values.mine === true,
     backend,
     workers,
     duty,
     verify,
     ...(price ? { unitPrice: BigInt(price) } : {}),
     ...(cheats ? { cheats } : {}),
+    ...(taskCheat ? { taskCheat: { cheat: taskCheat, fromCycle: Number(cheatCycle ?? 0) } } : {}),
   };
 }
 
@@ -213,7 +228,9 @@ Options:
   --no-fsync              do not fsync block batches (faster; still safe against process kills)
   --log-level LEVEL       trace | debug | info | warn | error (default: info)
   --log-format FORMAT     pretty | json (default: pretty on a terminal, json otherwise)
-  --mine                  race every cycle: mine from the beacon seed, commit, reveal (spec/race-cycle.md)
+  --mine                  race every cycle: mine from the beacon seed, commit, reveal (spec/race-cycle.md);
+                          a mining node also executes inference tasks and verifies them (spec/tasks.md)
+  --serve-tasks           execute and verify inference tasks with the account, without racing
   --miner-key-file FILE   the account that commits (0x-hex private key; devnets: --dev-validator N's account)
   --race-backend NAME     reference | onnx (default: reference)
   --race-workers N        miner worker threads (default: 1)

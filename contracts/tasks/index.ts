@@ -1,0 +1,647 @@
+/**
+ * tasks: paying for inference and checking it (spec/tasks.md). Developers deposit into task
+ * escrow and authorize API keys with spend limits; executors settle receipts the keys signed, in
+ * batches; each settled task is drawn for a check with randomness that did not exist when it was
+ * answered, at a rate that falls with the executor's reputation, by a verifier drawn by race
+ * weight; a wrong answer on an exact model is an objective fraud proof re-run here. Fees wait as
+ * the executor's pending rewards of the cycle (releasing them is the rewards work); fraud
+ * forfeits them and resets the reputation.
+ */
+import { createHash } from "node:crypto";
+import { address20, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
+import {
+  drawByWeight,
+  ExactModel,
+  payloadFault,
+  payloadHash,
+  type Receipt,
+  receiptCodec,
+  receiptSigner,
+  type TaskPayload,
+  taskPayloadCodec,
+} from "../../src/inference/index.ts";
+import { cycleOf, isModuleAddress, TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { type Address, equalBytes, toChecksumAddress, toHex, ZERO_ADDRESS } from "../../src/types/index.ts";
+import { beacon, rounds as beaconRounds, latestRound } from "../beacon/index.ts";
+import { emit, event } from "../events.ts";
+import { modelEntry, models as modelsModule, unitPriceAt, voterWeights } from "../models/index.ts";
+import {
+  type CallContext,
+  type GenesisContext,
+  type Module,
+  type ModuleContext,
+  ModuleError,
+} from "../module.ts";
+import { race } from "../race/index.ts";
+import {
+  addressKey20,
+  bytesKey,
+  pairKey,
+  type RawStore,
+  type ReadStore,
+  StoreItem,
+  StoreMap,
+  u32Key,
+} from "../store.ts";
+import { validators as validatorsModule } from "../validators/index.ts";
+
+/** Task status (spec/tasks.md §Lifecycle). */
+export const TaskStatus = {
+  settled: 0,
+  unchecked: 1,
+  checking: 2,
+  withheld: 3,
+  verified: 4,
+  fraud: 5,
+  expired: 6,
+} as const;
+export const STATUS_NAMES = ["settled", "unchecked", "checking", "withheld", "verified", "fraud", "expired"];
+
+export interface TaskRecord {
+  executor: Address;
+  intermediary: Address;
+  model: string;
+  payloadHash: Uint8Array;
+  fee: bigint;
+  /** Cycle whose pending rewards the fee joined (the settlement's cycle). */
+  cycle: number;
+  height: number;
+  status: number;
+  verifier: Address;
+  deadline: number;
+  /** The beacon round whose output drew the check (0 until drawn) and the rate it was drawn at (‰). */
+  drawRound: number;
+  checkMilli: number;
+}
+
+const taskCodec = struct<TaskRecord>("tasks.Task", {
+  executor: address20,
+  intermediary: address20,
+  model: str(64),
+  payloadHash: hash32,
+  fee: quantity,
+  cycle: uint,
+  height: uint,
+  status: uint,
+  verifier: address20,
+  deadline: uint,
+  drawRound: uint,
+  checkMilli: uint,
+});
+
+export interface ApiKey {
+  owner: Address;
+  limit: bigint;
+  spent: bigint;
+  revoked: number;
+}
+const apiKeyCodec = struct<ApiKey>("tasks.ApiKey", {
+  owner: address20,
+  limit: quantity,
+  spent: quantity,
+  revoked: uint,
+});
+
+export interface TaskParams {
+  /** Reputation ceiling: an executor gains one level per honest cycle with settled tasks. */
+  maxReputation: number;
+  /** Check rate at the ceiling, in thousandths (at reputation 0 every task is checked). */
+  minCheckMilli: number;
+}
+const paramsCodec = struct<TaskParams>("tasks.Params", { maxReputation: uint, minCheckMilli: uint });
+export const DEFAULT_TASK_PARAMS: TaskParams = { maxReputation: 8, minCheckMilli: 63 };
+
+const cycleAddr = pairKey(u32Key, 4, addressKey20);
+const heightTask = pairKey(u32Key, 4, bytesKey);
+
+export const params = new StoreItem("params", paramsCodec);
+/** developer → wei held for its tasks. */
+export const escrows = new StoreMap("escrow", addressKey20, quantity);
+/** API key address → owner, spend limit, spent, revoked. */
+export const apiKeys = new StoreMap("key", addressKey20, apiKeyCodec);
+/** (owner, key) → 1: the keys of a developer. */
+export const ownerKeys = new StoreMap("ownerKey", pairKey(addressKey20, 20, addressKey20), uint);
+export const tasks = new StoreMap("task", bytesKey, taskCodec);
+/** (cycle of settlement, task) → 1. */
+export const tasksByCycle = new StoreMap("byCycle", heightTask, uint);
+/** (settlement height, task) → 1: waiting for a beacon round after that height to draw the check. */
+export const undrawn = new StoreMap("undrawn", heightTask, uint);
+/** (deadline, task) → 1: checks that end at that height. */
+export const due = new StoreMap("due", heightTask, uint);
+/** (verifier, task) → 1: open checks of a verifier. */
+export const assigned = new StoreMap("assigned", pairKey(addressKey20, 20, bytesKey), uint);
+/** (cycle, executor) → fees pending release (rewards work). */
+export const pending = new StoreMap("pending", cycleAddr, quantity);
+/** (cycle, executor) → fees forfeited by proven fraud. */
+export const forfeited = new StoreMap("forfeited", cycleAddr, quantity);
+/** (cycle, executor) → tasks settled. */
+export const served = new StoreMap("served", cycleAddr, uint);
+/** (cycle, executor) → the first proven fraud's reason. */
+export const taskFrauds = new StoreMap("fraud", cycleAddr, str(256));
+/** executor → reputation level. */
+export const reputations = new StoreMap("reputation", addressKey20, uint);
+/** (cycle, verifier) → [verdicts upheld, claims overruled]. */
+export const verifierRecords = new StoreMap(
+  "verdicts",
+  cycleAddr,
+  struct<{ upheld: number; overruled: number }>("tasks.VerifierRecord", { upheld: uint, overruled: uint }),
+);
+
+export const MAX_RECEIPTS_PER_SETTLE = 64;
+
+export const TaskSettled = event(
+  "TaskSettled(bytes32 indexed taskId, address indexed executor, address indexed key, uint256 fee)",
+);
+export const TaskVerified = event("TaskVerified(bytes32 indexed taskId, address indexed verifier)");
+export const TaskFraudProven = event(
+  "TaskFraudProven(bytes32 indexed taskId, address indexed executor, uint256 forfeited)",
+);
+export const EscrowDeposited = event("EscrowDeposited(address indexed developer, uint256 amount)");
+
+export function taskParams(store: ReadStore): TaskParams {
+  return params.get(store) ?? DEFAULT_TASK_PARAMS;
+}
+
+/** Check rate in thousandths at a reputation level: 1000 at 0, falling linearly to minCheckMilli. */
+export function checkRateMilli(p: TaskParams, level: number): number {
+  const l = Math.min(level, p.maxReputation);
+  return 1000 - Math.floor((l * (1000 - p.minCheckMilli)) / p.maxReputation);
+}
+
+/** Whether a task is checked: u64be(SHA-256("racecoin/task-check" ‖ output ‖ taskId)[0..8]) mod 1000 < rate. */
+export function checkDrawn(output: Uint8Array, taskId: Uint8Array, rateMilli: number): boolean {
+  const h = createHash("sha256").update("racecoin/task-check").update(output).update(taskId).digest();
+  return Number(h.readBigUInt64BE(0) % 1000n) < rateMilli;
+}
+
+/** The executor due for draw `attempt` of a task: each earlier draw is excluded in turn. */
+export function routedExecutor(
+  output: Uint8Array,
+  taskId: Uint8Array,
+  candidates: readonly { address: Address; weight: bigint }[],
+  intermediary: Address,
+  attempt: number,
+): Address | undefined {
+  const exclude: Address[] = [intermediary];
+  for (let a = 0; ; a++) {
+    const e = drawByWeight("racecoin/executor", output, taskId, candidates, exclude, a);
+    if (e === undefined || a === attempt) return e;
+    exclude.push(e);
+  }
+}
+
+export function candidatesOf(ctx: { storeOf(m: Pick<Module, "address">): ReadStore }, cycle: number) {
+  return voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle).map(([address, weight]) => ({
+    address,
+    weight,
+  }));
+}
+
+let exact: ExactModel | undefined;
+/** The built-in exact model, if the registry entry of `id` is it (same weights hash). */
+function exactModel(store: ReadStore, id: string): ExactModel | undefined {
+  exact ??= new ExactModel();
+  const entry = modelEntry(store, id);
+  if (!entry || id !== exact.spec.id || toHex(entry.weightsHash) !== exact.spec.weightsHash) return undefined;
+  return exact;
+}
+
+function add<K>(map: StoreMap<K, bigint>, s: RawStore, k: K, v: bigint): void {
+  map.set(s, k, (map.get(s, k) ?? 0n) + v);
+}
+
+function taskOrFail(s: ReadStore, taskId: Uint8Array): TaskRecord {
+  const t = tasks.get(s, taskId);
+  if (!t) throw new ModuleError(`no settled task ${toHex(taskId)}`);
+  return t;
+}
+
+function close(s: RawStore, taskId: Uint8Array, t: TaskRecord): void {
+  assigned.delete(s, [t.verifier, taskId]);
+  due.delete(s, [t.deadline, taskId]);
+}
+
+/** Proven fraud: the task fails, the executor's pending fees of the cycle are forfeited, reputation 0. */
+function convict(ctx: ModuleContext | CallContext, taskId: Uint8Array, t: TaskRecord, reason: string): void {
+  const s = ctx.store;
+  close(s, taskId, t);
+  tasks.set(s, taskId, { ...t, status: TaskStatus.fraud });
+  const key: [number, Address] = [t.cycle, t.executor];
+  if (!taskFrauds.has(s, key)) taskFrauds.set(s, key, reason.slice(0, 256));
+  const lost = pending.get(s, key) ?? 0n;
+  if (lost > 0n) add(forfeited, s, key, lost);
+  pending.delete(s, key);
+  reputations.set(s, t.executor, 0);
+  if ("emit" in ctx) emit(ctx, TaskFraudProven, taskId, t.executor, lost);
+}
+
+function recordVerifier(s: RawStore, cycle: number, verifier: Address, upheld: number, overruled: number) {
+  const r = verifierRecords.get(s, [cycle, verifier]) ?? { upheld: 0, overruled: 0 };
+  verifierRecords.set(s, [cycle, verifier], {
+    upheld: r.upheld + upheld,
+    overruled: r.overruled + overruled,
+  });
+}
+
+/** Check a payload against a task: the hash must match; returns the model's verdict ("" = honest). */
+function judge(ctx: CallContext, t: TaskRecord, payload: TaskPayload): string {
+  if (!equalBytes(payloadHash(payload), t.payloadHash))
+    throw new ModuleError("the payload does not hash to the receipt's payloadHash");
+  const model = exactModel(ctx.storeOf(modelsModule), t.model);
+  if (!model) throw new ModuleError(`model ${t.model} is not an exact model this chain can re-run`);
+  return payloadFault(model, payload);
+}
+
+function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): void {
+  const fail = (m: string) => {
+    throw new ModuleError(`receipt ${i}: ${m}`);
+  };
+  const { block, store } = ctx;
+  if (!equalBytes(r.executor, ctx.sender)) fail("only the receipt's executor settles it");
+  const id = toHex(r.taskId);
+  if (seen.has(id) || tasks.has(store, r.taskId)) fail(`task ${id} is already settled`);
+  seen.add(id);
+  const entry = modelEntry(ctx.storeOf(modelsModule), r.model);
+  if (!entry) fail(`model ${r.model} is not registered`);
+  if (r.cycle > block.cycle || block.cycle - r.cycle > 1)
+    fail(`cycle ${r.cycle} is not this cycle (${block.cycle}) or the previous one`);
+  const round = beaconRounds.get(ctx.storeOf(beacon), r.round);
+  if (!round) fail(`beacon round ${r.round} has not completed`);
+  if (cycleOf(round!.height, block.preset.cycleLength) > r.cycle)
+    fail(`beacon round ${r.round} completed after cycle ${r.cycle}`);
+  const due = routedExecutor(round!.output, r.taskId, candidatesOf(ctx, r.cycle), r.intermediary, r.attempt);
+  if (!due || !equalBytes(due, r.executor))
+    fail(`draw ${r.attempt} of this task goes to ${due ? toChecksumAddress(due) : "no one"}, not the sender`);
+  const signer = receiptSigner(block.chainId, r);
+  if (!signer) fail("the signature recovers to no key");
+  const key = apiKeys.get(store, signer!);
+  if (!key) fail(`key ${toChecksumAddress(signer!)} is not an authorized API key`);
+  if (key!.revoked) fail(`key ${toChecksumAddress(signer!)} is revoked`);
+  const fee =
+    BigInt(r.promptTokens + r.completionTokens) *
+    BigInt(entry!.unitsPerToken) *
+    unitPriceAt(ctx.storeOf(modelsModule), r.cycle);
+  if (key!.spent + fee > key!.limit) fail(`the fee ${fee} would pass the key's spend limit`);
+  const escrow = escrows.get(store, key!.owner) ?? 0n;
+  if (escrow < fee) fail(`the fee ${fee} exceeds the developer's escrow ${escrow}`);
+  escrows.set(store, key!.owner, escrow - fee);
+  apiKeys.set(store, signer!, { ...key!, spent: key!.spent + fee });
+  const owed: [number, Address] = [block.cycle, r.executor];
+  // A cycle already convicted of fraud forfeits every later fee of that cycle too.
+  add(taskFrauds.has(store, owed) ? forfeited : pending, store, owed, fee);
+  served.set(store, owed, (served.get(store, owed) ?? 0) + 1);
+  tasks.set(store, r.taskId, {
+    executor: r.executor,
+    intermediary: r.intermediary,
+    model: r.model,
+    payloadHash: r.payloadHash,
+    fee,
+    cycle: block.cycle,
+    height: block.height,
+    status: TaskStatus.settled,
+    verifier: ZERO_ADDRESS,
+    deadline: 0,
+    drawRound: 0,
+    checkMilli: 0,
+  });
+  tasksByCycle.set(store, [block.cycle, r.taskId], 1);
+  undrawn.set(store, [block.height, r.taskId], 1);
+  emit(ctx, TaskSettled, r.taskId, r.executor, signer!, fee);
+}
+
+/**
+ * Each block: draw the checks of tasks settled before the latest beacon round (its output did not
+ * exist when they were answered), then close checks whose deadline passed.
+ */
+function endBlock(ctx: ModuleContext): void {
+  const s = ctx.store;
+  const { height, preset } = ctx.block;
+  const latest = latestRound(ctx.storeOf(beacon));
+  if (latest) {
+    const p = taskParams(s);
+    for (const [settledAt, taskId] of undrawn.keys(s)) {
+      if (settledAt >= latest.height) break;
+      undrawn.delete(s, [settledAt, taskId]);
+      const drawn = tasks.get(s, taskId)!;
+      const rate = checkRateMilli(p, reputations.get(s, drawn.executor) ?? 0);
+      const t = { ...drawn, drawRound: latest.round, checkMilli: rate };
+      if (!checkDrawn(latest.output, taskId, rate)) {
+        tasks.set(s, taskId, { ...t, status: TaskStatus.unchecked });
+        continue;
+      }
+      const verifier = drawByWeight(
+        "racecoin/task-verifier",
+        latest.output,
+        taskId,
+        candidatesOf(ctx, ctx.block.cycle),
+        [t.executor, t.intermediary],
+      );
+      if (!verifier) {
+        tasks.set(s, taskId, { ...t, status: TaskStatus.unchecked });
+        continue;
+      }
+      const deadline = height + preset.cycleLength;
+      tasks.set(s, taskId, { ...t, status: TaskStatus.checking, verifier, deadline });
+      due.set(s, [deadline, taskId], 1);
+      assigned.set(s, [verifier, taskId], 1);
+    }
+  }
+  for (const [deadline, taskId] of due.keys(s)) {
+    if (deadline > height) break;
+    const t = tasks.get(s, taskId)!;
+    if (t.status === TaskStatus.withheld) convict(ctx, taskId, t, "payload withheld and never published");
+    else {
+      close(s, taskId, t);
+      tasks.set(s, taskId, { ...t, status: TaskStatus.expired });
+    }
+  }
+}
+
+/** Cycle end: an executor that settled tasks this cycle and was not convicted gains a level. */
+function endCycle(ctx: ModuleContext): void {
+  const s = ctx.store;
+  const cycle = ctx.block.cycle;
+  const max = taskParams(s).maxReputation;
+  for (const [[, executor]] of served.entries(s, u32Key.encode(cycle))) {
+    if (taskFrauds.has(s, [cycle, executor])) continue;
+    reputations.set(s, executor, Math.min(max, (reputations.get(s, executor) ?? 0) + 1));
+  }
+}
+
+function parseSection(raw: unknown): TaskParams {
+  if (raw === undefined) return DEFAULT_TASK_PARAMS;
+  const o = raw as Record<string, unknown>;
+  if (typeof o !== "object" || o === null || Array.isArray(o))
+    throw new Error("modules.tasks: expected an object { maxReputation, minCheckMilli }");
+  const int = (v: unknown, name: string, lo: number, hi: number, d: number) => {
+    if (v === undefined) return d;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi)
+      throw new Error(`modules.tasks.${name}: an integer in [${lo}, ${hi}]`);
+    return v;
+  };
+  return {
+    maxReputation: int(o.maxReputation, "maxReputation", 1, 1000, DEFAULT_TASK_PARAMS.maxReputation),
+    minCheckMilli: int(o.minCheckMilli, "minCheckMilli", 1, 1000, DEFAULT_TASK_PARAMS.minCheckMilli),
+  };
+}
+
+export const amountArgs = struct<{ amount: bigint }>("tasks.amount", { amount: quantity });
+export const authorizeKeyArgs = struct<{ key: Address; limit: bigint }>("tasks.authorizeKey", {
+  key: address20,
+  limit: quantity,
+});
+export const keyArgs = struct<{ key: Address }>("tasks.key", { key: address20 });
+export const settleArgs = struct<{ receipts: Receipt[] }>("tasks.settle", {
+  receipts: list(receiptCodec, MAX_RECEIPTS_PER_SETTLE),
+});
+export const taskIdArgs = struct<{ taskId: Uint8Array }>("tasks.taskId", { taskId: hash32 });
+export const payloadArgs = struct<{ taskId: Uint8Array; payload: TaskPayload }>("tasks.payload", {
+  taskId: hash32,
+  payload: taskPayloadCodec,
+});
+
+const taskView = struct<TaskRecord & { taskId: Uint8Array }>("tasks.TaskView", {
+  taskId: hash32,
+  executor: address20,
+  intermediary: address20,
+  model: str(64),
+  payloadHash: hash32,
+  fee: quantity,
+  cycle: uint,
+  height: uint,
+  status: uint,
+  verifier: address20,
+  deadline: uint,
+  drawRound: uint,
+  checkMilli: uint,
+});
+
+export const tasksModule: Module = {
+  id: 6,
+  name: "tasks",
+  address: TASKS_MODULE_ADDRESS,
+  genesis(ctx: GenesisContext) {
+    params.set(ctx.store, parseSection(ctx.section));
+  },
+  endBlock,
+  endCycle,
+  methods: {
+    deposit: {
+      args: amountArgs,
+      gas: 20_000n,
+      execute(ctx, { amount }: { amount: bigint }) {
+        if (amount <= 0n) throw new ModuleError("deposit a positive amount");
+        const from = ctx.state.getAccount(ctx.sender);
+        if (from.balance < amount) throw new ModuleError("insufficient balance for the deposit");
+        ctx.state.setAccount(ctx.sender, { ...from, balance: from.balance - amount });
+        const m = ctx.state.getAccount(TASKS_MODULE_ADDRESS);
+        ctx.state.setAccount(TASKS_MODULE_ADDRESS, { ...m, balance: m.balance + amount });
+        add(escrows, ctx.store, ctx.sender, amount);
+        emit(ctx, EscrowDeposited, ctx.sender, amount);
+      },
+    },
+    withdraw: {
+      args: amountArgs,
+      gas: 20_000n,
+      execute(ctx, { amount }: { amount: bigint }) {
+        const have = escrows.get(ctx.store, ctx.sender) ?? 0n;
+        if (amount <= 0n || amount > have) throw new ModuleError(`withdraw 1 to ${have} wei (the escrow)`);
+        escrows.set(ctx.store, ctx.sender, have - amount);
+        const m = ctx.state.getAccount(TASKS_MODULE_ADDRESS);
+        ctx.state.setAccount(TASKS_MODULE_ADDRESS, { ...m, balance: m.balance - amount });
+        const to = ctx.state.getAccount(ctx.sender);
+        ctx.state.setAccount(ctx.sender, { ...to, balance: to.balance + amount });
+      },
+    },
+    authorizeKey: {
+      args: authorizeKeyArgs,
+      gas: 20_000n,
+      execute(ctx, { key, limit }: { key: Address; limit: bigint }) {
+        if (equalBytes(key, ZERO_ADDRESS) || isModuleAddress(key))
+          throw new ModuleError("the key must be an ordinary address");
+        const k = apiKeys.get(ctx.store, key);
+        if (k && !equalBytes(k.owner, ctx.sender))
+          throw new ModuleError("this key belongs to another account");
+        apiKeys.set(ctx.store, key, { owner: ctx.sender, limit, spent: k?.spent ?? 0n, revoked: 0 });
+        ownerKeys.set(ctx.store, [ctx.sender, key], 1);
+      },
+    },
+    revokeKey: {
+      args: keyArgs,
+      gas: 20_000n,
+      execute(ctx, { key }: { key: Address }) {
+        const k = apiKeys.get(ctx.store, key);
+        if (!k || !equalBytes(k.owner, ctx.sender)) throw new ModuleError("not a key of this account");
+        apiKeys.set(ctx.store, key, { ...k, revoked: 1 });
+      },
+    },
+    settle: {
+      args: settleArgs,
+      gas: 1_000_000n,
+      execute(ctx, { receipts }: { receipts: Receipt[] }) {
+        if (receipts.length === 0) throw new ModuleError("no receipts");
+        const seen = new Set<string>();
+        for (const [i, r] of receipts.entries()) settleOne(ctx, r, i, seen);
+      },
+    },
+    verdict: {
+      args: taskIdArgs,
+      gas: 20_000n,
+      execute(ctx, { taskId }: { taskId: Uint8Array }) {
+        const t = taskOrFail(ctx.store, taskId);
+        if (t.status !== TaskStatus.checking)
+          throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not checking`);
+        if (!equalBytes(t.verifier, ctx.sender))
+          throw new ModuleError("only the drawn verifier posts the verdict");
+        close(ctx.store, taskId, t);
+        tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.verified });
+        recordVerifier(ctx.store, ctx.block.cycle, ctx.sender, 1, 0);
+        emit(ctx, TaskVerified, taskId, ctx.sender);
+      },
+    },
+    withheld: {
+      args: taskIdArgs,
+      gas: 20_000n,
+      execute(ctx, { taskId }: { taskId: Uint8Array }) {
+        const t = taskOrFail(ctx.store, taskId);
+        if (t.status !== TaskStatus.checking)
+          throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not checking`);
+        if (!equalBytes(t.verifier, ctx.sender))
+          throw new ModuleError("only the drawn verifier reports withholding");
+        tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.withheld });
+      },
+    },
+    publish: {
+      args: payloadArgs,
+      gas: 500_000n,
+      execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
+        const t = taskOrFail(ctx.store, taskId);
+        if (t.status !== TaskStatus.withheld)
+          throw new ModuleError("no withholding claim stands against this task");
+        const fault = judge(ctx, t, payload);
+        if (fault) return convict(ctx, taskId, t, fault);
+        close(ctx.store, taskId, t);
+        tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.verified });
+        recordVerifier(ctx.store, ctx.block.cycle, t.verifier, 0, 1);
+      },
+    },
+    fraud: {
+      args: payloadArgs,
+      gas: 500_000n,
+      execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
+        const t = taskOrFail(ctx.store, taskId);
+        if (t.status === TaskStatus.fraud) throw new ModuleError("fraud is already proven for this task");
+        if (ctx.block.cycle > t.cycle + 1)
+          throw new ModuleError(
+            `fraud on a task of cycle ${t.cycle} is accepted until cycle ${t.cycle + 1} ends`,
+          );
+        const fault = judge(ctx, t, payload);
+        if (!fault) {
+          // The claim is false; a drawn verifier that made it is overruled (recorded for the rewards).
+          throw new ModuleError("the payload is the model's answer: no fraud");
+        }
+        if (t.status === TaskStatus.checking || t.status === TaskStatus.withheld)
+          recordVerifier(
+            ctx.store,
+            ctx.block.cycle,
+            ctx.sender,
+            equalBytes(t.verifier, ctx.sender) ? 1 : 0,
+            0,
+          );
+        convict(ctx, taskId, t, fault);
+      },
+    },
+  },
+  queries: {
+    account: {
+      args: struct<{ address: Address }>("tasks.account", { address: address20 }),
+      result: struct<{ escrow: bigint; keys: (ApiKey & { key: Address })[] }>("tasks.account.result", {
+        escrow: quantity,
+        keys: list(
+          struct<ApiKey & { key: Address }>("tasks.KeyView", {
+            key: address20,
+            owner: address20,
+            limit: quantity,
+            spent: quantity,
+            revoked: uint,
+          }),
+          1024,
+        ),
+      }),
+      run: (ctx, { address }: { address: Address }) => ({
+        escrow: escrows.get(ctx.store, address) ?? 0n,
+        keys: ownerKeys
+          .keys(ctx.store, address)
+          .slice(0, 1024)
+          .map(([, key]) => ({ key, ...apiKeys.get(ctx.store, key)! })),
+      }),
+    },
+    key: {
+      args: keyArgs,
+      result: struct<{ found: number; key: ApiKey }>("tasks.key.result", { found: uint, key: apiKeyCodec }),
+      run: (ctx, { key }: { key: Address }) => {
+        const k = apiKeys.get(ctx.store, key);
+        return { found: k ? 1 : 0, key: k ?? { owner: ZERO_ADDRESS, limit: 0n, spent: 0n, revoked: 0 } };
+      },
+    },
+    task: {
+      args: taskIdArgs,
+      result: struct<{ tasks: (TaskRecord & { taskId: Uint8Array })[] }>("tasks.task.result", {
+        tasks: list(taskView, 1),
+      }),
+      run: (ctx, { taskId }: { taskId: Uint8Array }) => {
+        const t = tasks.get(ctx.store, taskId);
+        return { tasks: t ? [{ taskId, ...t }] : [] };
+      },
+    },
+    cycle: {
+      args: struct<{ cycle: number }>("tasks.cycle", { cycle: uint }),
+      result: struct<{ tasks: (TaskRecord & { taskId: Uint8Array })[] }>("tasks.cycle.result", {
+        tasks: list(taskView, 10_000),
+      }),
+      run: (ctx, { cycle }: { cycle: number }) => ({
+        tasks: tasksByCycle
+          .keys(ctx.store, u32Key.encode(cycle))
+          .slice(0, 10_000)
+          .map(([, taskId]) => ({ taskId, ...tasks.get(ctx.store, taskId)! })),
+      }),
+    },
+    executor: {
+      args: struct<{ address: Address; cycle: number }>("tasks.executor", {
+        address: address20,
+        cycle: uint,
+      }),
+      result: struct<{
+        pending: bigint;
+        forfeited: bigint;
+        served: number;
+        reputation: number;
+        checkRateMilli: number;
+        fraud: string;
+      }>("tasks.executor.result", {
+        pending: quantity,
+        forfeited: quantity,
+        served: uint,
+        reputation: uint,
+        checkRateMilli: uint,
+        fraud: str(256),
+      }),
+      run: (ctx, { address, cycle }: { address: Address; cycle: number }) => {
+        const level = reputations.get(ctx.store, address) ?? 0;
+        return {
+          pending: pending.get(ctx.store, [cycle, address]) ?? 0n,
+          forfeited: forfeited.get(ctx.store, [cycle, address]) ?? 0n,
+          served: served.get(ctx.store, [cycle, address]) ?? 0,
+          reputation: level,
+          checkRateMilli: checkRateMilli(taskParams(ctx.store), level),
+          fraud: taskFrauds.get(ctx.store, [cycle, address]) ?? "",
+        };
+      },
+    },
+  },
+};
+
+/** Tasks open for a verifier (the node's verifier service reads it). */
+export function assignedTo(store: ReadStore, verifier: Address): Uint8Array[] {
+  return assigned.keys(store, verifier).map(([, taskId]) => taskId);
+}

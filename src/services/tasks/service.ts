@@ -1,0 +1,573 @@
+/**
+ * The inference market inside the node (spec/tasks.md): one service plays the three roles.
+ *
+ * - **Intermediary**: a developer's request arrives at this node's /v1 API; it checks the API key
+ *   on chain (authorized, not revoked, escrow and spend limit cover the worst case), draws the
+ *   executor by race weight from the latest beacon output (never itself), forwards the task over
+ *   libp2p and relays the streamed tokens, so the executor never learns the client's address. An
+ *   executor that fails before its first token is replaced by the next draw. At the end it signs
+ *   the receipt with the API key and hands it to the executor.
+ * - **Executor** (a node with a mining account): runs forwarded tasks on the built-in exact model,
+ *   keeps each payload for verifiers, and settles receipts in batches.
+ * - **Verifier**: for each check drawn to its account, fetches the payload from the executor,
+ *   re-runs it (one causal pass) and posts a verdict, a fraud proof, or a withholding report; and
+ *   as executor it answers a withholding report by publishing the payload on chain.
+ *
+ * Test-only misbehaviour (RACECOIN_TASK_CHEAT): "wrong-tokens" (an executor answers one wrong
+ * token in every task), "withhold" (it never hands out payloads), "lie" (a verifier reports
+ * honest executors as withholding).
+ */
+import {
+  apiKeys,
+  beacon as beaconModule,
+  beaconRounds,
+  escrows,
+  latestRound,
+  modelEntry,
+  models as modelsModule,
+  routedExecutor,
+  settleArgs,
+  TaskStatus,
+  taskCandidates,
+  taskIdArgs,
+  taskPayloadArgs,
+  tasks,
+  tasksAssignedTo,
+  tasksModule,
+  unitPriceAt,
+} from "../../../contracts/index.ts";
+import type { Chain } from "../../chain/index.ts";
+import { privateKeyToAddress } from "../../crypto/index.ts";
+import { decode, encode } from "../../encoding/index.ts";
+import {
+  ExactModel,
+  payloadFault,
+  payloadHash,
+  type Receipt,
+  receiptCodec,
+  receiptSigner,
+  signReceipt,
+  steps,
+  type TaskPayload,
+  taskIdOf,
+  taskPayloadCodec,
+} from "../../inference/index.ts";
+import type { Logger } from "../../logger/index.ts";
+import type { Network } from "../../network/index.ts";
+import { cycleOf, TASKS_MODULE_ADDRESS } from "../../params/index.ts";
+import { ApiError, type InferenceRouter, type RoutedRequest } from "../../rpc/index.ts";
+import { readStoreIn } from "../../state/index.ts";
+import { type Address, equalBytes, toChecksumAddress, toHex, ZERO_ADDRESS } from "../../types/index.ts";
+import type { ModuleTxSender } from "../miner/sender.ts";
+import {
+  decodeFrame,
+  encodeFrame,
+  INFER_LIMITS,
+  INFER_PROTOCOL,
+  PAYLOAD_LIMITS,
+  PAYLOAD_PROTOCOL,
+  RECEIPT_LIMITS,
+  RECEIPT_PROTOCOL,
+  signWhoami,
+  type TaskRequest,
+  taskRequestCodec,
+  WHOAMI_LIMITS,
+  WHOAMI_PROTOCOL,
+  whoamiCodec,
+  whoamiSigner,
+} from "./protocol.ts";
+
+export const TASK_CHEATS = ["wrong-tokens", "withhold", "lie"] as const;
+export type TaskCheat = (typeof TASK_CHEATS)[number];
+
+export interface TaskServiceOptions {
+  /** The node's mining account: executes, verifies and names itself as intermediary. */
+  account?: { key: Uint8Array; sender: ModuleTxSender };
+  /** Settle when the oldest queued receipt has waited this many blocks (or 64 are queued). */
+  settleEveryBlocks: number;
+  /** Test-only misbehaviour, from a cycle on. */
+  cheat?: { cheat: TaskCheat; fromCycle: number };
+}
+
+/** Executors tried per request before the developer gets 503. */
+const MAX_ATTEMPTS = 3;
+const PAYLOADS_KEPT = 50_000;
+/** A sent settlement not on chain after this many blocks is queued again. */
+const RESEND_AFTER_BLOCKS = 12;
+
+export class TaskService implements InferenceRouter {
+  private readonly model = new ExactModel();
+  private readonly address: Address;
+  /** peer id → the account it proved (null: none). */
+  private readonly accountOfPeer = new Map<string, string | null>();
+  private serial = BigInt(Date.now()) << 20n;
+  /** Fees signed for but not yet settled, by task id: counted against the key's limit. */
+  private readonly outstanding = new Map<string, { key: string; fee: bigint; cycle: number }>();
+  // Executor state.
+  private readonly payloads = new Map<string, TaskPayload>();
+  private queue: { receipt: Receipt; at: number }[] = [];
+  private readonly sent = new Map<string, { receipt: Receipt; at: number }>();
+  /** Settled tasks of this executor that may still need their payload published. */
+  private readonly settledMine = new Set<string>();
+  private readonly published = new Set<string>();
+  // Verifier state.
+  private readonly handled = new Set<string>();
+  private busy = false;
+
+  constructor(
+    private readonly opts: TaskServiceOptions,
+    private readonly m: { chain: Chain; network: Network; log: Logger },
+  ) {
+    this.address = opts.account ? privateKeyToAddress(opts.account.key) : ZERO_ADDRESS;
+  }
+
+  async start(): Promise<void> {
+    const { network, chain } = this.m;
+    await network.handle(WHOAMI_PROTOCOL, WHOAMI_LIMITS, async () => {
+      const a = this.opts.account;
+      if (!a) return new Uint8Array(0);
+      return encode(whoamiCodec, {
+        address: this.address,
+        signature: signWhoami(a.key, chain.ctx.chainId, network.peerId),
+      });
+    });
+    if (this.opts.account) {
+      await network.handleStream(INFER_PROTOCOL, INFER_LIMITS, (req, _peer, send) => this.execute(req, send));
+      await network.handle(RECEIPT_PROTOCOL, RECEIPT_LIMITS, async (req) => this.acceptReceipt(req));
+      await network.handle(PAYLOAD_PROTOCOL, PAYLOAD_LIMITS, async (req) => this.servePayload(req));
+      chain.onBlock(() => void this.step());
+    }
+  }
+
+  private cheating(kind: TaskCheat, cycle?: number): boolean {
+    const c = this.opts.cheat;
+    const now = cycle ?? cycleOf(this.m.chain.head.height + 1, this.m.chain.preset.cycleLength);
+    return c?.cheat === kind && now >= c.fromCycle;
+  }
+
+  // ── Directory ───────────────────────────────────────────────────────────────────────────────
+
+  /** The connected peer whose account is `address` (asked over whoami, signature checked). */
+  private async peerOf(address: Address): Promise<string | undefined> {
+    const want = toHex(address);
+    const peers = this.m.network.peers();
+    const known = peers.find((p) => this.accountOfPeer.get(p) === want);
+    if (known) return known;
+    await Promise.all(
+      peers
+        .filter((p) => !this.accountOfPeer.has(p))
+        .map(async (p) => {
+          try {
+            const res = await this.m.network.request(p, WHOAMI_PROTOCOL, new Uint8Array(0), WHOAMI_LIMITS);
+            if (res.length === 0) return this.accountOfPeer.set(p, null);
+            const w = decode(whoamiCodec, res);
+            const signer = whoamiSigner(this.m.chain.ctx.chainId, p, w.signature);
+            this.accountOfPeer.set(p, signer && equalBytes(signer, w.address) ? toHex(w.address) : null);
+          } catch {
+            // Not answering now; ask again next time.
+          }
+        }),
+    );
+    return peers.find((p) => this.accountOfPeer.get(p) === want);
+  }
+
+  // ── Intermediary ────────────────────────────────────────────────────────────────────────────
+
+  async route(
+    r: RoutedRequest,
+    onToken: (t: { token: number; prob: number }) => void,
+  ): Promise<{ finish: "stop" | "length"; taskId: Uint8Array; executor: Address }> {
+    const { chain } = this.m;
+    const keyAddress = privateKeyToAddress(r.apiKey);
+    const keyHex = toHex(keyAddress);
+    const store = readStoreIn(chain.state, tasksModule);
+    const key = apiKeys.get(store, keyAddress);
+    if (!key)
+      throw new ApiError(
+        401,
+        `Incorrect API key provided: ${toChecksumAddress(keyAddress)} is not authorized on chain (authorize it from your account with tasks.authorizeKey)`,
+        null,
+        "invalid_api_key",
+      );
+    if (key.revoked) throw new ApiError(401, "This API key has been revoked", null, "invalid_api_key");
+    const cycle = cycleOf(chain.head.height + 1, chain.preset.cycleLength);
+    const modelsStore = readStoreIn(chain.state, modelsModule);
+    const entry = modelEntry(modelsStore, r.model)!;
+    const worst =
+      BigInt(r.prompt.length + r.maxTokens) * BigInt(entry.unitsPerToken) * unitPriceAt(modelsStore, cycle);
+    this.pruneOutstanding(cycle);
+    let owed = 0n;
+    for (const o of this.outstanding.values()) if (o.key === keyHex) owed += o.fee;
+    if (key.spent + owed + worst > key.limit)
+      throw new ApiError(
+        429,
+        `This request may cost up to ${worst} wei; the key's spend limit leaves ${key.limit - key.spent - owed}`,
+        null,
+        "insufficient_quota",
+      );
+    const escrow = escrows.get(store, key.owner) ?? 0n;
+    if (escrow < owed + worst)
+      throw new ApiError(
+        429,
+        `This request may cost up to ${worst} wei; the developer's escrow holds ${escrow - owed} not yet spoken for (deposit with tasks.deposit)`,
+        null,
+        "insufficient_quota",
+      );
+    const round = latestRound(readStoreIn(chain.state, beaconModule));
+    if (!round)
+      throw new ApiError(
+        503,
+        "No beacon output yet to draw an executor from; retry shortly",
+        null,
+        null,
+        "server_error",
+      );
+    const taskId = taskIdOf(keyAddress, r.body, this.serial++);
+    // Reserve the worst case while the request runs.
+    const reservation = toHex(taskId);
+    this.outstanding.set(reservation, { key: keyHex, fee: worst, cycle });
+    try {
+      const candidates = taskCandidates({ storeOf: (m) => readStoreIn(chain.state, m) }, cycle);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const executor = routedExecutor(round.output, taskId, candidates, this.address, attempt);
+        if (!executor) break;
+        const peer = await this.peerOf(executor);
+        if (!peer) {
+          this.m.log.info(
+            { executor: toChecksumAddress(executor), attempt },
+            "Task: executor not reachable; next draw",
+          );
+          continue;
+        }
+        const task: TaskRequest = {
+          taskId,
+          model: r.model,
+          prompt: r.prompt,
+          maxTokens: r.maxTokens,
+          temperatureMilli: r.temperatureMilli,
+          topPMilli: r.topPMilli,
+          seed: BigInt.asUintN(64, r.seed),
+          cycle,
+          round: round.round,
+          attempt,
+          intermediary: this.address,
+        };
+        const tokens: number[] = [];
+        let end: { finish: "stop" | "length" } | undefined;
+        try {
+          await this.m.network.requestStream(
+            peer,
+            INFER_PROTOCOL,
+            encode(taskRequestCodec, task),
+            INFER_LIMITS,
+            (f) => {
+              const frame = decodeFrame(f);
+              if (end) throw new Error("frame after the end");
+              if (frame.kind === "token") {
+                tokens.push(frame.token);
+                onToken(frame);
+              } else end = frame;
+            },
+          );
+          if (!end) throw new Error("the answer ended without its end frame");
+        } catch (e) {
+          if (tokens.length > 0)
+            throw new ApiError(
+              502,
+              `The executor failed mid-answer (${(e as Error).message}); you are not charged`,
+              null,
+              "executor_failed",
+              "server_error",
+            );
+          this.m.log.info(
+            { executor: toChecksumAddress(executor), attempt, err: (e as Error).message },
+            "Task: executor failed; next draw",
+          );
+          continue;
+        }
+        const payload: TaskPayload = {
+          prompt: r.prompt,
+          maxTokens: r.maxTokens,
+          temperatureMilli: r.temperatureMilli,
+          topPMilli: r.topPMilli,
+          seed: task.seed,
+          tokens: Uint8Array.from(tokens),
+          finish: end.finish,
+        };
+        const receipt = signReceipt(r.apiKey, chain.ctx.chainId, {
+          taskId,
+          model: r.model,
+          promptTokens: r.prompt.length,
+          completionTokens: tokens.length,
+          cycle,
+          round: round.round,
+          attempt,
+          executor,
+          intermediary: this.address,
+          payloadHash: payloadHash(payload),
+        });
+        const fee =
+          BigInt(r.prompt.length + tokens.length) *
+          BigInt(entry.unitsPerToken) *
+          unitPriceAt(modelsStore, cycle);
+        this.outstanding.set(reservation, { key: keyHex, fee, cycle });
+        void this.deliverReceipt(peer, receipt);
+        return { finish: end.finish, taskId, executor };
+      }
+    } catch (e) {
+      this.outstanding.delete(reservation);
+      throw e;
+    }
+    this.outstanding.delete(reservation);
+    throw new ApiError(
+      503,
+      "No executor could take this task now; you are not charged. Retry shortly",
+      null,
+      "no_executor",
+      "server_error",
+    );
+  }
+
+  private async deliverReceipt(peer: string, receipt: Receipt): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      try {
+        await this.m.network.request(peer, RECEIPT_PROTOCOL, encode(receiptCodec, receipt), RECEIPT_LIMITS);
+        return;
+      } catch (e) {
+        this.m.log.debug({ err: (e as Error).message }, "Task: receipt delivery failed; retrying");
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Forget reservations whose task settled, or that are older than the settlement window. */
+  private pruneOutstanding(cycle: number): void {
+    const store = readStoreIn(this.m.chain.state, tasksModule);
+    for (const [id, o] of this.outstanding) {
+      if (cycle - o.cycle > 1) this.outstanding.delete(id);
+      else if (o.fee > 0n && tasks.has(store, Buffer.from(id.slice(2), "hex"))) this.outstanding.delete(id);
+    }
+  }
+
+  // ── Executor ────────────────────────────────────────────────────────────────────────────────
+
+  private async execute(req: Uint8Array, send: (f: Uint8Array) => Promise<void>): Promise<void> {
+    const t = decode(taskRequestCodec, req);
+    const { chain } = this.m;
+    const entry = modelEntry(readStoreIn(chain.state, modelsModule), t.model);
+    if (!entry || t.model !== this.model.spec.id || toHex(entry.weightsHash) !== this.model.spec.weightsHash)
+      throw new Error(`model ${t.model} is not served here`);
+    if (t.prompt.length >= this.model.spec.contextLength || t.maxTokens < 1 || t.maxTokens > 256)
+      throw new Error("task out of bounds");
+    const round = beaconRounds.get(readStoreIn(chain.state, beaconModule), t.round);
+    if (round) {
+      const due = routedExecutor(
+        round.output,
+        t.taskId,
+        taskCandidates({ storeOf: (m) => readStoreIn(chain.state, m) }, t.cycle),
+        t.intermediary,
+        t.attempt,
+      );
+      if (!due || !equalBytes(due, this.address)) throw new Error("this task was not drawn to this executor");
+    }
+    const sampling = {
+      temperatureMilli: t.temperatureMilli,
+      topPMilli: t.topPMilli,
+      seed: BigInt.asIntN(64, t.seed),
+    };
+    const it = steps(this.model, t.prompt, t.maxTokens, sampling);
+    const tokens: number[] = [];
+    let finish: "stop" | "length";
+    for (;;) {
+      const s = it.next();
+      if (s.done) {
+        finish = s.value;
+        break;
+      }
+      let { token, prob } = s.value;
+      // Test-only: one wrong token per answer (never byte 0, which would end the text).
+      if (this.cheating("wrong-tokens", t.cycle) && tokens.length === 0) {
+        token = token === 1 ? 2 : 1;
+        prob = 1;
+      }
+      tokens.push(token);
+      await send(encodeFrame({ kind: "token", token, prob }));
+      await new Promise((r) => setImmediate(r));
+    }
+    const payload: TaskPayload = {
+      prompt: t.prompt,
+      maxTokens: t.maxTokens,
+      temperatureMilli: t.temperatureMilli,
+      topPMilli: t.topPMilli,
+      seed: t.seed,
+      tokens: Uint8Array.from(tokens),
+      finish,
+    };
+    const key = toHex(t.taskId);
+    this.payloads.delete(key);
+    this.payloads.set(key, payload);
+    while (this.payloads.size > PAYLOADS_KEPT) this.payloads.delete(this.payloads.keys().next().value!);
+    await send(encodeFrame({ kind: "end", finish, payloadHash: payloadHash(payload) }));
+  }
+
+  private async acceptReceipt(req: Uint8Array): Promise<Uint8Array> {
+    const r = decode(receiptCodec, req);
+    const { chain } = this.m;
+    if (!equalBytes(r.executor, this.address)) throw new Error("receipt for another executor");
+    const payload = this.payloads.get(toHex(r.taskId));
+    if (!payload) throw new Error("no task with this id ran here");
+    if (!equalBytes(payloadHash(payload), r.payloadHash)) throw new Error("receipt names another answer");
+    if (r.promptTokens !== payload.prompt.length || r.completionTokens !== payload.tokens.length)
+      throw new Error("receipt token counts differ from the answer");
+    const signer = receiptSigner(chain.ctx.chainId, r);
+    if (!signer || !apiKeys.get(readStoreIn(chain.state, tasksModule), signer))
+      throw new Error("receipt not signed by an API key");
+    if (this.queue.some((q) => equalBytes(q.receipt.taskId, r.taskId)) || this.sent.has(toHex(r.taskId)))
+      return Uint8Array.of(1);
+    this.queue.push({ receipt: r, at: chain.head.height });
+    return Uint8Array.of(1);
+  }
+
+  private async servePayload(req: Uint8Array): Promise<Uint8Array> {
+    if (req.length !== 32) throw new Error("expected a 32-byte task id");
+    if (this.cheating("withhold")) return new Uint8Array(0);
+    const p = this.payloads.get(toHex(req));
+    return p ? encode(taskPayloadCodec, p) : new Uint8Array(0);
+  }
+
+  /** Each block: settle a batch when due, requeue lost settlements, publish withheld payloads, verify. */
+  private async step(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.settleDue();
+      await this.publishChallenged();
+      await this.verifyAssigned();
+    } catch (e) {
+      this.m.log.warn({ err: (e as Error).message }, "Task step failed");
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async settleDue(): Promise<void> {
+    const { chain } = this.m;
+    const sender = this.opts.account!.sender;
+    const height = chain.head.height;
+    const store = readStoreIn(chain.state, tasksModule);
+    for (const [id, s] of this.sent) {
+      if (tasks.has(store, s.receipt.taskId)) {
+        this.sent.delete(id);
+        this.settledMine.add(id);
+      } else if (height - s.at > RESEND_AFTER_BLOCKS) {
+        this.sent.delete(id);
+        this.queue.push({ receipt: s.receipt, at: height });
+      }
+    }
+    const cycle = cycleOf(height + 1, chain.preset.cycleLength);
+    // Receipts older than the settlement window can no longer be settled.
+    this.queue = this.queue.filter((q) => cycle - q.receipt.cycle <= 1);
+    if (this.queue.length === 0) return;
+    if (this.queue.length < 64 && height - this.queue[0]!.at < this.opts.settleEveryBlocks) return;
+    let batch = this.queue.slice(0, 64);
+    for (let tries = 0; tries < 8 && batch.length > 0; tries++) {
+      try {
+        await sender.send(
+          TASKS_MODULE_ADDRESS,
+          "settle",
+          encode(settleArgs, { receipts: batch.map((b) => b.receipt) }),
+        );
+        for (const b of batch) this.sent.set(toHex(b.receipt.taskId), { receipt: b.receipt, at: height });
+        this.queue = this.queue.filter((q) => !batch.includes(q));
+        this.m.log.info({ receipts: batch.length }, "Task: settled a batch of receipts");
+        return;
+      } catch (e) {
+        const m = /receipt (\d+): (.*)/.exec((e as Error).message);
+        if (!m) throw e;
+        const bad = batch[Number(m[1])]!;
+        this.m.log.warn({ task: toHex(bad.receipt.taskId), reason: m[2] }, "Task: receipt refused; dropped");
+        this.queue = this.queue.filter((q) => q !== bad);
+        batch = batch.filter((q) => q !== bad);
+      }
+    }
+  }
+
+  private async publishChallenged(): Promise<void> {
+    const store = readStoreIn(this.m.chain.state, tasksModule);
+    for (const id of this.settledMine) {
+      const t = tasks.get(store, Buffer.from(id.slice(2), "hex"));
+      if (!t || t.status === TaskStatus.checking || t.status === TaskStatus.settled) continue;
+      if (t.status !== TaskStatus.withheld) {
+        this.settledMine.delete(id);
+        continue;
+      }
+      if (this.published.has(id) || this.cheating("withhold")) continue;
+      const payload = this.payloads.get(id);
+      if (!payload) continue;
+      this.published.add(id);
+      await this.opts.account!.sender.send(
+        TASKS_MODULE_ADDRESS,
+        "publish",
+        encode(taskPayloadArgs, { taskId: Buffer.from(id.slice(2), "hex"), payload }),
+      );
+      this.m.log.warn({ task: id }, "Task: a verifier reported the payload withheld; published it on chain");
+    }
+  }
+
+  private async verifyAssigned(): Promise<void> {
+    const { chain, log } = this.m;
+    const sender = this.opts.account!.sender;
+    const store = readStoreIn(chain.state, tasksModule);
+    for (const taskId of tasksAssignedTo(store, this.address)) {
+      const id = toHex(taskId);
+      if (this.handled.has(id)) continue;
+      const t = tasks.get(store, taskId);
+      if (!t || t.status !== TaskStatus.checking) continue;
+      this.handled.add(id);
+      const payload = await this.fetchPayload(t.executor, taskId);
+      const intact = payload !== undefined && equalBytes(payloadHash(payload), t.payloadHash);
+      const fault = intact ? payloadFault(this.model, payload!) : "";
+      if (!intact || (this.cheating("lie") && !fault)) {
+        await sender.send(TASKS_MODULE_ADDRESS, "withheld", encode(taskIdArgs, { taskId }));
+        log.warn(
+          { task: id, executor: toChecksumAddress(t.executor) },
+          "Task check: payload withheld; reported",
+        );
+      } else if (fault) {
+        await sender.send(
+          TASKS_MODULE_ADDRESS,
+          "fraud",
+          encode(taskPayloadArgs, { taskId, payload: payload! }),
+        );
+        log.warn(
+          { task: id, executor: toChecksumAddress(t.executor), fault },
+          "Task check: wrong answer; fraud proof sent",
+        );
+      } else {
+        await sender.send(TASKS_MODULE_ADDRESS, "verdict", encode(taskIdArgs, { taskId }));
+        log.info(
+          { task: id, executor: toChecksumAddress(t.executor) },
+          "Task check: answer re-run, verified",
+        );
+      }
+    }
+    if (this.handled.size > PAYLOADS_KEPT) this.handled.clear();
+  }
+
+  private async fetchPayload(executor: Address, taskId: Uint8Array): Promise<TaskPayload | undefined> {
+    for (let i = 0; i < 3; i++) {
+      try {
+        const peer = await this.peerOf(executor);
+        if (peer) {
+          const res = await this.m.network.request(peer, PAYLOAD_PROTOCOL, taskId, PAYLOAD_LIMITS);
+          if (res.length === 0) return undefined;
+          return decode(taskPayloadCodec, res);
+        }
+      } catch {
+        // retried below
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return undefined;
+  }
+}

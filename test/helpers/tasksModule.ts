@@ -1,0 +1,141 @@
+// The tasks module driven block by block without a network: the models registry and price from
+// genesis, a validator set of dev accounts (the routing weights before any race settles), beacon
+// rounds, funded developer accounts. Each call runs on a scratch overlay merged only on success,
+// as the state transition does. Used by the unit tests and the receipt vectors.
+import {
+  type Module,
+  ModuleError,
+  models,
+  routedExecutor,
+  taskCandidates,
+  tasksModule,
+  validatorSets,
+  validators,
+} from "../../contracts/index.ts";
+import { privateKeyToAddress } from "../../src/crypto/index.ts";
+import {
+  ExactModel,
+  generate,
+  payloadHash,
+  type ReceiptBody,
+  signReceipt,
+  type TaskPayload,
+  taskIdOf,
+} from "../../src/inference/index.ts";
+import { minimal } from "../../src/params/index.ts";
+import { readStoreIn, StateOverlay, storeIn } from "../../src/state/index.ts";
+import type { Address, Log } from "../../src/types/index.ts";
+import { devAddresses, devKeys } from "./chain.ts";
+import { raceHarness } from "./raceModule.ts";
+
+export const CHAIN_ID = 1337n;
+const model = new ExactModel();
+
+export function tasksHarness(weights: bigint[] = [100n, 100n, 100n, 100n]) {
+  const h = raceHarness(minimal, CHAIN_ID);
+  const { state } = h;
+  const genesisOf = (m: Module, section: unknown) =>
+    m.genesis!({
+      chainId: CHAIN_ID,
+      preset: minimal,
+      validators: [],
+      section,
+      state: { getAccount: (a) => state.getAccount(a), setAccount: (a, v) => state.setAccount(a, v) },
+      store: storeIn(state, m),
+    });
+  genesisOf(models, undefined);
+  genesisOf(tasksModule, undefined);
+  const set = weights.map((weight, i) => ({ address: devAddresses[i]!, weight, blsKey: new Uint8Array(48) }));
+  for (let c = 0; c < 8; c++) validatorSets.set(storeIn(state, validators), c, set);
+  for (const a of devAddresses) state.setAccount(a, { nonce: 0n, balance: 10n ** 24n });
+  const logs: Log[] = [];
+  /** Run a method as the transition does: on a scratch overlay, merged only if it succeeds. */
+  const call = (height: number, sender: Address, method: string, args: unknown) => {
+    const scratch = new StateOverlay(state);
+    const ctx = h.ctx(height, tasksModule);
+    tasksModule.methods[method]!.execute(
+      {
+        ...ctx,
+        state: { getAccount: (a) => scratch.getAccount(a), setAccount: (a, v) => scratch.setAccount(a, v) },
+        store: storeIn(scratch, tasksModule),
+        storeOf: (m) => storeIn(scratch, m),
+        sender,
+        emit: (topics: Uint8Array[], data: Uint8Array) =>
+          logs.push({ address: tasksModule.address, topics, data }),
+      },
+      args,
+    );
+    scratch.mergeInto(state);
+  };
+  /** The reason a call is refused ("" when it succeeds). */
+  const refusal = (height: number, sender: Address, method: string, args: unknown): string => {
+    try {
+      call(height, sender, method, args);
+      return "";
+    } catch (e) {
+      if (!(e instanceof ModuleError)) throw e;
+      return e.message;
+    }
+  };
+  const endBlocks = (from: number, to: number) => {
+    for (let height = from; height <= to; height++) {
+      tasksModule.endBlock!(h.ctx(height, tasksModule));
+      if ((height + 1) % minimal.cycleLength === 0) tasksModule.endCycle!(h.ctx(height, tasksModule));
+    }
+  };
+  const store = () => readStoreIn(state, tasksModule);
+  return { ...h, call, refusal, endBlocks, store, logs, state };
+}
+
+/** A task answered by the executor the rule draws, and its receipt signed by `apiKey`. */
+export function answeredTask(opts: {
+  apiKey: Uint8Array;
+  beaconOutput: Uint8Array;
+  round: number;
+  cycle: number;
+  serial: bigint;
+  intermediary: Address;
+  state: StateOverlay;
+  attempt?: number;
+  wrongToken?: boolean;
+  prompt?: string;
+}) {
+  const prompt = new TextEncoder().encode(opts.prompt ?? `user: task ${opts.serial}\nassistant: `);
+  const sampling = { temperatureMilli: 700, topPMilli: 950, seed: opts.serial };
+  const answer = generate(model, prompt, 6, sampling);
+  const tokens = Uint8Array.from(answer.tokens);
+  if (opts.wrongToken) tokens[0] = tokens[0] === 1 ? 2 : 1;
+  const payload: TaskPayload = {
+    prompt,
+    maxTokens: 6,
+    temperatureMilli: 700,
+    topPMilli: 950,
+    seed: BigInt.asUintN(64, opts.serial),
+    tokens,
+    finish: answer.finishReason,
+  };
+  const taskId = taskIdOf(privateKeyToAddress(opts.apiKey), prompt, opts.serial);
+  const candidates = taskCandidates({ storeOf: (m) => readStoreIn(opts.state, m) }, opts.cycle);
+  const executor = routedExecutor(
+    opts.beaconOutput,
+    taskId,
+    candidates,
+    opts.intermediary,
+    opts.attempt ?? 0,
+  )!;
+  const body: ReceiptBody = {
+    taskId,
+    model: model.spec.id,
+    promptTokens: prompt.length,
+    completionTokens: tokens.length,
+    cycle: opts.cycle,
+    round: opts.round,
+    attempt: opts.attempt ?? 0,
+    executor,
+    intermediary: opts.intermediary,
+    payloadHash: payloadHash(payload),
+  };
+  return { payload, receipt: signReceipt(opts.apiKey, CHAIN_ID, body), executor, taskId };
+}
+
+export { devKeys };
