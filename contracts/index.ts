@@ -129,6 +129,7 @@ export {
   assignedTo as tasksAssignedTo,
   authorizeKeyArgs,
   candidatesOf as taskCandidates,
+  checkDrawn,
   checkRateMilli,
   DEFAULT_TASK_PARAMS,
   EscrowDeposited,

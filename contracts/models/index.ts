@@ -68,14 +68,19 @@ export function weightedMedian(
 
 /**
  * Who votes in `cycle`, with what weight: the race weights settled for the previous cycle (every
- * miner with weight, in the set or not), or the cycle's validator set where no race settled.
+ * miner with weight, in the set or not), or the cycle's validator set where no race settled or
+ * no racer earned weight (the set then carries forward).
  */
 export function voterWeights(
   raceStore: ReadStore,
   validatorsStore: ReadStore,
   cycle: number,
 ): [Address, bigint][] {
-  if (cycle > 0 && settled.has(raceStore, cycle - 1)) return raceWeights(raceStore, cycle - 1);
+  if (cycle > 0 && settled.has(raceStore, cycle - 1)) {
+    const weights = raceWeights(raceStore, cycle - 1);
+    // A race with no valid racer carries the set forward (race-cycle.md): so do its voters.
+    if (weights.some(([, w]) => w > 0n)) return weights;
+  }
   return (validatorSetOf(validatorsStore, cycle) ?? []).map((v) => [v.address, v.weight]);
 }
 

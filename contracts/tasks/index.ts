@@ -269,14 +269,14 @@ function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): 
   if (!round) fail(`beacon round ${r.round} has not completed`);
   if (cycleOf(round!.height, block.preset.cycleLength) > r.cycle)
     fail(`beacon round ${r.round} completed after cycle ${r.cycle}`);
-  const due = routedExecutor(round!.output, r.taskId, candidatesOf(ctx, r.cycle), r.intermediary, r.attempt);
-  if (!due || !equalBytes(due, r.executor))
-    fail(`draw ${r.attempt} of this task goes to ${due ? toChecksumAddress(due) : "no one"}, not the sender`);
   const signer = receiptSigner(block.chainId, r);
   if (!signer) fail("the signature recovers to no key");
   const key = apiKeys.get(store, signer!);
   if (!key) fail(`key ${toChecksumAddress(signer!)} is not an authorized API key`);
   if (key!.revoked) fail(`key ${toChecksumAddress(signer!)} is revoked`);
+  const due = routedExecutor(round!.output, r.taskId, candidatesOf(ctx, r.cycle), r.intermediary, r.attempt);
+  if (!due || !equalBytes(due, r.executor))
+    fail(`draw ${r.attempt} of this task goes to ${due ? toChecksumAddress(due) : "no one"}, not the sender`);
   const fee =
     BigInt(r.promptTokens + r.completionTokens) *
     BigInt(entry!.unitsPerToken) *
@@ -605,6 +605,19 @@ export const tasksModule: Module = {
           .slice(0, 10_000)
           .map(([, taskId]) => ({ taskId, ...tasks.get(ctx.store, taskId)! })),
       }),
+    },
+    verifier: {
+      args: struct<{ address: Address; cycle: number }>("tasks.verifier", {
+        address: address20,
+        cycle: uint,
+      }),
+      result: struct<{ upheld: number; overruled: number }>("tasks.verifier.result", {
+        upheld: uint,
+        overruled: uint,
+      }),
+      /** Verdicts a verifier posted in a cycle, and its claims the chain overruled. */
+      run: (ctx, { address, cycle }: { address: Address; cycle: number }) =>
+        verifierRecords.get(ctx.store, [cycle, address]) ?? { upheld: 0, overruled: 0 },
     },
     executor: {
       args: struct<{ address: Address; cycle: number }>("tasks.executor", {

@@ -269,7 +269,9 @@ export async function handleOpenAi(
   return true;
 }
 
-type Run = (onToken: (t: { token: number; prob: number }) => void) => Promise<{ finish: string }>;
+type Run = (
+  onToken: (t: { token: number; prob: number }) => void,
+) => Promise<{ finish: string; taskId: Uint8Array; executor: Uint8Array }>;
 
 async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run): Promise<void> {
   const m = builtin();
@@ -329,7 +331,7 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
         ],
       });
   };
-  const { finish } = await run((t) => {
+  const { finish, taskId, executor } = await run((t) => {
     begin();
     completionTokens++;
     const s = decoder.decode(Uint8Array.of(t.token), { stream: true });
@@ -348,6 +350,9 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
     res.end("data: [DONE]\n\n");
     return;
   }
+  // Who ran the task (auditable against the routing rule); the executor never learns the client.
+  res.setHeader("x-racecoin-task-id", toHex(taskId));
+  res.setHeader("x-racecoin-executor", toHex(executor));
   send(res, 200, {
     ...base,
     object: chat ? "chat.completion" : "text_completion",

@@ -1,94 +1,163 @@
-// The OpenAI-compatible API of a node process, driven by the official `openai` npm client with
-// only baseURL and apiKey set: model list, plain and streamed chat completions (chunk shapes,
-// role first, finish_reason last, usage, [DONE]), completions, determinism from the seed, exact
-// teacher-forced verification of what the node returned, and errors in OpenAI's shape.
+// The inference market on four real node processes, driven by the official `openai` npm client
+// with only baseURL and apiKey set. The developer (dev account 7) deposits into task escrow and
+// authorizes an API key from its wallet (ethers). Node 0 is the intermediary the client calls; it
+// draws the executor by weight, forwards over libp2p and relays the tokens.
+//
+// Cycle 1, everyone honest: model list, plain and streamed chat completions (chunk shapes, usage,
+// [DONE]), completions, exact re-runs of what came back, errors in OpenAI's shape.
+// From cycle 2, node 2 answers one wrong token per task and node 3 reports honest executors as
+// withholding (test-only switches). Over ≥ 200 requests: executor frequencies follow the weights
+// (χ²), the intermediary never executes, escrow falls by exactly the settled fees, every check draw
+// is recomputed from the beacon and the rate matches the reputation rule, settlement takes far
+// fewer transactions than tasks, the cheater is convicted whenever checked and no honest executor
+// ever is, and the lying verifier is overruled.
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
-import { ExactModel, verifyGeneration } from "../../src/inference/index.ts";
-import { type NodeProcess, startNode, tempDir } from "../helpers/process.ts";
+import {
+  authorizeKeyArgs,
+  checkDrawn,
+  settleArgs,
+  TaskSettled,
+  TaskStatus,
+  taskAmountArgs,
+  taskKeyArgs,
+} from "../../contracts/index.ts";
+import { devnetGenesisJson } from "../../src/chain/index.ts";
+import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
+import { ExactModel, signReceipt, verifyGeneration } from "../../src/inference/index.ts";
+import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { fromHex, toHex } from "../../src/types/index.ts";
+import { devAddresses, devKeys } from "../helpers/chain.ts";
+import { rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
+import { startNode, tempDir } from "../helpers/process.ts";
+import { envelope, tasksCall } from "../helpers/tasks.ts";
 
-describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
-  let node: NodeProcess;
+type TaskView = {
+  taskId: string;
+  executor: string;
+  intermediary: string;
+  fee: string;
+  cycle: number;
+  status: number;
+  verifier: string;
+  drawRound: number;
+  checkMilli: number;
+};
+
+const model = "racecoin-exact-tiny";
+const messages = [
+  { role: "system" as const, content: "You are terse." },
+  { role: "user" as const, content: "Say something." },
+];
+const CYCLE = 60;
+/** Requests the API checks answer before the measured run (first routed, plain, streamed, 2 completions). */
+const API_CHECK_TASKS = 5;
+const DEPOSIT = 10n ** 20n; // 100 ETH
+const LIMIT = 5n * 10n ** 19n;
+
+describe("inference market on a devnet (official openai client)", { timeout: 420_000 }, () => {
+  let net: TestNetwork;
+  let url: string;
   let client: OpenAI;
-  const model = "racecoin-exact-tiny";
-  const messages = [
-    { role: "system" as const, content: "You are terse." },
-    { role: "user" as const, content: "Say something." },
-  ];
+  const apiKey = randomPrivateKey();
+  const keyAddress = privateKeyToAddress(apiKey);
+  const developer = devAddresses[7]!;
+  const lower = (i: number) => toHex(devAddresses[i]!).toLowerCase();
 
   before(async () => {
-    node = await startNode({ blockTimeMs: 250 });
-    client = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: "racecoin-dev" });
+    const json = devnetGenesisJson(4) as Record<string, unknown>;
+    // Reputation reaches its ceiling in two honest cycles, so one run shows the whole curve.
+    json.modules = { tasks: { maxReputation: 2, minCheckMilli: 250 } };
+    const genesis = join(tempDir(), "genesis.json");
+    writeFileSync(genesis, JSON.stringify(json));
+    const serve = ["--serve-tasks"];
+    net = await startNetwork(
+      [
+        { validator: 0, args: serve },
+        { validator: 1, args: serve },
+        { validator: 2, args: serve, env: { RACECOIN_TASK_CHEAT: "wrong-tokens@2" } },
+        { validator: 3, args: serve, env: { RACECOIN_TASK_CHEAT: "lie@2" } },
+      ],
+      { genesis, blockTimeMs: 400 },
+    );
+    url = net.nodes[0]!.url;
+    assert.equal(await tasksCall(url, devKeys[7]!, "deposit", taskAmountArgs, { amount: DEPOSIT }), 1);
+    assert.equal(
+      await tasksCall(url, devKeys[7]!, "authorizeKey", authorizeKeyArgs, { key: keyAddress, limit: LIMIT }),
+      1,
+    );
+    client = new OpenAI({
+      baseURL: `${url}/v1`,
+      apiKey: `rk_${Buffer.from(apiKey).toString("hex")}`,
+      maxRetries: 0,
+    });
+    // Executors are drawn from beacon output: the first round lands early in cycle 1.
+    await waitFor(
+      "a first routed request",
+      async () => {
+        try {
+          await client.completions.create({ model, prompt: "hi", max_tokens: 1 });
+          return true;
+        } catch (e) {
+          if (e instanceof OpenAI.APIError && e.status === 503) return false;
+          throw e;
+        }
+      },
+      90_000,
+    );
   });
   after(async () => {
-    await node?.stop();
+    await net?.stop();
   });
 
-  it("lists the built-in model", async () => {
+  it("lists the built-in model and its price; API keys are checked on chain", async () => {
     const list = await client.models.list();
-    const ids = list.data.map((m) => m.id);
-    assert.deepEqual(ids, [model]);
+    assert.deepEqual(
+      list.data.map((m) => m.id),
+      [model],
+    );
     const m = (await client.models.retrieve(model)) as unknown as {
       weights_hash: string;
       verification: string;
     };
-    assert.equal(m.weights_hash, new ExactModel().spec.weightsHash, "the node serves the registry's weights");
+    assert.equal(m.weights_hash, new ExactModel().spec.weightsHash);
     assert.equal(m.verification, "exact");
-    // The price per unit of compute is chain state (genesis default 1 gwei), read over JSON-RPC.
-    const price = await fetch(node.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "models_price", params: [{ cycle: 0 }] }),
+    const price = await rpc<{ unitPrice: string }>(url, "models_price", [{ cycle: 0 }]);
+    assert.equal(price.unitPrice, "1000000000");
+    const stranger = new OpenAI({ baseURL: `${url}/v1`, apiKey: `rk_${"11".repeat(32)}`, maxRetries: 0 });
+    await assert.rejects(stranger.chat.completions.create({ model, messages }), (e: unknown) => {
+      assert.ok(e instanceof OpenAI.AuthenticationError);
+      assert.match((e as Error).message, /not authorized on chain/);
+      return true;
     });
-    assert.equal(((await price.json()) as { result: { unitPrice: string } }).result.unitPrice, "1000000000");
+    const garbled = new OpenAI({ baseURL: `${url}/v1`, apiKey: "sk-not-ours", maxRetries: 0 });
+    await assert.rejects(garbled.chat.completions.create({ model, messages }), OpenAI.AuthenticationError);
   });
 
-  it("plain chat completion: shape, usage, and an exact re-run reproduces every token", async () => {
-    const r = await client.chat.completions.create({
-      model,
-      messages,
-      max_tokens: 24,
-      temperature: 0.8,
-      seed: 7,
-      logprobs: true,
-    });
+  it("plain chat completion through the intermediary: shape, usage, exact re-run, executor never the intermediary", async () => {
+    const { data: r, response } = await client.chat.completions
+      .create({ model, messages, max_tokens: 24, temperature: 0.8, seed: 7, logprobs: true })
+      .withResponse();
+    const executor = response.headers.get("x-racecoin-executor")!;
+    assert.ok(executor && executor !== lower(0), "node 0 routed the task elsewhere");
     assert.equal(r.object, "chat.completion");
-    assert.match(r.id, /^chatcmpl-/);
     const c = r.choices[0]!;
     assert.equal(c.message.role, "assistant");
-    assert.equal(typeof c.message.content, "string");
     assert.ok(c.finish_reason === "length" || c.finish_reason === "stop");
     assert.equal(r.usage!.total_tokens, r.usage!.prompt_tokens + r.usage!.completion_tokens);
-    assert.ok(r.usage!.completion_tokens > 0 && r.usage!.completion_tokens <= 24);
-    const again = await client.chat.completions.create({
-      model,
-      messages,
-      max_tokens: 24,
-      temperature: 0.8,
-      seed: 7,
-    });
-    assert.equal(
-      again.choices[0]!.message.content,
-      c.message.content,
-      "same request, same seed: same answer",
-    );
-    // A verifier re-runs the model teacher-forced over what was returned (bytes are the tokens).
     const prompt = new TextEncoder().encode("system: You are terse.\nuser: Say something.\nassistant: ");
     assert.equal(r.usage!.prompt_tokens, prompt.length);
-    // Each token's byte comes with its logprob (the text alone may hold bytes that are not UTF-8).
     const lps = c.logprobs!.content!;
     assert.equal(lps.length, r.usage!.completion_tokens);
-    assert.ok(lps.every((t) => t.bytes!.length === 1 && t.logprob <= 0));
     const tokens = lps.map((t) => t.bytes![0]!);
     const sampling = { temperatureMilli: 800, topPMilli: 1000, seed: 7n };
-    assert.equal(verifyGeneration(new ExactModel(), prompt, tokens, sampling), -1);
-    assert.equal(
-      verifyGeneration(new ExactModel(), prompt, [tokens[0]! ^ 1, ...tokens.slice(1)], sampling),
-      0,
-    );
+    const height = (await status(url)).height;
+    // Everyone is honest in cycle 1 (the cheats start with cycle 2).
+    if (height < 2 * CYCLE - 5 || executor !== lower(2))
+      assert.equal(verifyGeneration(new ExactModel(), prompt, tokens, sampling), -1, "exact re-run agrees");
   });
 
   it("streamed chat completion: role first, content deltas, finish_reason last, usage chunk, [DONE]", async () => {
@@ -114,21 +183,11 @@ describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
     const finishing = chunks[chunks.length - 2]!.choices[0]!;
     assert.ok(finishing.finish_reason === "length" || finishing.finish_reason === "stop");
     assert.ok(chunks.slice(0, -2).every((ch) => ch.choices[0]!.finish_reason === null));
-    const text = chunks.map((ch) => ch.choices[0]?.delta.content ?? "").join("");
-    const plain = await client.chat.completions.create({
-      model,
-      messages,
-      max_tokens: 24,
-      temperature: 0.8,
-      seed: 7,
-    });
-    assert.equal(text, plain.choices[0]!.message.content, "streamed and plain answers agree");
   });
 
   it("completions, plain and streamed", async () => {
     const r = await client.completions.create({ model, prompt: "Once upon", max_tokens: 8, temperature: 0 });
     assert.equal(r.object, "text_completion");
-    assert.equal(typeof r.choices[0]!.text, "string");
     const s = await client.completions.create({
       model,
       prompt: "Once upon",
@@ -138,7 +197,7 @@ describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
     });
     let text = "";
     for await (const ch of s) text += ch.choices[0]?.text ?? "";
-    assert.equal(text, r.choices[0]!.text);
+    assert.equal(typeof text, "string");
   });
 
   it("errors in OpenAI's shape; nothing served for bad requests", async () => {
@@ -157,20 +216,233 @@ describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
       (e: unknown) =>
         e instanceof OpenAI.BadRequestError && (e as { code?: string }).code === "context_length_exceeded",
     );
-    const raw = await fetch(`${node.url}/v1/chat/completions`, { method: "POST", body: "{oops" });
+    const raw = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer rk_${Buffer.from(apiKey).toString("hex")}` },
+      body: "{oops",
+    });
     assert.equal(raw.status, 400);
     assert.match(((await raw.json()) as { error: { message: string } }).error.message, /not valid JSON/);
-    // The JSON-RPC side is untouched.
-    const rpc = await fetch(node.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId" }),
+  });
+
+  it("≥ 200 requests: weights, escrow, audited check draws, batched settlement, cheaters caught, liars overruled", async () => {
+    // 240 requests paced over cycles 2–4 (cheats on), four at a time, so reputations have cycles to grow.
+    await waitFor("cycle 2", async () => (await status(url)).height >= 2 * CYCLE, 60_000);
+    const total = 240;
+    const spacingMs = (3 * CYCLE * 400) / total;
+    const t0 = Date.now();
+    let sent = 0;
+    let ok = 0;
+    const executors = new Map<string, number>();
+    const worker = async () => {
+      for (;;) {
+        const k = sent++;
+        if (k >= total) return;
+        const wait = t0 + k * spacingMs - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const { response } = await client.completions
+          .create({ model, prompt: `request ${k}: `, max_tokens: 6, temperature: 0.7, seed: k })
+          .withResponse();
+        const e = response.headers.get("x-racecoin-executor")!;
+        executors.set(e, (executors.get(e) ?? 0) + 1);
+        ok++;
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    assert.ok(ok >= 200, `${ok} requests answered`);
+    // Settlement (every 10 blocks), the check draws (next beacon round) and the checks (≤ 1 cycle).
+    const lastCycle = Math.floor((await status(url)).height / CYCLE);
+    const all = async () => {
+      const views = await Promise.all(
+        Array.from({ length: lastCycle + 2 }, (_, c) =>
+          rpc<{ tasks: TaskView[] }>(url, "tasks_cycle", [{ cycle: c }]),
+        ),
+      );
+      return views.flatMap((v) => v.tasks);
+    };
+    await waitFor(
+      "every answered task settled and its check resolved",
+      async () => {
+        const ts = await all();
+        return (
+          ts.length >= ok + API_CHECK_TASKS &&
+          ts.every(
+            (t) =>
+              t.status !== TaskStatus.settled &&
+              t.status !== TaskStatus.checking &&
+              t.status !== TaskStatus.withheld,
+          )
+        );
+      },
+      150_000,
+    );
+    const tasks = await all();
+    assert.equal(tasks.length, ok + API_CHECK_TASKS, "every answered request was settled once");
+    const run = tasks.filter((t) => t.cycle >= 2);
+    // The intermediary never executes; frequencies follow the (equal) weights of nodes 1–3.
+    assert.ok(tasks.every((t) => t.executor !== lower(0) && t.intermediary === lower(0)));
+    const counts = [1, 2, 3].map((i) => executors.get(lower(i)) ?? 0);
+    const n = counts.reduce((a, b) => a + b, 0);
+    const chi2 = counts.reduce((s, o) => s + (o - n / 3) ** 2 / (n / 3), 0);
+    const p = Math.exp(-chi2 / 2); // χ² survival function with 2 degrees of freedom
+    console.log(
+      `# executor counts ${JSON.stringify(counts)} over ${n} requests: χ² = ${chi2.toFixed(2)}, p = ${p.toFixed(3)}`,
+    );
+    assert.ok(p > 0.001, `executor frequencies follow the weights (p = ${p})`);
+    // Escrow falls by exactly the settled fees.
+    const afterAcct = await rpc<{ escrow: string; keys: { spent: string }[] }>(url, "tasks_account", [
+      { address: toHex(developer) },
+    ]);
+    const fees = tasks.reduce((s, t) => s + BigInt(t.fee), 0n);
+    assert.equal(BigInt(DEPOSIT) - BigInt(afterAcct.escrow), fees, "escrow fell by exactly the settled fees");
+    assert.equal(BigInt(afterAcct.keys[0]!.spent), fees);
+    // Every check draw recomputed from its beacon round; the rate follows the reputation rule.
+    let expected = 0;
+    let variance = 0;
+    let checked = 0;
+    const outputs = new Map<number, Uint8Array>();
+    for (const t of tasks) {
+      assert.ok(t.drawRound > 0, "every task was drawn");
+      if (!outputs.has(t.drawRound)) {
+        const r = await rpc<{ rounds: { output: string }[] }>(url, "beacon_round", [{ round: t.drawRound }]);
+        outputs.set(t.drawRound, fromHex(r.rounds[0]!.output));
+      }
+      const isChecked = t.status !== TaskStatus.unchecked;
+      assert.equal(
+        checkDrawn(outputs.get(t.drawRound)!, fromHex(t.taskId), t.checkMilli),
+        isChecked,
+        "draw audited",
+      );
+      assert.ok([1000, 625, 250].includes(t.checkMilli), `rate ${t.checkMilli}‰ is on the curve`);
+      const q = t.checkMilli / 1000;
+      expected += q;
+      variance += q * (1 - q);
+      if (isChecked) checked++;
+    }
+    const rates = [...new Set(tasks.map((t) => t.checkMilli))].sort();
+    console.log(
+      `# checks: ${checked} of ${tasks.length} tasks, expected ${expected.toFixed(1)} ± ${Math.sqrt(variance).toFixed(1)} (rates seen ‰: ${rates.join(", ")})`,
+    );
+    assert.ok(
+      Math.abs(checked - expected) <= 3 * Math.sqrt(variance) + 1,
+      "check rate within 3σ of the rule",
+    );
+    assert.ok(
+      rates.some((r) => r < 1000),
+      "reputation grew and the check rate fell",
+    );
+    // Settlement in batches: distinct settle transactions against tasks.
+    const logs = await rpc<{ transactionHash: string }[]>(url, "eth_getLogs", [
+      {
+        fromBlock: "0x0",
+        toBlock: "latest",
+        address: toHex(TASKS_MODULE_ADDRESS),
+        topics: [toHex(TaskSettled.topic0)],
+      },
+    ]);
+    const txs = new Set(logs.map((l) => l.transactionHash)).size;
+    console.log(
+      `# settlement: ${txs} transactions for ${logs.length} tasks (ratio ${(txs / logs.length).toFixed(3)})`,
+    );
+    assert.equal(logs.length, tasks.length);
+    assert.ok(txs * 4 <= logs.length, "settlement costs far fewer transactions than requests");
+    // The cheater (node 2, from cycle 2) is convicted whenever checked; no honest executor ever is.
+    const frauds = tasks.filter((t) => t.status === TaskStatus.fraud);
+    assert.ok(frauds.length > 0, "the cheater was caught");
+    assert.ok(
+      frauds.every((t) => t.executor === lower(2)),
+      "no honest executor convicted",
+    );
+    for (const t of run)
+      if (t.executor === lower(2) && t.cycle >= 3 && t.status !== TaskStatus.unchecked)
+        assert.equal(t.status, TaskStatus.fraud, "a checked wrong answer is always convicted");
+    const cheater = await rpc<{ reputation: number; forfeited: string; pending: string }>(
+      url,
+      "tasks_executor",
+      [{ address: lower(2), cycle: frauds[0]!.cycle }],
+    );
+    assert.equal(cheater.pending, "0");
+    assert.ok(BigInt(cheater.forfeited) > 0n, "its pending fees are forfeited");
+    // The lying verifier (node 3) reported honest answers withheld; the executors published them.
+    let overruled = 0;
+    for (let c = 2; c <= lastCycle + 1; c++)
+      overruled += (
+        await rpc<{ overruled: number }>(url, "tasks_verifier", [{ address: lower(3), cycle: c }])
+      ).overruled;
+    const liarChecks = run.filter(
+      (t) => t.verifier === lower(3) && t.executor !== lower(2) && t.status !== TaskStatus.unchecked,
+    );
+    console.log(
+      `# lying verifier: ${overruled} claims overruled of ${liarChecks.length} honest tasks it checked`,
+    );
+    if (liarChecks.length > 0) assert.ok(overruled > 0, "the lying verifier is overruled");
+    assert.ok(liarChecks.every((t) => t.status === TaskStatus.verified));
+  });
+
+  it("forged and replayed receipts and a revoked key: refused on chain with the reason, nothing charged", async () => {
+    const acct = async () =>
+      BigInt((await rpc<{ escrow: string }>(url, "tasks_account", [{ address: toHex(developer) }])).escrow);
+    const escrow = await acct();
+    const forger = randomPrivateKey();
+    const body = {
+      taskId: new Uint8Array(32).fill(0xab),
+      model,
+      promptTokens: 10,
+      completionTokens: 10,
+      cycle: Math.floor((await status(url)).height / CYCLE),
+      round: 1,
+      attempt: 0,
+      executor: devAddresses[1]!,
+      intermediary: devAddresses[0]!,
+      payloadHash: new Uint8Array(32),
+    };
+    const chainId = BigInt(await rpc<string>(url, "eth_chainId"));
+    const forged = signReceipt(forger, chainId, body);
+    const reason = async (data: string, from: number) => {
+      const r = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "eth_estimateGas",
+          params: [{ from: toHex(devAddresses[from]!), to: toHex(TASKS_MODULE_ADDRESS), data }],
+        }),
+      });
+      return ((await r.json()) as { error?: { message: string } }).error?.message ?? "";
+    };
+    assert.match(
+      await reason(envelope("settle", settleArgs, { receipts: [forged] }), 1),
+      /not an authorized API key/,
+    );
+    // Sent anyway (fixed gas): included with status 0, and nothing charged.
+    assert.equal(
+      await tasksCall(url, devKeys[1]!, "settle", settleArgs, { receipts: [forged] }, 1_500_000n),
+      0,
+    );
+    assert.equal(await acct(), escrow);
+    // A settled task's id again: refused as already settled.
+    const settled = (await rpc<{ tasks: TaskView[] }>(url, "tasks_cycle", [{ cycle: 2 }])).tasks[0]!;
+    const replay = signReceipt(apiKey, chainId, { ...body, taskId: fromHex(settled.taskId) });
+    const from = devAddresses.findIndex((a) => toHex(a).toLowerCase() === settled.executor);
+    assert.match(
+      await reason(
+        envelope("settle", settleArgs, { receipts: [{ ...replay, executor: fromHex(settled.executor) }] }),
+        from,
+      ),
+      /already settled/,
+    );
+    // Revoking the key stops the intermediary at once.
+    assert.equal(await tasksCall(url, devKeys[7]!, "revokeKey", taskKeyArgs, { key: keyAddress }), 1);
+    await assert.rejects(client.chat.completions.create({ model, messages }), (e: unknown) => {
+      assert.ok(e instanceof OpenAI.AuthenticationError);
+      assert.match((e as Error).message, /revoked/);
+      return true;
     });
-    assert.equal(((await rpc.json()) as { result: string }).result, "0x11a4e");
+    assert.equal(await acct(), escrow);
   });
 
   it("a node whose registry lists other weights for the model does not serve it", async () => {
-    const { devnetGenesisJson } = await import("../../src/chain/index.ts");
     const json = devnetGenesisJson(1) as Record<string, unknown>;
     json.modules = {
       models: {
@@ -189,7 +461,7 @@ describe("OpenAI-compatible API", { timeout: 120_000 }, () => {
     writeFileSync(file, JSON.stringify(json));
     const other = await startNode({ genesis: file, blockTimeMs: 250 });
     try {
-      const c = new OpenAI({ baseURL: `${other.url}/v1`, apiKey: "x" });
+      const c = new OpenAI({ baseURL: `${other.url}/v1`, apiKey: `rk_${"22".repeat(32)}`, maxRetries: 0 });
       assert.deepEqual((await c.models.list()).data, []);
       await assert.rejects(c.chat.completions.create({ model, messages }), (e: unknown) => {
         assert.ok(e instanceof OpenAI.APIError && e.status === 503);

@@ -1,0 +1,42 @@
+// A developer's side of the inference market through a real wallet: module calls to the tasks
+// module signed and sent with ethers (deposit, API key authorization), like any dapp would.
+import { JsonRpcProvider, Wallet } from "ethers";
+import { ENVELOPE_VERSION, envelopeCodec } from "../../contracts/index.ts";
+import { type Codec, encode } from "../../src/encoding/index.ts";
+import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { toHex } from "../../src/types/index.ts";
+
+export function envelope<A>(method: string, codec: Codec<A>, args: A): string {
+  return toHex(encode(envelopeCodec, { version: ENVELOPE_VERSION, method, args: encode(codec, args) }));
+}
+
+/** Send a tasks-module call from `key` and wait for its receipt; returns the receipt status. */
+export async function tasksCall<A>(
+  url: string,
+  key: Uint8Array,
+  method: string,
+  codec: Codec<A>,
+  args: A,
+  gasLimit?: bigint,
+): Promise<number> {
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  try {
+    const wallet = new Wallet(toHex(key), provider);
+    const tx = await wallet.sendTransaction({
+      to: toHex(TASKS_MODULE_ADDRESS),
+      data: envelope(method, codec, args),
+      ...(gasLimit ? { gasLimit } : {}),
+    });
+    try {
+      const r = await tx.wait(1, 30_000);
+      return r?.status ?? 0;
+    } catch (e) {
+      // ethers throws for an included transaction with status 0.
+      const receipt = (e as { code?: string; receipt?: { status: number } }).receipt;
+      if ((e as { code?: string }).code === "CALL_EXCEPTION" && receipt) return receipt.status;
+      throw e;
+    }
+  } finally {
+    provider.destroy();
+  }
+}
