@@ -53,6 +53,11 @@ const commands: CommandEntry[] = [
     summary: "compute, mine and verify race proofs",
     load: async () => (await import("./commands/race.ts")).raceCommand,
   },
+  {
+    name: "tasks",
+    summary: "pay for inference: task escrow and API keys",
+    load: async () => (await import("./commands/tasks.ts")).tasksCommand,
+  },
 ];
 
 function usage(): string {

@@ -5,10 +5,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
+  apiKeys,
   race,
   raceForfeitsOf,
   raceWeights,
   resolveCall,
+  escrows as taskEscrows,
   validatorSets,
   validators,
   weightedMedian,
@@ -38,7 +40,7 @@ import {
   verifyCertificate,
   voteSignBytes,
 } from "../../src/consensus/index.ts";
-import { inlineRecovery, keccak256, recoverAddress } from "../../src/crypto/index.ts";
+import { inlineRecovery, keccak256, privateKeyToAddress, recoverAddress } from "../../src/crypto/index.ts";
 import { ChainDb, MemoryKV } from "../../src/db/index.ts";
 import {
   accountCodec,
@@ -56,6 +58,16 @@ import {
   txRoot,
   voteCodec,
 } from "../../src/encoding/index.ts";
+import {
+  ExactModel,
+  payloadFault,
+  payloadHash,
+  type Receipt,
+  receiptDigest,
+  receiptSigner,
+  signReceipt,
+  type TaskPayload,
+} from "../../src/inference/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
 import { backendNames, gemmModel, getBackend } from "../../src/miner/index.ts";
 import { getPreset } from "../../src/params/index.ts";
@@ -76,7 +88,9 @@ import {
 import { storeIn } from "../../src/state/index.ts";
 import { decodeTx, TxError } from "../../src/tx/index.ts";
 import { type Address, EncodingError, fromHex, toChecksumAddress, toHex } from "../../src/types/index.ts";
+import { devAddresses } from "../helpers/chain.ts";
 import { raceHarness } from "../helpers/raceModule.ts";
+import { tasksHarness } from "../helpers/tasksModule.ts";
 
 type Json = Record<string, unknown>;
 const root = "spec/vectors";
@@ -499,6 +513,49 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
       "forfeits",
     );
   },
+  "task-receipts"(file) {
+    const model = new ExactModel();
+    const chainId = BigInt(file.chainId as string);
+    for (const c of file.payloads as { name: string; payload: Json; hash: string; fault: string }[]) {
+      const p = payloadFromJson(c.payload);
+      assert.equal(toHex(payloadHash(p)), c.hash, `${c.name}: payload hash`);
+      assert.equal(payloadFault(model, p), c.fault, `${c.name}: verdict`);
+    }
+    for (const c of file.receipts as { name: string; receipt: Json; digest: string; signer: string }[]) {
+      const r = receiptFromJson(c.receipt);
+      assert.equal(toHex(receiptDigest(chainId, r)), c.digest, `${c.name}: digest`);
+      const signer = receiptSigner(chainId, r);
+      assert.equal(signer && toHex(signer), c.signer, `${c.name}: signer`);
+      const again = signReceipt(fromHex(file.apiKey as string), chainId, r);
+      assert.equal(toHex(again.signature), c.receipt.signature, `${c.name}: RFC 6979 signature`);
+    }
+    const h = tasksHarness();
+    h.beaconOutput(5, fromHex(file.beaconOutput as string));
+    const key = privateKeyToAddress(fromHex(file.apiKey as string));
+    for (const st of file.steps as Json[]) {
+      const a = st.args as Json;
+      const args =
+        st.method === "settle"
+          ? { receipts: (a.receipts as Json[]).map(receiptFromJson) }
+          : {
+              ...(a.amount !== undefined ? { amount: BigInt(a.amount as string) } : {}),
+              ...(a.key !== undefined ? { key: fromHex(a.key as string) } : {}),
+              ...(a.limit !== undefined ? { limit: BigInt(a.limit as string) } : {}),
+            };
+      const name = st.name as string;
+      assert.equal(
+        h.refusal(st.height as number, fromHex(st.sender as string), st.method as string, args),
+        st.refused,
+        name,
+      );
+      assert.equal(
+        (taskEscrows.get(h.store(), devAddresses[7]!) ?? 0n).toString(),
+        st.escrow,
+        `${name}: escrow`,
+      );
+      assert.equal((apiKeys.get(h.store(), key)?.spent ?? 0n).toString(), st.spent, `${name}: spent`);
+    }
+  },
   "price-median"(file) {
     for (const c of file.cases as { name: string; votes: Json[]; median: string | null }[]) {
       const m = weightedMedian(
@@ -533,6 +590,34 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
     }
   },
 };
+
+function payloadFromJson(j: Json): TaskPayload {
+  return {
+    prompt: fromHex(j.prompt as string),
+    maxTokens: j.maxTokens as number,
+    temperatureMilli: j.temperatureMilli as number,
+    topPMilli: j.topPMilli as number,
+    seed: BigInt(j.seed as string),
+    tokens: fromHex(j.tokens as string),
+    finish: j.finish as string,
+  };
+}
+
+function receiptFromJson(j: Json): Receipt {
+  return {
+    taskId: fromHex(j.taskId as string),
+    model: j.model as string,
+    promptTokens: j.promptTokens as number,
+    completionTokens: j.completionTokens as number,
+    cycle: j.cycle as number,
+    round: j.round as number,
+    attempt: j.attempt as number,
+    executor: fromHex(j.executor as string),
+    intermediary: fromHex(j.intermediary as string),
+    payloadHash: fromHex(j.payloadHash as string),
+    signature: fromHex(j.signature as string),
+  };
+}
 
 describe("spec vectors", () => {
   for (const dir of readdirSync(root)) {

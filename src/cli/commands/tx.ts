@@ -43,7 +43,7 @@ Examples:
   racecoin tx send --to 0x7099…79C8 --value 1 --from 0xYourAddress --password-file pw.txt
 `;
 
-function signerKey(values: Record<string, string | boolean | undefined>): Uint8Array {
+export function signerKey(values: Record<string, string | boolean | undefined>): Uint8Array {
   const raw = values["private-key"] as string | undefined;
   const file = values["private-key-file"] as string | undefined;
   let hex: string | undefined = raw ?? (file ? readInputFile(file, "--private-key-file").trim() : undefined);
@@ -62,6 +62,71 @@ function signerKey(values: Record<string, string | boolean | undefined>): Uint8A
     from,
     readPassword(values["password-file"] as string | undefined),
   );
+}
+
+/**
+ * Sign and send a transaction with nonce, fees and gas from the node; with `wait`, poll for the
+ * receipt (60 s). Errors say what the node refused.
+ */
+export async function sendTransaction(
+  url: string,
+  key: Uint8Array,
+  t: { to: Uint8Array; value: bigint; data: Uint8Array; legacy?: boolean },
+  wait = true,
+): Promise<{ hash: string; status?: "success" | "failed"; block?: number; gasUsed?: number }> {
+  const { to, value, data } = t;
+  const from = privateKeyToAddress(key);
+  const [chainIdHex, nonceHex, gasHex, tipHex, gasPriceHex] = await Promise.all([
+    rpcCall<string>(url, "eth_chainId"),
+    rpcCall<string>(url, "eth_getTransactionCount", [toHex(from), "pending"]),
+    rpcCall<string>(url, "eth_estimateGas", [
+      { from: toHex(from), to: toHex(to), value: `0x${value.toString(16)}`, data: toHex(data) },
+    ]),
+    rpcCall<string>(url, "eth_maxPriorityFeePerGas"),
+    rpcCall<string>(url, "eth_gasPrice"),
+  ]);
+  const tip = BigInt(tipHex);
+  const baseFee = BigInt(gasPriceHex) - tip;
+  const tx = signTx(
+    {
+      type: t.legacy ? 0 : 2,
+      chainId: BigInt(chainIdHex),
+      nonce: BigInt(nonceHex),
+      maxPriorityFeePerGas: t.legacy ? BigInt(gasPriceHex) : tip,
+      maxFeePerGas: t.legacy ? BigInt(gasPriceHex) : 2n * baseFee + tip,
+      gasLimit: BigInt(gasHex),
+      to,
+      value,
+      data,
+      accessList: [],
+    },
+    key,
+  );
+  let hash: string;
+  try {
+    hash = await rpcCall<string>(url, "eth_sendRawTransaction", [toHex(tx.raw)]);
+  } catch (e) {
+    if (e instanceof RpcCallError) throw new Error(`the node refused the transaction: ${e.message}`);
+    throw e;
+  }
+  process.stderr.write(`sent ${hash} from ${toChecksumAddress(from)}\n`);
+  if (!wait) return { hash };
+  for (let i = 0; i < 120; i++) {
+    const receipt = await rpcCall<{ status: string; blockNumber: string; gasUsed: string } | null>(
+      url,
+      "eth_getTransactionReceipt",
+      [hash],
+    );
+    if (receipt)
+      return {
+        hash,
+        status: receipt.status === "0x1" ? "success" : "failed",
+        block: Number(receipt.blockNumber),
+        gasUsed: Number(receipt.gasUsed),
+      };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no receipt after 60 s for ${hash}; check later with eth_getTransactionReceipt`);
 }
 
 export const txCommand: Command = {
@@ -94,60 +159,14 @@ export const txCommand: Command = {
       data = asUsage(() => fromHex(values.data!, "--data"));
     }
     const key = signerKey(values);
-    const from = privateKeyToAddress(key);
     const url = values.rpc ?? "http://127.0.0.1:8545";
-    const [chainIdHex, nonceHex, gasHex, tipHex, gasPriceHex] = await Promise.all([
-      rpcCall<string>(url, "eth_chainId"),
-      rpcCall<string>(url, "eth_getTransactionCount", [toHex(from), "pending"]),
-      rpcCall<string>(url, "eth_estimateGas", [
-        { from: toHex(from), to: toHex(to), value: `0x${value.toString(16)}`, data: toHex(data) },
-      ]),
-      rpcCall<string>(url, "eth_maxPriorityFeePerGas"),
-      rpcCall<string>(url, "eth_gasPrice"),
-    ]);
-    const tip = BigInt(tipHex);
-    const baseFee = BigInt(gasPriceHex) - tip;
-    const tx = signTx(
-      {
-        type: values.legacy ? 0 : 2,
-        chainId: BigInt(chainIdHex),
-        nonce: BigInt(nonceHex),
-        maxPriorityFeePerGas: values.legacy ? BigInt(gasPriceHex) : tip,
-        maxFeePerGas: values.legacy ? BigInt(gasPriceHex) : 2n * baseFee + tip,
-        gasLimit: BigInt(gasHex),
-        to,
-        value,
-        data,
-        accessList: [],
-      },
+    const out = await sendTransaction(
+      url,
       key,
+      { to, value, data, legacy: values.legacy === true },
+      !values["no-wait"],
     );
-    let hash: string;
-    try {
-      hash = await rpcCall<string>(url, "eth_sendRawTransaction", [toHex(tx.raw)]);
-    } catch (e) {
-      if (e instanceof RpcCallError) throw new Error(`the node refused the transaction: ${e.message}`);
-      throw e;
-    }
-    process.stderr.write(`sent ${hash} from ${toChecksumAddress(from)}\n`);
-    if (values["no-wait"]) {
-      process.stdout.write(`${JSON.stringify({ hash })}\n`);
-      return 0;
-    }
-    for (let i = 0; i < 120; i++) {
-      const receipt = await rpcCall<{ status: string; blockNumber: string; gasUsed: string } | null>(
-        url,
-        "eth_getTransactionReceipt",
-        [hash],
-      );
-      if (receipt) {
-        process.stdout.write(
-          `${JSON.stringify({ hash, status: receipt.status === "0x1" ? "success" : "failed", block: Number(receipt.blockNumber), gasUsed: Number(receipt.gasUsed) })}\n`,
-        );
-        return receipt.status === "0x1" ? 0 : 1;
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`no receipt after 60 s for ${hash}; check later with eth_getTransactionReceipt`);
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return out.status === "failed" ? 1 : 0;
   },
 };
