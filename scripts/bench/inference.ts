@@ -1,12 +1,22 @@
-// bench:inference — the built-in model through a node's OpenAI API (official `openai` client,
-// streamed) against the same generation run directly in this process, in the same run (target
-// ≥ 0.8 of direct); time to first token p50/p99 at 10 and 50 concurrent streams; and the cost of
+// bench:inference — the built-in model through the OpenAI API of a node that routes every request
+// to another node over libp2p and relays its tokens (the market's intermediary; official `openai`
+// client, streamed, paid from escrow with an API key) against the same generation run directly in
+// this process, in the same run (target ≥ 0.8 of direct); time to first token p50/p99 at 10 and 50 concurrent streams; and the cost of
 // verifying a task (teacher-forced re-run) against generating it.
 // Usage: npm run bench:inference -- [--tokens 48] [--requests 8]
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import OpenAI from "openai";
+import { authorizeKeyArgs, taskAmountArgs } from "../../contracts/index.ts";
+import { devnetGenesisJson } from "../../src/chain/index.ts";
+import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { ExactModel, generate, verifyGeneration } from "../../src/inference/index.ts";
-import { startNode } from "../../test/helpers/process.ts";
+import { devKeys } from "../../test/helpers/chain.ts";
+import { startNetwork, waitFor } from "../../test/helpers/network.ts";
+import { tempDir } from "../../test/helpers/process.ts";
+import { tasksCall } from "../../test/helpers/tasks.ts";
 
 const { values } = parseArgs({
   options: { tokens: { type: "string", default: "48" }, requests: { type: "string", default: "8" } },
@@ -21,7 +31,43 @@ const pct = (xs: number[], p: number) => {
   return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!.toFixed(1);
 };
 
-// Direct: the same requests (same seeds) in this process.
+// Two validators: node 0 is the intermediary the client calls, node 1 the executor it draws.
+const genesis = join(tempDir(), "genesis.json");
+writeFileSync(genesis, JSON.stringify(devnetGenesisJson(2)));
+const net = await startNetwork(
+  [
+    { validator: 0, args: ["--serve-tasks"] },
+    { validator: 1, args: ["--serve-tasks", "--log-level", "debug"] },
+  ],
+  { genesis, blockTimeMs: 500 },
+);
+const url = net.nodes[0]!.url;
+const apiKey = randomPrivateKey();
+await tasksCall(url, devKeys[7]!, "deposit", taskAmountArgs, { amount: 10n ** 21n });
+await tasksCall(url, devKeys[7]!, "authorizeKey", authorizeKeyArgs, {
+  key: privateKeyToAddress(apiKey),
+  limit: 10n ** 21n,
+});
+const client = new OpenAI({
+  baseURL: `${url}/v1`,
+  apiKey: `rk_${Buffer.from(apiKey).toString("hex")}`,
+  maxRetries: 0,
+  timeout: 600_000,
+});
+await waitFor(
+  "the first beacon output (executors are drawn from it)",
+  async () => {
+    try {
+      await client.completions.create({ model, prompt: "hi", max_tokens: 1 });
+      return true;
+    } catch (e) {
+      if (e instanceof OpenAI.APIError && e.status === 503) return false;
+      throw e;
+    }
+  },
+  120_000,
+);
+// Direct: the same requests (same seeds) in this process, with the two nodes running beside it.
 const m = new ExactModel();
 let directTokens = 0;
 let t = performance.now();
@@ -40,8 +86,6 @@ for (const [i, g] of generations.entries())
     throw new Error("verification failed on an honest generation");
 const verifySeconds = (performance.now() - t) / 1000;
 
-const node = await startNode({ blockTimeMs: 500 });
-const client = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: "bench", maxRetries: 0, timeout: 600_000 });
 try {
   // Through the API, one stream at a time.
   let apiTokens = 0;
@@ -81,6 +125,14 @@ try {
     const ok = firsts.filter((x) => !Number.isNaN(x));
     return { streams: concurrent, p50Ms: pct(ok, 50), p99Ms: pct(ok, 99) };
   };
+  // The executor's own account of the single-stream requests: model compute against wall time.
+  const answered = net.nodes[1]!.output()
+    .split("\n")
+    .filter((l) => l.includes("Task: answered"))
+    .map((l) => JSON.parse(l) as { tokens: number; ms: number; computeMs: number })
+    .slice(1, 1 + requests);
+  const executorMs = answered.reduce((a, x) => a + x.ms, 0);
+  const computeMs = answered.reduce((a, x) => a + x.computeMs, 0);
   const at10 = await ttft(10);
   const at50 = await ttft(50);
   const direct = directTokens / directSeconds;
@@ -97,13 +149,14 @@ try {
         ratio: +(api / direct).toFixed(3),
         target: "ratio ≥ 0.8",
         timeToFirstToken: [at10, at50],
+        executor: { wallMs: executorMs, computeMs, computeShare: +(computeMs / executorMs).toFixed(3) },
         verificationOverGeneration: +(verifySeconds / directSeconds).toFixed(3),
-        note: "one node process on this machine; direct runs in the bench process; the node generates on its main thread",
+        note: "two node processes on this machine: node 0 routes every request over libp2p to node 1, which generates on its main thread; direct runs in the bench process",
       },
       null,
       2,
     )}\n`,
   );
 } finally {
-  await node.stop();
+  await net.stop();
 }

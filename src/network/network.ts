@@ -342,10 +342,11 @@ export class Network {
           await handler(req, peer, async (frame) => {
             sent += frame.length + 4;
             if (sent > limits.maxResponseBytes) throw new RequestError("response too large");
-            const head = new Uint8Array(4);
-            new DataView(head.buffer).setUint32(0, frame.length);
-            if (!stream.send(head)) await stream.onDrain();
-            if (!stream.send(frame)) await stream.onDrain();
+            // Length and frame in one write: one muxer frame and one noise message per frame.
+            const out = new Uint8Array(4 + frame.length);
+            new DataView(out.buffer).setUint32(0, frame.length);
+            out.set(frame, 4);
+            if (!stream.send(out)) await stream.onDrain();
           });
           await stream.close();
         } catch (e) {

@@ -376,10 +376,14 @@ export class TaskService implements InferenceRouter {
       seed: BigInt.asIntN(64, t.seed),
     };
     const it = steps(this.model, t.prompt, t.maxTokens, sampling);
+    const started = performance.now();
+    let computing = 0;
     const tokens: number[] = [];
     let finish: "stop" | "length";
     for (;;) {
+      const c0 = performance.now();
       const s = it.next();
+      computing += performance.now() - c0;
       if (s.done) {
         finish = s.value;
         break;
@@ -408,6 +412,15 @@ export class TaskService implements InferenceRouter {
     this.payloads.set(key, payload);
     while (this.payloads.size > PAYLOADS_KEPT) this.payloads.delete(this.payloads.keys().next().value!);
     await send(encodeFrame({ kind: "end", finish, payloadHash: payloadHash(payload) }));
+    this.m.log.debug(
+      {
+        task: key,
+        tokens: tokens.length,
+        ms: Math.round(performance.now() - started),
+        computeMs: Math.round(computing),
+      },
+      "Task: answered",
+    );
   }
 
   private async acceptReceipt(req: Uint8Array): Promise<Uint8Array> {
