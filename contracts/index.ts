@@ -3,6 +3,7 @@ import { beacon } from "./beacon/index.ts";
 import { models } from "./models/index.ts";
 import { race } from "./race/index.ts";
 import { ModuleRegistry } from "./registry.ts";
+import { rewards } from "./rewards/index.ts";
 import { tasksModule } from "./tasks/index.ts";
 import { validators } from "./validators/index.ts";
 
@@ -80,7 +81,15 @@ export {
 } from "./validators/index.ts";
 
 /** The modules every Racecoin chain runs, in id order. */
-export const defaultModules = new ModuleRegistry([bank, beacon, validators, race, models, tasksModule]);
+export const defaultModules = new ModuleRegistry([
+  bank,
+  beacon,
+  validators,
+  race,
+  models,
+  tasksModule,
+  rewards,
+]);
 export { Transfer } from "./bank/index.ts";
 export { type EventDef, emit, event } from "./events.ts";
 export { RaceAttested, RaceCommitted, RaceFraudProven, RaceRevealed } from "./race/index.ts";
@@ -122,6 +131,25 @@ export {
   voterWeights,
   weightedMedian,
 } from "./models/index.ts";
+export {
+  accountRewards,
+  BATCH,
+  batchRate,
+  COIN,
+  CORE_INCENTIVE,
+  type CycleRewards,
+  claimArgs as rewardsClaimArgs,
+  cycleRewards,
+  FOUNDERS_ALLOCATION,
+  HP_ADDITIONAL_ALLOCATION,
+  LIQUIDITY_ALLOCATION,
+  proportionalMint,
+  rewards,
+  SETTLE_DELAY_CYCLES,
+  settleCycle,
+  supply as rewardsSupply,
+  TOTAL_SUPPLY,
+} from "./rewards/index.ts";
 export {
   type ApiKey,
   amountArgs as taskAmountArgs,

@@ -74,6 +74,8 @@ export interface GenesisContext {
   section: unknown;
   state: ModuleState;
   store: RawStore;
+  /** Sum of the genesis file's alloc balances. */
+  allocated: bigint;
 }
 
 /** A call that fails for a reason the caller controls: the transaction is included with status 0. */

@@ -54,8 +54,19 @@ export const TaskStatus = {
   verified: 4,
   fraud: 5,
   expired: 6,
+  /** Verified after a withholding claim the executor answered on chain: the verifier was overruled. */
+  published: 7,
 } as const;
-export const STATUS_NAMES = ["settled", "unchecked", "checking", "withheld", "verified", "fraud", "expired"];
+export const STATUS_NAMES = [
+  "settled",
+  "unchecked",
+  "checking",
+  "withheld",
+  "verified",
+  "fraud",
+  "expired",
+  "published",
+];
 
 export interface TaskRecord {
   executor: Address;
@@ -521,7 +532,7 @@ export const tasksModule: Module = {
         const fault = judge(ctx, t, payload);
         if (fault) return convict(ctx, taskId, t, fault);
         close(ctx.store, taskId, t);
-        tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.verified });
+        tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.published });
         recordVerifier(ctx.store, ctx.block.cycle, t.verifier, 0, 1);
       },
     },

@@ -18,6 +18,7 @@ export interface GenesisBlock {
 function genesisState(genesis: Genesis, modules: ModuleRegistry) {
   const overlay = new StateOverlay(new WorldState());
   for (const a of genesis.alloc) overlay.setAccount(a.address, a.account);
+  const allocated = genesis.alloc.reduce((t, a) => t + a.account.balance, 0n);
   for (const m of modules.modules) {
     m.genesis?.({
       chainId: genesis.chainId,
@@ -26,19 +27,21 @@ function genesisState(genesis: Genesis, modules: ModuleRegistry) {
       section: genesis.modules?.[m.name],
       state: { getAccount: (a) => overlay.getAccount(a), setAccount: (a, v) => overlay.setAccount(a, v) },
       store: storeIn(overlay, m),
+      allocated,
     });
   }
   const storage = [...overlay.storage.values()];
+  // Every account the genesis wrote: the alloc's and those module hooks funded (rewards' pools).
+  const changes = [...overlay.changes.values()].map((c) => ({ address: c.address, account: c.account }));
   const world = WorldState.fromRecords(
-    [...overlay.changes.values()].map((c) => [c.address, c.account] as [Uint8Array, Account]),
+    changes.map((c) => [c.address, c.account] as [Uint8Array, Account]),
     storage.map((s) => ({ module: s.module, key: s.key, value: s.value! })),
   );
-  return { world, storage };
+  return { world, storage, changes };
 }
 
 export function genesisBlock(genesis: Genesis, modules: ModuleRegistry): GenesisBlock {
-  const { world, storage } = genesisState(genesis, modules);
-  const changes = genesis.alloc.map((a) => ({ address: a.address, account: a.account }));
+  const { world, storage, changes } = genesisState(genesis, modules);
   const header: BlockHeader = {
     chainId: genesis.chainId,
     height: 0,

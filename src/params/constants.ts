@@ -33,3 +33,9 @@ export const VALIDATORS_MODULE_ADDRESS = moduleAddress(3);
 export const RACE_MODULE_ADDRESS = moduleAddress(4);
 export const MODELS_MODULE_ADDRESS = moduleAddress(5);
 export const TASKS_MODULE_ADDRESS = moduleAddress(6);
+export const REWARDS_MODULE_ADDRESS = moduleAddress(7);
+/** Accounts the rewards module keeps (spec/rewards.md §Supply): no key can sign for them. */
+export const TRAINING_FUND_ADDRESS = moduleAddress(0x100);
+export const LIQUIDITY_POOL_ADDRESS = moduleAddress(0x101);
+export const HP_POOL_ADDRESS = moduleAddress(0x102);
+export const FOUNDERS_VESTING_ADDRESS = moduleAddress(0x103);

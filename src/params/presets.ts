@@ -98,6 +98,8 @@ export interface Preset {
    * its BLS-VRF with probability min(1, raceVerifiers · weight / total weight) (race-cycle.md).
    */
   raceVerifiers: number;
+  /** Blocks per day of the issuance schedule (spec/rewards.md; years are 365 days). */
+  blocksPerDay: number;
 }
 
 const GWEI = 1_000_000_000n;
@@ -140,6 +142,8 @@ export const minimal: Preset = {
     samples: 8,
   },
   raceVerifiers: 2,
+  // One cycle a day: a minimal "year" is 365 cycles (about 3 hours).
+  blocksPerDay: 60,
 };
 
 export const mainnet: Preset = {
@@ -188,6 +192,8 @@ export const mainnet: Preset = {
     samples: 32,
   },
   raceVerifiers: 4,
+  // 5-second blocks.
+  blocksPerDay: 17_280,
 };
 
 export const presets: Record<PresetName, Preset> = { minimal, mainnet };

@@ -376,7 +376,10 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       `# lying verifier: ${overruled} claims overruled of ${liarChecks.length} honest tasks it checked`,
     );
     if (liarChecks.length > 0) assert.ok(overruled > 0, "the lying verifier is overruled");
-    assert.ok(liarChecks.every((t) => t.status === TaskStatus.verified));
+    assert.ok(
+      liarChecks.every((t) => t.status === TaskStatus.published),
+      "each false claim answered on chain",
+    );
   });
 
   it("forged and replayed receipts and a revoked key: refused on chain with the reason, nothing charged", async () => {

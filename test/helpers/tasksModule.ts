@@ -6,6 +6,7 @@ import {
   type Module,
   ModuleError,
   models,
+  rewards,
   routedExecutor,
   taskCandidates,
   tasksModule,
@@ -34,20 +35,23 @@ const model = new ExactModel();
 export function tasksHarness(weights: bigint[] = [100n, 100n, 100n, 100n]) {
   const h = raceHarness(minimal, CHAIN_ID);
   const { state } = h;
-  const genesisOf = (m: Module, section: unknown) =>
+  const genesisOf = (m: Module, section: unknown, allocated: bigint) =>
     m.genesis!({
       chainId: CHAIN_ID,
       preset: minimal,
       validators: [],
       section,
+      allocated,
       state: { getAccount: (a) => state.getAccount(a), setAccount: (a, v) => state.setAccount(a, v) },
       store: storeIn(state, m),
     });
-  genesisOf(models, undefined);
-  genesisOf(tasksModule, undefined);
+  for (const a of devAddresses) state.setAccount(a, { nonce: 0n, balance: 10n ** 24n });
+  const allocated = BigInt(devAddresses.length) * 10n ** 24n;
+  genesisOf(models, undefined, allocated);
+  genesisOf(tasksModule, undefined, allocated);
+  genesisOf(rewards, undefined, allocated);
   const set = weights.map((weight, i) => ({ address: devAddresses[i]!, weight, blsKey: new Uint8Array(48) }));
   for (let c = 0; c < 8; c++) validatorSets.set(storeIn(state, validators), c, set);
-  for (const a of devAddresses) state.setAccount(a, { nonce: 0n, balance: 10n ** 24n });
   const logs: Log[] = [];
   /** Run a method as the transition does: on a scratch overlay, merged only if it succeeds. */
   const call = (height: number, sender: Address, method: string, args: unknown) => {
@@ -80,11 +84,16 @@ export function tasksHarness(weights: bigint[] = [100n, 100n, 100n, 100n]) {
   const endBlocks = (from: number, to: number) => {
     for (let height = from; height <= to; height++) {
       tasksModule.endBlock!(h.ctx(height, tasksModule));
-      if ((height + 1) % minimal.cycleLength === 0) tasksModule.endCycle!(h.ctx(height, tasksModule));
+      if ((height + 1) % minimal.cycleLength === 0) {
+        tasksModule.endCycle!(h.ctx(height, tasksModule));
+        rewards.endCycle!(h.ctx(height, rewards));
+      }
     }
   };
   const store = () => readStoreIn(state, tasksModule);
-  return { ...h, call, refusal, endBlocks, store, logs, state };
+  /** Sum of every balance in the state: genesis + minted (no transaction fees are burned here). */
+  const totalBalances = () => [...state.changes.values()].reduce((t, c) => t + c.account.balance, 0n);
+  return { ...h, call, refusal, endBlocks, store, logs, state, totalBalances };
 }
 
 /** A task answered by the executor the rule draws, and its receipt signed by `apiKey`. */

@@ -28,6 +28,7 @@ function genesisWith(section: unknown) {
     preset: minimal,
     validators: [],
     section,
+    allocated: 0n,
     state: { getAccount: (a) => state.getAccount(a), setAccount: (a, v) => state.setAccount(a, v) },
     store,
   });
@@ -85,6 +86,7 @@ describe("model registry", () => {
       preset: minimal,
       validators: [],
       section: { unitPrice: "100" },
+      allocated: 0n,
       state: { getAccount: (a) => state.getAccount(a), setAccount: (a, v) => state.setAccount(a, v) },
       store: storeIn(state, models),
     });

@@ -1,0 +1,544 @@
+/**
+ * rewards: who is paid, from what, and when (spec/rewards.md). Supply is fixed at 1 B RACE: genesis
+ * holds 400 M (founders' vesting, the additional hardware-provider reward, the liquidity pool and
+ * the genesis accounts, which come out of the pool); the 600 M core incentive is minted only by
+ * issuance (issuance.ts). Everything a cycle earns waits until its fraud and dispute windows have
+ * closed — the end of cycle c + 2 — and is then released by the rule:
+ *
+ * - revenue R = the cycle's developer fees X + proportional issuance P; 20 % of R goes to the
+ *   training fund; the rest is split over the tasks by fee: a verified task pays half to its
+ *   executor and half to its verifier, any other task all to its executor. The minimum-issuance
+ *   shortfall is shared in proportion to that work. Race weight alone earns nothing.
+ * - release = earned × accuracy × work × validation: 0 for a node convicted of task or race fraud;
+ *   work = min(1, tasks done / (fair share − 2·√fair share)), the fair share by weight;
+ *   validation = checks performed / checks drawn to it. What is not released goes to the training
+ *   fund.
+ */
+import { address20, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
+import {
+  cycleStart,
+  FOUNDERS_VESTING_ADDRESS,
+  HP_POOL_ADDRESS,
+  LIQUIDITY_POOL_ADDRESS,
+  REWARDS_MODULE_ADDRESS,
+  TASKS_MODULE_ADDRESS,
+  TRAINING_FUND_ADDRESS,
+} from "../../src/params/index.ts";
+import { type Address, compareBytes, fromHex, toHex } from "../../src/types/index.ts";
+import { voterWeights } from "../models/index.ts";
+import {
+  type GenesisContext,
+  type Module,
+  type ModuleContext,
+  ModuleError,
+  type ModuleState,
+} from "../module.ts";
+import { forfeitsOf, race, settled as raceSettled, raceWeights } from "../race/index.ts";
+import { addressKey20, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
+import { TaskStatus, taskFrauds, tasks, tasksByCycle, tasksModule } from "../tasks/index.ts";
+import { validators as validatorsModule } from "../validators/index.ts";
+import { COIN, CORE_INCENTIVE, cycleIssuance, cycleMinimum } from "./issuance.ts";
+
+export * from "./issuance.ts";
+
+export const FOUNDERS_ALLOCATION = 160_000_000n * COIN;
+export const HP_ADDITIONAL_ALLOCATION = 120_000_000n * COIN;
+export const LIQUIDITY_ALLOCATION = 120_000_000n * COIN;
+/** Cycles after which a cycle's rewards are settled (its fraud and check windows have closed). */
+export const SETTLE_DELAY_CYCLES = 2;
+
+export interface Supply {
+  /** Sum of all balances written at genesis (always 400 M: the genesis accounts come from the pool). */
+  genesis: bigint;
+  /** Core incentive minted so far: proportional plus minimum issuance (≤ 600 M). */
+  issued: bigint;
+  proportional: bigint;
+  minimum: bigint;
+}
+const supplyCodec = struct<Supply>("rewards.Supply", {
+  genesis: quantity,
+  issued: quantity,
+  proportional: quantity,
+  minimum: quantity,
+});
+
+export interface CycleRewards {
+  fees: bigint;
+  proportional: bigint;
+  shortfall: bigint;
+  training: bigint;
+  released: bigint;
+  forfeited: bigint;
+  tasks: number;
+}
+const cycleCodec = struct<CycleRewards>("rewards.Cycle", {
+  fees: quantity,
+  proportional: quantity,
+  shortfall: quantity,
+  training: quantity,
+  released: quantity,
+  forfeited: quantity,
+  tasks: uint,
+});
+
+export interface AccountRewards {
+  /** From executing tasks (fee and subsidy share). */
+  execution: bigint;
+  /** From verifying tasks. */
+  verification: bigint;
+  /** Share of the minimum-issuance shortfall. */
+  minimum: bigint;
+  released: bigint;
+  forfeited: bigint;
+  tasksDone: number;
+  /** Fair share of tasks by weight, in thousandths of a task. */
+  fairMilli: number;
+  checksDrawn: number;
+  checksDone: number;
+  reason: string;
+}
+const accountCodec = struct<AccountRewards>("rewards.Account", {
+  execution: quantity,
+  verification: quantity,
+  minimum: quantity,
+  released: quantity,
+  forfeited: quantity,
+  tasksDone: uint,
+  fairMilli: uint,
+  checksDrawn: uint,
+  checksDone: uint,
+  reason: str(256),
+});
+
+export interface Vesting {
+  total: bigint;
+  start: number;
+  blocks: number;
+  claimed: bigint;
+}
+const vestingCodec = struct<Vesting>("rewards.Vesting", {
+  total: quantity,
+  start: uint,
+  blocks: uint,
+  claimed: quantity,
+});
+
+export interface RewardParams {
+  /** Blocks per day of the issuance schedule (years are 365 days). */
+  blocksPerDay: number;
+  /** Miners sharing the additional hardware-provider reward each cycle. */
+  hpSlots: number;
+}
+const paramsCodec = struct<RewardParams>("rewards.Params", { blocksPerDay: uint, hpSlots: uint });
+
+export const supply = new StoreItem("supply", supplyCodec);
+export const params = new StoreItem("params", paramsCodec);
+export const cycleRewards = new StoreMap("cycle", u32Key, cycleCodec);
+export const accountRewards = new StoreMap("account", pairKey(u32Key, 4, addressKey20), accountCodec);
+export const vestings = new StoreMap("vesting", addressKey20, vestingCodec);
+/** Additional hardware-provider reward paid per (cycle, miner). */
+export const hpPaid = new StoreMap("hp", pairKey(u32Key, 4, addressKey20), quantity);
+
+function credit(state: ModuleState, to: Address, amount: bigint): void {
+  if (amount === 0n) return;
+  const a = state.getAccount(to);
+  state.setAccount(to, { ...a, balance: a.balance + amount });
+}
+
+function debit(state: ModuleState, from: Address, amount: bigint): void {
+  if (amount === 0n) return;
+  const a = state.getAccount(from);
+  if (a.balance < amount) throw new Error(`rewards: ${toHex(from)} holds ${a.balance}, owes ${amount}`);
+  state.setAccount(from, { ...a, balance: a.balance - amount });
+}
+
+const emptyAccount = (): AccountRewards => ({
+  execution: 0n,
+  verification: 0n,
+  minimum: 0n,
+  released: 0n,
+  forfeited: 0n,
+  tasksDone: 0,
+  fairMilli: 0,
+  checksDrawn: 0,
+  checksDone: 0,
+  reason: "",
+});
+
+/** The additional hardware-provider tranche of one cycle: 120 M over four years of cycles. */
+export function hpTranche(cycleLength: number, blocksPerDay: number): bigint {
+  return (HP_ADDITIONAL_ALLOCATION * BigInt(cycleLength)) / BigInt(4 * 365 * blocksPerDay);
+}
+
+/**
+ * Settle cycle c (spec/rewards.md §Settlement). Pure over the stores: reads the tasks and race
+ * modules, moves fees out of the tasks module account, mints issuance, pays releases and sends the
+ * training share and every forfeit to the training fund.
+ */
+export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
+  const s = ctx.store;
+  const p = params.get(s)!;
+  const sup = supply.get(s)!;
+  const taskStore = ctx.storeOf(tasksModule);
+  const records = tasksByCycle.keys(taskStore, u32Key.encode(c)).map(([, id]) => tasks.get(taskStore, id)!);
+  const fees = records.reduce((t, r) => t + r.fee, 0n);
+  const minimum = cycleMinimum(
+    cycleStart(c, ctx.block.preset.cycleLength),
+    ctx.block.preset.cycleLength,
+    p.blocksPerDay,
+  );
+  // No work, nobody to share the minimum with: it is not minted (race weight alone earns nothing).
+  const { proportional, shortfall } =
+    records.length > 0 ? cycleIssuance(sup.issued, fees, minimum) : { proportional: 0n, shortfall: 0n };
+  const revenue = fees + proportional;
+  let training = revenue / 5n;
+  const distributable = revenue - training;
+  const acct = new Map<string, AccountRewards>();
+  const of = (a: Address) => {
+    const k = toHex(a);
+    const r = acct.get(k) ?? emptyAccount();
+    acct.set(k, r);
+    return r;
+  };
+  let paidOut = 0n;
+  for (const t of records) {
+    const share = fees === 0n ? 0n : (distributable * t.fee) / fees;
+    paidOut += share;
+    const verified = t.status === TaskStatus.verified;
+    const toVerifier = verified ? share / 2n : 0n;
+    of(t.executor).execution += share - toVerifier;
+    if (t.status !== TaskStatus.fraud) of(t.executor).tasksDone++;
+    if (verified) of(t.verifier).verification += toVerifier;
+    if (t.status >= TaskStatus.checking && t.status !== TaskStatus.unchecked) {
+      of(t.verifier).checksDrawn++;
+      if (t.status === TaskStatus.verified || t.status === TaskStatus.fraud) of(t.verifier).checksDone++;
+    }
+  }
+  training += distributable - paidOut;
+  // The shortfall to the minimum, in proportion to the work just counted.
+  const work = [...acct.values()].reduce((t, r) => t + r.execution + r.verification, 0n);
+  let minimumPaid = 0n;
+  if (work > 0n)
+    for (const r of acct.values()) {
+      r.minimum = (shortfall * (r.execution + r.verification)) / work;
+      minimumPaid += r.minimum;
+    }
+  training += shortfall - minimumPaid;
+  // Fair shares: each task's executor was drawn by weight among the cycle's candidates but its
+  // intermediary, so a node's expected count is Σ w / (W − w_intermediary) over the tasks.
+  const weights = new Map(
+    voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), c).map(([a, w]) => [toHex(a), w]),
+  );
+  const total = [...weights.values()].reduce((t, w) => t + w, 0n);
+  const fair = new Map<string, bigint>();
+  for (const t of records) {
+    const rest = total - (weights.get(toHex(t.intermediary)) ?? 0n);
+    if (rest <= 0n) continue;
+    for (const [a, w] of weights)
+      if (a !== toHex(t.intermediary)) fair.set(a, (fair.get(a) ?? 0n) + (w * 1000n) / rest);
+  }
+  const raceFrauds = new Map(forfeitsOf(ctx.storeOf(race), c).map(([a, r]) => [toHex(a), r]));
+  let released = 0n;
+  let forfeited = 0n;
+  for (const [k, r] of [...acct.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const earned = r.execution + r.verification + r.minimum;
+    const address = fromHex(k);
+    const taskFraud = taskFrauds.get(taskStore, [c, address]);
+    const raceFraud = raceFrauds.get(k);
+    r.fairMilli = Number(fair.get(k) ?? 0n);
+    let out = earned;
+    if (taskFraud) {
+      out = 0n;
+      r.reason = `task fraud: ${taskFraud}`.slice(0, 256);
+    } else if (raceFraud?.startsWith("fraud")) {
+      out = 0n;
+      r.reason = `race ${raceFraud}`.slice(0, 256);
+    } else {
+      // Draws are random: a share is "done" from its fair value less two standard deviations
+      // (2·√fair tasks), so honest luck costs nothing and a node that skips work loses in proportion.
+      const owed = workThresholdMilli(BigInt(r.fairMilli));
+      const doneM = BigInt(r.tasksDone * 1000);
+      if (owed > 0n && doneM < owed) {
+        out = (out * doneM) / owed;
+        r.reason = `did ${r.tasksDone} of a fair share of ${(r.fairMilli / 1000).toFixed(1)} tasks`;
+      }
+      if (r.checksDrawn > 0 && r.checksDone < r.checksDrawn) {
+        out = (out * BigInt(r.checksDone)) / BigInt(r.checksDrawn);
+        r.reason = `${r.reason ? `${r.reason}; ` : ""}performed ${r.checksDone} of ${r.checksDrawn} checks`;
+      }
+    }
+    r.released = out;
+    r.forfeited = earned - out;
+    released += out;
+    forfeited += r.forfeited;
+    credit(ctx.state, address, out);
+    accountRewards.set(s, [c, address], r);
+  }
+  // Funds: the fees leave the tasks module account, issuance is minted, the rest is the fund's.
+  debit(ctx.state, TASKS_MODULE_ADDRESS, fees);
+  credit(ctx.state, TRAINING_FUND_ADDRESS, training + forfeited);
+  supply.set(s, {
+    ...sup,
+    issued: sup.issued + proportional + shortfall,
+    proportional: sup.proportional + proportional,
+    minimum: sup.minimum + shortfall,
+  });
+  const out: CycleRewards = {
+    fees,
+    proportional,
+    shortfall,
+    training,
+    released,
+    forfeited,
+    tasks: records.length,
+  };
+  cycleRewards.set(s, c, out);
+  return out;
+}
+
+/** The additional hardware-provider reward of cycle c: equal shares for the top miners by race weight. */
+function payHpTranche(ctx: ModuleContext, c: number): void {
+  const p = params.get(ctx.store)!;
+  if (!raceSettled.has(ctx.storeOf(race), c)) return;
+  const top = raceWeights(ctx.storeOf(race), c)
+    .filter(([, w]) => w > 0n)
+    .sort(([a, x], [b, y]) => (x === y ? compareBytes(a, b) : x > y ? -1 : 1))
+    .slice(0, p.hpSlots);
+  if (top.length === 0) return;
+  const pool = ctx.state.getAccount(HP_POOL_ADDRESS).balance;
+  const tranche = hpTranche(ctx.block.preset.cycleLength, p.blocksPerDay);
+  const each = (tranche < pool ? tranche : pool) / BigInt(p.hpSlots);
+  if (each === 0n) return;
+  for (const [a] of top) {
+    debit(ctx.state, HP_POOL_ADDRESS, each);
+    credit(ctx.state, a, each);
+    hpPaid.set(ctx.store, [c, a], each);
+  }
+}
+
+function endCycle(ctx: ModuleContext): void {
+  const c = ctx.block.cycle;
+  payHpTranche(ctx, c);
+  if (c >= SETTLE_DELAY_CYCLES) settleCycle(ctx, c - SETTLE_DELAY_CYCLES);
+}
+
+interface Section {
+  blocksPerDay?: number;
+  hpSlots?: number;
+  founders?: { address: string; amount: string }[];
+}
+
+function parseSection(
+  raw: unknown,
+  preset: GenesisContext["preset"],
+): {
+  params: RewardParams;
+  founders: { address: Address; amount: bigint }[];
+} {
+  const o = (raw ?? {}) as Section;
+  if (typeof o !== "object" || o === null || Array.isArray(o))
+    throw new Error("modules.rewards: expected an object { blocksPerDay, hpSlots, founders }");
+  const int = (v: unknown, name: string, lo: number, hi: number, d: number) => {
+    if (v === undefined) return d;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi)
+      throw new Error(`modules.rewards.${name}: an integer in [${lo}, ${hi}]`);
+    return v;
+  };
+  const founders = (o.founders ?? []).map((f, i) => {
+    if (typeof f?.address !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(f.address))
+      throw new Error(`modules.rewards.founders[${i}].address: a 0x-prefixed 20-byte address`);
+    if (typeof f.amount !== "string" || !/^[1-9][0-9]*$/.test(f.amount))
+      throw new Error(`modules.rewards.founders[${i}].amount: a decimal string of wei`);
+    return { address: fromHex(f.address), amount: BigInt(f.amount) };
+  });
+  if (founders.reduce((t, f) => t + f.amount, 0n) > FOUNDERS_ALLOCATION)
+    throw new Error("modules.rewards.founders: more than the 160 M founders' allocation");
+  return {
+    params: {
+      blocksPerDay: int(o.blocksPerDay, "blocksPerDay", 1, 1 << 24, preset.blocksPerDay),
+      hpSlots: int(o.hpSlots, "hpSlots", 1, 1000, 10),
+    },
+    founders,
+  };
+}
+
+export const claimArgs = struct<Record<string, never>>("rewards.claim", {});
+
+export const rewards: Module = {
+  id: 7,
+  name: "rewards",
+  address: REWARDS_MODULE_ADDRESS,
+  genesis(ctx: GenesisContext) {
+    const { params: p, founders } = parseSection(ctx.section, ctx.preset);
+    params.set(ctx.store, p);
+    // The genesis accounts written so far (alloc and earlier modules) come out of the liquidity pool.
+    const existing = ctx.allocated;
+    if (existing > LIQUIDITY_ALLOCATION)
+      throw new Error(
+        `genesis accounts hold ${existing} wei, more than the 120 M liquidity pool they come from`,
+      );
+    credit(ctx.state, LIQUIDITY_POOL_ADDRESS, LIQUIDITY_ALLOCATION - existing);
+    credit(ctx.state, HP_POOL_ADDRESS, HP_ADDITIONAL_ALLOCATION);
+    credit(ctx.state, FOUNDERS_VESTING_ADDRESS, FOUNDERS_ALLOCATION);
+    const years4 = 4 * 365 * p.blocksPerDay;
+    for (const f of founders)
+      vestings.set(ctx.store, f.address, { total: f.amount, start: 0, blocks: years4, claimed: 0n });
+    supply.set(ctx.store, {
+      genesis: FOUNDERS_ALLOCATION + HP_ADDITIONAL_ALLOCATION + LIQUIDITY_ALLOCATION,
+      issued: 0n,
+      proportional: 0n,
+      minimum: 0n,
+    });
+  },
+  endCycle,
+  methods: {
+    claimVested: {
+      args: claimArgs,
+      gas: 20_000n,
+      execute(ctx) {
+        const v = vestings.get(ctx.store, ctx.sender);
+        if (!v) throw new ModuleError("no vesting schedule for this account");
+        const elapsed = BigInt(Math.min(Math.max(ctx.block.height - v.start, 0), v.blocks));
+        const vested = (v.total * elapsed) / BigInt(v.blocks);
+        const due = vested - v.claimed;
+        if (due <= 0n) throw new ModuleError("nothing vested to claim yet");
+        debit(ctx.state, FOUNDERS_VESTING_ADDRESS, due);
+        credit(ctx.state, ctx.sender, due);
+        vestings.set(ctx.store, ctx.sender, { ...v, claimed: v.claimed + due });
+      },
+    },
+  },
+  queries: {
+    status: {
+      args: struct<Record<string, never>>("rewards.status", {}),
+      result: struct<
+        Supply & {
+          batch: number;
+          subsidyPpm: number;
+          trainingFund: bigint;
+          liquidityPool: bigint;
+          hpPool: bigint;
+          foundersVesting: bigint;
+          unminted: bigint;
+        }
+      >("rewards.status.result", {
+        genesis: quantity,
+        issued: quantity,
+        proportional: quantity,
+        minimum: quantity,
+        batch: uint,
+        subsidyPpm: uint,
+        trainingFund: quantity,
+        liquidityPool: quantity,
+        hpPool: quantity,
+        foundersVesting: quantity,
+        unminted: quantity,
+      }),
+      run: (ctx) => {
+        const sup = supply.get(ctx.store)!;
+        const bal = (a: Address) => ctx.state.getAccount(a).balance;
+        const batch = Number(sup.issued / (CORE_INCENTIVE / 12n));
+        return {
+          ...sup,
+          batch: batch + 1,
+          subsidyPpm: subsidyPpmOf(batch),
+          trainingFund: bal(TRAINING_FUND_ADDRESS),
+          liquidityPool: bal(LIQUIDITY_POOL_ADDRESS),
+          hpPool: bal(HP_POOL_ADDRESS),
+          foundersVesting: bal(FOUNDERS_VESTING_ADDRESS),
+          unminted: CORE_INCENTIVE - sup.issued,
+        };
+      },
+    },
+    cycle: {
+      args: struct<{ cycle: number }>("rewards.cycle", { cycle: uint }),
+      result: struct<{
+        settled: number;
+        totals: CycleRewards;
+        accounts: (AccountRewards & { address: Address })[];
+      }>("rewards.cycle.result", {
+        settled: uint,
+        totals: cycleCodec,
+        accounts: list(
+          struct<AccountRewards & { address: Address }>("rewards.AccountView", {
+            address: address20,
+            execution: quantity,
+            verification: quantity,
+            minimum: quantity,
+            released: quantity,
+            forfeited: quantity,
+            tasksDone: uint,
+            fairMilli: uint,
+            checksDrawn: uint,
+            checksDone: uint,
+            reason: str(256),
+          }),
+          10_000,
+        ),
+      }),
+      run: (ctx, { cycle }: { cycle: number }) => {
+        const totals = cycleRewards.get(ctx.store, cycle);
+        return {
+          settled: totals ? 1 : 0,
+          totals: totals ?? {
+            fees: 0n,
+            proportional: 0n,
+            shortfall: 0n,
+            training: 0n,
+            released: 0n,
+            forfeited: 0n,
+            tasks: 0,
+          },
+          accounts: accountRewards
+            .entries(ctx.store, u32Key.encode(cycle))
+            .slice(0, 10_000)
+            .map(([[, address], r]) => ({ address, ...r })),
+        };
+      },
+    },
+    account: {
+      args: struct<{ address: Address; cycle: number }>("rewards.account", {
+        address: address20,
+        cycle: uint,
+      }),
+      result: struct<AccountRewards & { hp: bigint }>("rewards.account.result", {
+        execution: quantity,
+        verification: quantity,
+        minimum: quantity,
+        released: quantity,
+        forfeited: quantity,
+        tasksDone: uint,
+        fairMilli: uint,
+        checksDrawn: uint,
+        checksDone: uint,
+        reason: str(256),
+        hp: quantity,
+      }),
+      run: (ctx, { address, cycle }: { address: Address; cycle: number }) => ({
+        ...(accountRewards.get(ctx.store, [cycle, address]) ?? emptyAccount()),
+        hp: hpPaid.get(ctx.store, [cycle, address]) ?? 0n,
+      }),
+    },
+  },
+};
+
+/** The tasks (in thousandths) a node must have done for a full release: fair − 2·√fair. */
+export function workThresholdMilli(fairMilli: bigint): bigint {
+  const t = fairMilli - 2n * isqrt(fairMilli * 1000n);
+  return t > 0n ? t : 0n;
+}
+
+function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = n;
+  let y = (x + 1n) / 2n;
+  while (y < x) {
+    x = y;
+    y = (x + n / x) / 2n;
+  }
+  return x;
+}
+
+function subsidyPpmOf(batch: number): number {
+  return batch >= 12 ? 0 : Number((9n * 4n ** BigInt(batch) * 1_000_000n) / (10n * 5n ** BigInt(batch)));
+}

@@ -1,0 +1,198 @@
+// Rewards (spec/rewards.md): genesis supply, a cycle's settlement traced task by task — fees and
+// proportional issuance split 20 % to the training fund and the rest by task (verified: half to
+// the verifier), the minimum-issuance shortfall, release factors for a cheater, a node that did
+// half its share and a lazy verifier — and conservation under random sequences of tasks, checks,
+// frauds and cycle ends: the sum of all balances grows by exactly what was minted.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  accountRewards,
+  CORE_INCENTIVE,
+  cycleRewards,
+  rewards,
+  rewardsSupply,
+  TaskStatus,
+  TOTAL_SUPPLY,
+  tasks,
+} from "../../contracts/index.ts";
+import { Chain, devnetGenesisJson, parseGenesis } from "../../src/chain/index.ts";
+import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
+import { minimal, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
+import { readStoreIn } from "../../src/state/index.ts";
+import { type Address, equalBytes, toHex } from "../../src/types/index.ts";
+import { devAddresses } from "../helpers/chain.ts";
+import { answeredTask, tasksHarness } from "../helpers/tasksModule.ts";
+
+const L = minimal.cycleLength;
+const dev = devAddresses[7]!;
+
+function market(seed = 1) {
+  const h = tasksHarness();
+  const apiKey = randomPrivateKey();
+  const output = h.beaconOutput(5, new Uint8Array(32).fill(seed));
+  h.call(6, dev, "deposit", { amount: 10n ** 20n });
+  h.call(6, dev, "authorizeKey", { key: privateKeyToAddress(apiKey), limit: 10n ** 20n });
+  const task = (serial: bigint, extra: Partial<Parameters<typeof answeredTask>[0]> = {}) =>
+    answeredTask({
+      apiKey,
+      beaconOutput: output,
+      round: 1,
+      cycle: 0,
+      serial,
+      intermediary: devAddresses[0]!,
+      state: h.state,
+      ...extra,
+    });
+  const rewardsStore = () => readStoreIn(h.state, rewards);
+  return { h, task, rewardsStore };
+}
+
+const same = (a: Address, b: Address) => equalBytes(a, b);
+
+describe("rewards", () => {
+  it("genesis holds 400 M: founders' vesting, the additional reward, the liquidity pool with the genesis accounts taken from it", () => {
+    const g = Chain.genesisBlock(parseGenesis(devnetGenesisJson(4)));
+    const total = [...g.world.accounts.values()].reduce((t, a) => t + a.balance, 0n);
+    assert.equal(total, TOTAL_SUPPLY - CORE_INCENTIVE);
+  });
+
+  it("settles a cycle two cycles later: every wei traced to tasks, verifications and issuance; forfeits for fraud, half a share and skipped checks", () => {
+    const { h, task, rewardsStore } = market();
+    const before = h.totalBalances();
+    // 120 tasks; the first draw of half of node 3's tasks fails and they go to the next draw
+    // (attempt 1), so node 3 does about half its fair share.
+    const all = [];
+    for (let i = 1n; i <= 120n; i++) {
+      let t = task(i);
+      if (same(t.executor, devAddresses[3]!) && i % 2n === 0n) t = task(i, { attempt: 1 });
+      all.push(t);
+    }
+    // One wrong answer by node 1.
+    const cheat = task(999n, { wrongToken: true });
+    const byExecutor = new Map<string, typeof all>();
+    for (const t of [...all, cheat])
+      byExecutor.set(toHex(t.executor), [...(byExecutor.get(toHex(t.executor)) ?? []), t]);
+    for (const group of byExecutor.values())
+      for (let i = 0; i < group.length; i += 64)
+        assert.equal(
+          h.refusal(8, group[0]!.executor, "settle", {
+            receipts: group.slice(i, i + 64).map((t) => t.receipt),
+          }),
+          "",
+        );
+    // Checks drawn (reputation 0: all), verdicts by every verifier but node 2, which skips them.
+    h.beaconOutput(15, new Uint8Array(32).fill(2));
+    h.endBlocks(8, 15);
+    for (const t of [...all, cheat]) {
+      const r = tasks.get(h.store(), t.taskId)!;
+      if (r.status !== TaskStatus.checking) continue;
+      if (t === cheat)
+        assert.equal(h.refusal(16, r.verifier, "fraud", { taskId: t.taskId, payload: t.payload }), "");
+      else if (!same(r.verifier, devAddresses[2]!))
+        assert.equal(h.refusal(16, r.verifier, "verdict", { taskId: t.taskId }), "");
+    }
+    const training0 = h.state.getAccount(TRAINING_FUND_ADDRESS).balance;
+    h.endBlocks(16, 3 * L - 1);
+    const totals = cycleRewards.get(rewardsStore(), 0)!;
+    const records = [...all, cheat].map((t) => tasks.get(h.store(), t.taskId)!);
+    const fees = records.reduce((s, r) => s + r.fee, 0n);
+    assert.equal(totals.fees, fees);
+    assert.equal(totals.tasks, records.length);
+    assert.equal(totals.proportional, fees * 9n, "batch 1: a fee X mints 9X");
+    // Every wei: released + training (20 % + dust) + forfeits = fees + minted.
+    const minted = totals.proportional + totals.shortfall;
+    assert.equal(totals.released + totals.training + totals.forfeited, fees + minted);
+    assert.equal(
+      h.state.getAccount(TRAINING_FUND_ADDRESS).balance - training0,
+      totals.training + totals.forfeited,
+    );
+    assert.equal(h.totalBalances() - before, minted, "supply grew by exactly what was minted");
+    assert.equal(rewardsSupply.get(rewardsStore())!.issued, minted);
+    // Per account: the task shares by the rule.
+    const expect = new Map<string, bigint>();
+    const add = (a: Address, v: bigint) => expect.set(toHex(a), (expect.get(toHex(a)) ?? 0n) + v);
+    const revenue = fees + totals.proportional;
+    for (const r of records) {
+      const share = ((revenue - revenue / 5n) * r.fee) / fees;
+      const toVerifier = r.status === TaskStatus.verified ? share / 2n : 0n;
+      add(r.executor, share - toVerifier);
+      if (toVerifier > 0n) add(r.verifier, toVerifier);
+    }
+    for (const [k, v] of expect) {
+      const a = accountRewards.get(rewardsStore(), [0, Buffer.from(k.slice(2), "hex")])!;
+      assert.equal(a.execution + a.verification, v, `${k}: earned by the rule`);
+    }
+    const acct = (i: number) => accountRewards.get(rewardsStore(), [0, devAddresses[i]!])!;
+    const cheater = devAddresses.findIndex((a) => same(a, cheat.executor));
+    assert.equal(acct(cheater).released, 0n, "the cheater forfeits the whole cycle");
+    assert.match(acct(cheater).reason, /task fraud/);
+    // Everyone else: earned × min(1, 2·done/fair) × performed/drawn checks (spec/rewards.md §Release).
+    for (const i of [1, 2, 3].filter((i) => i !== cheater)) {
+      const a = acct(i);
+      let want = a.execution + a.verification + a.minimum;
+      const owed = a.fairMilli - 2 * Math.floor(Math.sqrt(a.fairMilli * 1000));
+      if (owed > 0 && 1000 * a.tasksDone < owed) want = (want * BigInt(1000 * a.tasksDone)) / BigInt(owed);
+      if (a.checksDrawn > 0) want = (want * BigInt(a.checksDone)) / BigInt(a.checksDrawn);
+      assert.equal(a.released, want, `node ${i}: ${a.reason || "full release"}`);
+    }
+    assert.ok(acct(3).tasksDone * 1000 < acct(3).fairMilli, "node 3 did less than its fair share");
+    if (cheater !== 3) assert.match(acct(3).reason, /did \d+ of a fair share/, "and forfeits in proportion");
+    if (cheater !== 2) {
+      assert.match(
+        acct(2).reason,
+        /performed 0 of \d+ checks/,
+        "the lazy verifier forfeits its unperformed share",
+      );
+      assert.equal(acct(2).released, 0n);
+    }
+    console.log(
+      `# cycle 0: fees ${totals.fees}, minted ${minted}, training ${totals.training}, released ${totals.released}, forfeited ${totals.forfeited}; node 3 did ${acct(3).tasksDone} of ${(acct(3).fairMilli / 1000).toFixed(1)}: released ${acct(3).released} of ${acct(3).execution + acct(3).verification + acct(3).minimum}`,
+    );
+  });
+
+  it("conservation under random sequences of tasks, checks, frauds, withdrawals and cycle ends", () => {
+    for (let run = 0; run < 4; run++) {
+      let x = 12345 + run;
+      const rand = (n: number) => {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        return x % n;
+      };
+      const { h, task, rewardsStore } = market(run + 3);
+      const base = h.totalBalances();
+      let serial = 1000n;
+      let height = 8;
+      const settled: ReturnType<typeof task>[] = [];
+      for (let step = 0; step < 40; step++) {
+        const kind = rand(5);
+        const cycle = Math.floor(height / L);
+        if (kind <= 1 && cycle === 0) {
+          const t = task(serial++, { wrongToken: rand(4) === 0 });
+          if (h.refusal(height, t.executor, "settle", { receipts: [t.receipt] }) === "") settled.push(t);
+        } else if (kind === 2 && settled.length > 0) {
+          const t = settled[rand(settled.length)]!;
+          const r = tasks.get(h.store(), t.taskId)!;
+          if (r.status === TaskStatus.checking) {
+            const verdict = rand(2) === 0 ? "verdict" : "withheld";
+            h.refusal(height, r.verifier, verdict, { taskId: t.taskId });
+          }
+          h.refusal(height, devAddresses[5]!, "fraud", { taskId: t.taskId, payload: t.payload });
+        } else if (kind === 3) {
+          h.refusal(height, dev, "withdraw", { amount: BigInt(rand(1000) + 1) * 10n ** 12n });
+        } else {
+          const next = height + rand(40) + 1;
+          if (rand(3) === 0) h.beaconOutput(next, new Uint8Array(32).fill(rand(255)));
+          h.endBlocks(height, next);
+          height = next + 1;
+        }
+        const issued = rewardsSupply.get(rewardsStore())!.issued;
+        assert.equal(
+          h.totalBalances(),
+          base + issued,
+          `run ${run} step ${step}: balances = genesis + minted`,
+        );
+      }
+      h.endBlocks(height, 4 * L - 1);
+      assert.equal(h.totalBalances(), base + rewardsSupply.get(rewardsStore())!.issued);
+    }
+  });
+});
