@@ -58,6 +58,11 @@ const commands: CommandEntry[] = [
     summary: "pay for inference: task escrow and API keys",
     load: async () => (await import("./commands/tasks.ts")).tasksCommand,
   },
+  {
+    name: "rewards",
+    summary: "issuance, pools and rewards per cycle",
+    load: async () => (await import("./commands/rewards.ts")).rewardsCommand,
+  },
 ];
 
 function usage(): string {

@@ -1,7 +1,9 @@
 /** Racecoin's own namespaces: chain_*, net_* peers and txpool_*. */
-import type { StoredRound } from "../../contracts/index.ts";
+import { rewards, rewardsSupply, type StoredRound } from "../../contracts/index.ts";
+import type { Chain } from "../chain/index.ts";
 import { ProposerSchedule } from "../consensus/index.ts";
 import type { PoolTx } from "../mempool/index.ts";
+import { readStoreIn } from "../state/index.ts";
 import { type CommitCertificate, toChecksumAddress, toHex, toQuantity } from "../types/index.ts";
 import type { RpcContext } from "./context.ts";
 import { INVALID_PARAMS, METHOD_NOT_FOUND, RpcError } from "./errors.ts";
@@ -47,6 +49,21 @@ function formatRound(r: StoredRound | undefined) {
   };
 }
 
+/** Base fees burned in blocks 1 … height (Σ baseFee × gasUsed), extended incrementally. */
+const burnedCache = new WeakMap<Chain, { height: number; burned: bigint }>();
+async function burnedUpTo(chain: Chain, height: number): Promise<bigint> {
+  let c = burnedCache.get(chain) ?? { height: 0, burned: 0n };
+  if (c.height > height) c = { height: 0, burned: 0n };
+  let burned = c.burned;
+  for (let h = c.height + 1; h <= height; h++) {
+    const header = (await chain.headerAt(h))?.header;
+    if (!header) throw new RpcError(INVALID_PARAMS, `no header at ${h}`);
+    burned += header.baseFee * header.gasUsed;
+  }
+  burnedCache.set(chain, { height, burned });
+  return burned;
+}
+
 function formatCommit(c: CommitCertificate) {
   return { round: c.round, signers: toHex(c.signers), signature: toHex(c.signature) };
 }
@@ -67,6 +84,28 @@ export const nativeHandlers = {
     stateRoot: toHex(ctx.chain.head.stateRoot),
     mempool: ctx.mempool.size,
   }),
+
+  /**
+   * The supply invariant at the head (spec/rewards.md §Supply): the sum of every balance against
+   * genesis + minted − burned base fees.
+   */
+  chain_getSupply: async (ctx: RpcContext) => {
+    const { chain } = ctx;
+    const height = chain.head.height;
+    let balances = 0n;
+    for (const a of chain.state.accounts.values()) balances += a.balance;
+    const sup = rewardsSupply.get(readStoreIn(chain.state, rewards))!;
+    const burned = await burnedUpTo(chain, height);
+    const expected = sup.genesis + sup.issued - burned;
+    return {
+      height,
+      balances: balances.toString(),
+      genesis: sup.genesis.toString(),
+      minted: sup.issued.toString(),
+      burned: burned.toString(),
+      holds: balances === expected,
+    };
+  },
 
   /** The validator set at a height, with proposer priorities after that height's round-0 selection. */
   chain_getValidators: (ctx: RpcContext, p: unknown[]) => {

@@ -382,6 +382,90 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     );
   });
 
+  it("rewards: each settled cycle's releases traced to its tasks and issuance; the cheater and the liar forfeit; supply holds at every sampled block", async () => {
+    const cycles = new Map<number, TaskView[]>();
+    const last = Math.floor((await status(url)).height / CYCLE);
+    for (let c = 0; c <= last; c++) {
+      const ts = (await rpc<{ tasks: TaskView[] }>(url, "tasks_cycle", [{ cycle: c }])).tasks;
+      if (ts.length > 0) cycles.set(c, ts);
+    }
+    const lastTaskCycle = Math.max(...cycles.keys());
+    type Acct = {
+      address: string;
+      execution: string;
+      verification: string;
+      minimum: string;
+      released: string;
+      forfeited: string;
+      reason: string;
+    };
+    type Totals = {
+      fees: string;
+      proportional: string;
+      shortfall: string;
+      training: string;
+      released: string;
+      forfeited: string;
+      tasks: number;
+    };
+    let samples = 0;
+    await waitFor(
+      `the rewards of cycle ${lastTaskCycle} (settled at the end of cycle ${lastTaskCycle + 2})`,
+      async () => {
+        const supply = await rpc<{ holds: boolean; height: number }>(url, "chain_getSupply");
+        assert.ok(supply.holds, `supply invariant at height ${supply.height}`);
+        samples++;
+        return (
+          (await rpc<{ settled: number }>(url, "rewards_cycle", [{ cycle: lastTaskCycle }])).settled === 1
+        );
+      },
+      120_000,
+    );
+    for (const [c, ts] of cycles) {
+      const r = await rpc<{ settled: number; totals: Totals; accounts: Acct[] }>(url, "rewards_cycle", [
+        { cycle: c },
+      ]);
+      assert.equal(r.settled, 1);
+      const fees = ts.reduce((s, t) => s + BigInt(t.fee), 0n);
+      const t = r.totals;
+      assert.equal(BigInt(t.fees), fees, `cycle ${c}: fees`);
+      assert.equal(t.tasks, ts.length);
+      const minted = BigInt(t.proportional) + BigInt(t.shortfall);
+      assert.equal(
+        BigInt(t.released) + BigInt(t.training) + BigInt(t.forfeited),
+        fees + minted,
+        `cycle ${c}: every wei`,
+      );
+      // Trace each account's task earnings from the task list (spec/rewards.md §Settlement).
+      const revenue = fees + BigInt(t.proportional);
+      const earned = new Map<string, bigint>();
+      const add = (a: string, v: bigint) => earned.set(a, (earned.get(a) ?? 0n) + v);
+      for (const task of ts) {
+        const share = ((revenue - revenue / 5n) * BigInt(task.fee)) / fees;
+        const half = task.status === TaskStatus.verified ? share / 2n : 0n;
+        add(task.executor, share - half);
+        if (half > 0n) add(task.verifier, half);
+      }
+      for (const a of r.accounts)
+        assert.equal(
+          BigInt(a.execution) + BigInt(a.verification),
+          earned.get(a.address) ?? 0n,
+          `cycle ${c}: ${a.address} earned`,
+        );
+      const cheater = r.accounts.find((a) => a.address === lower(2));
+      if (ts.some((x) => x.status === TaskStatus.fraud && x.executor === lower(2))) {
+        assert.equal(cheater?.released, "0", `cycle ${c}: the convicted cheater is paid nothing`);
+        assert.match(cheater!.reason, /task fraud/);
+      }
+      const liar = r.accounts.find((a) => a.address === lower(3));
+      if (ts.some((x) => x.verifier === lower(3) && x.status === TaskStatus.published))
+        assert.match(liar!.reason, /performed \d+ of \d+ checks/, `cycle ${c}: the lying verifier forfeits`);
+    }
+    console.log(
+      `# rewards traced for cycles ${[...cycles.keys()].join(", ")}; supply invariant held at ${samples} sampled heads`,
+    );
+  });
+
   it("forged and replayed receipts and a revoked key: refused on chain with the reason, nothing charged", async () => {
     const acct = async () =>
       BigInt((await rpc<{ escrow: string }>(url, "tasks_account", [{ address: toHex(developer) }])).escrow);

@@ -15,6 +15,7 @@ import {
   validators,
   weightedMedian,
 } from "../../contracts/index.ts";
+import { BATCH, batchRate, cycleMinimum, proportionalMint } from "../../contracts/rewards/issuance.ts";
 import {
   combinePartials,
   commitmentAt,
@@ -90,6 +91,7 @@ import { decodeTx, TxError } from "../../src/tx/index.ts";
 import { type Address, EncodingError, fromHex, toChecksumAddress, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
 import { raceHarness } from "../helpers/raceModule.ts";
+import { runRewardsScenario, type ScenarioInput } from "../helpers/rewardsScenario.ts";
 import { tasksHarness } from "../helpers/tasksModule.ts";
 
 type Json = Record<string, unknown>;
@@ -555,6 +557,31 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
       );
       assert.equal((apiKeys.get(h.store(), key)?.spent ?? 0n).toString(), st.spent, `${name}: spent`);
     }
+  },
+  rewards(file) {
+    for (const c of file.mints as { issued: string; fee: string; minted: string }[])
+      assert.equal(
+        proportionalMint(BigInt(c.issued), BigInt(c.fee)).toString(),
+        c.minted,
+        `mint at ${c.issued}`,
+      );
+    for (const c of file.minimums as {
+      startHeight: number;
+      cycleLength: number;
+      blocksPerDay: number;
+      minimum: string;
+    }[])
+      assert.equal(cycleMinimum(c.startHeight, c.cycleLength, c.blocksPerDay).toString(), c.minimum);
+    for (const b of file.batches as { batch: number; num: string; den: string; feeToComplete: string }[]) {
+      const r = batchRate(b.batch - 1);
+      assert.deepEqual([r.num.toString(), r.den.toString()], [b.num, b.den], `batch ${b.batch} ratio`);
+      assert.equal(proportionalMint(BigInt(b.batch - 1) * BATCH, BigInt(b.feeToComplete)), BATCH);
+    }
+    const cycle = file.cycle as Json & { input: ScenarioInput };
+    const got = runRewardsScenario(cycle.input);
+    assert.deepEqual(got.tasks, cycle.tasks, "tasks of the cycle");
+    assert.deepEqual(got.totals, cycle.totals, "settlement totals");
+    assert.deepEqual(got.accounts, cycle.accounts, "per-account releases");
   },
   "price-median"(file) {
     for (const c of file.cases as { name: string; votes: Json[]; median: string | null }[]) {
