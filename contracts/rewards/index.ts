@@ -35,7 +35,15 @@ import {
 } from "../module.ts";
 import { forfeitsOf, race, settled as raceSettled, raceWeights } from "../race/index.ts";
 import { addressKey20, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
-import { TaskStatus, taskFrauds, tasks, tasksByCycle, tasksModule } from "../tasks/index.ts";
+import {
+  reports,
+  TaskStatus,
+  taskFrauds,
+  tasks,
+  tasksByCycle,
+  tasksModule,
+  upheldReports,
+} from "../tasks/index.ts";
 import { validators as validatorsModule } from "../validators/index.ts";
 import { COIN, CORE_INCENTIVE, cycleIssuance, cycleMinimum } from "./issuance.ts";
 
@@ -68,7 +76,10 @@ export interface CycleRewards {
   shortfall: bigint;
   training: bigint;
   released: bigint;
+  /** Forfeited and sent to the training fund (after bounties). */
   forfeited: bigint;
+  /** Paid from forfeits to reporters and their committees. */
+  bounties: bigint;
   tasks: number;
 }
 const cycleCodec = struct<CycleRewards>("rewards.Cycle", {
@@ -78,6 +89,7 @@ const cycleCodec = struct<CycleRewards>("rewards.Cycle", {
   training: quantity,
   released: quantity,
   forfeited: quantity,
+  bounties: quantity,
   tasks: uint,
 });
 
@@ -274,6 +286,25 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     credit(ctx.state, address, out);
     accountRewards.set(s, [c, address], r);
   }
+  // Bounties for upheld user reports, from the convicted executor's forfeit: each capped at the
+  // reported task's fee (what honest work on it paid), half to the reporter, half to the committee.
+  let bounties = 0n;
+  for (const [, [executor, taskId]] of upheldReports.keys(taskStore, u32Key.encode(c))) {
+    const r = acct.get(toHex(executor));
+    const report = reports.get(taskStore, taskId)!;
+    if (!r || r.forfeited === 0n) continue;
+    const bounty = report.fee < r.forfeited ? report.fee : r.forfeited;
+    r.forfeited -= bounty;
+    accountRewards.set(s, [c, executor], r);
+    const toReporter = bounty - bounty / 2n;
+    credit(ctx.state, report.reporter, toReporter);
+    const each = report.committee.length > 0 ? bounty / 2n / BigInt(report.committee.length) : 0n;
+    for (const m of report.committee) credit(ctx.state, m, each);
+    const paid = toReporter + each * BigInt(report.committee.length);
+    forfeited -= bounty;
+    training += bounty - paid;
+    bounties += paid;
+  }
   // Funds: the fees leave the tasks module account, issuance is minted, the rest is the fund's.
   debit(ctx.state, TASKS_MODULE_ADDRESS, fees);
   credit(ctx.state, TRAINING_FUND_ADDRESS, training + forfeited);
@@ -290,6 +321,7 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     training,
     released,
     forfeited,
+    bounties,
     tasks: records.length,
   };
   cycleRewards.set(s, c, out);

@@ -83,6 +83,8 @@ export interface TaskRecord {
   /** The beacon round whose output drew the check (0 until drawn) and the rate it was drawn at (‰). */
   drawRound: number;
   checkMilli: number;
+  /** The developer whose escrow paid (the API key's owner): the one who may report the result. */
+  payer: Address;
 }
 
 const taskCodec = struct<TaskRecord>("tasks.Task", {
@@ -98,6 +100,7 @@ const taskCodec = struct<TaskRecord>("tasks.Task", {
   deadline: uint,
   drawRound: uint,
   checkMilli: uint,
+  payer: address20,
 });
 
 export interface ApiKey {
@@ -118,9 +121,23 @@ export interface TaskParams {
   maxReputation: number;
   /** Check rate at the ceiling, in thousandths (at reputation 0 every task is checked). */
   minCheckMilli: number;
+  /** What a user's report costs (wei), refunded if upheld, paid to the committee if rejected. */
+  reportFee: bigint;
+  /** Verifiers drawn to each report's committee. */
+  reportCommittee: number;
 }
-const paramsCodec = struct<TaskParams>("tasks.Params", { maxReputation: uint, minCheckMilli: uint });
-export const DEFAULT_TASK_PARAMS: TaskParams = { maxReputation: 8, minCheckMilli: 63 };
+const paramsCodec = struct<TaskParams>("tasks.Params", {
+  maxReputation: uint,
+  minCheckMilli: uint,
+  reportFee: quantity,
+  reportCommittee: uint,
+});
+export const DEFAULT_TASK_PARAMS: TaskParams = {
+  maxReputation: 8,
+  minCheckMilli: 63,
+  reportFee: 10n ** 16n,
+  reportCommittee: 3,
+};
 
 const cycleAddr = pairKey(u32Key, 4, addressKey20);
 const heightTask = pairKey(u32Key, 4, bytesKey);
@@ -156,6 +173,34 @@ export const verifierRecords = new StoreMap(
   "verdicts",
   cycleAddr,
   struct<{ upheld: number; overruled: number }>("tasks.VerifierRecord", { upheld: uint, overruled: uint }),
+);
+
+export interface Report {
+  reporter: Address;
+  committee: Address[];
+  upheld: number;
+  /** The task's fee when reported (refunded if upheld) and the report fee paid. */
+  fee: bigint;
+  reportFee: bigint;
+  cycle: number;
+  reason: string;
+}
+const reportCodec = struct<Report>("tasks.Report", {
+  reporter: address20,
+  committee: list(address20, 64),
+  upheld: uint,
+  fee: quantity,
+  reportFee: quantity,
+  cycle: uint,
+  reason: str(256),
+});
+/** task → the user's report on it. */
+export const reports = new StoreMap("report", bytesKey, reportCodec);
+/** (cycle, executor, task) → 1: upheld reports, whose bounties the rewards settlement pays from the forfeit. */
+export const upheldReports = new StoreMap(
+  "upheld",
+  pairKey(u32Key, 4, pairKey(addressKey20, 20, bytesKey)),
+  uint,
 );
 
 export const MAX_RECEIPTS_PER_SETTLE = 64;
@@ -263,6 +308,76 @@ function judge(ctx: CallContext, t: TaskRecord, payload: TaskPayload): string {
   return payloadFault(model, payload);
 }
 
+/**
+ * A user's report on a result (spec/tasks.md §Oversight): the payer re-submits what it got; the
+ * chain re-runs it on the exact model (every node does: the committee's verdict cannot differ).
+ * Upheld: the executor is convicted, the task fee and the report fee are refunded, and the bounty
+ * is paid from the executor's forfeit at settlement. Rejected: the report fee goes to the committee.
+ */
+function fileReport(ctx: CallContext, taskId: Uint8Array, payload: TaskPayload): void {
+  const s = ctx.store;
+  const t = taskOrFail(s, taskId);
+  if (!equalBytes(t.payer, ctx.sender))
+    throw new ModuleError("only the developer who paid for the task reports it");
+  if (reports.has(s, taskId)) throw new ModuleError("this task was already reported");
+  if (ctx.block.cycle > t.cycle + 1)
+    throw new ModuleError(
+      `reports on a task of cycle ${t.cycle} are accepted until cycle ${t.cycle + 1} ends`,
+    );
+  const p = taskParams(s);
+  const escrow = escrows.get(s, ctx.sender) ?? 0n;
+  if (escrow < p.reportFee)
+    throw new ModuleError(`a report costs ${p.reportFee} wei; the escrow holds ${escrow}`);
+  const latest = latestRound(ctx.storeOf(beacon));
+  if (!latest) throw new ModuleError("no beacon output yet to draw the committee from");
+  const fault = judge(ctx, t, payload);
+  const committee: Address[] = [];
+  const candidates = candidatesOf(ctx, ctx.block.cycle);
+  for (let a = 0; a < p.reportCommittee; a++) {
+    const m = drawByWeight("racecoin/report", latest.output, taskId, candidates, [
+      t.executor,
+      t.intermediary,
+      ctx.sender,
+      ...committee,
+    ]);
+    if (!m) break;
+    committee.push(m);
+  }
+  if (!fault && committee.length === 0) throw new ModuleError("no verifier can sit on the committee");
+  const report: Report = {
+    reporter: ctx.sender,
+    committee,
+    upheld: fault ? 1 : 0,
+    fee: t.fee,
+    reportFee: p.reportFee,
+    cycle: t.cycle,
+    reason: fault.slice(0, 256),
+  };
+  reports.set(s, taskId, report);
+  if (fault) {
+    // The user gets its payment back (never used as bounty), also when a verifier proved the
+    // fraud first; the task no longer earns anyone.
+    if (t.status !== TaskStatus.fraud) convict(ctx, taskId, t, fault);
+    tasks.set(s, taskId, { ...tasks.get(s, taskId)!, fee: 0n });
+    add(escrows, s, ctx.sender, t.fee);
+    const owed: [number, Address] = [t.cycle, t.executor];
+    const lost = forfeited.get(s, owed) ?? 0n;
+    forfeited.set(s, owed, lost >= t.fee ? lost - t.fee : 0n);
+    upheldReports.set(s, [t.cycle, [t.executor, taskId]], 1);
+    return;
+  }
+  // Rejected: the report fee leaves the escrow for the committee, in equal shares (dust to the first).
+  escrows.set(s, ctx.sender, escrow - p.reportFee);
+  const each = p.reportFee / BigInt(committee.length);
+  for (const [i, m] of committee.entries()) {
+    const pay = each + (i === 0 ? p.reportFee - each * BigInt(committee.length) : 0n);
+    const from = ctx.state.getAccount(TASKS_MODULE_ADDRESS);
+    ctx.state.setAccount(TASKS_MODULE_ADDRESS, { ...from, balance: from.balance - pay });
+    const to = ctx.state.getAccount(m);
+    ctx.state.setAccount(m, { ...to, balance: to.balance + pay });
+  }
+}
+
 function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): void {
   const fail = (m: string) => {
     throw new ModuleError(`receipt ${i}: ${m}`);
@@ -314,6 +429,7 @@ function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): 
     deadline: 0,
     drawRound: 0,
     checkMilli: 0,
+    payer: key!.owner,
   });
   tasksByCycle.set(store, [block.cycle, r.taskId], 1);
   undrawn.set(store, [block.height, r.taskId], 1);
@@ -390,9 +506,17 @@ function parseSection(raw: unknown): TaskParams {
       throw new Error(`modules.tasks.${name}: an integer in [${lo}, ${hi}]`);
     return v;
   };
+  let reportFee = DEFAULT_TASK_PARAMS.reportFee;
+  if (o.reportFee !== undefined) {
+    if (typeof o.reportFee !== "string" || !/^[0-9]{1,30}$/.test(o.reportFee))
+      throw new Error("modules.tasks.reportFee: a decimal string of wei");
+    reportFee = BigInt(o.reportFee);
+  }
   return {
     maxReputation: int(o.maxReputation, "maxReputation", 1, 1000, DEFAULT_TASK_PARAMS.maxReputation),
     minCheckMilli: int(o.minCheckMilli, "minCheckMilli", 1, 1000, DEFAULT_TASK_PARAMS.minCheckMilli),
+    reportFee,
+    reportCommittee: int(o.reportCommittee, "reportCommittee", 1, 64, DEFAULT_TASK_PARAMS.reportCommittee),
   };
 }
 
@@ -425,6 +549,7 @@ const taskView = struct<TaskRecord & { taskId: Uint8Array }>("tasks.TaskView", {
   deadline: uint,
   drawRound: uint,
   checkMilli: uint,
+  payer: address20,
 });
 
 export const tasksModule: Module = {
@@ -536,6 +661,13 @@ export const tasksModule: Module = {
         recordVerifier(ctx.store, ctx.block.cycle, t.verifier, 0, 1);
       },
     },
+    report: {
+      args: payloadArgs,
+      gas: 600_000n,
+      execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
+        fileReport(ctx, taskId, payload);
+      },
+    },
     fraud: {
       args: payloadArgs,
       gas: 500_000n,
@@ -616,6 +748,14 @@ export const tasksModule: Module = {
           .slice(0, 10_000)
           .map(([, taskId]) => ({ taskId, ...tasks.get(ctx.store, taskId)! })),
       }),
+    },
+    report: {
+      args: taskIdArgs,
+      result: struct<{ reports: Report[] }>("tasks.report.result", { reports: list(reportCodec, 1) }),
+      run: (ctx, { taskId }: { taskId: Uint8Array }) => {
+        const r = reports.get(ctx.store, taskId);
+        return { reports: r ? [r] : [] };
+      },
     },
     verifier: {
       args: struct<{ address: Address; cycle: number }>("tasks.verifier", {

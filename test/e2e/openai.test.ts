@@ -24,10 +24,11 @@ import {
   TaskStatus,
   taskAmountArgs,
   taskKeyArgs,
+  taskPayloadArgs,
 } from "../../contracts/index.ts";
 import { devnetGenesisJson } from "../../src/chain/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
-import { ExactModel, signReceipt, verifyGeneration } from "../../src/inference/index.ts";
+import { ExactModel, signReceipt, type TaskPayload, verifyGeneration } from "../../src/inference/index.ts";
 import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { fromHex, toHex } from "../../src/types/index.ts";
 import { devAddresses, devKeys } from "../helpers/chain.ts";
@@ -382,6 +383,83 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     );
   });
 
+  it("user reports: upheld refunds the task and the report fee; rejected pays the report fee to the committee", async () => {
+    // The client holds everything a re-run needs: its request and each token's byte (logprobs).
+    const ask = async (seed: number) => {
+      const { data, response } = await client.chat.completions
+        .create({ model, messages, max_tokens: 8, temperature: 0.7, seed, logprobs: true })
+        .withResponse();
+      const c = data.choices[0]!;
+      const payload: TaskPayload = {
+        prompt: new TextEncoder().encode("system: You are terse.\nuser: Say something.\nassistant: "),
+        maxTokens: 8,
+        temperatureMilli: 700,
+        topPMilli: 1000,
+        seed: BigInt(seed),
+        tokens: Uint8Array.from(c.logprobs!.content!.map((t) => t.bytes![0]!)),
+        finish: c.finish_reason,
+      };
+      return {
+        taskId: response.headers.get("x-racecoin-task-id")!,
+        executor: response.headers.get("x-racecoin-executor")!,
+        payload,
+      };
+    };
+    let wrong: Awaited<ReturnType<typeof ask>> | undefined;
+    let honest: Awaited<ReturnType<typeof ask>> | undefined;
+    for (let seed = 5000; seed < 5060 && !(wrong && honest); seed++) {
+      const a = await ask(seed);
+      if (a.executor === lower(2)) wrong ??= a;
+      if (a.executor === lower(1)) honest ??= a;
+    }
+    assert.ok(wrong && honest, "answers from the cheater and from an honest executor");
+    const settled = (id: string) => async () =>
+      (await rpc<{ tasks: TaskView[] }>(url, "tasks_task", [{ taskId: id }])).tasks[0];
+    await waitFor(
+      "both tasks settled",
+      async () => (await settled(wrong!.taskId)()) && (await settled(honest!.taskId)()),
+      30_000,
+    );
+    const escrow = async () =>
+      BigInt((await rpc<{ escrow: string }>(url, "tasks_account", [{ address: toHex(developer) }])).escrow);
+    type ReportView = { upheld: number; committee: string[]; reportFee: string; fee: string; reason: string };
+    const reportOf = async (id: string) =>
+      (await rpc<{ reports: ReportView[] }>(url, "tasks_report", [{ taskId: id }])).reports[0]!;
+    const fee = BigInt((await settled(wrong.taskId)())!.fee);
+    const e0 = await escrow();
+    assert.equal(
+      await tasksCall(url, devKeys[7]!, "report", taskPayloadArgs, {
+        taskId: fromHex(wrong.taskId),
+        payload: wrong.payload,
+      }),
+      1,
+    );
+    const upheld = await reportOf(wrong.taskId);
+    assert.equal(upheld.upheld, 1, "the wrong answer is re-run on chain and the report upheld");
+    assert.match(upheld.reason, /not the model's choice/);
+    assert.equal(await escrow(), e0 + fee, "the task's fee refunded, no report fee charged");
+    const balance = async (a: string) => BigInt(await rpc<string>(url, "eth_getBalance", [a, "latest"]));
+    const e1 = await escrow();
+    const before = await Promise.all([1, 2, 3].map((i) => balance(lower(i))));
+    assert.equal(
+      await tasksCall(url, devKeys[7]!, "report", taskPayloadArgs, {
+        taskId: fromHex(honest.taskId),
+        payload: honest.payload,
+      }),
+      1,
+    );
+    const rejected = await reportOf(honest.taskId);
+    assert.equal(rejected.upheld, 0, "an honest answer: the report is rejected");
+    assert.equal(await escrow(), e1 - BigInt(rejected.reportFee), "the report fee leaves the escrow");
+    const after = await Promise.all([1, 2, 3].map((i) => balance(lower(i))));
+    const gained = after.reduce((t, b, i) => t + b - before[i]!, 0n);
+    // The committee's members got the fee (minus any gas they spent meanwhile as executors/verifiers).
+    assert.ok(rejected.committee.every((m) => m !== honest!.executor && m !== lower(0)));
+    console.log(
+      `# reports: upheld refunded ${fee} wei; rejected paid ${rejected.reportFee} wei to ${rejected.committee.length} members (their balances moved by ${gained})`,
+    );
+  });
+
   it("rewards: each settled cycle's releases traced to its tasks and issuance; the cheater and the liar forfeit; supply holds at every sampled block", async () => {
     const cycles = new Map<number, TaskView[]>();
     const last = Math.floor((await status(url)).height / CYCLE);
@@ -389,7 +467,10 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       const ts = (await rpc<{ tasks: TaskView[] }>(url, "tasks_cycle", [{ cycle: c }])).tasks;
       if (ts.length > 0) cycles.set(c, ts);
     }
+    // Cycles 1–3 hold the API checks, the cheats and the lie; later ones would only add waiting.
+    for (const c of [...cycles.keys()]) if (c > 3) cycles.delete(c);
     const lastTaskCycle = Math.max(...cycles.keys());
+    assert.ok(cycles.has(2) && cycles.has(3), "tasks were settled in cycles 2 and 3");
     type Acct = {
       address: string;
       execution: string;

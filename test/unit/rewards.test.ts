@@ -9,11 +9,13 @@ import {
   accountRewards,
   CORE_INCENTIVE,
   cycleRewards,
+  escrows,
   rewards,
   rewardsSupply,
   TaskStatus,
   TOTAL_SUPPLY,
   tasks,
+  tasksModule,
 } from "../../contracts/index.ts";
 import { Chain, devnetGenesisJson, parseGenesis } from "../../src/chain/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
@@ -48,6 +50,7 @@ function market(seed = 1) {
 }
 
 const same = (a: Address, b: Address) => equalBytes(a, b);
+const escrowOf = (h: ReturnType<typeof tasksHarness>, a: Address) => escrows.get(h.store(), a) ?? 0n;
 
 describe("rewards", () => {
   it("genesis holds 400 M: founders' vesting, the additional reward, the liquidity pool with the genesis accounts taken from it", () => {
@@ -101,7 +104,7 @@ describe("rewards", () => {
     assert.equal(totals.proportional, fees * 9n, "batch 1: a fee X mints 9X");
     // Every wei: released + training (20 % + dust) + forfeits = fees + minted.
     const minted = totals.proportional + totals.shortfall;
-    assert.equal(totals.released + totals.training + totals.forfeited, fees + minted);
+    assert.equal(totals.released + totals.training + totals.forfeited + totals.bounties, fees + minted);
     assert.equal(
       h.state.getAccount(TRAINING_FUND_ADDRESS).balance - training0,
       totals.training + totals.forfeited,
@@ -150,6 +153,72 @@ describe("rewards", () => {
     );
   });
 
+  it("user reports: upheld refunds the task and the report fee and pays a capped bounty from the forfeit; rejected pays the committee", () => {
+    const { h, task, rewardsStore } = market(7);
+    const wrong = task(501n, { wrongToken: true });
+    const honest = task(502n);
+    const more = Array.from({ length: 12 }, (_, i) => task(503n + BigInt(i)));
+    const cheater = wrong.executor;
+    assert.ok(
+      more.some((t) => same(t.executor, cheater)),
+      "the cheater has honest tasks too, so its forfeit covers the bounty",
+    );
+    for (const t of [wrong, honest, ...more])
+      assert.equal(h.refusal(8, t.executor, "settle", { receipts: [t.receipt] }), "");
+    const escrow = () => escrowOf(h, dev);
+    const balance = (a: Address) => h.state.getAccount(a).balance;
+    const e0 = escrow();
+    const fee = tasks.get(h.store(), wrong.taskId)!.fee;
+    assert.match(
+      h.refusal(9, devAddresses[4]!, "report", { taskId: wrong.taskId, payload: wrong.payload }),
+      /only the developer/,
+    );
+    assert.equal(h.refusal(9, dev, "report", { taskId: wrong.taskId, payload: wrong.payload }), "");
+    assert.match(
+      h.refusal(9, dev, "report", { taskId: wrong.taskId, payload: wrong.payload }),
+      /already reported/,
+    );
+    assert.equal(escrow(), e0 + fee, "upheld: the task's fee back, the report fee not charged");
+    assert.equal(tasks.get(h.store(), wrong.taskId)!.status, TaskStatus.fraud);
+    const reportQuery = (id: Uint8Array) =>
+      tasksModule.queries.report!.run(
+        {
+          height: 9,
+          preset: minimal,
+          state: h.state,
+          store: h.store(),
+          storeOf: (m) => readStoreIn(h.state, m),
+        },
+        { taskId: id },
+      ).reports[0]!;
+    const upheld = reportQuery(wrong.taskId);
+    assert.equal(upheld.upheld, 1);
+    // Rejected: the honest answer re-runs clean; the report fee goes to the committee.
+    const e1 = escrow();
+    assert.equal(h.refusal(9, dev, "report", { taskId: honest.taskId, payload: honest.payload }), "");
+    const rejected = reportQuery(honest.taskId);
+    assert.equal(rejected.upheld, 0);
+    assert.equal(escrow(), e1 - rejected.reportFee);
+    assert.ok(
+      rejected.committee.length > 0 && rejected.committee.every((m: Address) => !same(m, honest.executor)),
+    );
+    // Settlement two cycles later: the bounty, capped at the task's fee, from the cheater's forfeit.
+    const reporterBefore = balance(dev);
+    const committee = upheld.committee.map((m: Address) => [m, balance(m)] as const);
+    h.endBlocks(10, 3 * L - 1);
+    const totals = cycleRewards.get(rewardsStore(), 0)!;
+    // The forfeit exceeds the task's fee, so the bounty is the cap: the fee.
+    const each = fee / 2n / BigInt(committee.length);
+    assert.equal(totals.bounties, fee - fee / 2n + each * BigInt(committee.length));
+    assert.equal(balance(dev) - reporterBefore, fee - fee / 2n, "half the bounty to the reporter");
+    for (const [m, b] of committee) assert.ok(balance(m) - b >= each, "the committee's half");
+    assert.ok(totals.bounties <= fee, "a bounty never pays more than the honest work on the task");
+    assert.equal(
+      totals.released + totals.training + totals.forfeited + totals.bounties,
+      totals.fees + totals.proportional + totals.shortfall,
+    );
+  });
+
   it("conservation under random sequences of tasks, checks, frauds, withdrawals and cycle ends", () => {
     for (let run = 0; run < 4; run++) {
       let x = 12345 + run;
@@ -176,6 +245,7 @@ describe("rewards", () => {
             h.refusal(height, r.verifier, verdict, { taskId: t.taskId });
           }
           h.refusal(height, devAddresses[5]!, "fraud", { taskId: t.taskId, payload: t.payload });
+          if (rand(3) === 0) h.refusal(height, dev, "report", { taskId: t.taskId, payload: t.payload });
         } else if (kind === 3) {
           h.refusal(height, dev, "withdraw", { amount: BigInt(rand(1000) + 1) * 10n ** 12n });
         } else {

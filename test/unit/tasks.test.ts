@@ -13,11 +13,12 @@ import {
   tasksModule,
 } from "../../contracts/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
+import { signReceipt } from "../../src/inference/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import { equalBytes } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
-import { answeredTask, tasksHarness } from "../helpers/tasksModule.ts";
+import { answeredTask, CHAIN_ID, tasksHarness } from "../helpers/tasksModule.ts";
 
 const dev = devAddresses[7]!;
 const apiKey = randomPrivateKey();
@@ -82,7 +83,9 @@ describe("tasks: escrow, keys and settlement", () => {
       ],
       [
         "not the sender",
-        h.refusal(8, good.executor, "settle", { receipts: [{ ...good.receipt, attempt: 1 }] }),
+        h.refusal(8, other, "settle", {
+          receipts: [signReceipt(apiKey, CHAIN_ID, { ...good.receipt, executor: other })],
+        }),
       ],
       ["already settled", h.refusal(8, good.executor, "settle", { receipts: [good.receipt, good.receipt] })],
       ["no receipts", h.refusal(8, good.executor, "settle", { receipts: [] })],
@@ -201,7 +204,7 @@ describe("tasks: checks, verdicts, fraud and reputation", () => {
     assert.equal(h.refusal(17, a.executor, "publish", { taskId: a.taskId, payload: a.payload }), "");
     assert.equal(
       tasks.get(h.store(), a.taskId)!.status,
-      TaskStatus.verified,
+      TaskStatus.published,
       "the false report is overruled",
     );
     const deadline = tasks.get(h.store(), b.taskId)!.deadline;

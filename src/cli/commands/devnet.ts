@@ -136,7 +136,7 @@ Examples:
         ...(values["block-time-ms"] ? ["--block-time-ms", values["block-time-ms"]] : []),
         ...(values["no-fsync"] ? ["--no-fsync"] : []),
         // Each node races with its validator's dev account, at half duty so consensus keeps a core.
-        ...(values["no-mine"] ? [] : ["--mine", "--race-duty", "0.5", "--race-verify", "all"]),
+        ...(values["no-mine"] ? ["--serve-tasks"] : ["--mine", "--race-duty", "0.5", "--race-verify", "all"]),
       ];
       const child = spawn(process.execPath, args, { stdio: ["ignore", log, log] });
       child.on("exit", (code, signal) => {
@@ -190,6 +190,9 @@ Examples:
         (u, i) =>
           `Node ${i}          JSON-RPC ${u}   P2P /ip4/127.0.0.1/tcp/${p2pPort + i}   log ${join(dir, `node${i}`, "node.log")}`,
       ),
+      `Explorer        ${rpcUrls[0]}/explorer/`,
+      `OpenAI API      ${rpcUrls[0]}/v1 — every node routes requests to another (spec/tasks.md); get an API key with`,
+      `                racecoin tasks deposit --amount 10 --private-key <key 7> && racecoin tasks new-key --limit 1 --private-key <key 7>`,
       `Metrics         ${rpcUrls[0]}/metrics`,
       `Genesis         ${genesisPath}`,
       "",
