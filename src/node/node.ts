@@ -7,7 +7,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Chain, loadGenesisFile } from "../chain/index.ts";
-import { CachedRecovery, inlineRecovery, RecoveryPool, type SenderRecovery } from "../crypto/index.ts";
+import {
+  CachedRecovery,
+  inlineRecovery,
+  privateKeyToAddress,
+  RecoveryPool,
+  type SenderRecovery,
+} from "../crypto/index.ts";
 import { ChainDb, LevelKV } from "../db/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { Mempool, TxGossip, TxJournal } from "../mempool/index.ts";
@@ -18,6 +24,7 @@ import {
   BeaconService,
   ConsensusDriver,
   ConsensusReactor,
+  DummyTraffic,
   EvidencePool,
   EvidenceReactor,
   MinerService,
@@ -26,7 +33,7 @@ import {
   TaskService,
 } from "../services/index.ts";
 import { SyncService } from "../sync/index.ts";
-import { OperatorError } from "../types/index.ts";
+import { OperatorError, toHex } from "../types/index.ts";
 import type { NodeOptions } from "./options.ts";
 
 export const CLIENT_VERSION = `racecoin/v0.1.0/node-${process.version}`;
@@ -189,8 +196,10 @@ export class RacecoinNode {
       );
     // The inference market (spec/tasks.md): every node is an intermediary; a mining node also
     // executes tasks, settles their receipts and verifies the checks drawn to it.
+    let dummy: DummyTraffic | undefined;
     const taskService = new TaskService(
       {
+        observe: (r) => dummy?.model.observe(r, toHex(privateKeyToAddress(r.apiKey))),
         ...(opts.mine
           ? {
               account: {
@@ -212,6 +221,22 @@ export class RacecoinNode {
       { chain: this.chain, network: this.network, log: log.child({ module: "tasks" }) },
     );
     await taskService.start();
+    if (opts.dummy) {
+      dummy = new DummyTraffic(
+        { ...opts.dummy, fundEach: 10n ** 18n },
+        {
+          chain: this.chain,
+          mempool: this.mempool,
+          broadcastTx: (raw) => txGossip.broadcast(raw),
+          peers: () => this.network.peers().length,
+          router: taskService,
+          log: log.child({ module: "dummy" }),
+        },
+      );
+      const started = dummy;
+      started.start();
+      this.closers.push(async () => started.stop());
+    }
 
     const ctx: RpcContext = {
       chain: this.chain,

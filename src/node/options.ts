@@ -50,6 +50,8 @@ export interface NodeOptions {
     /** Test-only (RACECOIN_TASK_CHEAT): never set in production. */
     taskCheat?: { cheat: TaskCheat; fromCycle: number };
   };
+  /** Dummy tasks (spec/tasks.md §Dummy tasks): rate, the paying fund account, hidden or marked. */
+  dummy?: { perMinute: number; fundKey: Uint8Array; mode: "hidden" | "marked" };
   /** Test-only misbehaviour (RACECOIN_BYZANTINE); never set in production. */
   byzantine?: "double-prevote";
   /** Test-only (RACECOIN_BEACON_SILENT, comma list of cycles): sign no beacon partials then. */

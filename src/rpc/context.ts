@@ -53,6 +53,8 @@ export interface RoutedRequest {
   temperatureMilli: number;
   topPMilli: number;
   seed: bigint;
+  /** A marked dummy task (spec/tasks.md §Dummy tasks): executors serve it after real requests. */
+  dummy?: boolean;
 }
 
 /** The intermediary's side of the market: route a request to an executor and relay its tokens. */

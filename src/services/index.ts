@@ -21,4 +21,5 @@ export { EvidenceReactor, type EvidenceReactorChain } from "./evidence/reactor.t
 export { ModuleTxSender } from "./miner/sender.ts";
 export { MinerService, type MinerServiceOptions, RACE_CHEATS, type RaceCheat } from "./miner/service.ts";
 export { RaceVerifier, type VerifyMode } from "./miner/verifier.ts";
+export { DummyTraffic, type RequestShape, TrafficModel } from "./tasks/dummy.ts";
 export { TASK_CHEATS, type TaskCheat, TaskService, type TaskServiceOptions } from "./tasks/service.ts";

@@ -46,6 +46,7 @@ type TaskView = {
   verifier: string;
   drawRound: number;
   checkMilli: number;
+  payer: string;
 };
 
 const model = "racecoin-exact-tiny";
@@ -67,6 +68,9 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
   const keyAddress = privateKeyToAddress(apiKey);
   const developer = devAddresses[7]!;
   const lower = (i: number) => toHex(devAddresses[i]!).toLowerCase();
+  const paidByDeveloper = (t: TaskView) => t.payer === toHex(developer).toLowerCase();
+  const resolved = (t: TaskView) =>
+    t.status !== TaskStatus.settled && t.status !== TaskStatus.checking && t.status !== TaskStatus.withheld;
 
   before(async () => {
     const json = devnetGenesisJson(4) as Record<string, unknown>;
@@ -75,9 +79,13 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     const genesis = join(tempDir(), "genesis.json");
     writeFileSync(genesis, JSON.stringify(json));
     const serve = ["--serve-tasks"];
+    // Node 0 also sends dummy tasks shaped like the requests it relays, paid by fresh accounts
+    // funded from dev account 8.
+    const fundFile = join(tempDir(), "fund-key");
+    writeFileSync(fundFile, toHex(devKeys[8]!));
     net = await startNetwork(
       [
-        { validator: 0, args: serve },
+        { validator: 0, args: [...serve, "--dummy-tasks", "20", "--dummy-fund-key", fundFile] },
         { validator: 1, args: serve },
         { validator: 2, args: serve, env: { RACECOIN_TASK_CHEAT: "wrong-tokens@2" } },
         { validator: 3, args: serve, env: { RACECOIN_TASK_CHEAT: "lie@2" } },
@@ -266,7 +274,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       async () => {
         const ts = await all();
         return (
-          ts.length >= ok + API_CHECK_TASKS &&
+          ts.filter(paidByDeveloper).length >= ok + API_CHECK_TASKS &&
           ts.every(
             (t) =>
               t.status !== TaskStatus.settled &&
@@ -277,8 +285,18 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       },
       150_000,
     );
-    const tasks = await all();
-    assert.equal(tasks.length, ok + API_CHECK_TASKS, "every answered request was settled once");
+    // Dummy traffic goes on meanwhile: audit what has resolved.
+    const tasks = (await all()).filter(resolved);
+    const mine = tasks.filter(paidByDeveloper);
+    assert.equal(mine.length, ok + API_CHECK_TASKS, "every answered request was settled once");
+    // Dummy tasks ran beside them, paid by fresh accounts that are neither the developer nor the fund.
+    const dummies = tasks.filter((t) => !paidByDeveloper(t));
+    const payers = new Set(dummies.map((t) => t.payer));
+    console.log(`# dummy tasks: ${dummies.length} from ${payers.size} fresh paying accounts`);
+    assert.ok(
+      dummies.length > 0 && !payers.has(lower(8)),
+      "dummy tasks settled, never paid by the fund itself",
+    );
     const run = tasks.filter((t) => t.cycle >= 2);
     // The intermediary never executes; frequencies follow the (equal) weights of nodes 1–3.
     assert.ok(tasks.every((t) => t.executor !== lower(0) && t.intermediary === lower(0)));
@@ -294,7 +312,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     const afterAcct = await rpc<{ escrow: string; keys: { spent: string }[] }>(url, "tasks_account", [
       { address: toHex(developer) },
     ]);
-    const fees = tasks.reduce((s, t) => s + BigInt(t.fee), 0n);
+    const fees = mine.reduce((s, t) => s + BigInt(t.fee), 0n);
     assert.equal(BigInt(DEPOSIT) - BigInt(afterAcct.escrow), fees, "escrow fell by exactly the settled fees");
     assert.equal(BigInt(afterAcct.keys[0]!.spent), fees);
     // Every check draw recomputed from its beacon round; the rate follows the reputation rule.
@@ -345,7 +363,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     console.log(
       `# settlement: ${txs} transactions for ${logs.length} tasks (ratio ${(txs / logs.length).toFixed(3)})`,
     );
-    assert.equal(logs.length, tasks.length);
+    assert.ok(logs.length >= tasks.length, "one TaskSettled log per settled task");
     assert.ok(txs * 4 <= logs.length, "settlement costs far fewer transactions than requests");
     // The cheater (node 2, from cycle 2) is convicted whenever checked; no honest executor ever is.
     const frauds = tasks.filter((t) => t.status === TaskStatus.fraud);

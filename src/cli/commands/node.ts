@@ -51,6 +51,9 @@ const options = {
   "race-duty": { type: "string" },
   "race-verify": { type: "string" },
   "unit-price": { type: "string" },
+  "dummy-tasks": { type: "string" },
+  "dummy-fund-key": { type: "string" },
+  "dummy-marked": { type: "boolean" },
 } as const;
 
 /** --mine: the account that commits (a key file, or dev account N with --dev-validator N). */
@@ -130,6 +133,28 @@ function minerFrom(values: {
   };
 }
 
+/** --dummy-tasks PER_MIN --dummy-fund-key FILE [--dummy-marked] (spec/tasks.md §Dummy tasks). */
+function dummyFrom(values: {
+  "dummy-tasks"?: string;
+  "dummy-fund-key"?: string;
+  "dummy-marked"?: boolean;
+}): Pick<NodeOptions, "dummy"> {
+  if (values["dummy-tasks"] === undefined) {
+    if (values["dummy-fund-key"] || values["dummy-marked"])
+      throw new UsageError("--dummy-fund-key and --dummy-marked need --dummy-tasks PER_MIN");
+    return {};
+  }
+  const perMinute = Number(values["dummy-tasks"]);
+  if (!(perMinute > 0 && perMinute <= 6000))
+    throw new UsageError("--dummy-tasks: dummy tasks per minute, a number in (0, 6000]");
+  if (!values["dummy-fund-key"])
+    throw new UsageError("--dummy-tasks needs --dummy-fund-key FILE: the account that pays for them");
+  const hex = readInputFile(values["dummy-fund-key"], "--dummy-fund-key").trim();
+  const fundKey = asUsage(() => fromHex(hex.startsWith("0x") ? hex : `0x${hex}`, "--dummy-fund-key"));
+  if (!isValidPrivateKey(fundKey)) throw new UsageError("--dummy-fund-key: expected a secp256k1 private key");
+  return { dummy: { perMinute, fundKey, mode: values["dummy-marked"] ? "marked" : "hidden" } };
+}
+
 /** --validator-key FILE (JSON { "blsSecretKey": "0x…" }) or --dev-validator N (public dev keys). */
 function validatorKeyFrom(values: {
   "validator-key"?: string;
@@ -199,6 +224,7 @@ export function nodeOptionsFrom(
     byzantine: process.env.RACECOIN_BYZANTINE === "double-prevote" ? "double-prevote" : undefined,
     ...beaconSilence(),
     mine: minerFrom(values),
+    ...dummyFrom(values),
   };
 }
 
@@ -238,6 +264,9 @@ Options:
   --race-verify MODE      chosen: verify the miners your BLS-VRF picks (default) | all: every reveal;
                           a bad sample sends a fraud proof, a verified one an attestation
   --unit-price WEI        vote this price per unit of compute for inference (spec/inference.md §Price)
+  --dummy-tasks PER_MIN   send dummy inference tasks shaped like the real requests this node relays,
+                          paid by fresh accounts funded from --dummy-fund-key FILE (spec/tasks.md);
+                          --dummy-marked flags them so executors serve real requests first
 
 Examples:
   racecoin node

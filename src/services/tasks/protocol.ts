@@ -80,6 +80,8 @@ export interface TaskRequest {
   round: number;
   attempt: number;
   intermediary: Address;
+  /** 1: a marked dummy task (served after real requests); 0 otherwise. */
+  dummy: number;
 }
 
 export const taskRequestCodec = struct<TaskRequest>("tasks.Request", {
@@ -94,6 +96,7 @@ export const taskRequestCodec = struct<TaskRequest>("tasks.Request", {
   round: uint,
   attempt: uint,
   intermediary: address20,
+  dummy: uint,
 });
 
 /** Answer frames: a token with its probability under the rule, or the end with the payload hash. */

@@ -87,6 +87,8 @@ export interface TaskServiceOptions {
   settleEveryBlocks: number;
   /** Test-only misbehaviour, from a cycle on. */
   cheat?: { cheat: TaskCheat; fromCycle: number };
+  /** Sees the shape of every real request this node routes (the dummy-task generator learns from it). */
+  observe?: (r: RoutedRequest) => void;
 }
 
 /** Executors tried per request before the developer gets 503. */
@@ -223,6 +225,7 @@ export class TaskService implements InferenceRouter {
         "server_error",
       );
     const taskId = taskIdOf(keyAddress, r.body, this.serial++);
+    if (!r.dummy) this.opts.observe?.(r);
     // Reserve the worst case while the request runs.
     const reservation = toHex(taskId);
     this.outstanding.set(reservation, { key: keyHex, fee: worst, cycle });
@@ -251,6 +254,7 @@ export class TaskService implements InferenceRouter {
           round: round.round,
           attempt,
           intermediary: this.address,
+          dummy: r.dummy ? 1 : 0,
         };
         const tokens: number[] = [];
         let end: { finish: "stop" | "length" } | undefined;
@@ -375,6 +379,22 @@ export class TaskService implements InferenceRouter {
       topPMilli: t.topPMilli,
       seed: BigInt.asIntN(64, t.seed),
     };
+    if (!t.dummy) this.realRunning++;
+    try {
+      await this.generateInto(t, sampling, send);
+    } finally {
+      if (!t.dummy) this.realRunning--;
+    }
+  }
+
+  /** Real requests first: a marked dummy task waits between tokens while any real one runs. */
+  private realRunning = 0;
+
+  private async generateInto(
+    t: TaskRequest,
+    sampling: { temperatureMilli: number; topPMilli: number; seed: bigint },
+    send: (f: Uint8Array) => Promise<void>,
+  ): Promise<void> {
     const it = steps(this.model, t.prompt, t.maxTokens, sampling);
     const started = performance.now();
     let computing = 0;
@@ -397,6 +417,7 @@ export class TaskService implements InferenceRouter {
       tokens.push(token);
       await send(encodeFrame({ kind: "token", token, prob }));
       await new Promise((r) => setImmediate(r));
+      while (t.dummy && this.realRunning > 0) await new Promise((r) => setTimeout(r, 5));
     }
     const payload: TaskPayload = {
       prompt: t.prompt,
