@@ -519,6 +519,7 @@ export const rewards: Module = {
             training: 0n,
             released: 0n,
             forfeited: 0n,
+            bounties: 0n,
             tasks: 0,
           },
           accounts: accountRewards
