@@ -30,6 +30,7 @@ export {
   attestations as raceAttestations,
   commitArgs as raceCommitArgs,
   commits as raceCommits,
+  forfeits as raceForfeitStore,
   forfeitsOf as raceForfeitsOf,
   frauds as raceFrauds,
   nonceFraudArgs as raceNonceFraudArgs,
@@ -176,5 +177,6 @@ export {
   taskIdArgs,
   taskParams,
   tasks,
+  tasksByCycle,
   tasksModule,
 } from "./tasks/index.ts";

@@ -21,7 +21,14 @@ import {
   taskPayloadCodec,
 } from "../../src/inference/index.ts";
 import { cycleOf, isModuleAddress, TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { type Address, equalBytes, toChecksumAddress, toHex, ZERO_ADDRESS } from "../../src/types/index.ts";
+import {
+  type Address,
+  equalBytes,
+  fromHex,
+  toChecksumAddress,
+  toHex,
+  ZERO_ADDRESS,
+} from "../../src/types/index.ts";
 import { beacon, rounds as beaconRounds, latestRound } from "../beacon/index.ts";
 import { emit, event } from "../events.ts";
 import { modelEntry, models as modelsModule, unitPriceAt, voterWeights } from "../models/index.ts";
@@ -32,7 +39,7 @@ import {
   type ModuleContext,
   ModuleError,
 } from "../module.ts";
-import { race } from "../race/index.ts";
+import { forfeitsOf, race } from "../race/index.ts";
 import {
   addressKey20,
   bytesKey,
@@ -489,8 +496,16 @@ function endCycle(ctx: ModuleContext): void {
   const s = ctx.store;
   const cycle = ctx.block.cycle;
   const max = taskParams(s).maxReputation;
+  // A miner convicted of race fraud this cycle (settled by the race module's own hooks, which
+  // run first) starts over too (rewards.md §Release: either fraud forfeits the whole cycle).
+  const raceFraud = new Set(
+    forfeitsOf(ctx.storeOf(race), cycle)
+      .filter(([, reason]) => reason.startsWith("fraud"))
+      .map(([a]) => toHex(a)),
+  );
+  for (const a of raceFraud) if (reputations.has(s, fromHex(a))) reputations.set(s, fromHex(a), 0);
   for (const [[, executor]] of served.entries(s, u32Key.encode(cycle))) {
-    if (taskFrauds.has(s, [cycle, executor])) continue;
+    if (taskFrauds.has(s, [cycle, executor]) || raceFraud.has(toHex(executor))) continue;
     reputations.set(s, executor, Math.min(max, (reputations.get(s, executor) ?? 0) + 1));
   }
 }

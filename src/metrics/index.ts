@@ -25,6 +25,10 @@ export interface Metrics {
   beaconDkgPhase: Gauge;
   beaconRoundLatencySeconds: Histogram;
   beaconDkgOutcomes: Counter<"result">;
+  rewardsMinted: Gauge;
+  rewardsBatch: Gauge;
+  trainingFund: Gauge;
+  tasksSettled: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -136,6 +140,26 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     beaconDkgPhase: new Gauge({
       name: "racecoin_beacon_dkg_phase",
       help: "DKG phase of the current cycle: 0 dealing, 1 complaint, 2 outcome fixed",
+      registers: [registry],
+    }),
+    rewardsMinted: new Gauge({
+      name: "racecoin_rewards_minted_race",
+      help: "Core incentive minted so far (RACE; proportional plus minimum issuance)",
+      registers: [registry],
+    }),
+    rewardsBatch: new Gauge({
+      name: "racecoin_rewards_batch",
+      help: "Issuance batch in progress (1-12; 13 when the 600 M are minted)",
+      registers: [registry],
+    }),
+    trainingFund: new Gauge({
+      name: "racecoin_training_fund_race",
+      help: "Balance of the training fund (RACE)",
+      registers: [registry],
+    }),
+    tasksSettled: new Gauge({
+      name: "racecoin_tasks_settled",
+      help: "Inference tasks settled in the current cycle",
       registers: [registry],
     }),
     beaconRoundLatencySeconds: new Histogram({

@@ -6,6 +6,14 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import {
+  BATCH,
+  rewards as rewardsModule,
+  rewardsSupply,
+  tasksByCycle,
+  tasksModule,
+  u32Key,
+} from "../../contracts/index.ts";
 import { Chain, loadGenesisFile } from "../chain/index.ts";
 import {
   CachedRecovery,
@@ -19,6 +27,7 @@ import type { Logger } from "../logger/index.ts";
 import { Mempool, TxGossip, TxJournal } from "../mempool/index.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { gossipTopics, Network } from "../network/index.ts";
+import { TRAINING_FUND_ADDRESS } from "../params/index.ts";
 import { type RpcContext, RpcServer } from "../rpc/index.ts";
 import {
   BeaconService,
@@ -32,6 +41,7 @@ import {
   RaceVerifier,
   TaskService,
 } from "../services/index.ts";
+import { readStoreIn } from "../state/index.ts";
 import { SyncService } from "../sync/index.ts";
 import { OperatorError, toHex } from "../types/index.ts";
 import type { NodeOptions } from "./options.ts";
@@ -300,6 +310,7 @@ export class RacecoinNode {
     verifier.start();
     this.closers.push(() => verifier.stop());
     this.watchProgress();
+    this.watchRewards();
     log.info(
       {
         rpc: this.rpcUrl,
@@ -343,6 +354,22 @@ export class RacecoinNode {
     }, 5_000);
     timer.unref();
     this.closers.push(async () => clearInterval(timer));
+  }
+
+  /** Rewards and market gauges (spec/rewards.md §Queries), refreshed with every block. */
+  private watchRewards(): void {
+    const m = this.metrics;
+    const race = (wei: bigint) => Number(wei / 10n ** 12n) / 1e6;
+    this.chain.onBlock(() => {
+      const state = this.chain.state;
+      const supply = rewardsSupply.get(readStoreIn(state, rewardsModule));
+      if (!supply) return;
+      m.rewardsMinted.set(race(supply.issued));
+      m.rewardsBatch.set(Number(supply.issued / BATCH) + 1);
+      m.trainingFund.set(race(state.getAccount(TRAINING_FUND_ADDRESS).balance));
+      const cycle = this.chain.head.cycle;
+      m.tasksSettled.set(tasksByCycle.keys(readStoreIn(state, tasksModule), u32Key.encode(cycle)).length);
+    });
   }
 
   /** Pending transactions survive restarts: re-admit the journal, then keep it current. */

@@ -8,6 +8,8 @@ import {
   checkRateMilli,
   DEFAULT_TASK_PARAMS,
   escrows,
+  race,
+  raceForfeitStore as raceForfeits,
   TaskStatus,
   tasks,
   tasksModule,
@@ -233,5 +235,23 @@ describe("tasks: checks, verdicts, fraud and reputation", () => {
       { address: t.executor, cycle: 0 },
     );
     assert.equal(rep.reputation, 1);
+    // A race fraud in the next cycle resets it, even with honest tasks settled.
+    const t2 = task(61n, { cycle: 1 });
+    h.beaconOutput(61, new Uint8Array(32).fill(8));
+    assert.equal(h.refusal(62, t2.executor, "settle", { receipts: [t2.receipt] }), "");
+    raceForfeits.set(storeIn(h.state, race), [1, t.executor], "fraud: committed nonce 7 is not a proof");
+    raceForfeits.set(storeIn(h.state, race), [1, t2.executor], "fraud: committed nonce 9 is not a proof");
+    h.endBlocks(62, 2 * minimal.cycleLength - 1);
+    const after = tasksModule.queries.executor!.run(
+      {
+        height: 120,
+        preset: minimal,
+        state: h.state,
+        store: h.store(),
+        storeOf: (m) => readStoreIn(h.state, m),
+      },
+      { address: t.executor, cycle: 1 },
+    );
+    assert.equal(after.reputation, 0, "race fraud resets the task reputation");
   });
 });
