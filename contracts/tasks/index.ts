@@ -92,6 +92,9 @@ export interface TaskRecord {
   checkMilli: number;
   /** The developer whose escrow paid (the API key's owner): the one who may report the result. */
   payer: Address;
+  /** The receipt's routing: the beacon round that drew the executor and the replacement count. */
+  round: number;
+  attempt: number;
 }
 
 const taskCodec = struct<TaskRecord>("tasks.Task", {
@@ -108,6 +111,8 @@ const taskCodec = struct<TaskRecord>("tasks.Task", {
   drawRound: uint,
   checkMilli: uint,
   payer: address20,
+  round: uint,
+  attempt: uint,
 });
 
 export interface ApiKey {
@@ -437,6 +442,8 @@ function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): 
     drawRound: 0,
     checkMilli: 0,
     payer: key!.owner,
+    round: r.round,
+    attempt: r.attempt,
   });
   tasksByCycle.set(store, [block.cycle, r.taskId], 1);
   undrawn.set(store, [block.height, r.taskId], 1);
@@ -565,6 +572,8 @@ const taskView = struct<TaskRecord & { taskId: Uint8Array }>("tasks.TaskView", {
   drawRound: uint,
   checkMilli: uint,
   payer: address20,
+  round: uint,
+  attempt: uint,
 });
 
 export const tasksModule: Module = {

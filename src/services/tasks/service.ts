@@ -15,7 +15,7 @@
  *
  * Test-only misbehaviour (RACECOIN_TASK_CHEAT): "wrong-tokens" (an executor answers one wrong
  * token in every task), "withhold" (it never hands out payloads), "lie" (a verifier reports
- * honest executors as withholding).
+ * honest executors as withholding), "flaky" (an executor refuses three tasks in four drawn to it).
  */
 import {
   apiKeys,
@@ -77,7 +77,7 @@ import {
   whoamiSigner,
 } from "./protocol.ts";
 
-export const TASK_CHEATS = ["wrong-tokens", "withhold", "lie"] as const;
+export const TASK_CHEATS = ["wrong-tokens", "withhold", "lie", "flaky"] as const;
 export type TaskCheat = (typeof TASK_CHEATS)[number];
 
 export interface TaskServiceOptions {
@@ -357,6 +357,8 @@ export class TaskService implements InferenceRouter {
 
   private async execute(req: Uint8Array, send: (f: Uint8Array) => Promise<void>): Promise<void> {
     const t = decode(taskRequestCodec, req);
+    // Test-only: refuse three tasks in four (by the task id's first byte).
+    if (this.cheating("flaky", t.cycle) && t.taskId[0]! % 4 !== 0) throw new Error("flaky executor");
     const { chain } = this.m;
     const entry = modelEntry(readStoreIn(chain.state, modelsModule), t.model);
     if (!entry || t.model !== this.model.spec.id || toHex(entry.weightsHash) !== this.model.spec.weightsHash)
