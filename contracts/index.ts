@@ -143,6 +143,7 @@ export {
   cycleRewards,
   FOUNDERS_ALLOCATION,
   HP_ADDITIONAL_ALLOCATION,
+  hpTranche,
   LIQUIDITY_ALLOCATION,
   proportionalMint,
   rewards,

@@ -10,6 +10,10 @@ import {
   CORE_INCENTIVE,
   cycleRewards,
   escrows,
+  hpTranche,
+  race,
+  raceSettled,
+  raceWeightStore,
   rewards,
   rewardsSupply,
   TaskStatus,
@@ -19,8 +23,8 @@ import {
 } from "../../contracts/index.ts";
 import { Chain, devnetGenesisJson, parseGenesis } from "../../src/chain/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
-import { minimal, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
-import { readStoreIn } from "../../src/state/index.ts";
+import { HP_POOL_ADDRESS, minimal, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
+import { readStoreIn, StateOverlay, storeIn } from "../../src/state/index.ts";
 import { type Address, equalBytes, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
 import { answeredTask, tasksHarness } from "../helpers/tasksModule.ts";
@@ -217,6 +221,66 @@ describe("rewards", () => {
       totals.released + totals.training + totals.forfeited + totals.bounties,
       totals.fees + totals.proportional + totals.shortfall,
     );
+  });
+
+  it("founders' vesting claims linearly; the additional reward pays the top miners by race weight each cycle", () => {
+    const h = tasksHarness();
+    const state = h.state;
+    const founder = devAddresses[9]!;
+    const blocksPerDay = minimal.blocksPerDay;
+    // A second genesis run of the rewards module with a founder (the harness ran it without one).
+    rewards.genesis!({
+      chainId: 1n,
+      preset: minimal,
+      validators: [],
+      section: { founders: [{ address: toHex(founder), amount: "1000000000000000000000" }], hpSlots: 2 },
+      state: { getAccount: (a) => state.getAccount(a), setAccount: (a, v) => state.setAccount(a, v) },
+      store: storeIn(state, rewards),
+      allocated: 10n * 10n ** 24n,
+    });
+    const claim = (height: number) => {
+      const scratch = new StateOverlay(state);
+      try {
+        rewards.methods.claimVested!.execute(
+          {
+            ...h.ctx(height, rewards),
+            state: {
+              getAccount: (a) => scratch.getAccount(a),
+              setAccount: (a, v) => scratch.setAccount(a, v),
+            },
+            store: storeIn(scratch, rewards),
+            sender: founder,
+            emit: () => {},
+          },
+          {},
+        );
+        scratch.mergeInto(state);
+        return "";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const years4 = 4 * 365 * blocksPerDay;
+    const b0 = state.getAccount(founder).balance;
+    assert.equal(claim(years4 / 4), "");
+    assert.equal(state.getAccount(founder).balance - b0, 250n * 10n ** 18n, "a quarter vested after a year");
+    assert.match(claim(years4 / 4), /nothing vested/);
+    assert.equal(claim(10 * years4), "");
+    assert.equal(state.getAccount(founder).balance - b0, 1000n * 10n ** 18n, "all of it, never more");
+    assert.match(claim(10 * years4 + 1), /nothing vested/);
+    // The additional reward: cycle 0's race settled with three miners; the top two are paid.
+    const raceStore = storeIn(state, race);
+    raceSettled.set(raceStore, 0, 1);
+    raceWeightStore.set(raceStore, [0, devAddresses[1]!], 30n);
+    raceWeightStore.set(raceStore, [0, devAddresses[2]!], 50n);
+    raceWeightStore.set(raceStore, [0, devAddresses[3]!], 10n);
+    const before = [1, 2, 3].map((i) => state.getAccount(devAddresses[i]!).balance);
+    const pool = state.getAccount(HP_POOL_ADDRESS).balance;
+    h.endBlocks(0, L - 1);
+    const paid = [1, 2, 3].map((i) => state.getAccount(devAddresses[i]!).balance - before[i - 1]!);
+    const each = hpTranche(L, blocksPerDay) / 2n;
+    assert.deepEqual(paid, [each, each, 0n], "the top two by weight share the tranche");
+    assert.equal(pool - state.getAccount(HP_POOL_ADDRESS).balance, 2n * each);
   });
 
   it("conservation under random sequences of tasks, checks, frauds, withdrawals and cycle ends", () => {
