@@ -109,7 +109,7 @@ export interface AccountRewards {
   checksDone: number;
   reason: string;
 }
-const accountCodec = struct<AccountRewards>("rewards.Account", {
+const accountFields = {
   execution: quantity,
   verification: quantity,
   minimum: quantity,
@@ -120,7 +120,8 @@ const accountCodec = struct<AccountRewards>("rewards.Account", {
   checksDrawn: uint,
   checksDone: uint,
   reason: str(256),
-});
+};
+const accountCodec = struct<AccountRewards>("rewards.Account", accountFields);
 
 export interface Vesting {
   total: bigint;
@@ -494,16 +495,7 @@ export const rewards: Module = {
         accounts: list(
           struct<AccountRewards & { address: Address }>("rewards.AccountView", {
             address: address20,
-            execution: quantity,
-            verification: quantity,
-            minimum: quantity,
-            released: quantity,
-            forfeited: quantity,
-            tasksDone: uint,
-            fairMilli: uint,
-            checksDrawn: uint,
-            checksDone: uint,
-            reason: str(256),
+            ...accountFields,
           }),
           10_000,
         ),
@@ -535,16 +527,7 @@ export const rewards: Module = {
         cycle: uint,
       }),
       result: struct<AccountRewards & { hp: bigint }>("rewards.account.result", {
-        execution: quantity,
-        verification: quantity,
-        minimum: quantity,
-        released: quantity,
-        forfeited: quantity,
-        tasksDone: uint,
-        fairMilli: uint,
-        checksDrawn: uint,
-        checksDone: uint,
-        reason: str(256),
+        ...accountFields,
         hp: quantity,
       }),
       run: (ctx, { address, cycle }: { address: Address; cycle: number }) => ({

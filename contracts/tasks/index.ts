@@ -97,7 +97,7 @@ export interface TaskRecord {
   attempt: number;
 }
 
-const taskCodec = struct<TaskRecord>("tasks.Task", {
+const taskFields = {
   executor: address20,
   intermediary: address20,
   model: str(64),
@@ -113,7 +113,8 @@ const taskCodec = struct<TaskRecord>("tasks.Task", {
   payer: address20,
   round: uint,
   attempt: uint,
-});
+};
+const taskCodec = struct<TaskRecord>("tasks.Task", taskFields);
 
 export interface ApiKey {
   owner: Address;
@@ -121,12 +122,13 @@ export interface ApiKey {
   spent: bigint;
   revoked: number;
 }
-const apiKeyCodec = struct<ApiKey>("tasks.ApiKey", {
+const apiKeyFields = {
   owner: address20,
   limit: quantity,
   spent: quantity,
   revoked: uint,
-});
+};
+const apiKeyCodec = struct<ApiKey>("tasks.ApiKey", apiKeyFields);
 
 export interface TaskParams {
   /** Reputation ceiling: an executor gains one level per honest cycle with settled tasks. */
@@ -559,21 +561,7 @@ export const payloadArgs = struct<{ taskId: Uint8Array; payload: TaskPayload }>(
 
 const taskView = struct<TaskRecord & { taskId: Uint8Array }>("tasks.TaskView", {
   taskId: hash32,
-  executor: address20,
-  intermediary: address20,
-  model: str(64),
-  payloadHash: hash32,
-  fee: quantity,
-  cycle: uint,
-  height: uint,
-  status: uint,
-  verifier: address20,
-  deadline: uint,
-  drawRound: uint,
-  checkMilli: uint,
-  payer: address20,
-  round: uint,
-  attempt: uint,
+  ...taskFields,
 });
 
 export const tasksModule: Module = {
@@ -725,13 +713,7 @@ export const tasksModule: Module = {
       result: struct<{ escrow: bigint; keys: (ApiKey & { key: Address })[] }>("tasks.account.result", {
         escrow: quantity,
         keys: list(
-          struct<ApiKey & { key: Address }>("tasks.KeyView", {
-            key: address20,
-            owner: address20,
-            limit: quantity,
-            spent: quantity,
-            revoked: uint,
-          }),
+          struct<ApiKey & { key: Address }>("tasks.KeyView", { key: address20, ...apiKeyFields }),
           1024,
         ),
       }),

@@ -14,9 +14,9 @@ import { devnetGenesisJson } from "../../src/chain/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { ExactModel, generate, verifyGeneration } from "../../src/inference/index.ts";
 import { devKeys } from "../../test/helpers/chain.ts";
-import { startNetwork, waitFor } from "../../test/helpers/network.ts";
+import { startNetwork } from "../../test/helpers/network.ts";
 import { tempDir } from "../../test/helpers/process.ts";
-import { tasksCall } from "../../test/helpers/tasks.ts";
+import { tasksCall, waitForRouting } from "../../test/helpers/tasks.ts";
 
 const { values } = parseArgs({
   options: { tokens: { type: "string", default: "48" }, requests: { type: "string", default: "8" } },
@@ -54,19 +54,7 @@ const client = new OpenAI({
   maxRetries: 0,
   timeout: 600_000,
 });
-await waitFor(
-  "the first beacon output (executors are drawn from it)",
-  async () => {
-    try {
-      await client.completions.create({ model, prompt: "hi", max_tokens: 1 });
-      return true;
-    } catch (e) {
-      if (e instanceof OpenAI.APIError && e.status === 503) return false;
-      throw e;
-    }
-  },
-  120_000,
-);
+await waitForRouting(client, model, 120_000);
 // Direct: the same requests (same seeds) in this process, with the two nodes running beside it.
 const m = new ExactModel();
 let directTokens = 0;

@@ -90,7 +90,7 @@ export interface Receipt extends ReceiptBody {
   signature: Uint8Array;
 }
 
-const receiptBodyCodec = struct<ReceiptBody>("tasks.ReceiptBody", {
+const receiptBodyFields = {
   taskId: hash32,
   model: str(64),
   promptTokens: uint,
@@ -101,19 +101,11 @@ const receiptBodyCodec = struct<ReceiptBody>("tasks.ReceiptBody", {
   executor: address20,
   intermediary: address20,
   payloadHash: hash32,
-});
+};
+const receiptBodyCodec = struct<ReceiptBody>("tasks.ReceiptBody", receiptBodyFields);
 
 export const receiptCodec = struct<Receipt>("tasks.Receipt", {
-  taskId: hash32,
-  model: str(64),
-  promptTokens: uint,
-  completionTokens: uint,
-  cycle: uint,
-  round: uint,
-  attempt: uint,
-  executor: address20,
-  intermediary: address20,
-  payloadHash: hash32,
+  ...receiptBodyFields,
   signature: bytes({ length: 65 }),
 });
 

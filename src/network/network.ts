@@ -293,6 +293,21 @@ export class Network {
     return ok;
   }
 
+  /** Rate-limit a peer's request stream and read the request (undefined: refused, stream aborted). */
+  private async admit(
+    stream: Stream,
+    peer: string,
+    protocol: string,
+    limits: ProtocolLimits,
+  ): Promise<Uint8Array | undefined> {
+    if (!this.allow(peer, protocol, limits.ratePerSec)) {
+      this.penalise(peer, Penalty.rateLimited, `rate limit on ${protocol}`);
+      stream.abort(new RequestError("rate limited"));
+      return undefined;
+    }
+    return readAll(stream, limits.maxRequestBytes);
+  }
+
   /**
    * Serve a request/response protocol: one request per stream, written then half-closed; one
    * response back. Oversized or failing requests penalise the peer and reset the stream.
@@ -303,12 +318,8 @@ export class Network {
       async (stream, connection) => {
         const peer = connection.remotePeer.toString();
         try {
-          if (!this.allow(peer, protocol, limits.ratePerSec)) {
-            this.penalise(peer, Penalty.rateLimited, `rate limit on ${protocol}`);
-            stream.abort(new RequestError("rate limited"));
-            return;
-          }
-          const req = await readAll(stream, limits.maxRequestBytes);
+          const req = await this.admit(stream, peer, protocol, limits);
+          if (!req) return;
           const res = await handler(req, peer);
           if (res.length > limits.maxResponseBytes) throw new RequestError("response too large");
           await writeAll(stream, res);
@@ -332,12 +343,8 @@ export class Network {
       async (stream, connection) => {
         const peer = connection.remotePeer.toString();
         try {
-          if (!this.allow(peer, protocol, limits.ratePerSec)) {
-            this.penalise(peer, Penalty.rateLimited, `rate limit on ${protocol}`);
-            stream.abort(new RequestError("rate limited"));
-            return;
-          }
-          const req = await readAll(stream, limits.maxRequestBytes);
+          const req = await this.admit(stream, peer, protocol, limits);
+          if (!req) return;
           let sent = 0;
           await handler(req, peer, async (frame) => {
             sent += frame.length + 4;

@@ -38,7 +38,7 @@ import { fromHex, toHex } from "../../src/types/index.ts";
 import { devAddresses, devKeys } from "../helpers/chain.ts";
 import { rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
 import { startNode, tempDir } from "../helpers/process.ts";
-import { envelope, tasksCall } from "../helpers/tasks.ts";
+import { envelope, tasksCall, waitForRouting } from "../helpers/tasks.ts";
 
 type TaskView = {
   taskId: string;
@@ -110,19 +110,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       maxRetries: 0,
     });
     // Executors are drawn from beacon output: the first round lands early in cycle 1.
-    await waitFor(
-      "a first routed request",
-      async () => {
-        try {
-          await client.completions.create({ model, prompt: "hi", max_tokens: 1 });
-          return true;
-        } catch (e) {
-          if (e instanceof OpenAI.APIError && e.status === 503) return false;
-          throw e;
-        }
-      },
-      90_000,
-    );
+    await waitForRouting(client, model, 90_000);
   });
   after(async () => {
     await net?.stop();

@@ -1,10 +1,12 @@
 // A developer's side of the inference market through a real wallet: module calls to the tasks
 // module signed and sent with ethers (deposit, API key authorization), like any dapp would.
 import { JsonRpcProvider, Wallet } from "ethers";
+import OpenAI from "openai";
 import { ENVELOPE_VERSION, envelopeCodec } from "../../contracts/index.ts";
 import { type Codec, encode } from "../../src/encoding/index.ts";
 import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { toHex } from "../../src/types/index.ts";
+import { waitFor } from "./process.ts";
 
 export function envelope<A>(method: string, codec: Codec<A>, args: A): string {
   return toHex(encode(envelopeCodec, { version: ENVELOPE_VERSION, method, args: encode(codec, args) }));
@@ -39,4 +41,21 @@ export async function tasksCall<A>(
   } finally {
     provider.destroy();
   }
+}
+
+/** Wait until a node routes requests: executors are drawn from beacon output (cycle 1 on). */
+export async function waitForRouting(client: OpenAI, model: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    "a first routed request (executors are drawn from beacon output)",
+    async () => {
+      try {
+        await client.completions.create({ model, prompt: "hi", max_tokens: 1 });
+        return true;
+      } catch (e) {
+        if (e instanceof OpenAI.APIError && e.status === 503) return false;
+        throw e;
+      }
+    },
+    timeoutMs,
+  );
 }

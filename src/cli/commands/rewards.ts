@@ -70,12 +70,12 @@ export const rewardsCommand: Command = {
       if (values.json) process.stdout.write(`${JSON.stringify(status)}\n`);
       else
         process.stdout.write(
-          [
+          `${[
             `issuance: batch ${status.batch} of 12, subsidy ${(status.subsidyPpm / 10_000).toFixed(2)}%`,
             `minted: ${race(status.issued)} (proportional ${race(status.proportional)}, minimum ${race(status.minimum)}); unminted ${race(status.unminted)}`,
             `training fund: ${race(status.trainingFund)}`,
             `pools: liquidity ${race(status.liquidityPool)}, additional hardware-provider reward ${race(status.hpPool)}, founders' vesting ${race(status.foundersVesting)}`,
-          ].join("\n") + "\n",
+          ].join("\n")}\n`,
         );
       return 0;
     }

@@ -16,19 +16,14 @@ import { TASKS_MODULE_ADDRESS } from "../../params/index.ts";
 import { parseAddress, toChecksumAddress, toHex } from "../../types/index.ts";
 import { asUsage, type Command, formatEther, parse, parseEther, UsageError } from "../args.ts";
 import { rpcCall } from "../rpcClient.ts";
-import { sendTransaction, signerKey } from "./tx.ts";
+import { sendTransaction, signerKey, signerOptions } from "./tx.ts";
 
 const options = {
   amount: { type: "string" },
   limit: { type: "string" },
   key: { type: "string" },
   address: { type: "string" },
-  from: { type: "string" },
-  keystore: { type: "string" },
-  "password-file": { type: "string" },
-  "private-key-file": { type: "string" },
-  "private-key": { type: "string" },
-  rpc: { type: "string" },
+  ...signerOptions,
 } as const;
 
 const help = `racecoin tasks — pay for inference: escrow and API keys (spec/tasks.md)

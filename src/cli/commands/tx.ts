@@ -5,17 +5,22 @@ import { asUsage, type Command, parse, parseEther, readInputFile, UsageError } f
 import { RpcCallError, rpcCall } from "../rpcClient.ts";
 import { DEFAULT_KEYSTORE, readPassword, unlock } from "./keys.ts";
 
-const options = {
-  to: { type: "string" },
-  value: { type: "string" },
-  "value-wei": { type: "string" },
-  data: { type: "string" },
+/** The signer flags every transaction-sending command takes (see signerKey), and --rpc. */
+export const signerOptions = {
   from: { type: "string" },
   keystore: { type: "string" },
   "password-file": { type: "string" },
   "private-key-file": { type: "string" },
   "private-key": { type: "string" },
   rpc: { type: "string" },
+} as const;
+
+const options = {
+  to: { type: "string" },
+  value: { type: "string" },
+  "value-wei": { type: "string" },
+  data: { type: "string" },
+  ...signerOptions,
   legacy: { type: "boolean" },
   "no-wait": { type: "boolean" },
 } as const;
