@@ -1,0 +1,130 @@
+// bench:tasks-race — do races delay user requests? (issue 12 item 7; paper: "when user requests are
+// present, they must be processed without delay"). Three mining validators (nice-19 race workers,
+// full duty) serve inference; a client sends streamed requests through node 0 for a few cycles, and
+// each request's time to first token and total time are bucketed by whether the chain was inside a
+// race window (offsets raceStart … raceEnd − 1) when it was sent. Same run, same machine.
+// Usage: npm run bench:tasks-race -- [--cycles 3] [--concurrency 4]
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import OpenAI from "openai";
+import { authorizeKeyArgs, taskAmountArgs } from "../../contracts/index.ts";
+import { devnetGenesisJson } from "../../src/chain/index.ts";
+import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
+import { minimal } from "../../src/params/index.ts";
+import { devKeys } from "../../test/helpers/chain.ts";
+import { startNetwork, status } from "../../test/helpers/network.ts";
+import { tempDir } from "../../test/helpers/process.ts";
+import { tasksCall, waitForRouting } from "../../test/helpers/tasks.ts";
+
+const { values } = parseArgs({
+  options: { cycles: { type: "string", default: "3" }, concurrency: { type: "string", default: "4" } },
+});
+const cycles = Number(values.cycles);
+const concurrency = Number(values.concurrency);
+const model = "racecoin-exact-tiny";
+const L = minimal.cycleLength;
+const { raceStart, raceEnd } = minimal.windows;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? null : +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!.toFixed(1);
+};
+
+const genesis = join(tempDir(), "genesis.json");
+writeFileSync(genesis, JSON.stringify(devnetGenesisJson(3)));
+const mine = ["--mine", "--race-duty", "1", "--race-workers", "1"];
+const net = await startNetwork(
+  [0, 1, 2].map((validator) => ({ validator, args: mine })),
+  { genesis, blockTimeMs: 500 },
+);
+const url = net.nodes[0]!.url;
+try {
+  const apiKey = randomPrivateKey();
+  await tasksCall(url, devKeys[7]!, "deposit", taskAmountArgs, { amount: 10n ** 21n });
+  await tasksCall(url, devKeys[7]!, "authorizeKey", authorizeKeyArgs, {
+    key: privateKeyToAddress(apiKey),
+    limit: 10n ** 21n,
+  });
+  const client = new OpenAI({
+    baseURL: `${url}/v1`,
+    apiKey: `rk_${Buffer.from(apiKey).toString("hex")}`,
+    maxRetries: 0,
+    timeout: 120_000,
+  });
+  await waitForRouting(client, model, 180_000);
+  const start = (await status(url)).height;
+  const end = (Math.floor(start / L) + 1 + cycles) * L;
+  const samples: { inRace: boolean; ttft: number; total: number }[] = [];
+  let failed = 0;
+  let seed = 0;
+  const worker = async () => {
+    for (;;) {
+      const height = (await status(url)).height;
+      if (height >= end) return;
+      const offset = (height + 1) % L;
+      const inRace = offset >= raceStart && offset < raceEnd;
+      const t0 = performance.now();
+      let first = Number.NaN;
+      try {
+        const s = await client.chat.completions.create({
+          model,
+          messages: [{ role: "user", content: `request ${seed}` }],
+          max_tokens: 16,
+          temperature: 0.8,
+          seed: seed++,
+          stream: true,
+        });
+        for await (const ch of s)
+          if (Number.isNaN(first) && ch.choices[0]?.delta.content) first = performance.now() - t0;
+        samples.push({ inRace, ttft: first, total: performance.now() - t0 });
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const of = (inRace: boolean) => {
+    const xs = samples.filter((s) => s.inRace === inRace);
+    const ttft = xs.map((s) => s.ttft).filter((x) => !Number.isNaN(x));
+    return {
+      requests: xs.length,
+      ttftP50Ms: pct(ttft, 50),
+      ttftP99Ms: pct(ttft, 99),
+      totalP50Ms: pct(
+        xs.map((s) => s.total),
+        50,
+      ),
+      totalP99Ms: pct(
+        xs.map((s) => s.total),
+        99,
+      ),
+    };
+  };
+  const mined = net.nodes
+    .map(
+      (n) =>
+        n
+          .output()
+          .split("\n")
+          .filter((l) => l.includes("Race: mined")).length,
+    )
+    .reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        bench: "tasks-race",
+        cycles,
+        concurrency,
+        insideRaceWindows: of(true),
+        outsideRaceWindows: of(false),
+        failed,
+        racesMined: mined,
+        note: "three mining validators (reference backend, one nice-19 worker each at full duty) on this machine; requests through node 0, which routes them to nodes 1 and 2",
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} finally {
+  await net.stop();
+}
