@@ -63,6 +63,11 @@ const commands: CommandEntry[] = [
     summary: "issuance, pools and rewards per cycle",
     load: async () => (await import("./commands/rewards.ts")).rewardsCommand,
   },
+  {
+    name: "serve-model",
+    summary: "serve the built-in model over an OpenAI-compatible HTTP API (an upstream for executors)",
+    load: async () => (await import("./commands/serveModel.ts")).serveModelCommand,
+  },
 ];
 
 function usage(): string {

@@ -226,6 +226,7 @@ export class RacecoinNode {
             }
           : {}),
         settleEveryBlocks: 10,
+        ...(opts.mine?.inferenceUpstream ? { upstream: opts.mine.inferenceUpstream } : {}),
         ...(opts.mine?.taskCheat ? { cheat: opts.mine.taskCheat } : {}),
       },
       { chain: this.chain, network: this.network, log: log.child({ module: "tasks" }) },

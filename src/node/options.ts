@@ -38,6 +38,8 @@ export interface NodeOptions {
     accountKey: Uint8Array;
     /** Race every cycle (--mine); false: only execute and verify inference tasks (--serve-tasks). */
     race: boolean;
+    /** Generate tasks on this OpenAI-compatible server (base URL ending in /v1). */
+    inferenceUpstream?: string;
     backend: string;
     workers: number;
     duty: number;

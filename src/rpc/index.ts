@@ -1,5 +1,5 @@
 export type { InferenceRouter, RoutedRequest, RpcContext } from "./context.ts";
 export { RpcError } from "./errors.ts";
-export { ApiError } from "./openai.ts";
+export { ApiError, handleModelServer } from "./openai.ts";
 export { routes } from "./routes.ts";
 export { defaultRpcOptions, RpcServer, type RpcServerOptions } from "./server.ts";

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { modelEntry, models as modelsModule } from "../../contracts/index.ts";
 import { isValidPrivateKey } from "../crypto/index.ts";
-import { ExactModel, type Sampling } from "../inference/index.ts";
+import { ExactModel, type Sampling, steps } from "../inference/index.ts";
 import { readStoreIn } from "../state/index.ts";
 import { toHex } from "../types/index.ts";
 import type { RpcContext } from "./context.ts";
@@ -108,7 +108,7 @@ function apiKeyOf(req: IncomingMessage): Uint8Array {
 }
 
 function parseCommon(
-  ctx: RpcContext,
+  serving: ExactModel | string,
   o: Record<string, unknown>,
   prompt: string,
   defaultMax: number,
@@ -124,8 +124,8 @@ function parseCommon(
       "model",
       "model_not_found",
     );
-  const ok = served(ctx);
-  if (typeof ok === "string") throw new ApiError(503, ok, "model", "model_not_served", "server_error");
+  if (typeof serving === "string")
+    throw new ApiError(503, serving, "model", "model_not_served", "server_error");
   if (o.n !== undefined && o.n !== 1) throw new ApiError(400, "only n = 1 is supported", "n");
   const bytes = new TextEncoder().encode(prompt);
   if (bytes.length >= m.spec.contextLength)
@@ -161,7 +161,8 @@ function parseCommon(
     },
     stream: o.stream === true,
     includeUsage: opts?.include_usage === true,
-    logprobs: o.logprobs === true,
+    // Chat takes `logprobs: true`; completions the legacy integer (0-5): any asks for them.
+    logprobs: o.logprobs === true || (typeof o.logprobs === "number" && o.logprobs >= 0),
   };
 }
 
@@ -196,9 +197,91 @@ function chatPrompt(messages: unknown): string {
   return `${lines.join("")}assistant: `;
 }
 
-/** Handle /v1/* (returns false for other paths). */
-export async function handleOpenAi(
+/** Where /v1 requests go: the node's market router, or a local model (`racecoin serve-model`). */
+interface V1Source {
+  /** The model served, or why none is. */
+  served(): ExactModel | string;
+  /** Requests need an API key (the market charges them). */
+  needsKey: boolean;
+  run(r: Request, onToken: (t: { token: number; prob: number }) => void): ReturnType<Run>;
+}
+
+/** Handle /v1/* on a node's RPC port: requests go through the market (returns false for other paths). */
+export function handleOpenAi(
   ctx: RpcContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  readBody: () => Promise<Buffer | undefined>,
+): Promise<boolean> {
+  return serveV1(
+    {
+      served: () => served(ctx),
+      needsKey: true,
+      run: (r, onToken) => {
+        const router = ctx.inference;
+        if (!router)
+          throw new ApiError(
+            503,
+            "This node does not route inference requests",
+            null,
+            "no_router",
+            "server_error",
+          );
+        return router.route(
+          {
+            apiKey: r.apiKey,
+            body: r.body,
+            model: builtin().spec.id,
+            prompt: r.prompt,
+            maxTokens: r.maxTokens,
+            temperatureMilli: r.sampling.temperatureMilli,
+            topPMilli: r.sampling.topPMilli,
+            seed: r.sampling.seed,
+          },
+          onToken,
+        );
+      },
+    },
+    req,
+    res,
+    readBody,
+  );
+}
+
+/**
+ * Handle /v1/* as a plain model server running the built-in model itself, with no chain and no
+ * keys: what `racecoin serve-model` answers, the stand-in for the vLLM / llama.cpp servers an
+ * executor may point `--inference-upstream` at.
+ */
+export function handleModelServer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  readBody: () => Promise<Buffer | undefined>,
+): Promise<boolean> {
+  return serveV1(
+    {
+      served: builtin,
+      needsKey: false,
+      run: async (r, onToken) => {
+        const it = steps(builtin(), r.prompt, r.maxTokens, r.sampling);
+        for (;;) {
+          const step = it.next();
+          if (step.done)
+            return { finish: step.value, taskId: new Uint8Array(32), executor: new Uint8Array(20) };
+          onToken(step.value);
+          // Let the chunk go out and other requests run between tokens.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      },
+    },
+    req,
+    res,
+    readBody,
+  );
+}
+
+async function serveV1(
+  source: V1Source,
   req: IncomingMessage,
   res: ServerResponse,
   readBody: () => Promise<Buffer | undefined>,
@@ -207,13 +290,13 @@ export async function handleOpenAi(
   if (!url.startsWith("/v1/")) return false;
   try {
     if (req.method === "GET" && url === "/v1/models") {
-      const ok = served(ctx);
+      const ok = source.served();
       send(res, 200, { object: "list", data: typeof ok === "string" ? [] : [modelObject(ok)] });
       return true;
     }
     if (req.method === "GET" && url.startsWith("/v1/models/")) {
       const id = decodeURIComponent(url.slice("/v1/models/".length));
-      if (id !== builtin().spec.id || typeof served(ctx) === "string")
+      if (id !== builtin().spec.id || typeof source.served() === "string")
         throw new ApiError(404, `The model '${id.slice(0, 100)}' does not exist`, "model", "model_not_found");
       send(res, 200, modelObject(builtin()));
       return true;
@@ -236,37 +319,37 @@ export async function handleOpenAi(
     if (chat) prompt = chatPrompt(o.messages);
     else if (typeof o.prompt === "string") prompt = o.prompt;
     else throw new ApiError(400, "prompt must be a string", "prompt");
-    const r = parseCommon(ctx, o, prompt, chat ? 64 : 16, apiKeyOf(req), body);
-    const router = ctx.inference;
-    if (!router)
-      throw new ApiError(
-        503,
-        "This node does not route inference requests",
-        null,
-        "no_router",
-        "server_error",
-      );
-    await complete(res, r, chat, (onToken) =>
-      router.route(
-        {
-          apiKey: r.apiKey,
-          body: r.body,
-          model: builtin().spec.id,
-          prompt: r.prompt,
-          maxTokens: r.maxTokens,
-          temperatureMilli: r.sampling.temperatureMilli,
-          topPMilli: r.sampling.topPMilli,
-          seed: r.sampling.seed,
-        },
-        onToken,
-      ),
-    );
+    const apiKey = source.needsKey ? apiKeyOf(req) : new Uint8Array(32);
+    const r = parseCommon(source.served(), o, prompt, chat ? 64 : 16, apiKey, body);
+    await complete(res, r, chat, (onToken) => source.run(r, onToken));
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     if (res.headersSent) res.end();
     else send(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.code } });
   }
   return true;
+}
+
+/**
+ * Completions' legacy logprobs: token strings (vLLM's "bytes:\\xNN" for a byte that is not text on
+ * its own, so a client recovers every token of the byte-level model), logprobs, offsets.
+ */
+function legacy(lps: { token: string; logprob: number; bytes: number[] }[]) {
+  let offset = 0;
+  return {
+    tokens: lps.map((t) =>
+      t.bytes[0]! < 0x80
+        ? String.fromCharCode(t.bytes[0]!)
+        : `bytes:\\x${t.bytes[0]!.toString(16).padStart(2, "0")}`,
+    ),
+    token_logprobs: lps.map((t) => t.logprob),
+    top_logprobs: null,
+    text_offset: lps.map((t) => {
+      const at = offset;
+      offset += t.token.length;
+      return at;
+    }),
+  };
 }
 
 type Run = (
@@ -297,7 +380,7 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
     total_tokens: r.prompt.length + completionTokens,
   });
   const write = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
-  const piece = (content: string, finish: string | null, lps: unknown[] | null = null) =>
+  const piece = (content: string, finish: string | null, lps: ReturnType<typeof lp>[] | null = null) =>
     chat
       ? {
           ...base,
@@ -311,7 +394,11 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
             },
           ],
         }
-      : { ...base, object, choices: [{ index: 0, text: content, logprobs: null, finish_reason: finish }] };
+      : {
+          ...base,
+          object,
+          choices: [{ index: 0, text: content, logprobs: lps ? legacy(lps) : null, finish_reason: finish }],
+        };
   // Tokens arrive from the executor through the intermediary's router, one callback each.
   let started = false;
   const begin = () => {
@@ -364,7 +451,7 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
             logprobs: r.logprobs ? { content: logprobs, refusal: null } : null,
             finish_reason: finish,
           }
-        : { index: 0, text, logprobs: null, finish_reason: finish },
+        : { index: 0, text, logprobs: r.logprobs ? legacy(logprobs) : null, finish_reason: finish },
     ],
     usage: usage(),
   });

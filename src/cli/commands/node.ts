@@ -51,6 +51,7 @@ const options = {
   "race-duty": { type: "string" },
   "race-verify": { type: "string" },
   "unit-price": { type: "string" },
+  "inference-upstream": { type: "string" },
   "dummy-tasks": { type: "string" },
   "dummy-fund-key": { type: "string" },
   "dummy-marked": { type: "boolean" },
@@ -60,6 +61,7 @@ const options = {
 function minerFrom(values: {
   mine?: boolean;
   "serve-tasks"?: boolean;
+  "inference-upstream"?: string;
   "miner-key-file"?: string;
   "dev-validator"?: string;
   "race-backend"?: string;
@@ -69,6 +71,8 @@ function minerFrom(values: {
   "unit-price"?: string;
 }): NodeOptions["mine"] {
   if (!values.mine && !values["serve-tasks"]) {
+    if (values["inference-upstream"] !== undefined)
+      throw new UsageError("--inference-upstream needs --mine or --serve-tasks (only executors generate)");
     for (const f of [
       "miner-key-file",
       "race-backend",
@@ -120,9 +124,15 @@ function minerFrom(values: {
   const price = values["unit-price"];
   if (price !== undefined && (!/^[1-9][0-9]{0,30}$/.test(price) || BigInt(price) > 10n ** 30n))
     throw new UsageError("--unit-price: wei per unit of compute, a whole number from 1 to 10^30");
+  const upstream = values["inference-upstream"];
+  if (upstream !== undefined && !/^https?:\/\/[^\s]+\/v1$/.test(upstream))
+    throw new UsageError(
+      `--inference-upstream: an OpenAI-compatible base URL ending in /v1, e.g. http://127.0.0.1:8000/v1; got "${upstream}"`,
+    );
   return {
     accountKey,
     race: values.mine === true,
+    ...(upstream ? { inferenceUpstream: upstream } : {}),
     backend,
     workers,
     duty,
@@ -257,6 +267,8 @@ Options:
   --mine                  race every cycle: mine from the beacon seed, commit, reveal (spec/race-cycle.md);
                           a mining node also executes inference tasks and verifies them (spec/tasks.md)
   --serve-tasks           execute and verify inference tasks with the account, without racing
+  --inference-upstream URL  generate tasks on an OpenAI-compatible server (vLLM, llama.cpp,
+                          racecoin serve-model), e.g. http://127.0.0.1:8000/v1
   --miner-key-file FILE   the account that commits (0x-hex private key; devnets: --dev-validator N's account)
   --race-backend NAME     reference | onnx (default: reference)
   --race-workers N        miner worker threads (default: 1)

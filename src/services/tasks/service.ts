@@ -87,6 +87,11 @@ export interface TaskServiceOptions {
   settleEveryBlocks: number;
   /** Test-only misbehaviour, from a cycle on. */
   cheat?: { cheat: TaskCheat; fromCycle: number };
+  /**
+   * An OpenAI-compatible server (base URL ending in /v1) that generates for this executor: the
+   * vLLM / llama.cpp / `racecoin serve-model` a miner runs. Absent: the built-in model in-process.
+   */
+  upstream?: string;
   /** Sees the shape of every real request this node routes (the dummy-task generator learns from it). */
   observe?: (r: RoutedRequest) => void;
 }
@@ -397,14 +402,20 @@ export class TaskService implements InferenceRouter {
     sampling: { temperatureMilli: number; topPMilli: number; seed: bigint },
     send: (f: Uint8Array) => Promise<void>,
   ): Promise<void> {
-    const it = steps(this.model, t.prompt, t.maxTokens, sampling);
+    const utf8 = new TextDecoder().decode(t.prompt);
+    const it:
+      | Iterator<{ token: number; prob: number }, "stop" | "length">
+      | AsyncIterator<{ token: number; prob: number }, "stop" | "length"> =
+      this.opts.upstream && Buffer.from(utf8).equals(Buffer.from(t.prompt))
+        ? upstreamTokens(this.opts.upstream, t, utf8)
+        : steps(this.model, t.prompt, t.maxTokens, sampling);
     const started = performance.now();
     let computing = 0;
     const tokens: number[] = [];
     let finish: "stop" | "length";
     for (;;) {
       const c0 = performance.now();
-      const s = it.next();
+      const s = await it.next();
       computing += performance.now() - c0;
       if (s.done) {
         finish = s.value;
@@ -606,4 +617,62 @@ export class TaskService implements InferenceRouter {
     }
     return undefined;
   }
+}
+
+/**
+ * Tokens from an upstream OpenAI-compatible server (spec/tasks.md §Upstream servers): a streamed
+ * legacy completion with logprobs, each token string mapped back to its byte ("bytes:\\xNN" for
+ * bytes that are not text alone, as vLLM writes them) and its probability.
+ */
+async function* upstreamTokens(
+  base: string,
+  t: TaskRequest,
+  prompt: string,
+): AsyncGenerator<{ token: number; prob: number }, "stop" | "length"> {
+  const res = await fetch(`${base}/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: t.model,
+      prompt,
+      max_tokens: t.maxTokens,
+      temperature: t.temperatureMilli / 1000,
+      top_p: t.topPMilli / 1000,
+      seed: Number(BigInt.asIntN(64, t.seed)),
+      stream: true,
+      logprobs: 1,
+    }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (!res.ok || !res.body) throw new Error(`upstream answered ${res.status}`);
+  let finish: "stop" | "length" = "length";
+  let buffer = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    const events = buffer.split("\n\n");
+    buffer = events.pop()!;
+    for (const e of events) {
+      const data = e.replace(/^data: /, "");
+      if (data === "[DONE]") return finish;
+      const c = (
+        JSON.parse(data) as {
+          choices: {
+            logprobs: { tokens: string[]; token_logprobs: number[] } | null;
+            finish_reason: string | null;
+          }[];
+        }
+      ).choices[0];
+      if (!c) continue;
+      const lps = c.logprobs;
+      for (const [i, s] of (lps?.tokens ?? []).entries()) {
+        const m = /^bytes:\\x([0-9a-f]{2})$/.exec(s);
+        const bytes = m ? [Number.parseInt(m[1]!, 16)] : [...Buffer.from(s)];
+        if (bytes.length !== 1) throw new Error(`upstream token ${JSON.stringify(s)} is not one byte`);
+        yield { token: bytes[0]!, prob: Math.min(1, Math.exp(lps!.token_logprobs[i]!)) };
+      }
+      if (c.finish_reason === "stop" || c.finish_reason === "length") finish = c.finish_reason;
+    }
+  }
+  return finish;
 }
