@@ -181,7 +181,14 @@ export class DummyTraffic {
       this.funding ??= this.newPayer().finally(() => {
         this.funding = undefined;
       });
-      await this.funding;
+      try {
+        await this.funding;
+      } catch (e) {
+        this.m.log.warn(
+          { err: (e as Error).message },
+          "Dummy tasks: funding a fresh account failed; retrying later",
+        );
+      }
       return;
     }
     this.payer.left--;
