@@ -227,7 +227,7 @@ export class RacecoinNode {
           : {}),
         settleEveryBlocks: 10,
         ...(opts.mine?.inferenceUpstream ? { upstream: opts.mine.inferenceUpstream } : {}),
-        ...(opts.mine?.taskCheat ? { cheat: opts.mine.taskCheat } : {}),
+        ...(opts.mine?.taskCheats ? { cheats: opts.mine.taskCheats } : {}),
       },
       { chain: this.chain, network: this.network, log: log.child({ module: "tasks" }) },
     );

@@ -50,7 +50,7 @@ export interface NodeOptions {
     /** Test-only (RACECOIN_RACE_CHEAT): never set in production. */
     cheats?: RaceCheat[];
     /** Test-only (RACECOIN_TASK_CHEAT): never set in production. */
-    taskCheat?: { cheat: TaskCheat; fromCycle: number };
+    taskCheats?: { cheat: TaskCheat; fromCycle: number }[];
   };
   /** Dummy tasks (spec/tasks.md §Dummy tasks): rate, the paying fund account, hidden or marked. */
   dummy?: { perMinute: number; fundKey: Uint8Array; mode: "hidden" | "marked" };

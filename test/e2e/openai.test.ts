@@ -6,7 +6,7 @@
 // Cycle 1, everyone honest: model list, plain and streamed chat completions (chunk shapes, usage,
 // [DONE]), completions, exact re-runs of what came back, errors in OpenAI's shape.
 // From cycle 2, node 1 refuses three tasks in four, node 2 answers one wrong token per task and
-// node 3 reports honest executors as withholding (test-only switches); node 0 also sends dummy
+// withholds half its payloads, node 3 reports honest executors as withholding (test-only switches); node 0 also sends dummy
 // tasks. Over ≥ 200 requests: executor draws follow the weights (χ², recomputed from chain data),
 // the intermediary never executes, refused tasks are redrawn, escrow falls by exactly the settled
 // fees, every check draw is recomputed from the beacon and the rate matches the reputation rule,
@@ -112,7 +112,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       [
         { validator: 0, args: [...serve, "--dummy-tasks", "20", "--dummy-fund-key", fundFile] },
         { validator: 1, args: serve, env: { RACECOIN_TASK_CHEAT: "flaky@2" } },
-        { validator: 2, args: serve, env: { RACECOIN_TASK_CHEAT: "wrong-tokens@2" } },
+        { validator: 2, args: serve, env: { RACECOIN_TASK_CHEAT: "wrong-tokens@2,withhold@2" } },
         {
           validator: 3,
           args: [...serve, "--inference-upstream", upstreamUrl],
@@ -417,9 +417,19 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       frauds.every((t) => t.executor === lower(2)),
       "no honest executor convicted",
     );
+    // Node 2 also withholds half its payloads: those are convicted when the withholding report
+    // stands at the deadline, the others by the fraud proof a verifier re-runs.
+    const byPath = { withheld: 0, proven: 0 };
     for (const t of run)
-      if (t.executor === lower(2) && t.cycle >= 3 && t.status !== TaskStatus.unchecked)
+      if (t.executor === lower(2) && t.cycle >= 3 && t.status !== TaskStatus.unchecked) {
         assert.equal(t.status, TaskStatus.fraud, "a checked wrong answer is always convicted");
+        if (fromHex(t.taskId)[0]! % 2 === 1) byPath.withheld++;
+        else byPath.proven++;
+      }
+    console.log(
+      `# cheater convicted: ${byPath.proven} by fraud proof, ${byPath.withheld} for a withheld payload`,
+    );
+    assert.ok(byPath.proven > 0 && byPath.withheld > 0, "both paths convict");
     const cheater = await rpc<{ reputation: number; forfeited: string; pending: string }>(
       url,
       "tasks_executor",

@@ -113,14 +113,18 @@ function minerFrom(values: {
   const cheats = process.env.RACECOIN_RACE_CHEAT?.split(",") as RaceCheat[] | undefined;
   if (cheats?.some((c) => !RACE_CHEATS.includes(c)))
     throw new UsageError(`RACECOIN_RACE_CHEAT: comma list of ${RACE_CHEATS.join(" | ")} (test-only)`);
-  // Test-only (test/e2e/openai.test.ts): NAME or NAME@CYCLE (misbehave from that cycle on).
-  const [cheatName, cheatCycle] = (process.env.RACECOIN_TASK_CHEAT ?? "").split("@");
-  const taskCheat = cheatName ? (cheatName as TaskCheat) : undefined;
-  if (
-    taskCheat !== undefined &&
-    (!TASK_CHEATS.includes(taskCheat) || (cheatCycle && !/^\d+$/.test(cheatCycle)))
-  )
-    throw new UsageError(`RACECOIN_TASK_CHEAT: ${TASK_CHEATS.join(" | ")}, optionally @CYCLE (test-only)`);
+  // Test-only (test/e2e/openai.test.ts): a comma list of NAME or NAME@CYCLE (from that cycle on).
+  const taskCheats = (process.env.RACECOIN_TASK_CHEAT ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((c) => {
+      const [name, cycle] = c.split("@");
+      if (!TASK_CHEATS.includes(name as TaskCheat) || (cycle !== undefined && !/^\d+$/.test(cycle)))
+        throw new UsageError(
+          `RACECOIN_TASK_CHEAT: a comma list of ${TASK_CHEATS.join(" | ")}, each optionally @CYCLE (test-only)`,
+        );
+      return { cheat: name as TaskCheat, fromCycle: Number(cycle ?? 0) };
+    });
   const price = values["unit-price"];
   if (price !== undefined && (!/^[1-9][0-9]{0,30}$/.test(price) || BigInt(price) > 10n ** 30n))
     throw new UsageError("--unit-price: wei per unit of compute, a whole number from 1 to 10^30");
@@ -139,7 +143,7 @@ function minerFrom(values: {
     verify,
     ...(price ? { unitPrice: BigInt(price) } : {}),
     ...(cheats ? { cheats } : {}),
-    ...(taskCheat ? { taskCheat: { cheat: taskCheat, fromCycle: Number(cheatCycle ?? 0) } } : {}),
+    ...(taskCheats.length > 0 ? { taskCheats } : {}),
   };
 }
 

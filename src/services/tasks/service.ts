@@ -14,7 +14,7 @@
  *   as executor it answers a withholding report by publishing the payload on chain.
  *
  * Test-only misbehaviour (RACECOIN_TASK_CHEAT): "wrong-tokens" (an executor answers one wrong
- * token in every task), "withhold" (it never hands out payloads), "lie" (a verifier reports
+ * token in every task), "withhold" (it hands out no payload for half its tasks and never publishes them), "lie" (a verifier reports
  * honest executors as withholding), "flaky" (an executor refuses three tasks in four drawn to it).
  */
 import {
@@ -85,8 +85,8 @@ export interface TaskServiceOptions {
   account?: { key: Uint8Array; sender: ModuleTxSender };
   /** Settle when the oldest queued receipt has waited this many blocks (or 64 are queued). */
   settleEveryBlocks: number;
-  /** Test-only misbehaviour, from a cycle on. */
-  cheat?: { cheat: TaskCheat; fromCycle: number };
+  /** Test-only misbehaviour, each from a cycle on. */
+  cheats?: { cheat: TaskCheat; fromCycle: number }[];
   /**
    * An OpenAI-compatible server (base URL ending in /v1) that generates for this executor: the
    * vLLM / llama.cpp / `racecoin serve-model` a miner runs. Absent: the built-in model in-process.
@@ -147,9 +147,8 @@ export class TaskService implements InferenceRouter {
   }
 
   private cheating(kind: TaskCheat, cycle?: number): boolean {
-    const c = this.opts.cheat;
     const now = cycle ?? cycleOf(this.m.chain.head.height + 1, this.m.chain.preset.cycleLength);
-    return c?.cheat === kind && now >= c.fromCycle;
+    return (this.opts.cheats ?? []).some((c) => c.cheat === kind && now >= c.fromCycle);
   }
 
   // ── Directory ───────────────────────────────────────────────────────────────────────────────
@@ -477,7 +476,8 @@ export class TaskService implements InferenceRouter {
 
   private async servePayload(req: Uint8Array): Promise<Uint8Array> {
     if (req.length !== 32) throw new Error("expected a 32-byte task id");
-    if (this.cheating("withhold")) return new Uint8Array(0);
+    // Test-only: withhold the payloads of half the tasks (odd first byte of the id).
+    if (this.cheating("withhold") && req[0]! % 2 === 1) return new Uint8Array(0);
     const p = this.payloads.get(toHex(req));
     return p ? encode(taskPayloadCodec, p) : new Uint8Array(0);
   }
@@ -548,7 +548,11 @@ export class TaskService implements InferenceRouter {
         this.settledMine.delete(id);
         continue;
       }
-      if (this.published.has(id) || this.cheating("withhold")) continue;
+      if (
+        this.published.has(id) ||
+        (this.cheating("withhold") && Buffer.from(id.slice(2, 4), "hex")[0]! % 2 === 1)
+      )
+        continue;
       const payload = this.payloads.get(id);
       if (!payload) continue;
       this.published.add(id);
