@@ -145,12 +145,13 @@ describe("rewards", () => {
     assert.ok(acct(3).tasksDone * 1000 < acct(3).fairMilli, "node 3 did less than its fair share");
     if (cheater !== 3) assert.match(acct(3).reason, /did \d+ of a fair share/, "and forfeits in proportion");
     if (cheater !== 2) {
+      // Node 2 posts no verdicts (it may still have proven the wrong answer when drawn to check it).
       assert.match(
         acct(2).reason,
-        /performed 0 of \d+ checks/,
+        /performed [01] of \d+ checks/,
         "the lazy verifier forfeits its unperformed share",
       );
-      assert.equal(acct(2).released, 0n);
+      assert.ok(acct(2).released < acct(2).execution + acct(2).verification + acct(2).minimum);
     }
     console.log(
       `# cycle 0: fees ${totals.fees}, minted ${minted}, training ${totals.training}, released ${totals.released}, forfeited ${totals.forfeited}; node 3 did ${acct(3).tasksDone} of ${(acct(3).fairMilli / 1000).toFixed(1)}: released ${acct(3).released} of ${acct(3).execution + acct(3).verification + acct(3).minimum}`,
