@@ -30,7 +30,7 @@ import {
   ZERO_ADDRESS,
 } from "../../src/types/index.ts";
 import { beacon, rounds as beaconRounds, latestRound } from "../beacon/index.ts";
-import { emit, event } from "../events.ts";
+import { emit } from "../events.ts";
 import { modelEntry, models as modelsModule, unitPriceAt, voterWeights } from "../models/index.ts";
 import {
   type CallContext,
@@ -40,193 +40,46 @@ import {
   ModuleError,
 } from "../module.ts";
 import { forfeitsOf, race } from "../race/index.ts";
-import {
-  addressKey20,
-  bytesKey,
-  pairKey,
-  type RawStore,
-  type ReadStore,
-  StoreItem,
-  StoreMap,
-  u32Key,
-} from "../store.ts";
+import { type RawStore, type ReadStore, type StoreMap, u32Key } from "../store.ts";
 import { validators as validatorsModule } from "../validators/index.ts";
 
-/** Task status (spec/tasks.md §Lifecycle). */
-export const TaskStatus = {
-  settled: 0,
-  unchecked: 1,
-  checking: 2,
-  withheld: 3,
-  verified: 4,
-  fraud: 5,
-  expired: 6,
-  /** Verified after a withholding claim the executor answered on chain: the verifier was overruled. */
-  published: 7,
-} as const;
-export const STATUS_NAMES = [
-  "settled",
-  "unchecked",
-  "checking",
-  "withheld",
-  "verified",
-  "fraud",
-  "expired",
-  "published",
-];
+export * from "./store.ts";
 
-export interface TaskRecord {
-  executor: Address;
-  intermediary: Address;
-  model: string;
-  payloadHash: Uint8Array;
-  fee: bigint;
-  /** Cycle whose pending rewards the fee joined (the settlement's cycle). */
-  cycle: number;
-  height: number;
-  status: number;
-  verifier: Address;
-  deadline: number;
-  /** The beacon round whose output drew the check (0 until drawn) and the rate it was drawn at (‰). */
-  drawRound: number;
-  checkMilli: number;
-  /** The developer whose escrow paid (the API key's owner): the one who may report the result. */
-  payer: Address;
-  /** The receipt's routing: the beacon round that drew the executor and the replacement count. */
-  round: number;
-  attempt: number;
-}
-
-const taskFields = {
-  executor: address20,
-  intermediary: address20,
-  model: str(64),
-  payloadHash: hash32,
-  fee: quantity,
-  cycle: uint,
-  height: uint,
-  status: uint,
-  verifier: address20,
-  deadline: uint,
-  drawRound: uint,
-  checkMilli: uint,
-  payer: address20,
-  round: uint,
-  attempt: uint,
-};
-const taskCodec = struct<TaskRecord>("tasks.Task", taskFields);
-
-export interface ApiKey {
-  owner: Address;
-  limit: bigint;
-  spent: bigint;
-  revoked: number;
-}
-const apiKeyFields = {
-  owner: address20,
-  limit: quantity,
-  spent: quantity,
-  revoked: uint,
-};
-const apiKeyCodec = struct<ApiKey>("tasks.ApiKey", apiKeyFields);
-
-export interface TaskParams {
-  /** Reputation ceiling: an executor gains one level per honest cycle with settled tasks. */
-  maxReputation: number;
-  /** Check rate at the ceiling, in thousandths (at reputation 0 every task is checked). */
-  minCheckMilli: number;
-  /** What a user's report costs (wei), refunded if upheld, paid to the committee if rejected. */
-  reportFee: bigint;
-  /** Verifiers drawn to each report's committee. */
-  reportCommittee: number;
-}
-const paramsCodec = struct<TaskParams>("tasks.Params", {
-  maxReputation: uint,
-  minCheckMilli: uint,
-  reportFee: quantity,
-  reportCommittee: uint,
-});
-export const DEFAULT_TASK_PARAMS: TaskParams = {
-  maxReputation: 8,
-  minCheckMilli: 63,
-  reportFee: 10n ** 16n,
-  reportCommittee: 3,
-};
-
-const cycleAddr = pairKey(u32Key, 4, addressKey20);
-const heightTask = pairKey(u32Key, 4, bytesKey);
-
-export const params = new StoreItem("params", paramsCodec);
-/** developer → wei held for its tasks. */
-export const escrows = new StoreMap("escrow", addressKey20, quantity);
-/** API key address → owner, spend limit, spent, revoked. */
-export const apiKeys = new StoreMap("key", addressKey20, apiKeyCodec);
-/** (owner, key) → 1: the keys of a developer. */
-export const ownerKeys = new StoreMap("ownerKey", pairKey(addressKey20, 20, addressKey20), uint);
-export const tasks = new StoreMap("task", bytesKey, taskCodec);
-/** (cycle of settlement, task) → 1. */
-export const tasksByCycle = new StoreMap("byCycle", heightTask, uint);
-/** (settlement height, task) → 1: waiting for a beacon round after that height to draw the check. */
-export const undrawn = new StoreMap("undrawn", heightTask, uint);
-/** (deadline, task) → 1: checks that end at that height. */
-export const due = new StoreMap("due", heightTask, uint);
-/** (verifier, task) → 1: open checks of a verifier. */
-export const assigned = new StoreMap("assigned", pairKey(addressKey20, 20, bytesKey), uint);
-/** (cycle, executor) → fees pending release (rewards work). */
-export const pending = new StoreMap("pending", cycleAddr, quantity);
-/** (cycle, executor) → fees forfeited by proven fraud. */
-export const forfeited = new StoreMap("forfeited", cycleAddr, quantity);
-/** (cycle, executor) → tasks settled. */
-export const served = new StoreMap("served", cycleAddr, uint);
-/** (cycle, executor) → the first proven fraud's reason. */
-export const taskFrauds = new StoreMap("fraud", cycleAddr, str(256));
-/** executor → reputation level. */
-export const reputations = new StoreMap("reputation", addressKey20, uint);
-/** (cycle, verifier) → [verdicts upheld, claims overruled]. */
-export const verifierRecords = new StoreMap(
-  "verdicts",
-  cycleAddr,
-  struct<{ upheld: number; overruled: number }>("tasks.VerifierRecord", { upheld: uint, overruled: uint }),
-);
-
-export interface Report {
-  reporter: Address;
-  committee: Address[];
-  upheld: number;
-  /** The task's fee when reported (refunded if upheld) and the report fee paid. */
-  fee: bigint;
-  reportFee: bigint;
-  cycle: number;
-  reason: string;
-}
-const reportCodec = struct<Report>("tasks.Report", {
-  reporter: address20,
-  committee: list(address20, 64),
-  upheld: uint,
-  fee: quantity,
-  reportFee: quantity,
-  cycle: uint,
-  reason: str(256),
-});
-/** task → the user's report on it. */
-export const reports = new StoreMap("report", bytesKey, reportCodec);
-/** (cycle, executor, task) → 1: upheld reports, whose bounties the rewards settlement pays from the forfeit. */
-export const upheldReports = new StoreMap(
-  "upheld",
-  pairKey(u32Key, 4, pairKey(addressKey20, 20, bytesKey)),
-  uint,
-);
-
-export const MAX_RECEIPTS_PER_SETTLE = 64;
-
-export const TaskSettled = event(
-  "TaskSettled(bytes32 indexed taskId, address indexed executor, address indexed key, uint256 fee)",
-);
-export const TaskVerified = event("TaskVerified(bytes32 indexed taskId, address indexed verifier)");
-export const TaskFraudProven = event(
-  "TaskFraudProven(bytes32 indexed taskId, address indexed executor, uint256 forfeited)",
-);
-export const EscrowDeposited = event("EscrowDeposited(address indexed developer, uint256 amount)");
+import {
+  type ApiKey,
+  apiKeyCodec,
+  apiKeyFields,
+  apiKeys,
+  assigned,
+  DEFAULT_TASK_PARAMS,
+  due,
+  EscrowDeposited,
+  escrows,
+  forfeited,
+  MAX_RECEIPTS_PER_SETTLE,
+  ownerKeys,
+  params,
+  pending,
+  type Report,
+  reportCodec,
+  reports,
+  reputations,
+  STATUS_NAMES,
+  served,
+  TaskFraudProven,
+  type TaskParams,
+  type TaskRecord,
+  TaskSettled,
+  TaskStatus,
+  TaskVerified,
+  taskFields,
+  taskFrauds,
+  tasks,
+  tasksByCycle,
+  undrawn,
+  upheldReports,
+  verifierRecords,
+} from "./store.ts";
 
 export function taskParams(store: ReadStore): TaskParams {
   return params.get(store) ?? DEFAULT_TASK_PARAMS;

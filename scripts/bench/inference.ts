@@ -8,15 +8,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import OpenAI from "openai";
-import { authorizeKeyArgs, taskAmountArgs } from "../../contracts/index.ts";
 import { devnetGenesisJson } from "../../src/chain/index.ts";
-import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { ExactModel, generate, verifyGeneration } from "../../src/inference/index.ts";
-import { devKeys } from "../../test/helpers/chain.ts";
 import { startNetwork } from "../../test/helpers/network.ts";
 import { tempDir } from "../../test/helpers/process.ts";
-import { tasksCall, waitForRouting } from "../../test/helpers/tasks.ts";
+import { fundedClient } from "../../test/helpers/tasks.ts";
 
 const { values } = parseArgs({
   options: { tokens: { type: "string", default: "48" }, requests: { type: "string", default: "8" } },
@@ -42,19 +38,7 @@ const net = await startNetwork(
   { genesis, blockTimeMs: 500 },
 );
 const url = net.nodes[0]!.url;
-const apiKey = randomPrivateKey();
-await tasksCall(url, devKeys[7]!, "deposit", taskAmountArgs, { amount: 10n ** 21n });
-await tasksCall(url, devKeys[7]!, "authorizeKey", authorizeKeyArgs, {
-  key: privateKeyToAddress(apiKey),
-  limit: 10n ** 21n,
-});
-const client = new OpenAI({
-  baseURL: `${url}/v1`,
-  apiKey: `rk_${Buffer.from(apiKey).toString("hex")}`,
-  maxRetries: 0,
-  timeout: 600_000,
-});
-await waitForRouting(client, model, 120_000);
+const client = await fundedClient(url, model, 600_000);
 // Direct: the same requests (same seeds) in this process, with the two nodes running beside it.
 const m = new ExactModel();
 let directTokens = 0;

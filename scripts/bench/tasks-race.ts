@@ -7,15 +7,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import OpenAI from "openai";
-import { authorizeKeyArgs, taskAmountArgs } from "../../contracts/index.ts";
 import { devnetGenesisJson } from "../../src/chain/index.ts";
-import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { minimal } from "../../src/params/index.ts";
-import { devKeys } from "../../test/helpers/chain.ts";
 import { startNetwork, status } from "../../test/helpers/network.ts";
 import { tempDir } from "../../test/helpers/process.ts";
-import { tasksCall, waitForRouting } from "../../test/helpers/tasks.ts";
+import { fundedClient } from "../../test/helpers/tasks.ts";
 
 const { values } = parseArgs({
   options: { cycles: { type: "string", default: "3" }, concurrency: { type: "string", default: "4" } },
@@ -39,19 +35,7 @@ const net = await startNetwork(
 );
 const url = net.nodes[0]!.url;
 try {
-  const apiKey = randomPrivateKey();
-  await tasksCall(url, devKeys[7]!, "deposit", taskAmountArgs, { amount: 10n ** 21n });
-  await tasksCall(url, devKeys[7]!, "authorizeKey", authorizeKeyArgs, {
-    key: privateKeyToAddress(apiKey),
-    limit: 10n ** 21n,
-  });
-  const client = new OpenAI({
-    baseURL: `${url}/v1`,
-    apiKey: `rk_${Buffer.from(apiKey).toString("hex")}`,
-    maxRetries: 0,
-    timeout: 120_000,
-  });
-  await waitForRouting(client, model, 180_000);
+  const client = await fundedClient(url, model, 120_000);
   const start = (await status(url)).height;
   const end = (Math.floor(start / L) + 1 + cycles) * L;
   const samples: { inRace: boolean; ttft: number; total: number }[] = [];

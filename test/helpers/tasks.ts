@@ -2,10 +2,12 @@
 // module signed and sent with ethers (deposit, API key authorization), like any dapp would.
 import { JsonRpcProvider, Wallet } from "ethers";
 import OpenAI from "openai";
-import { ENVELOPE_VERSION, envelopeCodec } from "../../contracts/index.ts";
+import { authorizeKeyArgs, ENVELOPE_VERSION, envelopeCodec, taskAmountArgs } from "../../contracts/index.ts";
+import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { type Codec, encode } from "../../src/encoding/index.ts";
 import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { toHex } from "../../src/types/index.ts";
+import { devKeys } from "./chain.ts";
 import { waitFor } from "./process.ts";
 
 export function envelope<A>(method: string, codec: Codec<A>, args: A): string {
@@ -58,4 +60,25 @@ export async function waitForRouting(client: OpenAI, model: string, timeoutMs: n
     },
     timeoutMs,
   );
+}
+
+/**
+ * A developer ready to call a node's API: dev account 7 deposits 1,000 RACE and authorizes a fresh
+ * API key with that limit; returns the official client, once the node routes requests.
+ */
+export async function fundedClient(url: string, model: string, timeoutMs: number): Promise<OpenAI> {
+  const apiKey = randomPrivateKey();
+  await tasksCall(url, devKeys[7]!, "deposit", taskAmountArgs, { amount: 10n ** 21n });
+  await tasksCall(url, devKeys[7]!, "authorizeKey", authorizeKeyArgs, {
+    key: privateKeyToAddress(apiKey),
+    limit: 10n ** 21n,
+  });
+  const client = new OpenAI({
+    baseURL: `${url}/v1`,
+    apiKey: `rk_${Buffer.from(apiKey).toString("hex")}`,
+    maxRetries: 0,
+    timeout: timeoutMs,
+  });
+  await waitForRouting(client, model, 180_000);
+  return client;
 }
