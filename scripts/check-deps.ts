@@ -20,6 +20,7 @@ const layers: Record<string, number> = {
   state: 3,
   db: 4,
   miner: 4,
+  models: 4,
   network: 4,
   wal: 4,
   chain: 5,

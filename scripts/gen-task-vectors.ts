@@ -31,6 +31,7 @@ function payloadJson(p: TaskPayload) {
     seed: p.seed.toString(),
     tokens: toHex(p.tokens),
     finish: p.finish,
+    positions: p.positions,
   };
 }
 

@@ -9,8 +9,9 @@
  * becomes the next cycle's price. Genesis sets the first (`unitPrice`).
  */
 import { address20, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
+import { filesHash } from "../../src/inference/index.ts";
 import { cycleOf, MODELS_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { type Address, compareBytes, equalBytes, fromHex } from "../../src/types/index.ts";
+import { type Address, compareBytes, equalBytes, fromHex, toHex } from "../../src/types/index.ts";
 import { type GenesisContext, type Module, type ModuleContext, ModuleError } from "../module.ts";
 import { race, raceWeights, settled } from "../race/index.ts";
 import { addressKey20, bytesKey, type ReadStore, StoreMap, u32Key } from "../store.ts";
@@ -24,7 +25,17 @@ export interface RegisteredModel {
   unitsPerToken: number;
   /** "exact" (bit-for-bit re-run) or "tolerance" (logprob comparison). */
   verification: string;
+  /**
+   * The files a node loads (Hugging Face ONNX layout) and their SHA-256; `weightsHash` is then
+   * filesHash of them. Empty for a model generated in code (the built-in exact model).
+   */
+  files: { name: string; sha256: Uint8Array }[];
 }
+
+const fileCodec = struct<{ name: string; sha256: Uint8Array }>("models.File", {
+  name: str(128),
+  sha256: hash32,
+});
 
 const modelCodec = struct<RegisteredModel>("models.Model", {
   id: str(64),
@@ -33,6 +44,7 @@ const modelCodec = struct<RegisteredModel>("models.Model", {
   contextLength: uint,
   unitsPerToken: uint,
   verification: str(16),
+  files: list(fileCodec, 16),
 });
 
 /** model id (UTF-8) → its entry. */
@@ -113,12 +125,43 @@ export const BUILTIN_MODEL: RegisteredModel = {
   contextLength: 256,
   unitsPerToken: 1,
   verification: "exact",
+  files: [],
 };
+
+/**
+ * The built-in tolerance-class model: a float decoder in the Hugging Face ONNX layout under
+ * genesis/models/racecoin-float-tiny (scripts/gen-float-model.ts writes it; a test holds the
+ * files to these hashes).
+ */
+export const FLOAT_MODEL: RegisteredModel = {
+  id: "racecoin-float-tiny",
+  weightsHash: fromHex("0x1df75e01976ca744059daa1bfbc95b24f734ff2e9669284143682059555a29fe"),
+  tokenizer: "tokenizer.json",
+  contextLength: 256,
+  unitsPerToken: 2,
+  verification: "tolerance",
+  files: [
+    {
+      name: "config.json",
+      sha256: fromHex("0x4a107f12de71d17cea006ee93189e26edc0fcd9205198bd7a8af878a78bdb307"),
+    },
+    {
+      name: "tokenizer.json",
+      sha256: fromHex("0xc9c72e6519f96c254212dc5f1b9e9227e084f497babd7b8e4e49995a7fc4fa27"),
+    },
+    {
+      name: "model.onnx",
+      sha256: fromHex("0x1fecb47de8f53bcc4998c2d8fdbd3eb2fc5985aaf115ac3cceb0dc10768b7e13"),
+    },
+  ],
+};
+
+export const DEFAULT_MODELS = [BUILTIN_MODEL, FLOAT_MODEL];
 
 const idKey = (id: string) => new TextEncoder().encode(id);
 
 function parseSection(raw: unknown): { models: RegisteredModel[]; unitPrice: bigint } {
-  if (raw === undefined) return { models: [BUILTIN_MODEL], unitPrice: DEFAULT_UNIT_PRICE };
+  if (raw === undefined) return { models: DEFAULT_MODELS, unitPrice: DEFAULT_UNIT_PRICE };
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     throw new Error('modules.models: expected an object { models: [...], unitPrice: "wei" }');
   const o = raw as { models?: unknown; unitPrice?: unknown };
@@ -132,7 +175,7 @@ function parseSection(raw: unknown): { models: RegisteredModel[]; unitPrice: big
       throw new Error("modules.models.unitPrice: a decimal string of wei per unit of compute, 1 to 10^30");
     unitPrice = BigInt(o.unitPrice);
   }
-  return { models: o.models === undefined ? [BUILTIN_MODEL] : parseModels(o.models), unitPrice };
+  return { models: o.models === undefined ? DEFAULT_MODELS : parseModels(o.models), unitPrice };
 }
 
 function parseModels(section: unknown): RegisteredModel[] {
@@ -155,6 +198,17 @@ function parseModels(section: unknown): RegisteredModel[] {
     };
     if (o.verification !== "exact" && o.verification !== "tolerance")
       throw problem(`${where}.verification: "exact" or "tolerance"`);
+    const files = parseFiles(o.files, `${where}.files`, problem);
+    if (files.length > 0) {
+      const h = filesHash(files.map((f) => ({ name: f.name, sha256: toHex(f.sha256) })));
+      if (h !== o.weightsHash.toLowerCase())
+        throw problem(
+          `${where}.weightsHash: the files hash to ${h} (filesHash over their names and SHA-256)`,
+        );
+    } else if (o.verification === "tolerance")
+      throw problem(
+        `${where}.files: a tolerance-class model lists its files (config.json, tokenizer.json, model.onnx)`,
+      );
     return {
       id: o.id,
       weightsHash: fromHex(o.weightsHash),
@@ -162,7 +216,32 @@ function parseModels(section: unknown): RegisteredModel[] {
       contextLength: int(o.contextLength, "contextLength", 1 << 20),
       unitsPerToken: int(o.unitsPerToken, "unitsPerToken", 1 << 20),
       verification: o.verification,
+      files,
     };
+  });
+}
+
+function parseFiles(
+  raw: unknown,
+  where: string,
+  problem: (m: string) => Error,
+): { name: string; sha256: Uint8Array }[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > 16)
+    throw problem(`${where}: a list of at most 16 { name, sha256 }`);
+  const names = new Set<string>();
+  return raw.map((f, j) => {
+    const o = f as Record<string, unknown>;
+    if (
+      typeof o?.name !== "string" ||
+      !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(o.name) ||
+      names.has(o.name)
+    )
+      throw problem(`${where}[${j}].name: a distinct file name (letters, digits, '.', '_', '-')`);
+    names.add(o.name);
+    if (typeof o.sha256 !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(o.sha256))
+      throw problem(`${where}[${j}].sha256: a 0x-prefixed 32-byte hex string`);
+    return { name: o.name, sha256: fromHex(o.sha256) };
   });
 }
 

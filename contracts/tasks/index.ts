@@ -52,6 +52,9 @@ import {
   apiKeys,
   assigned,
   DEFAULT_TASK_PARAMS,
+  type Dispute,
+  disputeCodec,
+  disputes,
   due,
   EscrowDeposited,
   escrows,
@@ -60,6 +63,7 @@ import {
   ownerKeys,
   params,
   pending,
+  publishedPayloads,
   type Report,
   reportCodec,
   reports,
@@ -166,10 +170,18 @@ function recordVerifier(s: RawStore, cycle: number, verifier: Address, upheld: n
   });
 }
 
+function isTolerance(ctx: { storeOf(m: Pick<Module, "address">): ReadStore }, t: TaskRecord): boolean {
+  return modelEntry(ctx.storeOf(modelsModule), t.model)?.verification === "tolerance";
+}
+
 /** Check a payload against a task: the hash must match; returns the model's verdict ("" = honest). */
 function judge(ctx: CallContext, t: TaskRecord, payload: TaskPayload): string {
   if (!equalBytes(payloadHash(payload), t.payloadHash))
     throw new ModuleError("the payload does not hash to the receipt's payloadHash");
+  if (isTolerance(ctx, t))
+    throw new ModuleError(
+      `model ${t.model} is tolerance-class: the chain does not re-run it; its verifiers vote (dispute)`,
+    );
   const model = exactModel(ctx.storeOf(modelsModule), t.model);
   if (!model) throw new ModuleError(`model ${t.model} is not an exact model this chain can re-run`);
   return payloadFault(model, payload);
@@ -243,6 +255,82 @@ function fileReport(ctx: CallContext, taskId: Uint8Array, payload: TaskPayload):
     const to = ctx.state.getAccount(m);
     ctx.state.setAccount(m, { ...to, balance: to.balance + pay });
   }
+}
+
+/**
+ * A tolerance-class check the drawn verifier failed (spec/tasks.md §Disputes): more miners are
+ * drawn by weight (never the executor or the intermediary) until the panel, the verifier
+ * included, holds more than half of the cycle's weight; each votes once.
+ */
+function openDispute(ctx: CallContext, taskId: Uint8Array, t: TaskRecord): void {
+  const s = ctx.store;
+  const latest = latestRound(ctx.storeOf(beacon));
+  if (!latest) throw new ModuleError("no beacon output yet to draw the panel from");
+  const candidates = candidatesOf(ctx, ctx.block.cycle);
+  const total = candidates.reduce((a, c) => a + c.weight, 0n);
+  const weightOf = (a: Address) => candidates.find((c) => equalBytes(c.address, a))?.weight ?? 0n;
+  const panel = [{ address: t.verifier, weight: weightOf(t.verifier) }];
+  let held = panel[0]!.weight;
+  while (2n * held <= total) {
+    const m = drawByWeight("racecoin/task-dispute", latest.output, taskId, candidates, [
+      t.executor,
+      t.intermediary,
+      ...panel.map((p) => p.address),
+    ]);
+    if (!m) break;
+    panel.push({ address: m, weight: weightOf(m) });
+    held += weightOf(m);
+  }
+  close(s, taskId, t);
+  const deadline = ctx.block.height + ctx.block.preset.cycleLength;
+  const d: Dispute = { panel, votes: [{ address: t.verifier, fraud: 1 }] };
+  disputes.set(s, taskId, d);
+  const open = { ...t, status: TaskStatus.disputed, deadline };
+  tasks.set(s, taskId, open);
+  due.set(s, [deadline, taskId], 1);
+  for (const p of panel.slice(1)) assigned.set(s, [p.address, taskId], 1);
+  resolveDispute(ctx, taskId, open, d, false);
+}
+
+/**
+ * Decide a dispute once one side holds more than half of the panel's weight (the executor wins a
+ * tie), or at the deadline by the weight that voted. The majority's votes count as upheld, the
+ * minority's as overruled; fraud convicts the executor, otherwise the task is cleared.
+ */
+function resolveDispute(
+  ctx: ModuleContext | CallContext,
+  taskId: Uint8Array,
+  t: TaskRecord,
+  d: Dispute,
+  final: boolean,
+): void {
+  const weight = (a: Address) => d.panel.find((p) => equalBytes(p.address, a))?.weight ?? 0n;
+  const panelWeight = d.panel.reduce((a, p) => a + p.weight, 0n);
+  let fraud = 0n;
+  let honest = 0n;
+  for (const v of d.votes) {
+    if (v.fraud) fraud += weight(v.address);
+    else honest += weight(v.address);
+  }
+  let guilty: boolean;
+  if (2n * fraud > panelWeight) guilty = true;
+  else if (2n * honest >= panelWeight) guilty = false;
+  else if (final) guilty = fraud > honest;
+  else return;
+  const s = ctx.store;
+  for (const p of d.panel) assigned.delete(s, [p.address, taskId]);
+  for (const v of d.votes)
+    recordVerifier(
+      s,
+      ctx.block.cycle,
+      v.address,
+      v.fraud === (guilty ? 1 : 0) ? 1 : 0,
+      v.fraud === (guilty ? 1 : 0) ? 0 : 1,
+    );
+  const said = `${guilty ? fraud : honest} of ${panelWeight} panel weight`;
+  if (guilty) return convict(ctx, taskId, t, `out of tolerance by the panel's majority (${said})`);
+  close(s, taskId, t);
+  tasks.set(s, taskId, { ...t, status: TaskStatus.cleared });
 }
 
 function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): void {
@@ -346,6 +434,7 @@ function endBlock(ctx: ModuleContext): void {
     if (deadline > height) break;
     const t = tasks.get(s, taskId)!;
     if (t.status === TaskStatus.withheld) convict(ctx, taskId, t, "payload withheld and never published");
+    else if (t.status === TaskStatus.disputed) resolveDispute(ctx, taskId, t, disputes.get(s, taskId)!, true);
     else {
       close(s, taskId, t);
       tasks.set(s, taskId, { ...t, status: TaskStatus.expired });
@@ -407,6 +496,10 @@ export const settleArgs = struct<{ receipts: Receipt[] }>("tasks.settle", {
   receipts: list(receiptCodec, MAX_RECEIPTS_PER_SETTLE),
 });
 export const taskIdArgs = struct<{ taskId: Uint8Array }>("tasks.taskId", { taskId: hash32 });
+export const voteArgs = struct<{ taskId: Uint8Array; fraud: number }>("tasks.vote", {
+  taskId: hash32,
+  fraud: uint,
+});
 export const payloadArgs = struct<{ taskId: Uint8Array; payload: TaskPayload }>("tasks.payload", {
   taskId: hash32,
   payload: taskPayloadCodec,
@@ -519,11 +612,55 @@ export const tasksModule: Module = {
         const t = taskOrFail(ctx.store, taskId);
         if (t.status !== TaskStatus.withheld)
           throw new ModuleError("no withholding claim stands against this task");
+        if (isTolerance(ctx, t)) {
+          // The chain cannot re-run a float model: the payload goes on chain and the check resumes.
+          if (!equalBytes(payloadHash(payload), t.payloadHash))
+            throw new ModuleError("the payload does not hash to the receipt's payloadHash");
+          publishedPayloads.set(ctx.store, taskId, payload);
+          due.delete(ctx.store, [t.deadline, taskId]);
+          const deadline = ctx.block.height + ctx.block.preset.cycleLength;
+          due.set(ctx.store, [deadline, taskId], 1);
+          tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.checking, deadline });
+          return;
+        }
         const fault = judge(ctx, t, payload);
         if (fault) return convict(ctx, taskId, t, fault);
         close(ctx.store, taskId, t);
         tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.published });
         recordVerifier(ctx.store, ctx.block.cycle, t.verifier, 0, 1);
+      },
+    },
+    dispute: {
+      args: taskIdArgs,
+      gas: 200_000n,
+      execute(ctx, { taskId }: { taskId: Uint8Array }) {
+        const t = taskOrFail(ctx.store, taskId);
+        if (t.status !== TaskStatus.checking)
+          throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not checking`);
+        if (!equalBytes(t.verifier, ctx.sender))
+          throw new ModuleError("only the drawn verifier disputes a result");
+        if (!isTolerance(ctx, t))
+          throw new ModuleError(
+            `model ${t.model} is exact: prove the fraud with the payload (fraud) instead`,
+          );
+        openDispute(ctx, taskId, t);
+      },
+    },
+    vote: {
+      args: voteArgs,
+      gas: 50_000n,
+      execute(ctx, { taskId, fraud }: { taskId: Uint8Array; fraud: number }) {
+        const t = taskOrFail(ctx.store, taskId);
+        if (t.status !== TaskStatus.disputed)
+          throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not disputed`);
+        if (fraud > 1) throw new ModuleError("vote 1 (out of tolerance) or 0 (within tolerance)");
+        const d = disputes.get(ctx.store, taskId)!;
+        if (!d.panel.some((p) => equalBytes(p.address, ctx.sender)))
+          throw new ModuleError("only the dispute's panel votes");
+        if (d.votes.some((v) => equalBytes(v.address, ctx.sender))) throw new ModuleError("already voted");
+        const next = { ...d, votes: [...d.votes, { address: ctx.sender, fraud }] };
+        disputes.set(ctx.store, taskId, next);
+        resolveDispute(ctx, taskId, t, next, false);
       },
     },
     report: {
@@ -607,6 +744,25 @@ export const tasksModule: Module = {
           .slice(0, 10_000)
           .map(([, taskId]) => ({ taskId, ...tasks.get(ctx.store, taskId)! })),
       }),
+    },
+    dispute: {
+      args: taskIdArgs,
+      result: struct<{ disputes: Dispute[] }>("tasks.dispute.result", { disputes: list(disputeCodec, 1) }),
+      run: (ctx, { taskId }: { taskId: Uint8Array }) => {
+        const d = disputes.get(ctx.store, taskId);
+        return { disputes: d ? [d] : [] };
+      },
+    },
+    payload: {
+      args: taskIdArgs,
+      result: struct<{ payloads: TaskPayload[] }>("tasks.payload.result", {
+        payloads: list(taskPayloadCodec, 1),
+      }),
+      /** A payload its executor published on chain (tolerance class, after a withholding claim). */
+      run: (ctx, { taskId }: { taskId: Uint8Array }) => {
+        const p = publishedPayloads.get(ctx.store, taskId);
+        return { payloads: p ? [p] : [] };
+      },
     },
     report: {
       args: taskIdArgs,

@@ -3,6 +3,7 @@
  * store maps they live in, and the events the module emits. The methods are in index.ts.
  */
 import { address20, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
+import { type TaskPayload, taskPayloadCodec } from "../../src/inference/index.ts";
 import type { Address } from "../../src/types/index.ts";
 import { event } from "../events.ts";
 import { addressKey20, bytesKey, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
@@ -18,6 +19,10 @@ export const TaskStatus = {
   expired: 6,
   /** Verified after a withholding claim the executor answered on chain: the verifier was overruled. */
   published: 7,
+  /** A tolerance-class check the verifier failed: a panel holding > 1/2 of the weight votes. */
+  disputed: 8,
+  /** A dispute the panel's majority decided for the executor: the verifier was overruled. */
+  cleared: 9,
 } as const;
 export const STATUS_NAMES = [
   "settled",
@@ -28,6 +33,8 @@ export const STATUS_NAMES = [
   "fraud",
   "expired",
   "published",
+  "disputed",
+  "cleared",
 ];
 
 export interface TaskRecord {
@@ -170,6 +177,31 @@ export const upheldReports = new StoreMap(
   "upheld",
   pairKey(u32Key, 4, pairKey(addressKey20, 20, bytesKey)),
   uint,
+);
+
+export interface Dispute {
+  /** The verifier that failed the check, then the miners drawn by weight, with their weights. */
+  panel: { address: Address; weight: bigint }[];
+  /** Votes cast: 1 = the result is out of tolerance (the verifier's own vote first). */
+  votes: { address: Address; fraud: number }[];
+}
+export const disputeCodec = struct<Dispute>("tasks.Dispute", {
+  panel: list(
+    struct<{ address: Address; weight: bigint }>("tasks.PanelSeat", { address: address20, weight: quantity }),
+    256,
+  ),
+  votes: list(
+    struct<{ address: Address; fraud: number }>("tasks.Vote", { address: address20, fraud: uint }),
+    256,
+  ),
+});
+/** task → its dispute (tolerance class). */
+export const disputes = new StoreMap("dispute", bytesKey, disputeCodec);
+/** task → the payload its executor published on chain after a withholding claim (tolerance class). */
+export const publishedPayloads = new StoreMap<Uint8Array, TaskPayload>(
+  "published",
+  bytesKey,
+  taskPayloadCodec,
 );
 
 export const MAX_RECEIPTS_PER_SETTLE = 64;

@@ -30,3 +30,25 @@ export {
   taskIdOf,
   taskPayloadCodec,
 } from "./task.ts";
+export {
+  BYTE_LEVEL_SPLIT,
+  byteLevelChars,
+  filesHash,
+  type ModelFile,
+  sha256Hex,
+  Tokenizer,
+} from "./tokenizer.ts";
+export {
+  binomialTail,
+  drawAt,
+  judgeTolerance,
+  logSoftmax,
+  type Position,
+  pick,
+  positionDeviation,
+  positionOf,
+  TOLERANCE,
+  TOP_K,
+  type ToleranceParams,
+  type ToleranceVerdict,
+} from "./tolerance.ts";

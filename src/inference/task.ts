@@ -5,9 +5,10 @@
  */
 import { createHash } from "node:crypto";
 import { recoverAddress, signDigest } from "../crypto/index.ts";
-import { address20, bytes, encode, hash32, quantity, str, struct, uint } from "../encoding/index.ts";
+import { address20, bytes, encode, hash32, list, quantity, str, struct, uint } from "../encoding/index.ts";
 import type { Address } from "../types/index.ts";
 import { type ExactModel, nextToken, type Sampling, verifyGeneration } from "./model.ts";
+import { type Position, TOP_K } from "./tolerance.ts";
 
 /** Everything needed to re-run a task: the request as the model saw it and the tokens answered. */
 export interface TaskPayload {
@@ -17,13 +18,20 @@ export interface TaskPayload {
   topPMilli: number;
   /** The sampling seed as an unsigned 64-bit integer (two's complement of a negative seed). */
   seed: bigint;
-  /** Completion tokens (the built-in model's tokens are bytes). */
+  /** Completion tokens of an exact model (the built-in model's tokens are bytes). */
   tokens: Uint8Array;
   finish: string;
+  /**
+   * A tolerance-class model's completion: each position's token and the executor's top-k
+   * logprobs (the token ending a "stop" completion included). Empty for an exact model.
+   */
+  positions: Position[];
 }
 
 export const MAX_PROMPT_BYTES = 4096;
 export const MAX_COMPLETION_BYTES = 4096;
+/** Positions a tolerance-class payload carries at most (the longest completion). */
+export const MAX_POSITIONS = 256;
 
 export const taskPayloadCodec = struct<TaskPayload>("tasks.Payload", {
   prompt: bytes({ max: MAX_PROMPT_BYTES }),
@@ -33,6 +41,17 @@ export const taskPayloadCodec = struct<TaskPayload>("tasks.Payload", {
   seed: quantity,
   tokens: bytes({ max: MAX_COMPLETION_BYTES }),
   finish: str(8),
+  positions: list(
+    struct<Position>("tasks.Position", {
+      token: uint,
+      nll: uint,
+      top: list(
+        struct<{ token: number; nll: number }>("tasks.TopLogprob", { token: uint, nll: uint }),
+        TOP_K,
+      ),
+    }),
+    MAX_POSITIONS,
+  ),
 });
 
 export function payloadHash(p: TaskPayload): Uint8Array {
@@ -49,6 +68,7 @@ export function samplingOf(p: TaskPayload): Sampling {
  * of token 0 right after the last token, and "length" must mean max_tokens or the context is full.
  */
 export function payloadFault(model: ExactModel, p: TaskPayload): string {
+  if (p.positions.length > 0) return "an exact model's payload carries tokens, not positions";
   const s = samplingOf(p);
   const tokens = Array.from(p.tokens);
   const at = verifyGeneration(model, p.prompt, tokens, s);

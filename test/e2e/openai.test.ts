@@ -474,6 +474,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
         seed: BigInt(seed),
         tokens: Uint8Array.from(c.logprobs!.content!.map((t) => t.bytes![0]!)),
         finish: c.finish_reason,
+        positions: [],
       };
       return {
         taskId: response.headers.get("x-racecoin-task-id")!,

@@ -122,6 +122,7 @@ export function answeredTask(opts: {
     seed: BigInt.asUintN(64, opts.serial),
     tokens,
     finish: answer.finishReason,
+    positions: [],
   };
   const taskId = taskIdOf(privateKeyToAddress(opts.apiKey), prompt, opts.serial);
   const candidates = taskCandidates({ storeOf: (m) => readStoreIn(opts.state, m) }, opts.cycle);

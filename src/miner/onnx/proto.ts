@@ -53,7 +53,16 @@ class Writer {
   }
 }
 
-export const DType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, DOUBLE: 11, UINT32: 12 } as const;
+export const DType = {
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  INT32: 6,
+  INT64: 7,
+  BOOL: 9,
+  DOUBLE: 11,
+  UINT32: 12,
+} as const;
 export type DTypeCode = (typeof DType)[keyof typeof DType];
 
 export interface TensorInit {

@@ -301,6 +301,7 @@ export class TaskService implements InferenceRouter {
           seed: task.seed,
           tokens: Uint8Array.from(tokens),
           finish: end.finish,
+          positions: [],
         };
         const receipt = signReceipt(r.apiKey, chain.ctx.chainId, {
           taskId,
@@ -439,6 +440,7 @@ export class TaskService implements InferenceRouter {
       seed: t.seed,
       tokens: Uint8Array.from(tokens),
       finish,
+      positions: [],
     };
     const key = toHex(t.taskId);
     this.payloads.delete(key);

@@ -1,0 +1,182 @@
+/**
+ * Loading a registered model from a local directory in the Hugging Face ONNX export layout
+ * (config.json, tokenizer.json, model.onnx with past key values) with onnxruntime-node. Every file
+ * the registry lists must hash to its registered SHA-256, or the model is refused with the name of
+ * the file that differs. Generation keeps a key/value cache (one new token per run); verification
+ * runs the whole sequence at once, teacher-forced.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { InferenceSession, Tensor } from "onnxruntime-node";
+import { logSoftmax, type ModelFile, sha256Hex, Tokenizer } from "../inference/index.ts";
+
+type Ort = typeof import("onnxruntime-node");
+let ortModule: Promise<Ort> | undefined;
+const ort = () => (ortModule ??= import("onnxruntime-node"));
+
+export interface HfConfig {
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+  context: number;
+  eos: number;
+}
+
+function configOf(raw: Record<string, unknown>): HfConfig {
+  const int = (...keys: string[]) => {
+    for (const k of keys) if (Number.isInteger(raw[k]) && (raw[k] as number) > 0) return raw[k] as number;
+    throw new Error(`config.json: no ${keys.join(" / ")}`);
+  };
+  const layers = int("n_layer", "num_hidden_layers");
+  const heads = int("n_head", "num_attention_heads");
+  const hidden = int("n_embd", "hidden_size");
+  const eos = Array.isArray(raw.eos_token_id) ? raw.eos_token_id[0] : raw.eos_token_id;
+  if (!Number.isInteger(eos)) throw new Error("config.json: no eos_token_id");
+  return {
+    layers,
+    heads,
+    kvHeads: Number.isInteger(raw.num_key_value_heads) ? (raw.num_key_value_heads as number) : heads,
+    headDim: Number.isInteger(raw.head_dim) ? (raw.head_dim as number) : hidden / heads,
+    vocab: int("vocab_size"),
+    context: int("n_positions", "max_position_embeddings"),
+    eos: eos as number,
+  };
+}
+
+export interface LoadOptions {
+  /** Intra-op threads of the session (default 1: the node's other work keeps its cores). */
+  threads?: number;
+  /** Test-only: skip the hash check (a cheating executor running other weights). */
+  unchecked?: boolean;
+}
+
+export class HfModel {
+  private constructor(
+    readonly id: string,
+    readonly config: HfConfig,
+    readonly tokenizer: Tokenizer,
+    private readonly session: InferenceSession,
+    private readonly ort: Ort,
+  ) {}
+
+  /**
+   * Load `dir` as model `id` if every registered file hashes to its value; otherwise throw with
+   * the file that differs (or is missing) and both hashes.
+   */
+  static async load(
+    dir: string,
+    id: string,
+    registered: readonly ModelFile[],
+    opts: LoadOptions = {},
+  ): Promise<HfModel> {
+    const bytes = new Map<string, Uint8Array>();
+    for (const f of registered) {
+      let b: Uint8Array;
+      try {
+        b = new Uint8Array(await readFile(join(dir, f.name)));
+      } catch {
+        throw new Error(`${id}: ${join(dir, f.name)} is missing (the registry lists it)`);
+      }
+      const h = sha256Hex(b);
+      if (!opts.unchecked && h !== f.sha256.toLowerCase())
+        throw new Error(
+          `${id}: ${f.name} hashes to ${h}, the registry says ${f.sha256}; refusing to serve it`,
+        );
+      bytes.set(f.name, b);
+    }
+    const need = (name: string) => {
+      const b = bytes.get(name);
+      if (!b) throw new Error(`${id}: the registry lists no ${name}`);
+      return b;
+    };
+    const text = (name: string) => JSON.parse(new TextDecoder().decode(need(name)));
+    const config = configOf(text("config.json"));
+    const tokenizer = new Tokenizer(text("tokenizer.json"));
+    const o = await ort();
+    const session = await o.InferenceSession.create(need("model.onnx"), {
+      intraOpNumThreads: opts.threads ?? 1,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+    });
+    for (const input of ["input_ids", "attention_mask", "past_key_values.0.key"])
+      if (!session.inputNames.includes(input))
+        throw new Error(
+          `${id}: model.onnx has no input ${input} (expected a decoder export with past key values)`,
+        );
+    return new HfModel(id, config, tokenizer, session, o);
+  }
+
+  /** A generation in progress: feed tokens, get the logprobs of the next one. */
+  cache(): KvCache {
+    return new KvCache(this, this.ort);
+  }
+
+  /** @internal */
+  run(feeds: Record<string, Tensor>): Promise<InferenceSession.OnnxValueMapType> {
+    return this.session.run(feeds);
+  }
+
+  /**
+   * Teacher-forced: the logprobs after each of the last `count` prefixes of `ids`, from one pass
+   * with no cache (what a verifier runs).
+   */
+  async logprobsAlong(ids: readonly number[], count: number): Promise<Float64Array[]> {
+    const c = this.cache();
+    const rows = await c.feed(ids, count);
+    return rows;
+  }
+}
+
+export class KvCache {
+  private past: Record<string, Tensor> = {};
+  private length = 0;
+
+  constructor(
+    private readonly model: HfModel,
+    private readonly ort: Ort,
+  ) {
+    const { layers, kvHeads, headDim } = model.config;
+    for (let l = 0; l < layers; l++)
+      for (const kv of ["key", "value"])
+        this.past[`past_key_values.${l}.${kv}`] = new ort.Tensor("float32", new Float32Array(0), [
+          1,
+          kvHeads,
+          0,
+          headDim,
+        ]);
+  }
+
+  /** Append `ids` to the sequence; returns the logprobs after each of the last `rows` of them. */
+  async feed(ids: readonly number[], rows = 1): Promise<Float64Array[]> {
+    const { Tensor } = this.ort;
+    const n = ids.length;
+    if (n === 0) throw new Error("feed at least one token");
+    const total = this.length + n;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new Tensor("int64", BigInt64Array.from(ids, BigInt), [1, n]),
+      attention_mask: new Tensor("int64", new BigInt64Array(total).fill(1n), [1, total]),
+      position_ids: new Tensor(
+        "int64",
+        BigInt64Array.from({ length: n }, (_, i) => BigInt(this.length + i)),
+        [1, n],
+      ),
+      ...this.past,
+    };
+    const out = await this.model.run(feeds);
+    const { layers } = this.model.config;
+    for (let l = 0; l < layers; l++)
+      for (const kv of ["key", "value"]) this.past[`past_key_values.${l}.${kv}`] = out[`present.${l}.${kv}`]!;
+    this.length = total;
+    const logits = out.logits!.data as Float32Array;
+    const vocab = this.model.config.vocab;
+    const result: Float64Array[] = [];
+    for (let i = n - rows; i < n; i++) result.push(logSoftmax(logits.subarray(i * vocab, (i + 1) * vocab)));
+    return result;
+  }
+
+  get size(): number {
+    return this.length;
+  }
+}
