@@ -121,6 +121,7 @@ export const moduleEvents = [
 export {
   BUILTIN_MODEL,
   DEFAULT_UNIT_PRICE,
+  FLOAT_MODEL,
   modelEntry,
   modelList,
   models,
@@ -162,11 +163,13 @@ export {
   checkDrawn,
   checkRateMilli,
   DEFAULT_TASK_PARAMS,
+  disputes,
   EscrowDeposited,
   escrows,
   keyArgs as taskKeyArgs,
   MAX_RECEIPTS_PER_SETTLE,
   payloadArgs as taskPayloadArgs,
+  publishedPayloads,
   routedExecutor,
   STATUS_NAMES as TASK_STATUS_NAMES,
   settleArgs,
@@ -180,4 +183,5 @@ export {
   tasks,
   tasksByCycle,
   tasksModule,
+  voteArgs,
 } from "./tasks/index.ts";

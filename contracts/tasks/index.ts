@@ -328,9 +328,11 @@ function resolveDispute(
       v.fraud === (guilty ? 1 : 0) ? 0 : 1,
     );
   const said = `${guilty ? fraud : honest} of ${panelWeight} panel weight`;
-  if (guilty) return convict(ctx, taskId, t, `out of tolerance by the panel's majority (${said})`);
-  close(s, taskId, t);
-  tasks.set(s, taskId, { ...t, status: TaskStatus.cleared });
+  if (guilty) convict(ctx, taskId, t, `out of tolerance by the panel's majority (${said})`);
+  else {
+    close(s, taskId, t);
+    tasks.set(s, taskId, { ...t, status: TaskStatus.cleared });
+  }
 }
 
 function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): void {

@@ -7,6 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { InferenceSession, Tensor } from "onnxruntime-node";
 import { logSoftmax, type ModelFile, sha256Hex, Tokenizer } from "../inference/index.ts";
 
@@ -179,4 +180,29 @@ export class KvCache {
   get size(): number {
     return this.length;
   }
+}
+
+/** The directory holding the built-in models' files (genesis/models beside the sources). */
+export const DEFAULT_MODELS_DIR = fileURLToPath(new URL("../../genesis/models", import.meta.url));
+
+/**
+ * Load every registered model that has files from `dir/<id>/`: a model whose files are missing
+ * or differ from the registry is refused with the reason (the node then does not serve it).
+ */
+export async function loadRegisteredModels(
+  dir: string,
+  registry: readonly { id: string; files: readonly ModelFile[] }[],
+  opts: LoadOptions = {},
+): Promise<{ loaded: Map<string, HfModel>; refused: Map<string, string> }> {
+  const loaded = new Map<string, HfModel>();
+  const refused = new Map<string, string>();
+  for (const m of registry) {
+    if (m.files.length === 0) continue;
+    try {
+      loaded.set(m.id, await HfModel.load(join(dir, m.id), m.id, m.files, opts));
+    } catch (e) {
+      refused.set(m.id, (e as Error).message);
+    }
+  }
+  return { loaded, refused };
 }

@@ -2,4 +2,11 @@
  * Models served from local files (spec/inference.md §Float model): the Hugging Face ONNX export
  * layout loaded with onnxruntime-node, refused unless every file hashes to the registry's value.
  */
-export { type HfConfig, HfModel, KvCache, type LoadOptions } from "./hf.ts";
+export {
+  DEFAULT_MODELS_DIR,
+  type HfConfig,
+  HfModel,
+  KvCache,
+  type LoadOptions,
+  loadRegisteredModels,
+} from "./hf.ts";

@@ -8,6 +8,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   BATCH,
+  modelList,
+  models as modelsModule,
   rewards as rewardsModule,
   rewardsSupply,
   tasksByCycle,
@@ -26,6 +28,7 @@ import { ChainDb, LevelKV } from "../db/index.ts";
 import type { Logger } from "../logger/index.ts";
 import { Mempool, TxGossip, TxJournal } from "../mempool/index.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
+import { DEFAULT_MODELS_DIR, type HfModel, loadRegisteredModels } from "../models/index.ts";
 import { gossipTopics, Network } from "../network/index.ts";
 import { TRAINING_FUND_ADDRESS } from "../params/index.ts";
 import { type RpcContext, RpcServer } from "../rpc/index.ts";
@@ -207,6 +210,7 @@ export class RacecoinNode {
     // The inference market (spec/tasks.md): every node is an intermediary; a mining node also
     // executes tasks, settles their receipts and verifies the checks drawn to it.
     let dummy: DummyTraffic | undefined;
+    const localModels = await this.loadModels(opts, log);
     const taskService = new TaskService(
       {
         observe: (r) => dummy?.model.observe(r, toHex(privateKeyToAddress(r.apiKey))),
@@ -228,6 +232,8 @@ export class RacecoinNode {
         settleEveryBlocks: 10,
         ...(opts.mine?.inferenceUpstream ? { upstream: opts.mine.inferenceUpstream } : {}),
         ...(opts.mine?.taskCheats ? { cheats: opts.mine.taskCheats } : {}),
+        models: localModels,
+        cheatModels: localModels.cheat,
       },
       { chain: this.chain, network: this.network, log: log.child({ module: "tasks" }) },
     );
@@ -260,6 +266,7 @@ export class RacecoinNode {
       finalizedHeight: () => this.chain.head.height,
       broadcastTx: (raw) => txGossip.broadcast(raw),
       inference: taskService,
+      localModels,
       admin: opts.adminRpc
         ? {
             banPeer: (peer, ms) => this.network.ban(peer, ms),
@@ -374,6 +381,33 @@ export class RacecoinNode {
   }
 
   /** Pending transactions survive restarts: re-admit the journal, then keep it current. */
+  /**
+   * The registry's models with files (tolerance class), loaded from the models directory and
+   * hash-checked; a refused one is logged with the reason and not served. With the test-only
+   * "small-model" cheat, `<id>-small/` is loaded unchecked as the weights to cheat with.
+   */
+  private async loadModels(opts: NodeOptions, log: Logger) {
+    const dir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
+    const registry = modelList(readStoreIn(this.chain.state, modelsModule)).map((m) => ({
+      id: m.id,
+      files: m.files.map((f) => ({ name: f.name, sha256: toHex(f.sha256) })),
+    }));
+    const local = await loadRegisteredModels(dir, registry);
+    for (const id of local.loaded.keys()) log.info({ model: id, dir }, "Serving model from local files");
+    for (const [id, why] of local.refused)
+      log.warn({ model: id, reason: why }, "Not serving a registered model");
+    const cheat = new Map<string, HfModel>();
+    if (opts.mine?.taskCheats?.some((c) => c.cheat === "small-model"))
+      for (const m of registry) {
+        const small = await loadRegisteredModels(dir, [{ id: `${m.id}-small`, files: m.files }], {
+          unchecked: true,
+        });
+        const got = small.loaded.get(`${m.id}-small`);
+        if (got) cheat.set(m.id, got);
+      }
+    return { ...local, cheat };
+  }
+
   private async restoreJournal(path: string): Promise<void> {
     const journal = new TxJournal(path);
     const saved = journal.load();

@@ -31,6 +31,8 @@ export interface NodeOptions {
   logFormat?: "pretty" | "json";
   /** Serve admin_* RPC methods (peer bans). Off by default. */
   adminRpc?: boolean;
+  /** Where registered models' files live (`<dir>/<model id>/`); absent: genesis/models. */
+  modelsDir?: string;
   /** The chain's modules; absent: the default registry. Tests add test-only modules here. */
   modules?: ModuleRegistry;
   /** Race every cycle (MinerService): the committing account and how to mine. */

@@ -2,6 +2,7 @@ import type { Chain } from "../chain/index.ts";
 import type { ValidatorSet } from "../consensus/index.ts";
 import { rlpDecode } from "../encoding/index.ts";
 import type { Mempool } from "../mempool/index.ts";
+import type { HfModel } from "../models/index.ts";
 import { EMPTY_ACCOUNT } from "../state/index.ts";
 import { decodeTx } from "../tx/index.ts";
 import { type Account, type Address, type BlockHeader, bytesToBigint, equalBytes } from "../types/index.ts";
@@ -34,6 +35,8 @@ export interface RpcContext {
   filters?: FilterStore;
   /** The inference market (absent: this node does not route /v1 requests). */
   inference?: InferenceRouter;
+  /** Models loaded from local files (tolerance class), and why registered ones were not. */
+  localModels?: LocalModels;
   /** Operator controls, present only when the node runs with --admin-rpc. */
   admin?: {
     banPeer(peer: string, ms: number): void;
@@ -57,11 +60,24 @@ export interface RoutedRequest {
   dummy?: boolean;
 }
 
+/** Models this node loaded from its models directory, and why others were refused. */
+export interface LocalModels {
+  loaded: ReadonlyMap<string, HfModel>;
+  refused: ReadonlyMap<string, string>;
+}
+
+/** A token as it reaches the API: exact-class tokens are bytes; others carry their bytes. */
+export interface StreamedToken {
+  token: number;
+  prob: number;
+  bytes?: Uint8Array;
+}
+
 /** The intermediary's side of the market: route a request to an executor and relay its tokens. */
 export interface InferenceRouter {
   route(
     req: RoutedRequest,
-    onToken: (t: { token: number; prob: number }) => void,
+    onToken: (t: StreamedToken) => void,
   ): Promise<{ finish: "stop" | "length"; taskId: Uint8Array; executor: Address }>;
 }
 

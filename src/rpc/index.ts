@@ -1,4 +1,4 @@
-export type { InferenceRouter, RoutedRequest, RpcContext } from "./context.ts";
+export type { InferenceRouter, LocalModels, RoutedRequest, RpcContext, StreamedToken } from "./context.ts";
 export { RpcError } from "./errors.ts";
 export { ApiError, handleModelServer } from "./openai.ts";
 export { routes } from "./routes.ts";

@@ -8,27 +8,71 @@
 
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { modelEntry, models as modelsModule } from "../../contracts/index.ts";
+import { modelList, models as modelsModule } from "../../contracts/index.ts";
 import { isValidPrivateKey } from "../crypto/index.ts";
-import { ExactModel, type Sampling, steps } from "../inference/index.ts";
+import { ExactModel, MAX_PROMPT_BYTES, type Sampling, steps } from "../inference/index.ts";
 import { readStoreIn } from "../state/index.ts";
 import { toHex } from "../types/index.ts";
-import type { RpcContext } from "./context.ts";
+import type { RpcContext, StreamedToken } from "./context.ts";
 
 let model: ExactModel | undefined;
 const builtin = () => (model ??= new ExactModel());
 
+/** A model as the API serves it. */
+interface ServedModel {
+  id: string;
+  contextLength: number;
+  verification: string;
+  weightsHash: string;
+  unitsPerToken: number;
+  /** A prompt's length in the model's tokens. */
+  count(prompt: Uint8Array): number;
+}
+
+/** What a node serves: registered models it holds, and why it refuses the other registered ones. */
+interface Serving {
+  models: ServedModel[];
+  refused: Map<string, string>;
+}
+
+function exactServed(): ServedModel {
+  const m = builtin().spec;
+  return { ...m, count: (p) => p.length };
+}
+
 /**
- * The built-in model if the chain's registry lists it with the hash of the weights this node
- * holds; otherwise why this node does not serve it.
+ * The registry's models this node serves: the built-in exact model if the registry holds the
+ * hash of the weights this node generates, and each model loaded from local files (checked
+ * against the registry's file hashes when loaded); otherwise why not.
  */
-function served(ctx: RpcContext): ExactModel | string {
-  const m = builtin();
-  const entry = modelEntry(readStoreIn(ctx.chain.state, modelsModule), m.spec.id);
-  if (!entry) return `the model registry does not list ${m.spec.id}`;
-  if (toHex(entry.weightsHash) !== m.spec.weightsHash)
-    return `this node's weights of ${m.spec.id} hash to ${m.spec.weightsHash}, the registry says ${toHex(entry.weightsHash)}; it does not serve them`;
-  return m;
+function served(ctx: RpcContext): Serving {
+  const out: Serving = { models: [], refused: new Map() };
+  for (const entry of modelList(readStoreIn(ctx.chain.state, modelsModule))) {
+    const local = ctx.localModels?.loaded.get(entry.id);
+    if (entry.id === builtin().spec.id) {
+      const m = builtin().spec;
+      if (toHex(entry.weightsHash) === m.weightsHash) out.models.push(exactServed());
+      else
+        out.refused.set(
+          entry.id,
+          `this node's weights of ${m.id} hash to ${m.weightsHash}, the registry says ${toHex(entry.weightsHash)}; it does not serve them`,
+        );
+    } else if (local)
+      out.models.push({
+        id: entry.id,
+        contextLength: Math.min(entry.contextLength, local.config.context),
+        verification: entry.verification,
+        weightsHash: toHex(entry.weightsHash),
+        unitsPerToken: entry.unitsPerToken,
+        count: (p) => local.tokenizer.encode(new TextDecoder().decode(p)).length,
+      });
+    else
+      out.refused.set(
+        entry.id,
+        ctx.localModels?.refused.get(entry.id) ?? `this node has no files for ${entry.id} (see --models-dir)`,
+      );
+  }
+  return out;
 }
 
 export const MAX_COMPLETION_TOKENS = 256;
@@ -51,23 +95,25 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function modelObject(m: ExactModel) {
+function modelObject(m: ServedModel) {
   return {
-    id: m.spec.id,
+    id: m.id,
     object: "model",
     created: 0,
     owned_by: "racecoin",
-    context_length: m.spec.contextLength,
-    verification: m.spec.verification,
-    weights_hash: m.spec.weightsHash,
-    units_per_token: m.spec.unitsPerToken,
+    context_length: m.contextLength,
+    verification: m.verification,
+    weights_hash: m.weightsHash,
+    units_per_token: m.unitsPerToken,
   };
 }
 
 interface Request {
   apiKey: Uint8Array;
   body: Uint8Array;
+  model: ServedModel;
   prompt: Uint8Array;
+  promptTokens: number;
   maxTokens: number;
   sampling: Sampling;
   stream: boolean;
@@ -108,30 +154,33 @@ function apiKeyOf(req: IncomingMessage): Uint8Array {
 }
 
 function parseCommon(
-  serving: ExactModel | string,
+  serving: Serving,
   o: Record<string, unknown>,
   prompt: string,
   defaultMax: number,
   apiKey: Uint8Array,
   body: Uint8Array,
 ): Request {
-  const m = builtin();
   if (typeof o.model !== "string") throw new ApiError(400, "model is required", "model");
-  if (o.model !== m.spec.id)
+  const m = serving.models.find((x) => x.id === o.model);
+  const refused = serving.refused.get(o.model);
+  if (refused) throw new ApiError(503, refused, "model", "model_not_served", "server_error");
+  if (!m)
     throw new ApiError(
       404,
       `The model '${o.model.slice(0, 100)}' does not exist`,
       "model",
       "model_not_found",
     );
-  if (typeof serving === "string")
-    throw new ApiError(503, serving, "model", "model_not_served", "server_error");
   if (o.n !== undefined && o.n !== 1) throw new ApiError(400, "only n = 1 is supported", "n");
   const bytes = new TextEncoder().encode(prompt);
-  if (bytes.length >= m.spec.contextLength)
+  if (bytes.length > MAX_PROMPT_BYTES)
+    throw new ApiError(400, `The prompt has ${bytes.length} bytes; at most ${MAX_PROMPT_BYTES}`, "messages");
+  const promptTokens = m.count(bytes);
+  if (promptTokens >= m.contextLength)
     throw new ApiError(
       400,
-      `This model's maximum context length is ${m.spec.contextLength} tokens; the prompt has ${bytes.length}`,
+      `This model's maximum context length is ${m.contextLength} tokens; the prompt has ${promptTokens}`,
       "messages",
       "context_length_exceeded",
     );
@@ -152,7 +201,9 @@ function parseCommon(
   return {
     apiKey,
     body,
+    model: m,
     prompt: bytes,
+    promptTokens,
     maxTokens,
     sampling: {
       temperatureMilli: Math.round(temperature * 1000),
@@ -199,11 +250,11 @@ function chatPrompt(messages: unknown): string {
 
 /** Where /v1 requests go: the node's market router, or a local model (`racecoin serve-model`). */
 interface V1Source {
-  /** The model served, or why none is. */
-  served(): ExactModel | string;
+  /** The models served, and why registered ones are not. */
+  served(): Serving;
   /** Requests need an API key (the market charges them). */
   needsKey: boolean;
-  run(r: Request, onToken: (t: { token: number; prob: number }) => void): ReturnType<Run>;
+  run(r: Request, onToken: (t: StreamedToken) => void): ReturnType<Run>;
 }
 
 /** Handle /v1/* on a node's RPC port: requests go through the market (returns false for other paths). */
@@ -231,7 +282,7 @@ export function handleOpenAi(
           {
             apiKey: r.apiKey,
             body: r.body,
-            model: builtin().spec.id,
+            model: r.model.id,
             prompt: r.prompt,
             maxTokens: r.maxTokens,
             temperatureMilli: r.sampling.temperatureMilli,
@@ -260,7 +311,7 @@ export function handleModelServer(
 ): Promise<boolean> {
   return serveV1(
     {
-      served: builtin,
+      served: () => ({ models: [exactServed()], refused: new Map() }),
       needsKey: false,
       run: async (r, onToken) => {
         const it = steps(builtin(), r.prompt, r.maxTokens, r.sampling);
@@ -290,15 +341,15 @@ async function serveV1(
   if (!url.startsWith("/v1/")) return false;
   try {
     if (req.method === "GET" && url === "/v1/models") {
-      const ok = source.served();
-      send(res, 200, { object: "list", data: typeof ok === "string" ? [] : [modelObject(ok)] });
+      send(res, 200, { object: "list", data: source.served().models.map(modelObject) });
       return true;
     }
     if (req.method === "GET" && url.startsWith("/v1/models/")) {
       const id = decodeURIComponent(url.slice("/v1/models/".length));
-      if (id !== builtin().spec.id || typeof source.served() === "string")
+      const m = source.served().models.find((x) => x.id === id);
+      if (!m)
         throw new ApiError(404, `The model '${id.slice(0, 100)}' does not exist`, "model", "model_not_found");
-      send(res, 200, modelObject(builtin()));
+      send(res, 200, modelObject(m));
       return true;
     }
     const chat = url === "/v1/chat/completions";
@@ -338,9 +389,9 @@ function legacy(lps: { token: string; logprob: number; bytes: number[] }[]) {
   let offset = 0;
   return {
     tokens: lps.map((t) =>
-      t.bytes[0]! < 0x80
-        ? String.fromCharCode(t.bytes[0]!)
-        : `bytes:\\x${t.bytes[0]!.toString(16).padStart(2, "0")}`,
+      t.bytes.every((b) => b < 0x80)
+        ? String.fromCharCode(...t.bytes)
+        : `bytes:${t.bytes.map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")}`,
     ),
     token_logprobs: lps.map((t) => t.logprob),
     top_logprobs: null,
@@ -353,14 +404,14 @@ function legacy(lps: { token: string; logprob: number; bytes: number[] }[]) {
 }
 
 type Run = (
-  onToken: (t: { token: number; prob: number }) => void,
+  onToken: (t: StreamedToken) => void,
 ) => Promise<{ finish: string; taskId: Uint8Array; executor: Uint8Array }>;
 
 async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run): Promise<void> {
-  const m = builtin();
+  const m = r.model;
   const id = `${chat ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`;
   const created = Math.floor(Date.now() / 1000);
-  const base = { id, created, model: m.spec.id, system_fingerprint: m.spec.weightsHash.slice(0, 18) };
+  const base = { id, created, model: m.id, system_fingerprint: m.weightsHash.slice(0, 18) };
   const object = chat ? "chat.completion.chunk" : "text_completion";
   const decoder = new TextDecoder("utf-8", { fatal: false });
   let completionTokens = 0;
@@ -368,16 +419,16 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
   // Per-token logprobs with each token's byte (OpenAI's shape): what a verifier needs to re-run the
   // exact model teacher-forced, even where the bytes are not valid UTF-8 on their own.
   const logprobs: { token: string; logprob: number; bytes: number[]; top_logprobs: [] }[] = [];
-  const lp = (t: { token: number; prob: number }, s: string) => ({
+  const lp = (t: StreamedToken, s: string) => ({
     token: s,
     logprob: Math.log(t.prob),
-    bytes: [t.token],
+    bytes: [...(t.bytes ?? [t.token])],
     top_logprobs: [] as [],
   });
   const usage = () => ({
-    prompt_tokens: r.prompt.length,
+    prompt_tokens: r.promptTokens,
     completion_tokens: completionTokens,
-    total_tokens: r.prompt.length + completionTokens,
+    total_tokens: r.promptTokens + completionTokens,
   });
   const write = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
   const piece = (content: string, finish: string | null, lps: ReturnType<typeof lp>[] | null = null) =>
@@ -421,7 +472,7 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
   const { finish, taskId, executor } = await run((t) => {
     begin();
     completionTokens++;
-    const s = decoder.decode(Uint8Array.of(t.token), { stream: true });
+    const s = decoder.decode(t.bytes ?? Uint8Array.of(t.token), { stream: true });
     text += s;
     if (r.logprobs) logprobs.push(lp(t, s));
     if (r.stream && !res.destroyed && (s || r.logprobs))

@@ -627,11 +627,12 @@ function payloadFromJson(j: Json): TaskPayload {
     seed: BigInt(j.seed as string),
     tokens: fromHex(j.tokens as string),
     finish: j.finish as string,
-    positions: (j.positions as Json[] | undefined)?.map((q) => ({
-      token: q.token as number,
-      nll: q.nll as number,
-      top: (q.top as Json[]).map((e) => ({ token: e.token as number, nll: e.nll as number })),
-    })) ?? [],
+    positions:
+      (j.positions as Json[] | undefined)?.map((q) => ({
+        token: q.token as number,
+        nll: q.nll as number,
+        top: (q.top as Json[]).map((e) => ({ token: e.token as number, nll: e.nll as number })),
+      })) ?? [],
   };
 }
 

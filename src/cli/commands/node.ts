@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import {
@@ -55,6 +55,7 @@ const options = {
   "dummy-tasks": { type: "string" },
   "dummy-fund-key": { type: "string" },
   "dummy-marked": { type: "boolean" },
+  "models-dir": { type: "string" },
 } as const;
 
 /** --mine: the account that commits (a key file, or dev account N with --dev-validator N). */
@@ -198,6 +199,17 @@ function validatorKeyFrom(values: {
   });
 }
 
+/** --models-dir DIR: an existing directory holding `<model id>/` folders. */
+function modelsDirFrom(dir: string | undefined): Pick<NodeOptions, "modelsDir"> {
+  if (dir === undefined) return {};
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {}
+  if (!ok) throw new UsageError(`--models-dir: ${dir} is not a directory (it holds one folder per model id)`);
+  return { modelsDir: dir };
+}
+
 export function nodeOptionsFrom(
   values: ReturnType<typeof parse<typeof options>>["values"],
   dflt: { genesis: string; datadir: string },
@@ -239,6 +251,7 @@ export function nodeOptionsFrom(
     ...beaconSilence(),
     mine: minerFrom(values),
     ...dummyFrom(values),
+    ...modelsDirFrom(values["models-dir"]),
   };
 }
 
@@ -279,6 +292,9 @@ Options:
   --race-duty F           fraction of time the workers compute (default: 1), leaving cores to consensus
   --race-verify MODE      chosen: verify the miners your BLS-VRF picks (default) | all: every reveal;
                           a bad sample sends a fraud proof, a verified one an attestation
+  --models-dir DIR        registered models' files, one folder per model id in Hugging Face ONNX layout
+                          (config.json, tokenizer.json, model.onnx); files must match the registry's
+                          hashes (default: genesis/models, which holds racecoin-float-tiny)
   --unit-price WEI        vote this price per unit of compute for inference (spec/inference.md §Price)
   --dummy-tasks PER_MIN   send dummy inference tasks shaped like the real requests this node relays,
                           paid by fresh accounts funded from --dummy-fund-key FILE (spec/tasks.md);

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { recoverAddress, signDigest } from "../../crypto/index.ts";
 import { address20, bytes, hash32, quantity, str, struct, uint } from "../../encoding/index.ts";
-import { MAX_PROMPT_BYTES } from "../../inference/index.ts";
+import { MAX_PROMPT_BYTES, type Position, TOP_K } from "../../inference/index.ts";
 import type { ProtocolLimits } from "../../network/index.ts";
 import type { Address } from "../../types/index.ts";
 
@@ -35,7 +35,7 @@ export const RECEIPT_LIMITS: ProtocolLimits = {
 };
 export const PAYLOAD_LIMITS: ProtocolLimits = {
   maxRequestBytes: 32,
-  maxResponseBytes: 16 * 1024,
+  maxResponseBytes: 64 * 1024,
   ratePerSec: 400,
   timeoutMs: 5_000,
 };
@@ -99,12 +99,37 @@ export const taskRequestCodec = struct<TaskRequest>("tasks.Request", {
   dummy: uint,
 });
 
-/** Answer frames: a token with its probability under the rule, or the end with the payload hash. */
+/**
+ * Answer frames: a token with its probability under the rule (exact class: the token is a byte);
+ * a tolerance-class token with its bytes and the executor's position record (its top-k logprobs,
+ * which the payload carries); or the end with the payload hash.
+ */
 export type AnswerFrame =
-  | { kind: "token"; token: number; prob: number }
+  | { kind: "token"; token: number; prob: number; bytes?: Uint8Array; position?: Position }
   | { kind: "end"; finish: "stop" | "length"; payloadHash: Uint8Array };
 
+const MAX_PIECE_BYTES = 255;
+
 export function encodeFrame(f: AnswerFrame): Uint8Array {
+  if (f.kind === "token" && f.position) {
+    const p = f.position;
+    const bytes = f.bytes ?? new Uint8Array(0);
+    if (bytes.length > MAX_PIECE_BYTES || p.top.length > 255) throw new Error("token piece too long");
+    const b = Buffer.alloc(1 + 4 + 8 + 4 + 1 + 8 * p.top.length + 1 + bytes.length);
+    let o = 0;
+    b[o++] = 3;
+    o = b.writeUInt32BE(f.token, o);
+    o = b.writeDoubleBE(f.prob, o);
+    o = b.writeUInt32BE(p.nll, o);
+    b[o++] = p.top.length;
+    for (const e of p.top) {
+      o = b.writeUInt32BE(e.token, o);
+      o = b.writeUInt32BE(e.nll, o);
+    }
+    b[o++] = bytes.length;
+    b.set(bytes, o);
+    return b;
+  }
   if (f.kind === "token") {
     const b = Buffer.alloc(10);
     b[0] = 1;
@@ -125,6 +150,28 @@ export function decodeFrame(b: Uint8Array): AnswerFrame {
     const prob = buf.readDoubleBE(2);
     if (!(prob > 0 && prob <= 1)) throw new Error("token probability out of (0, 1]");
     return { kind: "token", token: buf[1]!, prob };
+  }
+  if (buf.length >= 19 && buf[0] === 3) {
+    const token = buf.readUInt32BE(1);
+    const prob = buf.readDoubleBE(5);
+    if (!(prob > 0 && prob <= 1)) throw new Error("token probability out of (0, 1]");
+    const nll = buf.readUInt32BE(13);
+    const k = buf[17]!;
+    if (k > TOP_K || buf.length < 19 + 8 * k) throw new Error("malformed answer frame");
+    const top = Array.from({ length: k }, (_, i) => ({
+      token: buf.readUInt32BE(18 + 8 * i),
+      nll: buf.readUInt32BE(22 + 8 * i),
+    }));
+    const at = 18 + 8 * k;
+    const n = buf[at]!;
+    if (buf.length !== at + 1 + n) throw new Error("malformed answer frame");
+    return {
+      kind: "token",
+      token,
+      prob,
+      bytes: new Uint8Array(buf.subarray(at + 1)),
+      position: { token, nll, top },
+    };
   }
   if (buf.length === 34 && buf[0] === 2 && buf[1]! <= 1)
     return { kind: "end", finish: buf[1] === 0 ? "stop" : "length", payloadHash: buf.subarray(2) };

@@ -25,8 +25,10 @@ import {
   latestRound,
   modelEntry,
   models as modelsModule,
+  publishedPayloads,
   routedExecutor,
   settleArgs,
+  type TaskRecord,
   TaskStatus,
   taskCandidates,
   taskIdArgs,
@@ -35,17 +37,23 @@ import {
   tasksAssignedTo,
   tasksModule,
   unitPriceAt,
+  voteArgs,
 } from "../../../contracts/index.ts";
 import type { Chain } from "../../chain/index.ts";
 import { privateKeyToAddress } from "../../crypto/index.ts";
 import { decode, encode } from "../../encoding/index.ts";
 import {
   ExactModel,
+  judgeTolerance,
+  type Position,
   payloadFault,
   payloadHash,
+  pick,
+  positionOf,
   type Receipt,
   receiptCodec,
   receiptSigner,
+  samplingOf,
   signReceipt,
   steps,
   type TaskPayload,
@@ -53,9 +61,16 @@ import {
   taskPayloadCodec,
 } from "../../inference/index.ts";
 import type { Logger } from "../../logger/index.ts";
+import type { HfModel } from "../../models/index.ts";
 import type { Network } from "../../network/index.ts";
 import { cycleOf, TASKS_MODULE_ADDRESS } from "../../params/index.ts";
-import { ApiError, type InferenceRouter, type RoutedRequest } from "../../rpc/index.ts";
+import {
+  ApiError,
+  type InferenceRouter,
+  type LocalModels,
+  type RoutedRequest,
+  type StreamedToken,
+} from "../../rpc/index.ts";
 import { readStoreIn } from "../../state/index.ts";
 import { type Address, equalBytes, toChecksumAddress, toHex, ZERO_ADDRESS } from "../../types/index.ts";
 import type { ModuleTxSender } from "../miner/sender.ts";
@@ -77,7 +92,7 @@ import {
   whoamiSigner,
 } from "./protocol.ts";
 
-export const TASK_CHEATS = ["wrong-tokens", "withhold", "lie", "flaky"] as const;
+export const TASK_CHEATS = ["wrong-tokens", "withhold", "lie", "flaky", "small-model"] as const;
 export type TaskCheat = (typeof TASK_CHEATS)[number];
 
 export interface TaskServiceOptions {
@@ -94,6 +109,10 @@ export interface TaskServiceOptions {
   upstream?: string;
   /** Sees the shape of every real request this node routes (the dummy-task generator learns from it). */
   observe?: (r: RoutedRequest) => void;
+  /** Tolerance-class models loaded from the models directory (hash-checked against the registry). */
+  models?: LocalModels;
+  /** Test-only ("small-model" cheat): other weights this executor answers with instead, by model id. */
+  cheatModels?: ReadonlyMap<string, HfModel>;
 }
 
 /** Executors tried per request before the developer gets 503. */
@@ -181,7 +200,7 @@ export class TaskService implements InferenceRouter {
 
   async route(
     r: RoutedRequest,
-    onToken: (t: { token: number; prob: number }) => void,
+    onToken: (t: StreamedToken) => void,
   ): Promise<{ finish: "stop" | "length"; taskId: Uint8Array; executor: Address }> {
     const { chain } = this.m;
     const keyAddress = privateKeyToAddress(r.apiKey);
@@ -199,6 +218,7 @@ export class TaskService implements InferenceRouter {
     const cycle = cycleOf(chain.head.height + 1, chain.preset.cycleLength);
     const modelsStore = readStoreIn(chain.state, modelsModule);
     const entry = modelEntry(modelsStore, r.model)!;
+    const float = this.opts.models?.loaded.get(r.model);
     const worst =
       BigInt(r.prompt.length + r.maxTokens) * BigInt(entry.unitsPerToken) * unitPriceAt(modelsStore, cycle);
     this.pruneOutstanding(cycle);
@@ -261,6 +281,7 @@ export class TaskService implements InferenceRouter {
           dummy: r.dummy ? 1 : 0,
         };
         const tokens: number[] = [];
+        const positions: Position[] = [];
         let end: { finish: "stop" | "length" } | undefined;
         try {
           await this.m.network.requestStream(
@@ -272,8 +293,11 @@ export class TaskService implements InferenceRouter {
               const frame = decodeFrame(f);
               if (end) throw new Error("frame after the end");
               if (frame.kind === "token") {
+                if (!float !== !frame.position) throw new Error("answer frames of the wrong model class");
                 tokens.push(frame.token);
-                onToken(frame);
+                if (frame.position) positions.push(frame.position);
+                // The token that ends a tolerance-class completion has no text.
+                if (!float || frame.bytes!.length > 0 || frame.token !== float.config.eos) onToken(frame);
               } else end = frame;
             },
           );
@@ -299,15 +323,16 @@ export class TaskService implements InferenceRouter {
           temperatureMilli: r.temperatureMilli,
           topPMilli: r.topPMilli,
           seed: task.seed,
-          tokens: Uint8Array.from(tokens),
+          tokens: float ? new Uint8Array(0) : Uint8Array.from(tokens),
           finish: end.finish,
-          positions: [],
+          positions,
         };
+        const [promptTokens, completionTokens] = this.tokenCounts(r.model, payload);
         const receipt = signReceipt(r.apiKey, chain.ctx.chainId, {
           taskId,
           model: r.model,
-          promptTokens: r.prompt.length,
-          completionTokens: tokens.length,
+          promptTokens,
+          completionTokens,
           cycle,
           round: round.round,
           attempt,
@@ -316,7 +341,7 @@ export class TaskService implements InferenceRouter {
           payloadHash: payloadHash(payload),
         });
         const fee =
-          BigInt(r.prompt.length + tokens.length) *
+          BigInt(promptTokens + completionTokens) *
           BigInt(entry.unitsPerToken) *
           unitPriceAt(modelsStore, cycle);
         this.outstanding.set(reservation, { key: keyHex, fee, cycle });
@@ -366,9 +391,12 @@ export class TaskService implements InferenceRouter {
     if (this.cheating("flaky", t.cycle) && t.taskId[0]! % 4 !== 0) throw new Error("flaky executor");
     const { chain } = this.m;
     const entry = modelEntry(readStoreIn(chain.state, modelsModule), t.model);
-    if (!entry || t.model !== this.model.spec.id || toHex(entry.weightsHash) !== this.model.spec.weightsHash)
-      throw new Error(`model ${t.model} is not served here`);
-    if (t.prompt.length >= this.model.spec.contextLength || t.maxTokens < 1 || t.maxTokens > 256)
+    const float = this.opts.models?.loaded.get(t.model);
+    const exact =
+      t.model === this.model.spec.id &&
+      toHex(entry?.weightsHash ?? new Uint8Array(0)) === this.model.spec.weightsHash;
+    if (!entry || (!exact && !float)) throw new Error(`model ${t.model} is not served here`);
+    if ((exact && t.prompt.length >= this.model.spec.contextLength) || t.maxTokens < 1 || t.maxTokens > 256)
       throw new Error("task out of bounds");
     const round = beaconRounds.get(readStoreIn(chain.state, beaconModule), t.round);
     if (round) {
@@ -388,7 +416,10 @@ export class TaskService implements InferenceRouter {
     };
     if (!t.dummy) this.realRunning++;
     try {
-      await this.generateInto(t, sampling, send);
+      if (float) {
+        const cheat = this.cheating("small-model", t.cycle) ? this.opts.cheatModels?.get(t.model) : undefined;
+        await this.generateFloat(cheat ?? float, t, sampling, send);
+      } else await this.generateInto(t, sampling, send);
     } finally {
       if (!t.dummy) this.realRunning--;
     }
@@ -443,9 +474,7 @@ export class TaskService implements InferenceRouter {
       positions: [],
     };
     const key = toHex(t.taskId);
-    this.payloads.delete(key);
-    this.payloads.set(key, payload);
-    while (this.payloads.size > PAYLOADS_KEPT) this.payloads.delete(this.payloads.keys().next().value!);
+    this.keepPayload(t.taskId, payload);
     await send(encodeFrame({ kind: "end", finish, payloadHash: payloadHash(payload) }));
     this.m.log.debug(
       {
@@ -458,6 +487,78 @@ export class TaskService implements InferenceRouter {
     );
   }
 
+  /**
+   * A tolerance-class answer: tokens sampled from the model's logprobs with a key/value cache;
+   * each frame carries the token's bytes and the position record (its top-k logprobs) that the
+   * payload keeps for verifiers. The model's end-of-text token ends it ("stop", recorded too).
+   */
+  private async generateFloat(
+    model: HfModel,
+    t: TaskRequest,
+    sampling: { temperatureMilli: number; topPMilli: number; seed: bigint },
+    send: (f: Uint8Array) => Promise<void>,
+  ): Promise<void> {
+    const ids = model.tokenizer.encode(new TextDecoder().decode(t.prompt));
+    if (ids.length === 0 || ids.length >= model.config.context) throw new Error("task out of bounds");
+    const cache = model.cache();
+    let [lp] = await cache.feed(ids);
+    const positions: Position[] = [];
+    let finish: "stop" | "length" = "length";
+    for (let i = 0; i < t.maxTokens; i++) {
+      const token = pick(lp!, sampling, i);
+      const position = positionOf(lp!, token);
+      positions.push(position);
+      const bytes = token === model.config.eos ? new Uint8Array(0) : model.tokenizer.bytesOf(token);
+      await send(
+        encodeFrame({
+          kind: "token",
+          token,
+          prob: Math.min(1, Math.exp(lp![token]!)) || Number.MIN_VALUE,
+          bytes,
+          position,
+        }),
+      );
+      if (token === model.config.eos) {
+        finish = "stop";
+        break;
+      }
+      if (cache.size + 1 >= model.config.context) break;
+      if (i + 1 < t.maxTokens) [lp] = await cache.feed([token]);
+      await new Promise((r) => setImmediate(r));
+      while (t.dummy && this.realRunning > 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    const payload: TaskPayload = {
+      prompt: t.prompt,
+      maxTokens: t.maxTokens,
+      temperatureMilli: t.temperatureMilli,
+      topPMilli: t.topPMilli,
+      seed: t.seed,
+      tokens: new Uint8Array(0),
+      finish,
+      positions,
+    };
+    this.keepPayload(t.taskId, payload);
+    await send(encodeFrame({ kind: "end", finish, payloadHash: payloadHash(payload) }));
+  }
+
+  private keepPayload(taskId: Uint8Array, payload: TaskPayload): void {
+    const key = toHex(taskId);
+    this.payloads.delete(key);
+    this.payloads.set(key, payload);
+    while (this.payloads.size > PAYLOADS_KEPT) this.payloads.delete(this.payloads.keys().next().value!);
+  }
+
+  /** Prompt and completion tokens of a payload, in its model's tokens. */
+  private tokenCounts(model: string, p: TaskPayload): [number, number] {
+    const float = this.opts.models?.loaded.get(model);
+    if (!float) return [p.prompt.length, p.tokens.length];
+    // The end-of-text token that ends a "stop" completion is not charged.
+    return [
+      float.tokenizer.encode(new TextDecoder().decode(p.prompt)).length,
+      p.positions.length - (p.finish === "stop" ? 1 : 0),
+    ];
+  }
+
   private async acceptReceipt(req: Uint8Array): Promise<Uint8Array> {
     const r = decode(receiptCodec, req);
     const { chain } = this.m;
@@ -465,7 +566,8 @@ export class TaskService implements InferenceRouter {
     const payload = this.payloads.get(toHex(r.taskId));
     if (!payload) throw new Error("no task with this id ran here");
     if (!equalBytes(payloadHash(payload), r.payloadHash)) throw new Error("receipt names another answer");
-    if (r.promptTokens !== payload.prompt.length || r.completionTokens !== payload.tokens.length)
+    const [promptTokens, completionTokens] = this.tokenCounts(r.model, payload);
+    if (r.promptTokens !== promptTokens || r.completionTokens !== completionTokens)
       throw new Error("receipt token counts differ from the answer");
     const signer = receiptSigner(chain.ctx.chainId, r);
     if (!signer || !apiKeys.get(readStoreIn(chain.state, tasksModule), signer))
@@ -573,10 +675,18 @@ export class TaskService implements InferenceRouter {
     const store = readStoreIn(chain.state, tasksModule);
     for (const taskId of tasksAssignedTo(store, this.address)) {
       const id = toHex(taskId);
-      if (this.handled.has(id)) continue;
       const t = tasks.get(store, taskId);
-      if (!t || t.status !== TaskStatus.checking) continue;
-      this.handled.add(id);
+      if (!t || (t.status !== TaskStatus.checking && t.status !== TaskStatus.disputed)) continue;
+      // A tolerance check resumes after a withholding claim the executor answered (new deadline).
+      const mark = `${id}:${t.status}:${t.deadline}`;
+      if (this.handled.has(mark)) continue;
+      this.handled.add(mark);
+      const float = this.opts.models?.loaded.get(t.model);
+      if (float) {
+        await this.checkTolerance(float, taskId, t);
+        continue;
+      }
+      if (t.status !== TaskStatus.checking) continue;
       const payload = await this.fetchPayload(t.executor, taskId);
       const intact = payload !== undefined && equalBytes(payloadHash(payload), t.payloadHash);
       const fault = intact ? payloadFault(this.model, payload!) : "";
@@ -605,6 +715,42 @@ export class TaskService implements InferenceRouter {
       }
     }
     if (this.handled.size > PAYLOADS_KEPT) this.handled.clear();
+  }
+
+  /**
+   * A tolerance-class check: as the drawn verifier, `verdict` if the re-run agrees within
+   * tolerance, `dispute` if not (a panel then votes), `withheld` without the payload; as a panel
+   * member of a dispute, `vote`. The payload comes from the chain if the executor published it.
+   */
+  private async checkTolerance(model: HfModel, taskId: Uint8Array, t: TaskRecord): Promise<void> {
+    const { chain, log } = this.m;
+    const sender = this.opts.account!.sender;
+    const id = toHex(taskId);
+    const onChain = publishedPayloads.get(readStoreIn(chain.state, tasksModule), taskId);
+    const payload = onChain ?? (await this.fetchPayload(t.executor, taskId));
+    const intact = payload !== undefined && equalBytes(payloadHash(payload), t.payloadHash);
+    const panel = t.status === TaskStatus.disputed;
+    if (!intact) {
+      if (panel) return void log.warn({ task: id }, "Dispute: payload unavailable; abstaining");
+      await sender.send(TASKS_MODULE_ADDRESS, "withheld", encode(taskIdArgs, { taskId }));
+      return void log.warn(
+        { task: id, executor: toChecksumAddress(t.executor) },
+        "Task check: payload withheld; reported",
+      );
+    }
+    const verdict = await toleranceVerdict(model, payload!);
+    const fraud = verdict.fraud || this.cheating("lie");
+    const detail = { task: id, executor: toChecksumAddress(t.executor), ...verdict };
+    if (panel) {
+      await sender.send(TASKS_MODULE_ADDRESS, "vote", encode(voteArgs, { taskId, fraud: fraud ? 1 : 0 }));
+      log.info(detail, `Dispute: voted ${fraud ? "out of" : "within"} tolerance`);
+    } else if (fraud) {
+      await sender.send(TASKS_MODULE_ADDRESS, "dispute", encode(taskIdArgs, { taskId }));
+      log.warn(detail, "Task check: out of tolerance; disputed");
+    } else {
+      await sender.send(TASKS_MODULE_ADDRESS, "verdict", encode(taskIdArgs, { taskId }));
+      log.info(detail, "Task check: within tolerance, verified");
+    }
   }
 
   private async fetchPayload(executor: Address, taskId: Uint8Array): Promise<TaskPayload | undefined> {
@@ -681,4 +827,44 @@ async function* upstreamTokens(
     }
   }
   return finish;
+}
+
+/**
+ * Re-run a tolerance-class payload teacher-forced (one pass over prompt + claimed tokens) and judge
+ * it (spec/inference.md §Tolerance); a finish the tokens contradict is fraud outright.
+ */
+export async function toleranceVerdict(
+  model: HfModel,
+  p: TaskPayload,
+): Promise<{ fraud: boolean; positions: number; deviations: number; pValue: number; first: string }> {
+  const out = (first: string) => ({
+    fraud: true,
+    positions: p.positions.length,
+    deviations: 0,
+    pValue: 0,
+    first,
+  });
+  const ids = model.tokenizer.encode(new TextDecoder().decode(p.prompt));
+  const n = p.positions.length;
+  if (p.tokens.length > 0 || n === 0 || n > p.maxTokens) return out("no positions, or more than max_tokens");
+  const eos = model.config.eos;
+  const claimed = p.positions.map((q) => q.token);
+  if (claimed.some((x) => x >= model.config.vocab)) return out("a token outside the vocab");
+  if (claimed.slice(0, -1).includes(eos)) return out("text after the end-of-text token");
+  const last = claimed[n - 1] === eos;
+  if (
+    p.finish === "stop"
+      ? !last
+      : p.finish !== "length" || last || (n < p.maxTokens && ids.length + n + 1 < model.config.context)
+  )
+    return out(`finish "${p.finish.slice(0, 8)}" after ${n} of ${p.maxTokens} tokens`);
+  const rows = await model.logprobsAlong([...ids, ...claimed.slice(0, -1)], n);
+  const v = judgeTolerance(p.positions, rows, samplingOf(p));
+  return {
+    fraud: v.fraud,
+    positions: v.positions,
+    deviations: v.deviations,
+    pValue: v.pValue,
+    first: v.first,
+  };
 }
