@@ -9,7 +9,19 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { InferenceSession, Tensor } from "onnxruntime-node";
-import { logSoftmax, type ModelFile, sha256Hex, Tokenizer } from "../inference/index.ts";
+import {
+  judgeTolerance,
+  logSoftmax,
+  type ModelFile,
+  type Position,
+  pick,
+  positionOf,
+  type Sampling,
+  samplingOf,
+  sha256Hex,
+  type TaskPayload,
+  Tokenizer,
+} from "../inference/index.ts";
 
 type Ort = typeof import("onnxruntime-node");
 let ortModule: Promise<Ort> | undefined;
@@ -205,4 +217,74 @@ export async function loadRegisteredModels(
     }
   }
   return { loaded, refused };
+}
+
+/**
+ * Generation on a tolerance-class model with a key/value cache: each step the token the sampling
+ * rule picks from the model's logprobs, its position record (top-k logprobs, for the payload),
+ * its probability and its bytes. The end-of-text token ends it ("stop", and is recorded); the
+ * context or `maxTokens` ends it with "length".
+ */
+export async function* floatSteps(
+  model: HfModel,
+  ids: readonly number[],
+  maxTokens: number,
+  s: Sampling,
+): AsyncGenerator<{ position: Position; prob: number; bytes: Uint8Array }, "stop" | "length"> {
+  const cache = model.cache();
+  let [lp] = await cache.feed(ids);
+  const eos = model.config.eos;
+  for (let i = 0; i < maxTokens; i++) {
+    const token = pick(lp!, s, i);
+    const prob = Math.max(Number.MIN_VALUE, Math.min(1, Math.exp(lp![token]!)));
+    yield {
+      position: positionOf(lp!, token),
+      prob,
+      bytes: token === eos ? new Uint8Array(0) : model.tokenizer.bytesOf(token),
+    };
+    if (token === eos) return "stop";
+    if (cache.size + 1 >= model.config.context) return "length";
+    if (i + 1 < maxTokens) [lp] = await cache.feed([token]);
+  }
+  return "length";
+}
+
+/**
+ * Re-run a tolerance-class payload teacher-forced (one pass over prompt + claimed tokens) and judge
+ * it (spec/inference.md §Tolerance); a finish the tokens contradict is fraud outright.
+ */
+export async function toleranceVerdict(
+  model: HfModel,
+  p: TaskPayload,
+): Promise<{ fraud: boolean; positions: number; deviations: number; pValue: number; first: string }> {
+  const out = (first: string) => ({
+    fraud: true,
+    positions: p.positions.length,
+    deviations: 0,
+    pValue: 0,
+    first,
+  });
+  const ids = model.tokenizer.encode(new TextDecoder().decode(p.prompt));
+  const n = p.positions.length;
+  if (p.tokens.length > 0 || n === 0 || n > p.maxTokens) return out("no positions, or more than max_tokens");
+  const eos = model.config.eos;
+  const claimed = p.positions.map((q) => q.token);
+  if (claimed.some((x) => x >= model.config.vocab)) return out("a token outside the vocab");
+  if (claimed.slice(0, -1).includes(eos)) return out("text after the end-of-text token");
+  const last = claimed[n - 1] === eos;
+  if (
+    p.finish === "stop"
+      ? !last
+      : p.finish !== "length" || last || (n < p.maxTokens && ids.length + n < model.config.context)
+  )
+    return out(`finish "${p.finish.slice(0, 8)}" after ${n} of ${p.maxTokens} tokens`);
+  const rows = await model.logprobsAlong([...ids, ...claimed.slice(0, -1)], n);
+  const v = judgeTolerance(p.positions, rows, samplingOf(p));
+  return {
+    fraud: v.fraud,
+    positions: v.positions,
+    deviations: v.deviations,
+    pValue: v.pValue,
+    first: v.first,
+  };
 }

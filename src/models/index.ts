@@ -4,9 +4,11 @@
  */
 export {
   DEFAULT_MODELS_DIR,
+  floatSteps,
   type HfConfig,
   HfModel,
   KvCache,
   type LoadOptions,
   loadRegisteredModels,
+  toleranceVerdict,
 } from "./hf.ts";

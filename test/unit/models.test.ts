@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   BUILTIN_MODEL,
+  FLOAT_MODEL,
   type Module,
   modelList,
   models,
@@ -14,7 +15,7 @@ import {
   unitPriceAt,
   weightedMedian,
 } from "../../contracts/index.ts";
-import { ExactModel } from "../../src/inference/index.ts";
+import { ExactModel, filesHash } from "../../src/inference/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import { blockInfo, moduleContext, StateOverlay, storeIn, WorldState } from "../../src/state/index.ts";
 import { type Address, toHex, ZERO_ADDRESS } from "../../src/types/index.ts";
@@ -41,21 +42,27 @@ describe("model registry", () => {
   });
 
   it("genesis lists the built-in by default, or the section's models", () => {
-    assert.deepEqual(modelList(genesisWith(undefined)), [BUILTIN_MODEL]);
+    assert.deepEqual(
+      modelList(genesisWith(undefined)).map((m) => m.id),
+      [BUILTIN_MODEL.id, FLOAT_MODEL.id].sort(),
+    );
+    const files = [{ name: "model.onnx", sha256: `0x${"cd".repeat(32)}` }];
     const store = genesisWith({
       unitPrice: "5",
       models: [
         {
           id: "other-model",
-          weightsHash: `0x${"ab".repeat(32)}`,
+          weightsHash: filesHash(files),
           contextLength: 4096,
           unitsPerToken: 3,
           verification: "tolerance",
+          files,
         },
       ],
     });
     assert.equal(registeredModels.keys(store).length, 1);
     assert.equal(modelList(store)[0]!.unitsPerToken, 3);
+    assert.equal(toHex(modelList(store)[0]!.files[0]!.sha256), files[0]!.sha256);
   });
 
   it("refuses bad sections with the reason", () => {
@@ -73,6 +80,10 @@ describe("model registry", () => {
       [model({ weightsHash: "0x12" }), /weightsHash/],
       [model({ contextLength: 0 }), /contextLength/],
       [model({ verification: "fuzzy" }), /verification/],
+      [model({ verification: "tolerance" }), /a tolerance-class model lists its files/],
+      [model({ files: [{ name: "model.onnx", sha256: zero }] }), /weightsHash: the files hash to 0x/],
+      [model({ files: [{ name: "../x", sha256: zero }] }), /files\[0\]\.name/],
+      [model({ files: [{ name: "a", sha256: "0x1" }] }), /files\[0\]\.sha256/],
     ];
     for (const [section, reason] of bad) assert.throws(() => genesisWith(section), reason);
   });

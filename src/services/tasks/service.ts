@@ -48,12 +48,9 @@ import {
   type Position,
   payloadFault,
   payloadHash,
-  pick,
-  positionOf,
   type Receipt,
   receiptCodec,
   receiptSigner,
-  samplingOf,
   signReceipt,
   steps,
   type TaskPayload,
@@ -61,7 +58,7 @@ import {
   taskPayloadCodec,
 } from "../../inference/index.ts";
 import type { Logger } from "../../logger/index.ts";
-import type { HfModel } from "../../models/index.ts";
+import { floatSteps, type HfModel, toleranceVerdict } from "../../models/index.ts";
 import type { Network } from "../../network/index.ts";
 import { cycleOf, TASKS_MODULE_ADDRESS } from "../../params/index.ts";
 import {
@@ -500,30 +497,18 @@ export class TaskService implements InferenceRouter {
   ): Promise<void> {
     const ids = model.tokenizer.encode(new TextDecoder().decode(t.prompt));
     if (ids.length === 0 || ids.length >= model.config.context) throw new Error("task out of bounds");
-    const cache = model.cache();
-    let [lp] = await cache.feed(ids);
     const positions: Position[] = [];
-    let finish: "stop" | "length" = "length";
-    for (let i = 0; i < t.maxTokens; i++) {
-      const token = pick(lp!, sampling, i);
-      const position = positionOf(lp!, token);
-      positions.push(position);
-      const bytes = token === model.config.eos ? new Uint8Array(0) : model.tokenizer.bytesOf(token);
-      await send(
-        encodeFrame({
-          kind: "token",
-          token,
-          prob: Math.min(1, Math.exp(lp![token]!)) || Number.MIN_VALUE,
-          bytes,
-          position,
-        }),
-      );
-      if (token === model.config.eos) {
-        finish = "stop";
+    const it = floatSteps(model, ids, t.maxTokens, sampling);
+    let finish: "stop" | "length";
+    for (;;) {
+      const step = await it.next();
+      if (step.done) {
+        finish = step.value;
         break;
       }
-      if (cache.size + 1 >= model.config.context) break;
-      if (i + 1 < t.maxTokens) [lp] = await cache.feed([token]);
+      const { position, prob, bytes } = step.value;
+      positions.push(position);
+      await send(encodeFrame({ kind: "token", token: position.token, prob, bytes, position }));
       await new Promise((r) => setImmediate(r));
       while (t.dummy && this.realRunning > 0) await new Promise((r) => setTimeout(r, 5));
     }
@@ -827,44 +812,4 @@ async function* upstreamTokens(
     }
   }
   return finish;
-}
-
-/**
- * Re-run a tolerance-class payload teacher-forced (one pass over prompt + claimed tokens) and judge
- * it (spec/inference.md §Tolerance); a finish the tokens contradict is fraud outright.
- */
-export async function toleranceVerdict(
-  model: HfModel,
-  p: TaskPayload,
-): Promise<{ fraud: boolean; positions: number; deviations: number; pValue: number; first: string }> {
-  const out = (first: string) => ({
-    fraud: true,
-    positions: p.positions.length,
-    deviations: 0,
-    pValue: 0,
-    first,
-  });
-  const ids = model.tokenizer.encode(new TextDecoder().decode(p.prompt));
-  const n = p.positions.length;
-  if (p.tokens.length > 0 || n === 0 || n > p.maxTokens) return out("no positions, or more than max_tokens");
-  const eos = model.config.eos;
-  const claimed = p.positions.map((q) => q.token);
-  if (claimed.some((x) => x >= model.config.vocab)) return out("a token outside the vocab");
-  if (claimed.slice(0, -1).includes(eos)) return out("text after the end-of-text token");
-  const last = claimed[n - 1] === eos;
-  if (
-    p.finish === "stop"
-      ? !last
-      : p.finish !== "length" || last || (n < p.maxTokens && ids.length + n + 1 < model.config.context)
-  )
-    return out(`finish "${p.finish.slice(0, 8)}" after ${n} of ${p.maxTokens} tokens`);
-  const rows = await model.logprobsAlong([...ids, ...claimed.slice(0, -1)], n);
-  const v = judgeTolerance(p.positions, rows, samplingOf(p));
-  return {
-    fraud: v.fraud,
-    positions: v.positions,
-    deviations: v.deviations,
-    pValue: v.pValue,
-    first: v.first,
-  };
 }
