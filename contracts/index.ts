@@ -183,5 +183,6 @@ export {
   tasks,
   tasksByCycle,
   tasksModule,
+  verifierRecords,
   voteArgs,
 } from "./tasks/index.ts";

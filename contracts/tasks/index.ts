@@ -199,6 +199,10 @@ function fileReport(ctx: CallContext, taskId: Uint8Array, payload: TaskPayload):
   if (!equalBytes(t.payer, ctx.sender))
     throw new ModuleError("only the developer who paid for the task reports it");
   if (reports.has(s, taskId)) throw new ModuleError("this task was already reported");
+  if (isTolerance(ctx, t))
+    throw new ModuleError(
+      `model ${t.model} is tolerance-class: the chain does not re-run it, so reports cover exact models only`,
+    );
   if (ctx.block.cycle > t.cycle + 1)
     throw new ModuleError(
       `reports on a task of cycle ${t.cycle} are accepted until cycle ${t.cycle + 1} ends`,

@@ -108,22 +108,39 @@ export function answeredTask(opts: {
   attempt?: number;
   wrongToken?: boolean;
   prompt?: string;
+  /** A tolerance-class model: the payload carries (made-up) position records; the chain only hashes it. */
+  model?: string;
 }) {
   const prompt = new TextEncoder().encode(opts.prompt ?? `user: task ${opts.serial}\nassistant: `);
   const sampling = { temperatureMilli: 700, topPMilli: 950, seed: opts.serial };
   const answer = generate(model, prompt, 6, sampling);
   const tokens = Uint8Array.from(answer.tokens);
   if (opts.wrongToken) tokens[0] = tokens[0] === 1 ? 2 : 1;
-  const payload: TaskPayload = {
-    prompt,
-    maxTokens: 6,
-    temperatureMilli: 700,
-    topPMilli: 950,
-    seed: BigInt.asUintN(64, opts.serial),
-    tokens,
-    finish: answer.finishReason,
-    positions: [],
-  };
+  const payload: TaskPayload = opts.model
+    ? {
+        prompt,
+        maxTokens: 6,
+        temperatureMilli: 700,
+        topPMilli: 950,
+        seed: BigInt.asUintN(64, opts.serial),
+        tokens: new Uint8Array(0),
+        finish: "length",
+        positions: Array.from({ length: 6 }, (_, i) => ({
+          token: 40 + i,
+          nll: 1_000_000,
+          top: [{ token: 40 + i, nll: 1_000_000 }],
+        })),
+      }
+    : {
+        prompt,
+        maxTokens: 6,
+        temperatureMilli: 700,
+        topPMilli: 950,
+        seed: BigInt.asUintN(64, opts.serial),
+        tokens,
+        finish: answer.finishReason,
+        positions: [],
+      };
   const taskId = taskIdOf(privateKeyToAddress(opts.apiKey), prompt, opts.serial);
   const candidates = taskCandidates({ storeOf: (m) => readStoreIn(opts.state, m) }, opts.cycle);
   const executor = routedExecutor(
@@ -135,9 +152,9 @@ export function answeredTask(opts: {
   )!;
   const body: ReceiptBody = {
     taskId,
-    model: model.spec.id,
+    model: opts.model ?? model.spec.id,
     promptTokens: prompt.length,
-    completionTokens: tokens.length,
+    completionTokens: opts.model ? 6 : tokens.length,
     cycle: opts.cycle,
     round: opts.round,
     attempt: opts.attempt ?? 0,

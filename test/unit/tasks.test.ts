@@ -7,12 +7,16 @@ import {
   apiKeys,
   checkRateMilli,
   DEFAULT_TASK_PARAMS,
+  disputes,
   escrows,
+  FLOAT_MODEL,
+  publishedPayloads,
   race,
   raceForfeitStore as raceForfeits,
   TaskStatus,
   tasks,
   tasksModule,
+  verifierRecords,
 } from "../../contracts/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { signReceipt } from "../../src/inference/index.ts";
@@ -27,8 +31,8 @@ const apiKey = randomPrivateKey();
 const keyAddress = privateKeyToAddress(apiKey);
 const PRICE = 1_000_000_000n; // genesis default, 1 unit per token
 
-function setup() {
-  const h = tasksHarness();
+function setup(weights?: bigint[]) {
+  const h = tasksHarness(weights);
   const output = h.beaconOutput(5, new Uint8Array(32).fill(7));
   assert.equal(h.refusal(6, dev, "deposit", { amount: 10n ** 15n }), "");
   assert.equal(h.refusal(6, dev, "authorizeKey", { key: keyAddress, limit: 10n ** 14n }), "");
@@ -253,5 +257,117 @@ describe("tasks: checks, verdicts, fraud and reputation", () => {
       { address: t.executor, cycle: 1 },
     );
     assert.equal(after.reputation, 0, "race fraud resets the task reputation");
+  });
+});
+
+describe("tasks: tolerance-class checks and disputes", () => {
+  const six = [100n, 100n, 100n, 100n, 100n, 100n];
+  /** Settle a tolerance-class task and draw its check (every task is checked at reputation 0). */
+  function checked(h: ReturnType<typeof setup>["h"], task: ReturnType<typeof setup>["task"], serial: bigint) {
+    const t = task(serial, { model: FLOAT_MODEL.id });
+    assert.equal(h.refusal(8, t.executor, "settle", { receipts: [t.receipt] }), "");
+    h.beaconOutput(15, new Uint8Array(32).fill(Number(serial % 200n)));
+    h.endBlocks(8, 15);
+    const rec = tasks.get(h.store(), t.taskId)!;
+    assert.equal(rec.status, TaskStatus.checking);
+    return { ...t, verifier: rec.verifier };
+  }
+  const panelOf = (h: ReturnType<typeof setup>["h"], taskId: Uint8Array) =>
+    disputes.get(h.store(), taskId)!.panel;
+  const record = (h: ReturnType<typeof setup>["h"], a: Uint8Array) =>
+    verifierRecords.get(h.store(), [0, a]) ?? { upheld: 0, overruled: 0 };
+
+  it("the chain does not re-run a float model: fraud proofs and reports are refused, the verifier disputes instead", () => {
+    const { h, task } = setup(six);
+    const t = checked(h, task, 70n);
+    assert.match(
+      h.refusal(16, t.verifier, "fraud", { taskId: t.taskId, payload: t.payload }),
+      /tolerance-class/,
+    );
+    assert.match(h.refusal(16, dev, "report", { taskId: t.taskId, payload: t.payload }), /tolerance-class/);
+    assert.match(h.refusal(16, t.executor, "dispute", { taskId: t.taskId }), /only the drawn verifier/);
+    const exact = task(71n);
+    h.call(8, exact.executor, "settle", { receipts: [exact.receipt] });
+    h.endBlocks(16, 16);
+    const er = tasks.get(h.store(), exact.taskId)!;
+    if (er.status === TaskStatus.checking)
+      assert.match(h.refusal(17, er.verifier, "dispute", { taskId: exact.taskId }), /is exact/);
+  });
+
+  it("a dispute draws a panel holding > 1/2 of the weight; its majority clears the executor and overrules the verifier", () => {
+    const { h, task } = setup(six);
+    const t = checked(h, task, 72n);
+    assert.equal(h.refusal(16, t.verifier, "dispute", { taskId: t.taskId }), "");
+    assert.equal(tasks.get(h.store(), t.taskId)!.status, TaskStatus.disputed);
+    const panel = panelOf(h, t.taskId);
+    const held = panel.reduce((a, p) => a + p.weight, 0n);
+    assert.ok(2n * held > 600n, `panel weight ${held} > half of 600`);
+    assert.ok(
+      panel.every((p) => !equalBytes(p.address, t.executor) && !equalBytes(p.address, devAddresses[0]!)),
+    );
+    const outsider = devAddresses.slice(0, 6).find((a) => !panel.some((p) => equalBytes(p.address, a)))!;
+    assert.match(h.refusal(17, outsider, "vote", { taskId: t.taskId, fraud: 0 }), /only the dispute's panel/);
+    assert.match(h.refusal(17, t.verifier, "vote", { taskId: t.taskId, fraud: 1 }), /already voted/);
+    assert.match(h.refusal(17, panel[1]!.address, "vote", { taskId: t.taskId, fraud: 2 }), /vote 1/);
+    assert.equal(h.refusal(17, panel[1]!.address, "vote", { taskId: t.taskId, fraud: 0 }), "");
+    assert.equal(
+      tasks.get(h.store(), t.taskId)!.status,
+      TaskStatus.disputed,
+      "1 of 3 votes decides nothing yet",
+    );
+    assert.equal(h.refusal(17, panel[2]!.address, "vote", { taskId: t.taskId, fraud: 0 }), "");
+    assert.equal(tasks.get(h.store(), t.taskId)!.status, TaskStatus.cleared);
+    assert.deepEqual(record(h, t.verifier), { upheld: 0, overruled: 1 });
+    assert.deepEqual(record(h, panel[1]!.address), { upheld: 1, overruled: 0 });
+    assert.match(h.refusal(18, panel[3]!.address, "vote", { taskId: t.taskId, fraud: 1 }), /not disputed/);
+  });
+
+  it("a panel majority out of tolerance convicts: pending fees forfeited, reputation reset", () => {
+    const { h, task } = setup(six);
+    const t = checked(h, task, 73n);
+    h.call(16, t.verifier, "dispute", { taskId: t.taskId });
+    const panel = panelOf(h, t.taskId);
+    h.call(17, panel[1]!.address, "vote", { taskId: t.taskId, fraud: 1 });
+    assert.equal(tasks.get(h.store(), t.taskId)!.status, TaskStatus.disputed);
+    h.call(17, panel[2]!.address, "vote", { taskId: t.taskId, fraud: 1 });
+    assert.equal(tasks.get(h.store(), t.taskId)!.status, TaskStatus.fraud);
+    const ex = tasksModule.queries.executor!.run(
+      {
+        height: 17,
+        preset: minimal,
+        state: h.state,
+        store: h.store(),
+        storeOf: (m) => readStoreIn(h.state, m),
+      },
+      { address: t.executor, cycle: 0 },
+    );
+    assert.equal(ex.pending, 0n);
+    assert.ok(ex.forfeited > 0n);
+    assert.match(ex.fraud, /out of tolerance by the panel's majority \(300 of 400 panel weight\)/);
+    assert.deepEqual(record(h, t.verifier), { upheld: 1, overruled: 0 });
+  });
+
+  it("at the deadline the weight that voted decides (a tie clears); a published payload resumes the check", () => {
+    const { h, task } = setup(six);
+    const t = checked(h, task, 74n);
+    h.call(16, t.verifier, "dispute", { taskId: t.taskId });
+    h.call(17, panelOf(h, t.taskId)[1]!.address, "vote", { taskId: t.taskId, fraud: 0 });
+    const deadline = tasks.get(h.store(), t.taskId)!.deadline;
+    h.endBlocks(17, deadline);
+    assert.equal(tasks.get(h.store(), t.taskId)!.status, TaskStatus.cleared);
+
+    const w = checked(h, task, 75n);
+    assert.equal(h.refusal(16, w.verifier, "withheld", { taskId: w.taskId }), "");
+    const other = task(76n, { model: FLOAT_MODEL.id });
+    assert.match(
+      h.refusal(17, w.executor, "publish", { taskId: w.taskId, payload: other.payload }),
+      /does not hash/,
+    );
+    assert.equal(h.refusal(17, w.executor, "publish", { taskId: w.taskId, payload: w.payload }), "");
+    const rec = tasks.get(h.store(), w.taskId)!;
+    assert.equal(rec.status, TaskStatus.checking, "the check resumes with the payload on chain");
+    assert.ok(publishedPayloads.get(h.store(), w.taskId));
+    assert.equal(h.refusal(18, w.verifier, "verdict", { taskId: w.taskId }), "");
+    assert.equal(tasks.get(h.store(), w.taskId)!.status, TaskStatus.verified);
   });
 });
