@@ -28,6 +28,8 @@ const MAX_NLL = 100 * MICRO;
 export interface ToleranceParams {
   /** A logprob deviates when it differs by more than this (nats). */
   tau: number;
+  /** A logprob this far off (nats) is fraud on its own: no rounding moves a probability by a factor e. */
+  tauGross: number;
   /** The draw u may miss the picked token's interval by this much. */
   epsilon: number;
   /** Deviation rate of an honest executor the test allows. */
@@ -37,7 +39,7 @@ export interface ToleranceParams {
 }
 
 /** Calibrated in spec/inference.md §Tolerance (test/unit/float-model.test.ts measures it). */
-export const TOLERANCE: ToleranceParams = { tau: 0.02, epsilon: 0.01, p0: 0.02, alpha: 1e-3 };
+export const TOLERANCE: ToleranceParams = { tau: 0.02, tauGross: 1, epsilon: 0.01, p0: 0.02, alpha: 1e-3 };
 
 /** Natural-log softmax of a row of logits, in float64. */
 export function logSoftmax(logits: ArrayLike<number>): Float64Array {
@@ -146,6 +148,16 @@ export function positionDeviation(
   return `token ${claimed.token} is outside the top-p set`;
 }
 
+/** The largest gap (nats) between a reported logprob and the re-run's. */
+function maxLogprobGap(c: Position, lp: Float64Array): number {
+  let gap = 0;
+  for (const e of [{ token: c.token, nll: c.nll }, ...c.top]) {
+    if (e.token >= lp.length) return Number.POSITIVE_INFINITY;
+    gap = Math.max(gap, Math.abs(Math.min(MAX_NLL, -lp[e.token]! * MICRO) - e.nll) / MICRO);
+  }
+  return gap;
+}
+
 /** P(X ≥ k) for X ~ Binomial(n, p). */
 export function binomialTail(n: number, k: number, p: number): number {
   if (k <= 0) return 1;
@@ -162,6 +174,8 @@ export function binomialTail(n: number, k: number, p: number): number {
 export interface ToleranceVerdict {
   positions: number;
   deviations: number;
+  /** Positions with a logprob off by more than τ_gross. */
+  gross: number;
   pValue: number;
   fraud: boolean;
   /** The first deviation, for the log. */
@@ -179,13 +193,22 @@ export function judgeTolerance(
   p: ToleranceParams = TOLERANCE,
 ): ToleranceVerdict {
   let deviations = 0;
+  let gross = 0;
   let first = "";
   claimed.forEach((c, i) => {
     const why = positionDeviation(c, rows[i]!, s, i, p);
     if (!why) return;
     deviations++;
+    if (maxLogprobGap(c, rows[i]!) > p.tauGross) gross++;
     first ||= `position ${i}: ${why}`;
   });
   const pValue = binomialTail(claimed.length, deviations, p.p0);
-  return { positions: claimed.length, deviations, pValue, fraud: pValue < p.alpha, first };
+  return {
+    positions: claimed.length,
+    deviations,
+    gross,
+    pValue,
+    fraud: gross > 0 || pValue < p.alpha,
+    first,
+  };
 }

@@ -21,6 +21,7 @@ import {
   sha256Hex,
   type TaskPayload,
   Tokenizer,
+  type ToleranceVerdict,
 } from "../inference/index.ts";
 
 type Ort = typeof import("onnxruntime-node");

@@ -151,7 +151,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     const list = await client.models.list();
     assert.deepEqual(
       list.data.map((m) => m.id),
-      [model],
+      [model, "racecoin-float-tiny"],
     );
     const m = (await client.models.retrieve(model)) as unknown as {
       weights_hash: string;

@@ -222,6 +222,18 @@ describe("float model (tolerance class)", () => {
     const v = await toleranceVerdict(verifier, one);
     assert.equal(v.deviations, 1);
     assert.equal(v.fraud, false, "one deviation in 16 positions is not significant at p0 = 2%");
+    // A logprob off by more than τ_gross is fraud alone: a one-token answer from other weights.
+    const gross = {
+      ...p,
+      positions: p.positions.map((q, k) => (k === 0 ? { ...q, nll: q.nll + 1_500_000 } : q)),
+    };
+    assert.equal((await toleranceVerdict(verifier, gross)).fraud, true);
+    const short = await answer(small, PROMPTS[1]!, 1, s);
+    assert.equal(
+      (await toleranceVerdict(verifier, short)).fraud,
+      true,
+      "a one-token answer of the smaller model",
+    );
   });
 
   it("binomial tail and the answer frames of the tolerance class", () => {
