@@ -254,14 +254,12 @@ export async function* floatSteps(
  * Re-run a tolerance-class payload teacher-forced (one pass over prompt + claimed tokens) and judge
  * it (spec/inference.md §Tolerance); a finish the tokens contradict is fraud outright.
  */
-export async function toleranceVerdict(
-  model: HfModel,
-  p: TaskPayload,
-): Promise<{ fraud: boolean; positions: number; deviations: number; pValue: number; first: string }> {
-  const out = (first: string) => ({
+export async function toleranceVerdict(model: HfModel, p: TaskPayload): Promise<ToleranceVerdict> {
+  const out = (first: string): ToleranceVerdict => ({
     fraud: true,
     positions: p.positions.length,
     deviations: 0,
+    gross: 0,
     pValue: 0,
     first,
   });
@@ -280,12 +278,5 @@ export async function toleranceVerdict(
   )
     return out(`finish "${p.finish.slice(0, 8)}" after ${n} of ${p.maxTokens} tokens`);
   const rows = await model.logprobsAlong([...ids, ...claimed.slice(0, -1)], n);
-  const v = judgeTolerance(p.positions, rows, samplingOf(p));
-  return {
-    fraud: v.fraud,
-    positions: v.positions,
-    deviations: v.deviations,
-    pValue: v.pValue,
-    first: v.first,
-  };
+  return judgeTolerance(p.positions, rows, samplingOf(p));
 }

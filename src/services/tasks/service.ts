@@ -44,7 +44,6 @@ import { privateKeyToAddress } from "../../crypto/index.ts";
 import { decode, encode } from "../../encoding/index.ts";
 import {
   ExactModel,
-  judgeTolerance,
   type Position,
   payloadFault,
   payloadHash,
