@@ -162,6 +162,7 @@ export {
   candidatesOf as taskCandidates,
   checkDrawn,
   checkRateMilli,
+  claimWithdrawalArgs,
   DEFAULT_TASK_PARAMS,
   disputes,
   EscrowDeposited,
@@ -185,4 +186,5 @@ export {
   tasksModule,
   verifierRecords,
   voteArgs,
+  withdrawals,
 } from "./tasks/index.ts";

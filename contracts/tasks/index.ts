@@ -83,6 +83,7 @@ import {
   undrawn,
   upheldReports,
   verifierRecords,
+  withdrawals,
 } from "./store.ts";
 
 export function taskParams(store: ReadStore): TaskParams {
@@ -497,6 +498,7 @@ export const authorizeKeyArgs = struct<{ key: Address; limit: bigint }>("tasks.a
   key: address20,
   limit: quantity,
 });
+export const claimWithdrawalArgs = struct<Record<string, never>>("tasks.claimWithdrawal", {});
 export const keyArgs = struct<{ key: Address }>("tasks.key", { key: address20 });
 export const settleArgs = struct<{ receipts: Receipt[] }>("tasks.settle", {
   receipts: list(receiptCodec, MAX_RECEIPTS_PER_SETTLE),
@@ -543,9 +545,33 @@ export const tasksModule: Module = {
     withdraw: {
       args: amountArgs,
       gas: 20_000n,
+      /**
+       * Ask for escrow back: it stays in escrow (receipts already signed may still settle against
+       * it) until the start of the cycle after the next, then `claimWithdrawal` pays it.
+       */
       execute(ctx, { amount }: { amount: bigint }) {
         const have = escrows.get(ctx.store, ctx.sender) ?? 0n;
-        if (amount <= 0n || amount > have) throw new ModuleError(`withdraw 1 to ${have} wei (the escrow)`);
+        const asked = withdrawals.get(ctx.store, ctx.sender)?.amount ?? 0n;
+        if (amount <= 0n || asked + amount > have)
+          throw new ModuleError(`withdraw 1 to ${have - asked} wei (the escrow not yet asked for)`);
+        const unlockHeight = (ctx.block.cycle + 2) * ctx.block.preset.cycleLength;
+        withdrawals.set(ctx.store, ctx.sender, { amount: asked + amount, unlockHeight });
+      },
+    },
+    claimWithdrawal: {
+      args: claimWithdrawalArgs,
+      gas: 20_000n,
+      /** Pay an unlocked withdrawal (what settlements left of it). */
+      execute(ctx) {
+        const w = withdrawals.get(ctx.store, ctx.sender);
+        if (!w) throw new ModuleError("no withdrawal asked for (tasks.withdraw first)");
+        if (ctx.block.height < w.unlockHeight)
+          throw new ModuleError(
+            `the withdrawal unlocks at height ${w.unlockHeight}, after every receipt signed before it can settle`,
+          );
+        const have = escrows.get(ctx.store, ctx.sender) ?? 0n;
+        const amount = w.amount < have ? w.amount : have;
+        withdrawals.delete(ctx.store, ctx.sender);
         escrows.set(ctx.store, ctx.sender, have - amount);
         const m = ctx.state.getAccount(TASKS_MODULE_ADDRESS);
         ctx.state.setAccount(TASKS_MODULE_ADDRESS, { ...m, balance: m.balance - amount });
@@ -706,8 +732,15 @@ export const tasksModule: Module = {
   queries: {
     account: {
       args: struct<{ address: Address }>("tasks.account", { address: address20 }),
-      result: struct<{ escrow: bigint; keys: (ApiKey & { key: Address })[] }>("tasks.account.result", {
+      result: struct<{
+        escrow: bigint;
+        withdrawing: bigint;
+        unlockHeight: number;
+        keys: (ApiKey & { key: Address })[];
+      }>("tasks.account.result", {
         escrow: quantity,
+        withdrawing: quantity,
+        unlockHeight: uint,
         keys: list(
           struct<ApiKey & { key: Address }>("tasks.KeyView", { key: address20, ...apiKeyFields }),
           1024,
@@ -715,6 +748,8 @@ export const tasksModule: Module = {
       }),
       run: (ctx, { address }: { address: Address }) => ({
         escrow: escrows.get(ctx.store, address) ?? 0n,
+        withdrawing: withdrawals.get(ctx.store, address)?.amount ?? 0n,
+        unlockHeight: withdrawals.get(ctx.store, address)?.unlockHeight ?? 0,
         keys: ownerKeys
           .keys(ctx.store, address)
           .slice(0, 1024)

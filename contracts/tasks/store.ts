@@ -121,6 +121,18 @@ const heightTask = pairKey(u32Key, 4, bytesKey);
 export const params = new StoreItem("params", paramsCodec);
 /** developer → wei held for its tasks. */
 export const escrows = new StoreMap("escrow", addressKey20, quantity);
+/**
+ * developer → a withdrawal waiting for its unlock height: the start of the cycle after the next,
+ * when every receipt signed before the request is past its settlement window.
+ */
+export const withdrawals = new StoreMap(
+  "withdrawal",
+  addressKey20,
+  struct<{ amount: bigint; unlockHeight: number }>("tasks.Withdrawal", {
+    amount: quantity,
+    unlockHeight: uint,
+  }),
+);
 /** API key address → owner, spend limit, spent, revoked. */
 export const apiKeys = new StoreMap("key", addressKey20, apiKeyCodec);
 /** (owner, key) → 1: the keys of a developer. */

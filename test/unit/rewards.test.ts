@@ -312,7 +312,9 @@ describe("rewards", () => {
           h.refusal(height, devAddresses[5]!, "fraud", { taskId: t.taskId, payload: t.payload });
           if (rand(3) === 0) h.refusal(height, dev, "report", { taskId: t.taskId, payload: t.payload });
         } else if (kind === 3) {
-          h.refusal(height, dev, "withdraw", { amount: BigInt(rand(1000) + 1) * 10n ** 12n });
+          if (rand(2) === 0)
+            h.refusal(height, dev, "withdraw", { amount: BigInt(rand(1000) + 1) * 10n ** 12n });
+          else h.refusal(height, dev, "claimWithdrawal", {});
         } else {
           const next = height + rand(40) + 1;
           if (rand(3) === 0) h.beaconOutput(next, new Uint8Array(32).fill(rand(255)));

@@ -5,6 +5,7 @@
  */
 import {
   authorizeKeyArgs,
+  claimWithdrawalArgs,
   ENVELOPE_VERSION,
   envelopeCodec,
   taskAmountArgs,
@@ -30,7 +31,9 @@ const help = `racecoin tasks — pay for inference: escrow and API keys (spec/ta
 
 Usage:
   racecoin tasks deposit --amount ETHER [signer]     move ETHER from your account into task escrow
-  racecoin tasks withdraw --amount ETHER [signer]    move it back
+  racecoin tasks withdraw --amount ETHER [signer]    ask for it back: it unlocks at the start of the cycle
+                                                     after next (receipts already signed settle first)
+  racecoin tasks claim [signer]                      pay an unlocked withdrawal to your account
   racecoin tasks new-key --limit ETHER [signer]      create an API key that may spend at most ETHER
                                                      (printed once: rk_…; use it as the OpenAI apiKey)
   racecoin tasks revoke --key ADDRESS [signer]       stop a key at once
@@ -73,11 +76,27 @@ export const tasksCommand: Command = {
       return parseEther(v, `--${flag}`);
     };
     switch (sub) {
-      case "deposit":
-      case "withdraw": {
+      case "deposit": {
         const wei = amount("amount");
         await send(url, signerKey(values), call(sub, taskAmountArgs, { amount: wei }));
-        process.stdout.write(`${sub === "deposit" ? "deposited" : "withdrew"} ${formatEther(wei)} RACE\n`);
+        process.stdout.write(`deposited ${formatEther(wei)} RACE\n`);
+        return 0;
+      }
+      case "withdraw": {
+        const wei = amount("amount");
+        const key = signerKey(values);
+        await send(url, key, call(sub, taskAmountArgs, { amount: wei }));
+        const r = await rpcCall<{ withdrawing: string; unlockHeight: number }>(url, "tasks_account", [
+          { address: toHex(privateKeyToAddress(key)) },
+        ]);
+        process.stdout.write(
+          `asked to withdraw ${formatEther(BigInt(r.withdrawing))} RACE; it unlocks at height ${r.unlockHeight}: then run 'racecoin tasks claim'\n`,
+        );
+        return 0;
+      }
+      case "claim": {
+        await send(url, signerKey(values), call("claimWithdrawal", claimWithdrawalArgs, {}));
+        process.stdout.write("withdrawal paid to your account\n");
         return 0;
       }
       case "new-key": {
@@ -106,9 +125,15 @@ export const tasksCommand: Command = {
           : privateKeyToAddress(signerKey(values));
         const r = await rpcCall<{
           escrow: string;
+          withdrawing: string;
+          unlockHeight: number;
           keys: { key: string; limit: string; spent: string; revoked: number }[];
         }>(url, "tasks_account", [{ address: toHex(address) }]);
         process.stdout.write(`${toChecksumAddress(address)}: escrow ${formatEther(BigInt(r.escrow))} RACE\n`);
+        if (BigInt(r.withdrawing) > 0n)
+          process.stdout.write(
+            `  withdrawing ${formatEther(BigInt(r.withdrawing))} RACE, unlocks at height ${r.unlockHeight}\n`,
+          );
         for (const k of r.keys)
           process.stdout.write(
             `  key ${k.key}: spent ${formatEther(BigInt(k.spent))} of ${formatEther(BigInt(k.limit))}${k.revoked ? " (revoked)" : ""}\n`,
@@ -117,7 +142,7 @@ export const tasksCommand: Command = {
       }
       default:
         throw new UsageError(
-          'tasks: expected deposit, withdraw, new-key, revoke or status\nRun "racecoin tasks --help".',
+          'tasks: expected deposit, withdraw, claim, new-key, revoke or status\nRun "racecoin tasks --help".',
         );
     }
   },

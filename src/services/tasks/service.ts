@@ -38,6 +38,7 @@ import {
   tasksModule,
   unitPriceAt,
   voteArgs,
+  withdrawals,
 } from "../../../contracts/index.ts";
 import type { Chain } from "../../chain/index.ts";
 import { privateKeyToAddress } from "../../crypto/index.ts";
@@ -227,7 +228,8 @@ export class TaskService implements InferenceRouter {
         null,
         "insufficient_quota",
       );
-    const escrow = escrows.get(store, key.owner) ?? 0n;
+    // Escrow asked back (tasks.withdraw) still pays receipts until it unlocks, but not new requests.
+    const escrow = (escrows.get(store, key.owner) ?? 0n) - (withdrawals.get(store, key.owner)?.amount ?? 0n);
     if (escrow < owed + worst)
       throw new ApiError(
         429,
