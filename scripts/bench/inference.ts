@@ -8,8 +8,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { FLOAT_MODEL } from "../../contracts/index.ts";
 import { devnetGenesisJson } from "../../src/chain/index.ts";
-import { ExactModel, generate, verifyGeneration } from "../../src/inference/index.ts";
+import { ExactModel, generate, type TaskPayload, verifyGeneration } from "../../src/inference/index.ts";
+import { DEFAULT_MODELS_DIR, floatSteps, HfModel, toleranceVerdict } from "../../src/models/index.ts";
+import { toHex } from "../../src/types/index.ts";
 import { startNetwork } from "../../test/helpers/network.ts";
 import { tempDir } from "../../test/helpers/process.ts";
 import { fundedClient } from "../../test/helpers/tasks.ts";
@@ -33,7 +36,7 @@ writeFileSync(genesis, JSON.stringify(devnetGenesisJson(2)));
 const net = await startNetwork(
   [
     { validator: 0, args: ["--serve-tasks"] },
-    { validator: 1, args: ["--serve-tasks", "--log-level", "debug"] },
+    { validator: 1, args: ["--serve-tasks"] },
   ],
   { genesis, blockTimeMs: 500 },
 );
@@ -58,23 +61,57 @@ for (const [i, g] of generations.entries())
     throw new Error("verification failed on an honest generation");
 const verifySeconds = (performance.now() - t) / 1000;
 
+// The tolerance-class model: a direct onnxruntime session (key/value cache) in this process.
+const floatFiles = FLOAT_MODEL.files.map((f) => ({ name: f.name, sha256: toHex(f.sha256) }));
+const fm = await HfModel.load(join(DEFAULT_MODELS_DIR, FLOAT_MODEL.id), FLOAT_MODEL.id, floatFiles);
+const floatIds = fm.tokenizer.encode(new TextDecoder().decode(prompt));
+const floatPayloads: TaskPayload[] = [];
+let floatTokens = 0;
+t = performance.now();
+for (let i = 0; i < requests; i++) {
+  const sampling = { temperatureMilli: 800, topPMilli: 1000, seed: BigInt(i) };
+  const positions = [];
+  const it = floatSteps(fm, floatIds, maxTokens, sampling);
+  let step = await it.next();
+  for (; !step.done; step = await it.next()) positions.push(step.value.position);
+  floatTokens += positions.length - (step.value === "stop" ? 1 : 0);
+  floatPayloads.push({
+    prompt,
+    maxTokens,
+    ...sampling,
+    tokens: new Uint8Array(0),
+    finish: step.value,
+    positions,
+  });
+}
+const floatDirectSeconds = (performance.now() - t) / 1000;
+t = performance.now();
+for (const p of floatPayloads)
+  if ((await toleranceVerdict(fm, p)).fraud)
+    throw new Error("tolerance check failed on an honest generation");
+const floatVerifySeconds = (performance.now() - t) / 1000;
+
 try {
   // Through the API, one stream at a time.
-  let apiTokens = 0;
-  t = performance.now();
-  for (let i = 0; i < requests; i++) {
-    const s = await client.chat.completions.create({
-      model,
-      messages,
-      max_tokens: maxTokens,
-      temperature: 0.8,
-      seed: i,
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    for await (const ch of s) if (ch.usage) apiTokens += ch.usage.completion_tokens;
-  }
-  const apiSeconds = (performance.now() - t) / 1000;
+  const throughApi = async (id: string) => {
+    let tokens = 0;
+    const start = performance.now();
+    for (let i = 0; i < requests; i++) {
+      const s = await client.chat.completions.create({
+        model: id,
+        messages,
+        max_tokens: maxTokens,
+        temperature: 0.8,
+        seed: i,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      for await (const ch of s) if (ch.usage) tokens += ch.usage.completion_tokens;
+    }
+    return tokens / ((performance.now() - start) / 1000);
+  };
+  const api = await throughApi(model);
+  const floatApi = await throughApi(FLOAT_MODEL.id);
 
   const ttft = async (concurrent: number) => {
     const firsts = await Promise.all(
@@ -108,7 +145,7 @@ try {
   const at10 = await ttft(10);
   const at50 = await ttft(50);
   const direct = directTokens / directSeconds;
-  const api = apiTokens / apiSeconds;
+  const floatDirect = floatTokens / floatDirectSeconds;
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -123,7 +160,15 @@ try {
         timeToFirstToken: [at10, at50],
         executor: { wallMs: executorMs, computeMs, computeShare: +(computeMs / executorMs).toFixed(3) },
         verificationOverGeneration: +(verifySeconds / directSeconds).toFixed(3),
-        note: "two node processes on this machine: node 0 routes every request over libp2p to node 1, which generates on its main thread; direct runs in the bench process",
+        float: {
+          model: FLOAT_MODEL.id,
+          apiTokensPerSec: +floatApi.toFixed(1),
+          directOnnxTokensPerSec: +floatDirect.toFixed(1),
+          ratio: +(floatApi / floatDirect).toFixed(3),
+          relayMsPerToken: +(1000 / floatApi - 1000 / floatDirect).toFixed(2),
+          verificationOverGeneration: +(floatVerifySeconds / floatDirectSeconds).toFixed(3),
+        },
+        note: "two node processes on this machine: node 0 routes every request over libp2p to node 1, which generates the exact model on its generation thread and the float model with onnxruntime from its main thread; direct runs in the bench process. relayMsPerToken: what routing adds per token (1/api − 1/direct); a model slower than 4 × that per token reaches 0.8 through the relay",
       },
       null,
       2,

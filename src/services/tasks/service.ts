@@ -52,7 +52,6 @@ import {
   receiptCodec,
   receiptSigner,
   signReceipt,
-  steps,
   type TaskPayload,
   taskIdOf,
   taskPayloadCodec,
@@ -71,6 +70,7 @@ import {
 import { readStoreIn } from "../../state/index.ts";
 import { type Address, equalBytes, toChecksumAddress, toHex, ZERO_ADDRESS } from "../../types/index.ts";
 import type { ModuleTxSender } from "../miner/sender.ts";
+import { ExactGenerator } from "./generator.ts";
 import {
   decodeFrame,
   encodeFrame,
@@ -425,6 +425,12 @@ export class TaskService implements InferenceRouter {
 
   /** Real requests first: a marked dummy task waits between tokens while any real one runs. */
   private realRunning = 0;
+  private generator?: ExactGenerator;
+
+  private exactGenerator(): ExactGenerator {
+    this.generator ??= new ExactGenerator();
+    return this.generator;
+  }
 
   private async generateInto(
     t: TaskRequest,
@@ -437,7 +443,7 @@ export class TaskService implements InferenceRouter {
       | AsyncIterator<{ token: number; prob: number }, "stop" | "length"> =
       this.opts.upstream && Buffer.from(utf8).equals(Buffer.from(t.prompt))
         ? upstreamTokens(this.opts.upstream, t, utf8)
-        : steps(this.model, t.prompt, t.maxTokens, sampling);
+        : this.exactGenerator().run(t.prompt, t.maxTokens, sampling, t.dummy === 1);
     const started = performance.now();
     let computing = 0;
     const tokens: number[] = [];
@@ -474,7 +480,7 @@ export class TaskService implements InferenceRouter {
     const key = toHex(t.taskId);
     this.keepPayload(t.taskId, payload);
     await send(encodeFrame({ kind: "end", finish, payloadHash: payloadHash(payload) }));
-    this.m.log.debug(
+    this.m.log.info(
       {
         task: key,
         tokens: tokens.length,
