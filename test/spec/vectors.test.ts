@@ -6,11 +6,14 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
   apiKeys,
+  disputes,
+  FLOAT_MODEL,
   race,
   raceForfeitsOf,
   raceWeights,
   resolveCall,
   escrows as taskEscrows,
+  tasks as taskRecords,
   validatorSets,
   validators,
   weightedMedian,
@@ -60,9 +63,13 @@ import {
   voteCodec,
 } from "../../src/encoding/index.ts";
 import {
+  binomialTail,
   ExactModel,
+  filesHash,
+  judgeTolerance,
   payloadFault,
   payloadHash,
+  pick,
   type Receipt,
   receiptDigest,
   receiptSigner,
@@ -92,7 +99,7 @@ import { type Address, EncodingError, fromHex, toChecksumAddress, toHex } from "
 import { devAddresses } from "../helpers/chain.ts";
 import { raceHarness } from "../helpers/raceModule.ts";
 import { runRewardsScenario, type ScenarioInput } from "../helpers/rewardsScenario.ts";
-import { tasksHarness } from "../helpers/tasksModule.ts";
+import { answeredTask, tasksHarness } from "../helpers/tasksModule.ts";
 
 type Json = Record<string, unknown>;
 const root = "spec/vectors";
@@ -556,6 +563,89 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
         `${name}: escrow`,
       );
       assert.equal((apiKeys.get(h.store(), key)?.spent ?? 0n).toString(), st.spent, `${name}: spent`);
+    }
+  },
+  "task-tolerance"(file) {
+    const files = file.files as { name: string; sha256: string }[];
+    assert.equal(filesHash(files), file.filesHash, "files hash");
+    assert.deepEqual(
+      FLOAT_MODEL.files.map((f) => ({ name: f.name, sha256: toHex(f.sha256) })),
+      files,
+      "the registry's entry",
+    );
+    const close = (a: number, b: number, what: string) =>
+      assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(b), 1e-300), `${what}: ${a} vs ${b}`);
+    for (const c of file.binomial as { n: number; k: number; p: number; tail: number }[])
+      close(binomialTail(c.n, c.k, c.p), c.tail, `binomial ${c.n} ${c.k} ${c.p}`);
+    const sampling = (j: Json) => ({
+      temperatureMilli: j.temperatureMilli as number,
+      topPMilli: j.topPMilli as number,
+      seed: BigInt(j.seed as string),
+    });
+    for (const c of file.picks as Json[])
+      assert.equal(
+        pick(Float64Array.from(c.lp as number[]), sampling(c.sampling as Json), c.position as number),
+        c.token,
+        `pick at ${c.position}`,
+      );
+    for (const c of file.judgments as Json[]) {
+      const v = judgeTolerance(
+        c.positions as never,
+        (c.rows as number[][]).map((r) => Float64Array.from(r)),
+        sampling(c.sampling as Json),
+      );
+      const name = c.name as string;
+      assert.deepEqual([v.deviations, v.gross, v.fraud], [c.deviations, c.gross, c.fraud], name);
+      close(v.pValue, c.pValue as number, `${name}: p`);
+    }
+    const d = file.dispute as Json;
+    const h = tasksHarness((d.weights as string[]).map(BigInt));
+    const apiKey = fromHex(file.apiKey as string);
+    const t = answeredTask({
+      apiKey,
+      beaconOutput: h.beaconOutput(5, fromHex(d.beaconOutput as string)),
+      round: 1,
+      cycle: 0,
+      serial: 9n,
+      intermediary: devAddresses[0]!,
+      state: h.state,
+      model: FLOAT_MODEL.id,
+    });
+    assert.equal(toHex(t.taskId), d.taskId, "task id");
+    for (const st of d.steps as Json[]) {
+      const name = st.name as string;
+      if (st.action === "beacon") {
+        h.beaconOutput(st.height as number, fromHex(st.output as string));
+        continue;
+      }
+      if (st.action === "endBlocks") h.endBlocks(st.from as number, st.to as number);
+      else {
+        const a = st.args as Json;
+        const args =
+          st.method === "settle"
+            ? { receipts: [t.receipt] }
+            : {
+                ...(a.amount !== undefined ? { amount: BigInt(a.amount as string) } : {}),
+                ...(a.key !== undefined ? { key: fromHex(a.key as string) } : {}),
+                ...(a.limit !== undefined ? { limit: BigInt(a.limit as string) } : {}),
+                ...(a.taskId !== undefined ? { taskId: fromHex(a.taskId as string) } : {}),
+                ...(a.fraud !== undefined ? { fraud: a.fraud as number } : {}),
+              };
+        assert.equal(
+          h.refusal(st.height as number, fromHex(st.sender as string), st.method as string, args),
+          st.refused,
+          name,
+        );
+      }
+      assert.equal(taskRecords.get(h.store(), t.taskId)?.status ?? -1, st.status, `${name}: status`);
+      if (name === "dispute by the verifier")
+        assert.deepEqual(
+          disputes
+            .get(h.store(), t.taskId)!
+            .panel.map((p) => ({ address: toHex(p.address), weight: p.weight.toString() })),
+          d.panel,
+          "panel",
+        );
     }
   },
   rewards(file) {
