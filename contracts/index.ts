@@ -120,6 +120,7 @@ export const moduleEvents = [
 ];
 export {
   BUILTIN_MODEL,
+  DEFAULT_MODELS,
   DEFAULT_UNIT_PRICE,
   FLOAT_MODEL,
   modelEntry,

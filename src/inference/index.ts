@@ -45,6 +45,7 @@ export {
   logSoftmax,
   type Position,
   pick,
+  pickDeviation,
   positionDeviation,
   positionOf,
   TOLERANCE,

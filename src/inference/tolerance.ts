@@ -131,21 +131,35 @@ export function positionDeviation(
     if (Math.abs(mine - e.nll) > p.tau * MICRO)
       return `logprob of token ${e.token}: ${(-e.nll / MICRO).toFixed(4)} claimed, ${(-mine / MICRO).toFixed(4)} re-run`;
   }
+  return pickDeviation(claimed.token, lp, s, position, p);
+}
+
+/**
+ * Why the rule could not have picked `token` from the re-run's logprobs `lp`, or "": greedy, it is
+ * within τ of the best; sampled, the draw lies within ε of its interval (id order, kept tokens).
+ */
+export function pickDeviation(
+  token: number,
+  lp: Float64Array,
+  s: Sampling,
+  position: number,
+  p: ToleranceParams = TOLERANCE,
+): string {
   if (s.temperatureMilli === 0) {
     let best = Number.NEGATIVE_INFINITY;
     for (const v of lp) if (v > best) best = v;
-    return best - lp[claimed.token]! <= p.tau ? "" : `token ${claimed.token} is not the most likely`;
+    return best - lp[token]! <= p.tau ? "" : `token ${token} is not the most likely`;
   }
   const u = drawAt(s.seed, position);
   let lo = 0;
   for (const x of kept(lp, s)) {
-    if (x.token === claimed.token)
+    if (x.token === token)
       return u >= lo - p.epsilon && u < lo + x.q + p.epsilon
         ? ""
-        : `the draw ${u.toFixed(4)} falls outside token ${claimed.token}'s interval [${lo.toFixed(4)}, ${(lo + x.q).toFixed(4)})`;
+        : `the draw ${u.toFixed(4)} falls outside token ${token}'s interval [${lo.toFixed(4)}, ${(lo + x.q).toFixed(4)})`;
     lo += x.q;
   }
-  return `token ${claimed.token} is outside the top-p set`;
+  return `token ${token} is outside the top-p set`;
 }
 
 /** The largest gap (nats) between a reported logprob and the re-run's. */
@@ -184,13 +198,17 @@ export interface ToleranceVerdict {
 
 /**
  * Judge a generation: `rows[i]` are the verifier's logprobs before position i (teacher-forced on
- * the claimed tokens). Fraud when the deviation count is improbable for an honest executor.
+ * the claimed tokens). A "stop" completion adds one position, the end: the rule must be able to
+ * pick the end-of-text token `end.eos` from the logprobs after the last token, `end.lp`. Fraud
+ * when a logprob is off by more than τ_gross, or the deviation count is improbable for an honest
+ * executor.
  */
 export function judgeTolerance(
   claimed: Position[],
   rows: Float64Array[],
   s: Sampling,
   p: ToleranceParams = TOLERANCE,
+  end?: { eos: number; lp: Float64Array },
 ): ToleranceVerdict {
   let deviations = 0;
   let gross = 0;
@@ -202,9 +220,17 @@ export function judgeTolerance(
     if (maxLogprobGap(c, rows[i]!) > p.tauGross) gross++;
     first ||= `position ${i}: ${why}`;
   });
-  const pValue = binomialTail(claimed.length, deviations, p.p0);
+  if (end) {
+    const why = pickDeviation(end.eos, end.lp, s, claimed.length, p);
+    if (why) {
+      deviations++;
+      first ||= `the end at position ${claimed.length}: ${why}`;
+    }
+  }
+  const positions = claimed.length + (end ? 1 : 0);
+  const pValue = binomialTail(positions, deviations, p.p0);
   return {
-    positions: claimed.length,
+    positions,
     deviations,
     gross,
     pValue,

@@ -237,13 +237,9 @@ export async function* floatSteps(
   const eos = model.config.eos;
   for (let i = 0; i < maxTokens; i++) {
     const token = pick(lp!, s, i);
-    const prob = Math.max(Number.MIN_VALUE, Math.min(1, Math.exp(lp![token]!)));
-    yield {
-      position: positionOf(lp!, token),
-      prob,
-      bytes: token === eos ? new Uint8Array(0) : model.tokenizer.bytesOf(token),
-    };
     if (token === eos) return "stop";
+    const prob = Math.max(Number.MIN_VALUE, Math.min(1, Math.exp(lp![token]!)));
+    yield { position: positionOf(lp!, token), prob, bytes: model.tokenizer.bytesOf(token) };
     if (cache.size + 1 >= model.config.context) return "length";
     if (i + 1 < maxTokens) [lp] = await cache.feed([token]);
   }
@@ -265,18 +261,24 @@ export async function toleranceVerdict(model: HfModel, p: TaskPayload): Promise<
   });
   const ids = model.tokenizer.encode(new TextDecoder().decode(p.prompt));
   const n = p.positions.length;
-  if (p.tokens.length > 0 || n === 0 || n > p.maxTokens) return out("no positions, or more than max_tokens");
+  if (p.tokens.length > 0 || n > p.maxTokens || ids.length === 0)
+    return out("no prompt, or more than max_tokens");
   const eos = model.config.eos;
   const claimed = p.positions.map((q) => q.token);
   if (claimed.some((x) => x >= model.config.vocab)) return out("a token outside the vocab");
-  if (claimed.slice(0, -1).includes(eos)) return out("text after the end-of-text token");
-  const last = claimed[n - 1] === eos;
-  if (
-    p.finish === "stop"
-      ? !last
-      : p.finish !== "length" || last || (n < p.maxTokens && ids.length + n < model.config.context)
-  )
+  if (claimed.includes(eos)) return out("the end-of-text token inside the text");
+  const room = n < p.maxTokens && ids.length + n < model.config.context;
+  if (p.finish === "length" ? room : p.finish !== "stop" || !room)
     return out(`finish "${p.finish.slice(0, 8)}" after ${n} of ${p.maxTokens} tokens`);
-  const rows = await model.logprobsAlong([...ids, ...claimed.slice(0, -1)], n);
-  return judgeTolerance(p.positions, rows, samplingOf(p));
+  const stop = p.finish === "stop";
+  // Rows before each position, and after the last token for a "stop" (the end's own check).
+  const fed = stop ? [...ids, ...claimed] : [...ids, ...claimed.slice(0, -1)];
+  const rows = await model.logprobsAlong(fed, n + (stop ? 1 : 0));
+  return judgeTolerance(
+    p.positions,
+    rows.slice(0, n),
+    samplingOf(p),
+    undefined,
+    stop ? { eos, lp: rows[n]! } : undefined,
+  );
 }

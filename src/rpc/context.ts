@@ -71,6 +71,8 @@ export interface StreamedToken {
   token: number;
   prob: number;
   bytes?: Uint8Array;
+  /** The most likely tokens at this position and their logprobs (tolerance class). */
+  top?: { token: number; logprob: number }[];
 }
 
 /** The intermediary's side of the market: route a request to an executor and relay its tokens. */

@@ -8,12 +8,18 @@
 
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { modelList, models as modelsModule } from "../../contracts/index.ts";
+import {
+  DEFAULT_MODELS,
+  modelList,
+  models as modelsModule,
+  type RegisteredModel,
+} from "../../contracts/index.ts";
 import { isValidPrivateKey } from "../crypto/index.ts";
-import { ExactModel, MAX_PROMPT_BYTES, type Sampling, steps } from "../inference/index.ts";
+import { ExactModel, MAX_PROMPT_BYTES, type Sampling, steps, TOP_K } from "../inference/index.ts";
+import { floatSteps, type HfModel } from "../models/index.ts";
 import { readStoreIn } from "../state/index.ts";
 import { toHex } from "../types/index.ts";
-import type { RpcContext, StreamedToken } from "./context.ts";
+import type { LocalModels, RpcContext, StreamedToken } from "./context.ts";
 
 let model: ExactModel | undefined;
 const builtin = () => (model ??= new ExactModel());
@@ -27,6 +33,10 @@ interface ServedModel {
   unitsPerToken: number;
   /** A prompt's length in the model's tokens. */
   count(prompt: Uint8Array): number;
+  /** The bytes of a token. */
+  bytesOf(token: number): Uint8Array;
+  /** Loaded from files (tolerance class): generation for `racecoin serve-model`. */
+  local?: HfModel;
 }
 
 /** What a node serves: registered models it holds, and why it refuses the other registered ones. */
@@ -37,7 +47,20 @@ interface Serving {
 
 function exactServed(): ServedModel {
   const m = builtin().spec;
-  return { ...m, count: (p) => p.length };
+  return { ...m, count: (p) => p.length, bytesOf: (t) => Uint8Array.of(t) };
+}
+
+function floatServed(entry: RegisteredModel, local: HfModel): ServedModel {
+  return {
+    id: entry.id,
+    contextLength: Math.min(entry.contextLength, local.config.context),
+    verification: entry.verification,
+    weightsHash: toHex(entry.weightsHash),
+    unitsPerToken: entry.unitsPerToken,
+    count: (p) => local.tokenizer.encode(new TextDecoder().decode(p)).length,
+    bytesOf: (t) => local.tokenizer.bytesOf(t),
+    local,
+  };
 }
 
 /**
@@ -57,15 +80,7 @@ function served(ctx: RpcContext): Serving {
           entry.id,
           `this node's weights of ${m.id} hash to ${m.weightsHash}, the registry says ${toHex(entry.weightsHash)}; it does not serve them`,
         );
-    } else if (local)
-      out.models.push({
-        id: entry.id,
-        contextLength: Math.min(entry.contextLength, local.config.context),
-        verification: entry.verification,
-        weightsHash: toHex(entry.weightsHash),
-        unitsPerToken: entry.unitsPerToken,
-        count: (p) => local.tokenizer.encode(new TextDecoder().decode(p)).length,
-      });
+    } else if (local) out.models.push(floatServed(entry, local));
     else
       out.refused.set(
         entry.id,
@@ -119,6 +134,10 @@ interface Request {
   stream: boolean;
   includeUsage: boolean;
   logprobs: boolean;
+  /** Alternatives per token to list (legacy `logprobs: k`, chat `top_logprobs`). */
+  topLogprobs: number;
+  /** vLLM's `return_tokens_as_token_ids`: token strings as "token_id:N". */
+  tokenIds: boolean;
 }
 
 function number(v: unknown, name: string, lo: number, hi: number, dflt: number): number {
@@ -214,6 +233,11 @@ function parseCommon(
     includeUsage: opts?.include_usage === true,
     // Chat takes `logprobs: true`; completions the legacy integer (0-5): any asks for them.
     logprobs: o.logprobs === true || (typeof o.logprobs === "number" && o.logprobs >= 0),
+    topLogprobs: Math.min(
+      TOP_K,
+      typeof o.logprobs === "number" ? o.logprobs : typeof o.top_logprobs === "number" ? o.top_logprobs : 0,
+    ),
+    tokenIds: o.return_tokens_as_token_ids === true,
   };
 }
 
@@ -308,12 +332,35 @@ export function handleModelServer(
   req: IncomingMessage,
   res: ServerResponse,
   readBody: () => Promise<Buffer | undefined>,
+  local?: LocalModels,
 ): Promise<boolean> {
+  const floats = DEFAULT_MODELS.flatMap((e) => {
+    const m = local?.loaded.get(e.id);
+    return m ? [floatServed(e, m)] : [];
+  });
   return serveV1(
     {
-      served: () => ({ models: [exactServed()], refused: new Map() }),
+      served: () => ({ models: [exactServed(), ...floats], refused: new Map() }),
       needsKey: false,
       run: async (r, onToken) => {
+        const none = { taskId: new Uint8Array(32), executor: new Uint8Array(20) };
+        if (r.model.local) {
+          const m = r.model.local;
+          const ids = m.tokenizer.encode(new TextDecoder().decode(r.prompt));
+          const it = floatSteps(m, ids, r.maxTokens, r.sampling);
+          for (;;) {
+            const step = await it.next();
+            if (step.done) return { finish: step.value, ...none };
+            const { position, prob, bytes } = step.value;
+            onToken({
+              token: position.token,
+              prob,
+              bytes,
+              top: position.top.map((e) => ({ token: e.token, logprob: -e.nll / 1e6 })),
+            });
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
         const it = steps(builtin(), r.prompt, r.maxTokens, r.sampling);
         for (;;) {
           const step = it.next();
@@ -385,22 +432,46 @@ async function serveV1(
  * Completions' legacy logprobs: token strings (vLLM's "bytes:\\xNN" for a byte that is not text on
  * its own, so a client recovers every token of the byte-level model), logprobs, offsets.
  */
-function legacy(lps: { token: string; logprob: number; bytes: number[] }[]) {
+function legacy(lps: LogprobEntry[], r: Request) {
   let offset = 0;
+  const name = (id: number, bytes: ArrayLike<number>) => (r.tokenIds ? `token_id:${id}` : tokenString(bytes));
   return {
-    tokens: lps.map((t) =>
-      t.bytes.every((b) => b < 0x80)
-        ? String.fromCharCode(...t.bytes)
-        : `bytes:${t.bytes.map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")}`,
-    ),
+    tokens: lps.map((t) => name(t.id, t.bytes)),
     token_logprobs: lps.map((t) => t.logprob),
-    top_logprobs: null,
+    top_logprobs:
+      r.topLogprobs > 0
+        ? lps.map((t) =>
+            Object.fromEntries(
+              (t.top ?? [])
+                .slice(0, r.topLogprobs)
+                .map((e) => [name(e.token, r.model.bytesOf(e.token)), e.logprob]),
+            ),
+          )
+        : null,
     text_offset: lps.map((t) => {
       const at = offset;
       offset += t.token.length;
       return at;
     }),
   };
+}
+
+/** A token as legacy completions name it: its text if ASCII, else vLLM's "bytes:\\xNN…". */
+function tokenString(bytes: ArrayLike<number>): string {
+  const b = Array.from(bytes);
+  return b.every((x) => x < 0x80)
+    ? String.fromCharCode(...b)
+    : `bytes:${b.map((x) => `\\x${x.toString(16).padStart(2, "0")}`).join("")}`;
+}
+
+interface LogprobEntry {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
+  /** Not serialized in chat (stripped by `chatLogprobs`): the id and alternatives for legacy output. */
+  id: number;
+  top?: { token: number; logprob: number }[];
 }
 
 type Run = (
@@ -418,13 +489,20 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
   let text = "";
   // Per-token logprobs with each token's byte (OpenAI's shape): what a verifier needs to re-run the
   // exact model teacher-forced, even where the bytes are not valid UTF-8 on their own.
-  const logprobs: { token: string; logprob: number; bytes: number[]; top_logprobs: [] }[] = [];
-  const lp = (t: StreamedToken, s: string) => ({
+  const logprobs: LogprobEntry[] = [];
+  const lp = (t: StreamedToken, s: string): LogprobEntry => ({
     token: s,
     logprob: Math.log(t.prob),
     bytes: [...(t.bytes ?? [t.token])],
-    top_logprobs: [] as [],
+    top_logprobs: (t.top ?? []).slice(0, r.topLogprobs).map((e) => {
+      const b = [...m.bytesOf(e.token)];
+      return { token: new TextDecoder().decode(Uint8Array.from(b)), logprob: e.logprob, bytes: b };
+    }),
+    id: t.token,
+    ...(t.top ? { top: t.top } : {}),
   });
+  const chatLogprobs = (lps: LogprobEntry[]) =>
+    lps.map(({ token, logprob, bytes, top_logprobs }) => ({ token, logprob, bytes, top_logprobs }));
   const usage = () => ({
     prompt_tokens: r.promptTokens,
     completion_tokens: completionTokens,
@@ -440,7 +518,7 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
             {
               index: 0,
               delta: content ? { content } : {},
-              logprobs: lps ? { content: lps, refusal: null } : null,
+              logprobs: lps ? { content: chatLogprobs(lps), refusal: null } : null,
               finish_reason: finish,
             },
           ],
@@ -448,7 +526,9 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
       : {
           ...base,
           object,
-          choices: [{ index: 0, text: content, logprobs: lps ? legacy(lps) : null, finish_reason: finish }],
+          choices: [
+            { index: 0, text: content, logprobs: lps ? legacy(lps, r) : null, finish_reason: finish },
+          ],
         };
   // Tokens arrive from the executor through the intermediary's router, one callback each.
   let started = false;
@@ -499,10 +579,10 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
         ? {
             index: 0,
             message: { role: "assistant", content: text, refusal: null },
-            logprobs: r.logprobs ? { content: logprobs, refusal: null } : null,
+            logprobs: r.logprobs ? { content: chatLogprobs(logprobs), refusal: null } : null,
             finish_reason: finish,
           }
-        : { index: 0, text, logprobs: r.logprobs ? legacy(logprobs) : null, finish_reason: finish },
+        : { index: 0, text, logprobs: r.logprobs ? legacy(logprobs, r) : null, finish_reason: finish },
     ],
     usage: usage(),
   });

@@ -192,11 +192,10 @@ describe("float model (tolerance class)", () => {
         const honest = await answer(executor, prompt, 32, sampling);
         const forged = {
           ...honest,
-          positions: honest.positions.map((q, k) =>
-            k === honest.positions.length - 1 && honest.finish === "stop"
-              ? q
-              : { ...q, token: (q.token + 7) % (executor.config.vocab - 1) },
-          ),
+          positions: honest.positions.map((q) => ({
+            ...q,
+            token: (q.token + 7) % (executor.config.vocab - 1),
+          })),
         };
         assert.equal((await toleranceVerdict(verifier, forged)).fraud, true, `wrong tokens ${i}/${j}`);
       }
@@ -207,6 +206,20 @@ describe("float model (tolerance class)", () => {
     assert.equal(caughtSmall, n);
   });
 
+  it("a completion that stops: the end-of-text pick is checked as one more position", async () => {
+    // Found by search: at temperature 2 this seed ends the answer after 20 tokens.
+    const s = { temperatureMilli: 2000, topPMilli: 1000, seed: 15n };
+    const p = await answer(executor, PROMPTS[0]!, 64, s);
+    assert.equal(p.finish, "stop");
+    assert.equal(p.positions.length, 20);
+    const v = await toleranceVerdict(verifier, p);
+    assert.deepEqual([v.fraud, v.positions, v.deviations], [false, 21, 0]);
+    // Claiming "stop" one token early: the end check deviates (and a lone one is allowed).
+    const early = await toleranceVerdict(verifier, { ...p, positions: p.positions.slice(0, 10) });
+    assert.equal(early.deviations, 1);
+    assert.match(early.first, /the end at position 10/);
+  });
+
   it("a finish the tokens contradict is fraud; a lone deviation is within the binomial allowance", async () => {
     const s = { temperatureMilli: 800, topPMilli: 1000, seed: 5n };
     const p = await answer(executor, PROMPTS[0]!, 16, s);
@@ -214,7 +227,10 @@ describe("float model (tolerance class)", () => {
       (await toleranceVerdict(verifier, { ...p, finish: p.finish === "stop" ? "length" : "stop" })).fraud,
       true,
     );
-    assert.equal((await toleranceVerdict(verifier, { ...p, positions: [] })).fraud, true);
+    assert.equal((await toleranceVerdict(verifier, { ...p, positions: [], finish: "length" })).fraud, true);
+    const eos = executor.config.eos;
+    const inside = { ...p, positions: p.positions.map((q, k) => (k === 1 ? { ...q, token: eos } : q)) };
+    assert.match((await toleranceVerdict(verifier, inside)).first, /end-of-text token inside the text/);
     const one = {
       ...p,
       positions: p.positions.map((q, k) => (k === 0 ? { ...q, nll: q.nll + 500_000 } : q)),

@@ -1,23 +1,33 @@
 /**
- * `racecoin serve-model`: the built-in exact model behind a plain OpenAI-compatible HTTP server
+ * `racecoin serve-model`: the built-in models behind a plain OpenAI-compatible HTTP server
  * (models, completions and chat completions, streamed or not, logprobs), with no chain and no API
  * keys: what vLLM or llama.cpp's server is to a GPU miner. An executor forwards its tasks to such
  * a server with `racecoin node --inference-upstream URL` (spec/tasks.md §Upstream servers).
  */
 import { createServer } from "node:http";
+import { DEFAULT_MODELS } from "../../../contracts/index.ts";
+import { DEFAULT_MODELS_DIR, loadRegisteredModels } from "../../models/index.ts";
 import { handleModelServer } from "../../rpc/index.ts";
+import { toHex } from "../../types/index.ts";
 import { type Command, parse, parsePort, UsageError } from "../args.ts";
 
-const options = { host: { type: "string" }, port: { type: "string" } } as const;
+const options = {
+  host: { type: "string" },
+  port: { type: "string" },
+  "models-dir": { type: "string" },
+} as const;
 
-const help = `racecoin serve-model — serve the built-in model over an OpenAI-compatible HTTP API
+const help = `racecoin serve-model — serve the built-in models over an OpenAI-compatible HTTP API
 
-Usage: racecoin serve-model [--host HOST] [--port PORT]
+Usage: racecoin serve-model [--host HOST] [--port PORT] [--models-dir DIR]
 
-  --host HOST   interface to listen on (default: 127.0.0.1)
-  --port PORT   port (default: 8000; 0 picks a free one, printed at start)
+  --host HOST       interface to listen on (default: 127.0.0.1)
+  --port PORT       port (default: 8000; 0 picks a free one, printed at start)
+  --models-dir DIR  where racecoin-float-tiny's files are (default: genesis/models); without
+                    them only racecoin-exact-tiny is served
 
-Endpoints: GET /v1/models, POST /v1/completions and /v1/chat/completions (stream, logprobs).
+Endpoints: GET /v1/models, POST /v1/completions and /v1/chat/completions (stream, logprobs,
+top logprobs, and vLLM's return_tokens_as_token_ids).
 No chain, no keys: point an executor at it with
   racecoin node --serve-tasks --inference-upstream http://127.0.0.1:8000/v1 …
 `;
@@ -32,6 +42,14 @@ export const serveModelCommand: Command = {
     const { values, positionals } = parse(argv, options, "serve-model");
     if (positionals.length > 0) throw new UsageError(`serve-model: unexpected argument ${positionals[0]}`);
     const host = values.host ?? "127.0.0.1";
+    const local = await loadRegisteredModels(
+      values["models-dir"] ?? DEFAULT_MODELS_DIR,
+      DEFAULT_MODELS.map((m) => ({
+        id: m.id,
+        files: m.files.map((f) => ({ name: f.name, sha256: toHex(f.sha256) })),
+      })),
+    );
+    for (const [id, why] of local.refused) process.stderr.write(`serve-model: not serving ${id}: ${why}\n`);
     const port = parsePort(values.port, "--port", 8000);
     const server = createServer((req, res) => {
       const readBody = () =>
@@ -49,7 +67,7 @@ export const serveModelCommand: Command = {
           req.on("error", reject);
         });
       process.stderr.write(`serve-model: ${req.method} ${req.url}\n`);
-      handleModelServer(req, res, readBody)
+      handleModelServer(req, res, readBody, local)
         .then((handled) => {
           if (!handled) {
             res.writeHead(404, { "content-type": "application/json" });
@@ -73,7 +91,8 @@ export const serveModelCommand: Command = {
       server.listen(port, host, resolve);
     });
     const bound = (server.address() as { port: number }).port;
-    process.stdout.write(`serving racecoin-exact-tiny at http://${host}:${bound}/v1\n`);
+    const ids = ["racecoin-exact-tiny", ...local.loaded.keys()].join(",");
+    process.stdout.write(`serving ${ids} at http://${host}:${bound}/v1\n`);
     await new Promise<void>((resolve) => {
       for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
     });

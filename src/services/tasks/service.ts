@@ -53,6 +53,7 @@ import {
   receiptSigner,
   signReceipt,
   type TaskPayload,
+  TOP_K,
   taskIdOf,
   taskPayloadCodec,
 } from "../../inference/index.ts";
@@ -294,8 +295,7 @@ export class TaskService implements InferenceRouter {
                 if (!float !== !frame.position) throw new Error("answer frames of the wrong model class");
                 tokens.push(frame.token);
                 if (frame.position) positions.push(frame.position);
-                // The token that ends a tolerance-class completion has no text.
-                if (!float || frame.bytes!.length > 0 || frame.token !== float.config.eos) onToken(frame);
+                onToken(frame);
               } else end = frame;
             },
           );
@@ -505,7 +505,11 @@ export class TaskService implements InferenceRouter {
     const ids = model.tokenizer.encode(new TextDecoder().decode(t.prompt));
     if (ids.length === 0 || ids.length >= model.config.context) throw new Error("task out of bounds");
     const positions: Position[] = [];
-    const it = floatSteps(model, ids, t.maxTokens, sampling);
+    const utf8 = new TextDecoder().decode(t.prompt);
+    const it =
+      this.opts.upstream && Buffer.from(utf8).equals(Buffer.from(t.prompt))
+        ? upstreamPositions(this.opts.upstream, t, utf8, model)
+        : floatSteps(model, ids, t.maxTokens, sampling);
     let finish: "stop" | "length";
     for (;;) {
       const step = await it.next();
@@ -544,11 +548,7 @@ export class TaskService implements InferenceRouter {
   private tokenCounts(model: string, p: TaskPayload): [number, number] {
     const float = this.opts.models?.loaded.get(model);
     if (!float) return [p.prompt.length, p.tokens.length];
-    // The end-of-text token that ends a "stop" completion is not charged.
-    return [
-      float.tokenizer.encode(new TextDecoder().decode(p.prompt)).length,
-      p.positions.length - (p.finish === "stop" ? 1 : 0),
-    ];
+    return [float.tokenizer.encode(new TextDecoder().decode(p.prompt)).length, p.positions.length];
   }
 
   private async acceptReceipt(req: Uint8Array): Promise<Uint8Array> {
@@ -790,33 +790,101 @@ async function* upstreamTokens(
   });
   if (!res.ok || !res.body) throw new Error(`upstream answered ${res.status}`);
   let finish: "stop" | "length" = "length";
+  for await (const c of sseChoices(res.body)) {
+    const lps = c.logprobs;
+    for (const [i, s] of (lps?.tokens ?? []).entries()) {
+      const m = /^bytes:\\x([0-9a-f]{2})$/.exec(s);
+      const bytes = m ? [Number.parseInt(m[1]!, 16)] : [...Buffer.from(s)];
+      if (bytes.length !== 1) throw new Error(`upstream token ${JSON.stringify(s)} is not one byte`);
+      yield { token: bytes[0]!, prob: Math.min(1, Math.exp(lps!.token_logprobs[i]!)) };
+    }
+    if (c.finish_reason === "stop" || c.finish_reason === "length") finish = c.finish_reason;
+  }
+  return finish;
+}
+
+interface UpstreamChoice {
+  logprobs: {
+    tokens: string[];
+    token_logprobs: number[];
+    top_logprobs?: Record<string, number>[] | null;
+  } | null;
+  finish_reason: string | null;
+}
+
+/** The first choice of each server-sent event of a streamed legacy completion, until [DONE]. */
+async function* sseChoices(body: ReadableStream<Uint8Array>): AsyncGenerator<UpstreamChoice> {
   let buffer = "";
   const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
     const events = buffer.split("\n\n");
     buffer = events.pop()!;
     for (const e of events) {
       const data = e.replace(/^data: /, "");
-      if (data === "[DONE]") return finish;
-      const c = (
-        JSON.parse(data) as {
-          choices: {
-            logprobs: { tokens: string[]; token_logprobs: number[] } | null;
-            finish_reason: string | null;
-          }[];
-        }
-      ).choices[0];
-      if (!c) continue;
-      const lps = c.logprobs;
-      for (const [i, s] of (lps?.tokens ?? []).entries()) {
-        const m = /^bytes:\\x([0-9a-f]{2})$/.exec(s);
-        const bytes = m ? [Number.parseInt(m[1]!, 16)] : [...Buffer.from(s)];
-        if (bytes.length !== 1) throw new Error(`upstream token ${JSON.stringify(s)} is not one byte`);
-        yield { token: bytes[0]!, prob: Math.min(1, Math.exp(lps!.token_logprobs[i]!)) };
-      }
-      if (c.finish_reason === "stop" || c.finish_reason === "length") finish = c.finish_reason;
+      if (data === "[DONE]") return;
+      const c = (JSON.parse(data) as { choices: UpstreamChoice[] }).choices[0];
+      if (c) yield c;
     }
+  }
+}
+
+/**
+ * A tolerance-class answer from an upstream server (spec/tasks.md §Upstream servers): a streamed
+ * legacy completion with the top-5 logprobs and vLLM's `return_tokens_as_token_ids`, so each token
+ * comes back as "token_id:N" with its logprob and alternatives: the position records the payload
+ * keeps. The token's bytes come from the local tokenizer. The server must sample with the rule
+ * (inference.md §The built-in float model), as `racecoin serve-model` does; a verifier judges the
+ * result within tolerance either way.
+ */
+async function* upstreamPositions(
+  base: string,
+  t: TaskRequest,
+  prompt: string,
+  model: HfModel,
+): AsyncGenerator<{ position: Position; prob: number; bytes: Uint8Array }, "stop" | "length"> {
+  const res = await fetch(`${base}/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: t.model,
+      prompt,
+      max_tokens: t.maxTokens,
+      temperature: t.temperatureMilli / 1000,
+      top_p: t.topPMilli / 1000,
+      seed: Number(BigInt.asIntN(64, t.seed)),
+      stream: true,
+      logprobs: TOP_K,
+      return_tokens_as_token_ids: true,
+    }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (!res.ok || !res.body) throw new Error(`upstream answered ${res.status}`);
+  const idOf = (s: string) => {
+    const m = /^token_id:(\d+)$/.exec(s);
+    const id = m ? Number(m[1]) : Number.NaN;
+    if (!(id < model.config.vocab))
+      throw new Error(`upstream token ${JSON.stringify(s.slice(0, 40))} is not a token id`);
+    return id;
+  };
+  const nll = (lp: number) => Math.min(100 * 1_000_000, Math.max(0, Math.round(-lp * 1_000_000)));
+  let finish: "stop" | "length" = "length";
+  for await (const c of sseChoices(res.body)) {
+    const lps = c.logprobs;
+    for (const [i, s] of (lps?.tokens ?? []).entries()) {
+      const token = idOf(s);
+      const lp = lps!.token_logprobs[i]!;
+      const top = Object.entries(lps!.top_logprobs?.[i] ?? {})
+        .map(([k, v]) => ({ token: idOf(k), nll: nll(v) }))
+        .sort((a, b) => a.nll - b.nll || a.token - b.token)
+        .slice(0, TOP_K);
+      yield {
+        position: { token, nll: nll(lp), top },
+        prob: Math.max(Number.MIN_VALUE, Math.min(1, Math.exp(lp))),
+        bytes: model.tokenizer.bytesOf(token),
+      };
+    }
+    if (c.finish_reason === "stop" || c.finish_reason === "length") finish = c.finish_reason;
   }
   return finish;
 }
