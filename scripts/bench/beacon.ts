@@ -3,6 +3,7 @@
 // BLS-verify rates measured in the same run, and the DKG's unavoidable n·t multiplications.
 // Minimal-preset budget: a DKG must fit in one cycle (60 blocks × 500 ms = 30 s).
 // Then, on a real 4-validator devnet, round latency in blocks and seconds (skip with --devnet false).
+// Ratio per committee: the multiplication floor at the measured rate ÷ the DKG work per node.
 // Usage: npm run bench:beacon -- [--sizes 4,16,64] [--devnet false]
 import { parseArgs } from "node:util";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
@@ -20,6 +21,7 @@ import {
   verifyRound,
 } from "../../src/beacon/index.ts";
 import { blsSign, blsVerify, deriveBlsKeys, TEST_MNEMONIC } from "../../src/crypto/index.ts";
+import { ratioOf, report } from "./report.ts";
 
 const { values } = parseArgs({
   options: { sizes: { type: "string", default: "4,16,64" }, devnet: { type: "string", default: "true" } },
@@ -163,6 +165,13 @@ async function devnetRoundLatency(rounds: number) {
 }
 
 const devnet = values.devnet === "false" ? undefined : await devnetRoundLatency(6);
-process.stdout.write(
-  `${JSON.stringify({ bench: "beacon", ceilings: { g1MulMs: +g1MulMs.toFixed(3), blsVerifyMs: +verifyMs.toFixed(3) }, rows, devnet4: devnet }, null, 2)}\n`,
-);
+report({
+  bench: "beacon",
+  rows,
+  devnet4: devnet ?? null,
+  ceiling: { g1MulMs: +g1MulMs.toFixed(3), blsVerifyMs: +verifyMs.toFixed(3) },
+  ratio: Object.fromEntries(
+    rows.map((r) => [`n${r.committee}`, ratioOf(r.floorMsAtMeasuredMulRate, r.dkgPerNodeMs, 2)]),
+  ),
+  target: "a DKG's work per node fits one minimal cycle (30 s)",
+});

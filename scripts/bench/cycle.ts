@@ -12,7 +12,8 @@
 // stand for GPU miners (an assumption, not a measurement). Threshold calibration (C passes per node
 // per race, every node) is printed apart. Then P_escape = (1 − f)^S + (1 − (1 − f)^S) · Π_v (1 − h·p_v)
 // (spec/race-cycle.md §Verifiers; p_v = min(1, V·w_v/W), here M − 1 equal members) next to a
-// Monte-Carlo count over the real sampling rule.
+// Monte-Carlo count over the real sampling rule. The ceiling is the race's own forward passes
+// (what verification is a share of); the ratio is verification passes over them, per miner rate.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { raceVerifierInput } from "../../contracts/index.ts";
@@ -21,6 +22,7 @@ import { deriveBlsKeys, TEST_MNEMONIC } from "../../src/crypto/index.ts";
 import { getPreset } from "../../src/params/index.ts";
 import { sampleIndices } from "../../src/race/index.ts";
 import type { Address } from "../../src/types/index.ts";
+import { ratioOf, report } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -89,6 +91,8 @@ const rows = values["nonces-per-sec"]!.split(",").map((r) => {
   });
   const calibration = M * C;
   return {
+    racePasses,
+    verifyPasses,
     noncesPerSecPerMiner: rate,
     racePassesPerMiner: Math.round(noncesPerMiner),
     proofsPerMiner: Math.round(noncesPerMiner / preset.race.successRate),
@@ -126,22 +130,21 @@ const escapes = [0.01, 0.1, 0.5].flatMap((f) =>
   }),
 );
 
-process.stdout.write(
-  `${JSON.stringify(
-    {
-      bench: "cycle",
-      preset: preset.name,
-      raceWindowSeconds: raceSeconds,
-      miners: M,
-      samplesS: S,
-      expectedVerifiersV: V,
-      verifiersChosenPerMiner: +(verifiers / M).toFixed(2),
-      vrfProofMs: +vrfMs.toFixed(2),
-      calibrationPassesPerNode: C,
-      rows,
-      escape: escapes,
-    },
-    null,
-    2,
-  )}\n`,
-);
+report({
+  bench: "cycle",
+  preset: preset.name,
+  raceWindowSeconds: raceSeconds,
+  miners: M,
+  samplesS: S,
+  expectedVerifiersV: V,
+  verifiersChosenPerMiner: +(verifiers / M).toFixed(2),
+  vrfProofMs: +vrfMs.toFixed(2),
+  calibrationPassesPerNode: C,
+  rows,
+  escape: escapes,
+  ceiling: Object.fromEntries(rows.map((r) => [`racePassesAt${r.noncesPerSecPerMiner}PerSec`, r.racePasses])),
+  ratio: Object.fromEntries(
+    rows.map((r) => [`at${r.noncesPerSecPerMiner}PerSec`, ratioOf(r.verifyPasses, r.racePasses, 6)]),
+  ),
+  target: "verification passes ≤ 0.1% of race passes (ratio ≤ 0.001)",
+});

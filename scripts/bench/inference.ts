@@ -3,7 +3,7 @@
 // client, streamed, paid from escrow with an API key) against the same generation run directly in
 // this process, in the same run (target ≥ 0.8 of direct); time to first token p50/p99 at 10 and 50 concurrent streams; and the cost of
 // verifying a task (teacher-forced re-run) against generating it.
-// Usage: npm run bench:inference -- [--tokens 48] [--requests 8]
+// Usage: npm run bench:inference -- [--tokens 48] [--requests 8] [--block-time-ms 500]
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,9 +16,14 @@ import { toHex } from "../../src/types/index.ts";
 import { startNetwork } from "../../test/helpers/network.ts";
 import { tempDir } from "../../test/helpers/process.ts";
 import { fundedClient } from "../../test/helpers/tasks.ts";
+import { ratioOf, report } from "./report.ts";
 
 const { values } = parseArgs({
-  options: { tokens: { type: "string", default: "48" }, requests: { type: "string", default: "8" } },
+  options: {
+    tokens: { type: "string", default: "48" },
+    requests: { type: "string", default: "8" },
+    "block-time-ms": { type: "string", default: "500" },
+  },
 });
 const maxTokens = Number(values.tokens);
 const requests = Number(values.requests);
@@ -38,7 +43,7 @@ const net = await startNetwork(
     { validator: 0, args: ["--serve-tasks"] },
     { validator: 1, args: ["--serve-tasks"] },
   ],
-  { genesis, blockTimeMs: 500 },
+  { genesis, blockTimeMs: Number(values["block-time-ms"]) },
 );
 const url = net.nodes[0]!.url;
 const client = await fundedClient(url, model, 600_000);
@@ -146,34 +151,28 @@ try {
   const at50 = await ttft(50);
   const direct = directTokens / directSeconds;
   const floatDirect = floatTokens / floatDirectSeconds;
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        bench: "inference",
-        model,
-        tokensPerRequest: maxTokens,
-        requests,
-        apiTokensPerSec: +api.toFixed(1),
-        directTokensPerSec: +direct.toFixed(1),
-        ratio: +(api / direct).toFixed(3),
-        target: "ratio ≥ 0.8",
-        timeToFirstToken: [at10, at50],
-        executor: { wallMs: executorMs, computeMs, computeShare: +(computeMs / executorMs).toFixed(3) },
-        verificationOverGeneration: +(verifySeconds / directSeconds).toFixed(3),
-        float: {
-          model: FLOAT_MODEL.id,
-          apiTokensPerSec: +floatApi.toFixed(1),
-          directOnnxTokensPerSec: +floatDirect.toFixed(1),
-          ratio: +(floatApi / floatDirect).toFixed(3),
-          relayMsPerToken: +(1000 / floatApi - 1000 / floatDirect).toFixed(2),
-          verificationOverGeneration: +(floatVerifySeconds / floatDirectSeconds).toFixed(3),
-        },
-        note: "two node processes on this machine: node 0 routes every request over libp2p to node 1, which generates the exact model on its generation thread and the float model with onnxruntime from its main thread; direct runs in the bench process. relayMsPerToken: what routing adds per token (1/api − 1/direct); a model slower than 4 × that per token reaches 0.8 through the relay",
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  report({
+    bench: "inference",
+    model,
+    tokensPerRequest: maxTokens,
+    requests,
+    apiTokensPerSec: +api.toFixed(1),
+    ceiling: { directTokensPerSec: +direct.toFixed(1) },
+    ratio: ratioOf(api, direct),
+    target: "ratio ≥ 0.8",
+    timeToFirstToken: [at10, at50],
+    executor: { wallMs: executorMs, computeMs, computeShare: ratioOf(computeMs, executorMs) },
+    verificationOverGeneration: ratioOf(verifySeconds, directSeconds),
+    float: {
+      model: FLOAT_MODEL.id,
+      apiTokensPerSec: +floatApi.toFixed(1),
+      directOnnxTokensPerSec: +floatDirect.toFixed(1),
+      ratio: ratioOf(floatApi, floatDirect),
+      relayMsPerToken: +(1000 / floatApi - 1000 / floatDirect).toFixed(2),
+      verificationOverGeneration: ratioOf(floatVerifySeconds, floatDirectSeconds),
+    },
+    note: "two node processes on this machine: node 0 routes every request over libp2p to node 1, which generates the exact model on its generation thread and the float model with onnxruntime from its main thread; direct runs in the bench process. relayMsPerToken: what routing adds per token (1/api − 1/direct); a model slower than 4 × that per token reaches 0.8 through the relay",
+  });
 } finally {
   await net.stop();
 }

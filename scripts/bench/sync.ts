@@ -24,6 +24,8 @@ import { signTx } from "../../src/tx/index.ts";
 import { toChecksumAddress } from "../../src/types/index.ts";
 import { status } from "../../test/helpers/network.ts";
 import { freePort, startNode, tempDir } from "../../test/helpers/process.ts";
+import { BENCH_SENDER_BALANCE } from "./genesis.ts";
+import { ratioOf, report } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +44,7 @@ const senderKeys = Array.from({ length: perBlock }, (_, i) =>
 );
 const senders = senderKeys.map(privateKeyToAddress);
 const json = devnetGenesisJson(4) as { alloc: Record<string, { balance: string }> };
-for (const a of senders) json.alloc[toChecksumAddress(a)] = { balance: (10n ** 24n).toString() };
+for (const a of senders) json.alloc[toChecksumAddress(a)] = { balance: BENCH_SENDER_BALANCE.toString() };
 const dir = tempDir("racecoin-bench-sync-");
 const genesisPath = join(dir, "genesis.json");
 writeFileSync(genesisPath, JSON.stringify(json));
@@ -158,28 +160,24 @@ try {
   const doneAt = performance.now();
   const emptyPerSec = emptyBlocks / ((emptyDoneAt - startedAt) / 1000);
   const txPerSec = (txBlocks * perBlock) / ((doneAt - emptyDoneAt) / 1000);
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        bench: "sync",
-        preset: "minimal",
-        blocks: head,
-        emptyBlocks,
-        txBlocks,
-        txsPerBlock: perBlock,
-        syncEmptyBlocksPerSec: Math.round(emptyPerSec),
-        syncTxPerSec: Math.round(txPerSec),
-        syncTxBlocksPerSec: +(txBlocks / ((doneAt - emptyDoneAt) / 1000)).toFixed(1),
-        ceilingInProcessEmptyBlocksPerSec: Math.round(ceil.emptyPerSec),
-        ceilingInProcessTxPerSec: Math.round(ceil.txPerSec),
-        ratioEmpty: +(emptyPerSec / ceil.emptyPerSec).toFixed(2),
-        targetEmptyBlocksPerSec: 500,
-        fsync: true,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  report({
+    bench: "sync",
+    preset: "minimal",
+    blocks: head,
+    emptyBlocks,
+    txBlocks,
+    txsPerBlock: perBlock,
+    syncEmptyBlocksPerSec: Math.round(emptyPerSec),
+    syncTxPerSec: Math.round(txPerSec),
+    syncTxBlocksPerSec: +(txBlocks / ((doneAt - emptyDoneAt) / 1000)).toFixed(1),
+    ceiling: {
+      inProcessEmptyBlocksPerSec: Math.round(ceil.emptyPerSec),
+      inProcessTxPerSec: Math.round(ceil.txPerSec),
+    },
+    ratio: { empty: ratioOf(emptyPerSec, ceil.emptyPerSec, 2), tx: ratioOf(txPerSec, ceil.txPerSec, 2) },
+    target: "≥ 500 empty blocks/s",
+    fsync: true,
+  });
 } finally {
   await syncer.stop();
   await server.stop();

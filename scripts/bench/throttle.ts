@@ -11,6 +11,7 @@ import { minimal } from "../../src/params/index.ts";
 import { fromHex, toChecksumAddress } from "../../src/types/index.ts";
 import { devAddresses } from "../../test/helpers/chain.ts";
 import { rpc, startNetwork, status, waitFor } from "../../test/helpers/network.ts";
+import { report } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -72,27 +73,19 @@ try {
   }
   const sum = (k: keyof (typeof rows)[number]) => rows.reduce((t, r) => t + r[k], 0);
   const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(3) : null);
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        bench: "throttle",
-        preset: "minimal",
-        backend: values.backend,
-        perCycle: rows.map((r) => ({
-          ...r,
-          weightRatio: ratio(r.half, r.full),
-          nonceRatio: ratio(r.halfNonces, r.fullNonces),
-        })),
-        pooled: {
-          weightRatio: ratio(sum("half"), sum("full")),
-          nonceRatio: ratio(sum("halfNonces"), sum("fullNonces")),
-        },
-        target: "0.35–0.65",
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  report({
+    bench: "throttle",
+    preset: "minimal",
+    backend: values.backend,
+    perCycle: rows.map((r) => ({
+      ...r,
+      weightRatio: ratio(r.half, r.full),
+      nonceRatio: ratio(r.halfNonces, r.fullNonces),
+    })),
+    ceiling: { pooledNonceRatio: ratio(sum("halfNonces"), sum("fullNonces")) },
+    ratio: ratio(sum("half"), sum("full")),
+    target: "pooled weight ratio (half duty ÷ full duty) 0.35–0.65",
+  });
 } finally {
   await net.stop();
 }
