@@ -3,7 +3,7 @@
 // client, streamed, paid from escrow with an API key) against the same generation run directly in
 // this process, in the same run (target ≥ 0.8 of direct); time to first token p50/p99 at 10 and 50 concurrent streams; and the cost of
 // verifying a task (teacher-forced re-run) against generating it.
-// Usage: npm run bench:inference -- [--tokens 48] [--requests 8] [--block-time-ms 500]
+// Usage: npm run bench:inference -- [--tokens 48] [--requests 8] [--streams 10,50] [--block-time-ms 500]
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +22,7 @@ const { values } = parseArgs({
   options: {
     tokens: { type: "string", default: "48" },
     requests: { type: "string", default: "8" },
+    streams: { type: "string", default: "10,50" },
     "block-time-ms": { type: "string", default: "500" },
   },
 });
@@ -147,8 +148,8 @@ try {
     .slice(1, 1 + requests);
   const executorMs = answered.reduce((a, x) => a + x.ms, 0);
   const computeMs = answered.reduce((a, x) => a + x.computeMs, 0);
-  const at10 = await ttft(10);
-  const at50 = await ttft(50);
+  const timeToFirstToken = [];
+  for (const n of values.streams.split(",").map(Number)) timeToFirstToken.push(await ttft(n));
   const direct = directTokens / directSeconds;
   const floatDirect = floatTokens / floatDirectSeconds;
   report({
@@ -160,7 +161,7 @@ try {
     ceiling: { directTokensPerSec: +direct.toFixed(1) },
     ratio: ratioOf(api, direct),
     target: "ratio ≥ 0.8",
-    timeToFirstToken: [at10, at50],
+    timeToFirstToken,
     executor: { wallMs: executorMs, computeMs, computeShare: ratioOf(computeMs, executorMs) },
     verificationOverGeneration: ratioOf(verifySeconds, directSeconds),
     float: {

@@ -23,14 +23,16 @@ const SMOKE: Record<string, SmokeRun> = {
   // mainnet parameters but no mainnet weights: this bench is arithmetic and VRFs only.
   "bench:cycle": { args: ["--miners", "8", "--trials", "200"], timeoutS: 60 },
   "bench:race-cycle": { args: ["--preset", "minimal", "--seconds", "1"], timeoutS: 60 },
-  // One race settles at height 120 (the first race is in cycle 1): the shortest run with a weight.
-  "bench:throttle": { args: ["--cycles", "1"], timeoutS: 120 },
+  // The first race is in cycle 1 and settles at height 120: the shortest run with a weight in it.
+  "bench:throttle": { args: ["--cycles", "1", "--block-time-ms", "100"], timeoutS: 150 },
   "bench:ws": { args: ["--subscribers", "20", "--seconds", "2"], timeoutS: 60 },
   // Routing starts with cycle 1's beacon output: faster blocks get there sooner.
-  "bench:inference": { args: ["--tokens", "4", "--requests", "1", "--block-time-ms", "200"], timeoutS: 120 },
-  // --cycles 0: only until the end of the cycle routing starts in, which holds a race window.
+  "bench:inference": {
+    args: ["--tokens", "4", "--requests", "1", "--streams", "2,4", "--block-time-ms", "100"],
+    timeoutS: 120,
+  },
   "bench:tasks-race": {
-    args: ["--cycles", "0", "--concurrency", "2", "--block-time-ms", "200"],
+    args: ["--cycles", "0", "--concurrency", "2", "--seconds", "5", "--block-time-ms", "100"],
     timeoutS: 120,
   },
   "bench:sync": { args: ["--blocks", "200", "--tx-blocks", "4", "--txs", "50"], timeoutS: 90 },

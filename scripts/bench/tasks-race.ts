@@ -5,7 +5,7 @@
 // are bucketed by whether the chain was inside a race window (offsets raceStart … raceEnd − 1)
 // when it was sent. Same run, same machine. Ceiling: the requests sent outside race windows; the
 // ratio is time-to-first-token p99 inside ÷ outside.
-// Usage: npm run bench:tasks-race -- [--cycles 3] [--concurrency 4] [--block-time-ms 500]
+// Usage: npm run bench:tasks-race -- [--cycles 3] [--concurrency 4] [--block-time-ms 500] [--seconds S (stop sooner)]
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     cycles: { type: "string", default: "3" },
     concurrency: { type: "string", default: "4" },
     "block-time-ms": { type: "string", default: "500" },
+    seconds: { type: "string" },
   },
 });
 const cycles = Number(values.cycles);
@@ -45,13 +46,16 @@ try {
   const client = await fundedClient(url, model, 120_000);
   const start = (await status(url)).height;
   const end = (Math.floor(start / L) + 1 + cycles) * L;
+  const stopAt = values.seconds
+    ? performance.now() + Number(values.seconds) * 1000
+    : Number.POSITIVE_INFINITY;
   const samples: { inRace: boolean; ttft: number; total: number }[] = [];
   let failed = 0;
   let seed = 0;
   const worker = async () => {
     for (;;) {
       const height = (await status(url)).height;
-      if (height >= end) return;
+      if (height >= end || performance.now() >= stopAt) return;
       const offset = (height + 1) % L;
       const inRace = offset >= raceStart && offset < raceEnd;
       const t0 = performance.now();

@@ -5,7 +5,7 @@
 // "Race: mined" log line) are printed, with the throttled ÷ unthrottled ratio per cycle and pooled.
 // Target: 0.35–0.65. The ceiling next to it is the ratio of nonces evaluated (weight is proofs, a
 // Poisson draw on those nonces, so the weight ratio scatters around the nonce ratio).
-// Usage: npm run bench:throttle -- [--cycles 4] [--backend onnx|reference]
+// Usage: npm run bench:throttle -- [--cycles 4] [--backend onnx|reference] [--block-time-ms 200]
 import { parseArgs } from "node:util";
 import { minimal } from "../../src/params/index.ts";
 import { fromHex, toChecksumAddress } from "../../src/types/index.ts";
@@ -17,16 +17,20 @@ const { values } = parseArgs({
   options: {
     cycles: { type: "string", default: "4" },
     backend: { type: "string", default: "onnx" },
+    "block-time-ms": { type: "string", default: "200" },
   },
 });
 const cycles = Number(values.cycles);
 const mining = (duty: string) => ["--mine", "--race-duty", duty, "--race-backend", values.backend!];
-const net = await startNetwork([
-  { validator: 0, args: mining("1") },
-  { validator: 1, args: mining("0.5") },
-  { validator: 2 },
-  { validator: 3 },
-]);
+const net = await startNetwork(
+  [
+    { validator: 0, args: mining("1") },
+    { validator: 1, args: mining("0.5") },
+    { validator: 2 },
+    { validator: 3 },
+  ],
+  { blockTimeMs: Number(values["block-time-ms"]) },
+);
 const urls = net.nodes.map((n) => n.url);
 const L = minimal.cycleLength;
 
