@@ -28,13 +28,19 @@ export * from "./module.ts";
 export {
   attestArgs as raceAttestArgs,
   attestations as raceAttestations,
+  CLAIM_STATE_NAMES as RACE_CLAIM_STATES,
+  ClaimState as RaceClaimState,
+  claims as raceClaims,
   commitArgs as raceCommitArgs,
   commits as raceCommits,
   forfeits as raceForfeitStore,
   forfeitsOf as raceForfeitsOf,
   frauds as raceFrauds,
+  judgeArgs as raceJudgeArgs,
+  judgements as raceJudgements,
   nonceFraudArgs as raceNonceFraudArgs,
   orderFraudArgs as raceOrderFraudArgs,
+  type RaceClaim,
   type RaceCommit,
   type RaceFraud,
   type RaceReveal,
@@ -65,10 +71,17 @@ export {
 } from "./store.ts";
 export {
   cycleQueryArgs,
+  excludedFrom,
+  exclusions as validatorExclusions,
   nextValidatorSet,
   nextWeights,
+  type Offence,
+  type OffenceView,
+  offences,
+  offencesOf,
   type RegisterArgs,
   type Registration,
+  recordOffence,
   registerArgs,
   registrationMessage,
   registrationQueryArgs,
@@ -93,7 +106,14 @@ export const defaultModules = new ModuleRegistry([
 ]);
 export { Transfer } from "./bank/index.ts";
 export { type EventDef, emit, event } from "./events.ts";
-export { RaceAttested, RaceCommitted, RaceFraudProven, RaceRevealed } from "./race/index.ts";
+export {
+  RaceAttested,
+  RaceClaimDecided,
+  RaceCommitted,
+  RaceFraudClaimed,
+  RaceFraudProven,
+  RaceRevealed,
+} from "./race/index.ts";
 export { Registered } from "./validators/index.ts";
 
 import { Transfer as bankTransfer } from "./bank/index.ts";

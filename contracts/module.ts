@@ -83,8 +83,11 @@ export class ModuleError extends Error {}
 
 export interface MethodDef<A> {
   args: Codec<A>;
-  /** Gas charged on top of the intrinsic gas. */
-  gas: bigint;
+  /**
+   * Gas charged on top of the intrinsic gas: fixed, or a function of the decoded arguments for a
+   * method whose work grows with them (charged whether the call succeeds or is refused).
+   */
+  gas: bigint | ((args: A) => bigint);
   execute(ctx: CallContext, args: A): void;
 }
 
@@ -115,6 +118,11 @@ export interface ResolvedCall {
   // biome-ignore lint/suspicious/noExplicitAny: matches MethodDef<any>
   def: MethodDef<any>;
   args: unknown;
+}
+
+/** The gas a resolved call is charged on top of the intrinsic gas. */
+export function methodGas(call: Pick<ResolvedCall, "def" | "args">): bigint {
+  return typeof call.def.gas === "function" ? call.def.gas(call.args) : call.def.gas;
 }
 
 /** Decode and check an envelope against a module's methods or queries; throws with a clear reason. */

@@ -11,8 +11,10 @@ import {
   RACE_VERIFY_DOMAIN,
   race,
   raceAttestArgs,
+  raceClaims,
   raceCommitArgs,
   raceForfeitsOf,
+  raceJudgeArgs,
   raceNonceFraudArgs,
   raceOrderFraudArgs,
   raceRevealArgs,
@@ -25,13 +27,14 @@ import {
 import { vrfProve } from "../src/beacon/index.ts";
 import { deriveBlsKeys, TEST_MNEMONIC } from "../src/crypto/index.ts";
 import { type Codec, encode } from "../src/encoding/index.ts";
-import { minimal } from "../src/params/index.ts";
+import { minimal, RACE_MODULE_ADDRESS, TRAINING_FUND_ADDRESS } from "../src/params/index.ts";
 import {
   buildTree,
   commit,
   multiproof,
   nonceDistance,
   raceThreshold,
+  rootOf,
   sampleIndices,
   treeOver,
 } from "../src/race/index.ts";
@@ -78,14 +81,14 @@ const set = [honestA, honestB, devAddresses[8], devAddresses[9]].map((address, i
 const envelope = <A>(method: string, codec: Codec<A>, args: A) =>
   encode(envelopeCodec, { version: ENVELOPE_VERSION, method, args: encode(codec, args) });
 const revealOf = (miner: Address, leaves: bigint[]) => {
-  const { revealed } = sampleIndices(sampleSeed, miner, leaves.length, preset.race.samples);
+  const sampled = sampleIndices(sampleSeed, miner, leaves.length, preset.race.samples);
   return envelope("reveal", raceRevealArgs, {
-    nonces: revealed.map((index) => ({ index, nonce: leaves[index]! })),
-    proof: multiproof(treeOver(leaves), revealed),
+    nonces: sampled.map((index) => ({ index, nonce: leaves[index]! })),
+    proof: multiproof(treeOver(leaves), sampled),
   });
 };
 const firstSampled = (miner: Address, count: number) =>
-  sampleIndices(sampleSeed, miner, count, preset.race.samples).sampled[0]!;
+  sampleIndices(sampleSeed, miner, count, preset.race.samples)[0]!;
 
 type Call = { sender: Address; data: Uint8Array; note: string };
 const blocks = new Map<number, { beacon?: Uint8Array; calls: Call[] }>();
@@ -95,10 +98,7 @@ const at = (h: number) => {
 };
 const c = (h: number, sender: Address, data: Uint8Array, note: string) =>
   at(h).calls.push({ sender, data, note });
-const commitOf = (leaves: bigint[]) => {
-  const levels = treeOver(leaves);
-  return { count: leaves.length, root: levels[levels.length - 1]![0]! };
-};
+const commitOf = (leaves: bigint[]) => ({ count: leaves.length, root: rootOf(treeOver(leaves)) });
 
 at(start + w.raceStart).beacon = seed;
 const h1 = start + w.raceStart + 1;
@@ -136,16 +136,28 @@ c(r, inflater!, revealOf(inflater!, setI), "cannot reveal the indices its count 
 c(r, doubler!, revealOf(doubler!, setD), "the duplicated pair is revealed: refused");
 c(r, late!, revealOf(late!, [1n]), "no commitment to reveal: refused");
 c(r, honestA!, revealOf(honestA!, setA), "second reveal: refused");
+const claimA = firstSampled(honestA!, setA.length);
+c(
+  r + 1,
+  late!,
+  envelope("fraudNonce", raceNonceFraudArgs, {
+    miner: honestA!,
+    index: claimA,
+    nonce: setA[claimA]!,
+    proof: [],
+  }),
+  "nonce fraud claim by an account that cannot lock the bond: refused",
+);
 c(
   r + 1,
   watcher!,
   envelope("fraudNonce", raceNonceFraudArgs, {
     miner: honestA!,
-    index: firstSampled(honestA!, setA.length),
-    nonce: setA[firstSampled(honestA!, setA.length)]!,
+    index: claimA,
+    nonce: setA[claimA]!,
     proof: [],
   }),
-  "false nonce fraud against an honest miner: refused",
+  "false nonce fraud claim against an honest miner: accepted, bond locked, to be judged",
 );
 c(
   r + 1,
@@ -153,20 +165,81 @@ c(
   envelope("fraudOrder", raceOrderFraudArgs, {
     miner: honestA!,
     index: 0,
-    first: setA[0]!,
-    second: setA[1]!,
-    proof: multiproof(buildTree(setA), [0, 1]),
+    nonce: setA[0]!,
+    proof: multiproof(buildTree(setA), [0]),
   }),
-  "false order fraud: refused",
+  "false order fraud (the path is in order): refused",
 );
+const judge = (miner: Address, index: number, fraud: number) =>
+  envelope("judge", raceJudgeArgs, { miner, index, fraud });
+c(r + 2, honestA!, judge(honestA!, claimA, 0), "the accused judging its own claim: refused");
+c(r + 2, watcher!, judge(honestA!, claimA, 1), "a judgement by a non-member: refused");
+c(r + 2, honestB!, judge(honestA!, claimA, 0), "judged a proof (100 of 600)");
+c(r + 2, honestB!, judge(honestA!, claimA, 0), "judging twice: refused");
+c(r + 2, devAddresses[8]!, judge(honestA!, claimA, 2), "a judgement that is neither 0 nor 1: refused");
+c(r + 2, devAddresses[8]!, judge(honestA!, claimA, 0), "judged a proof (200 of 600)");
+c(
+  r + 2,
+  devAddresses[9]!,
+  judge(honestA!, claimA, 0),
+  "judged a proof (300 of 600 > 1/3): the claim is refused and its bond goes to the training fund",
+);
+c(r + 3, devAddresses[8]!, judge(honestA!, claimA, 0), "judging a decided claim: refused");
 const paddedFraud = envelope("fraudNonce", raceNonceFraudArgs, {
   miner: padder!,
   index: 1,
   nonce: fake,
   proof: multiproof(treeOver(setP), [1]),
 });
-c(r + 1, watcher!, paddedFraud, "nonce fraud: the padded leaf is not a proof");
-c(r + 1, watcher!, paddedFraud, "a second fraud proof against the same miner: refused");
+c(r + 1, watcher!, paddedFraud, "nonce fraud claim on the padded leaf (with its multiproof): accepted");
+c(r + 1, watcher!, paddedFraud, "the same leaf claimed twice: refused");
+c(r + 2, honestA!, judge(padder!, 1, 1), "judged not a proof (300 of 600 > 1/3): upheld, the fraud stands");
+c(
+  r + 3,
+  watcher!,
+  envelope("fraudNonce", raceNonceFraudArgs, {
+    miner: padder!,
+    index: 0,
+    nonce: setP[0]!,
+    proof: multiproof(treeOver(setP), [0]),
+  }),
+  "a claim against a miner whose fraud already stands: refused",
+);
+const claimB = firstSampled(honestB!, setB.length);
+c(
+  r + 3,
+  watcher!,
+  envelope("fraudNonce", raceNonceFraudArgs, {
+    miner: honestB!,
+    index: claimB,
+    nonce: setB[claimB]!,
+    proof: [],
+  }),
+  "a claim only one member judges: it lapses at settlement and its bond comes back",
+);
+c(r + 4, devAddresses[8]!, judge(honestB!, claimB, 0), "judged a proof (100 of 600)");
+c(
+  start + w.claimEnd,
+  watcher!,
+  envelope("fraudNonce", raceNonceFraudArgs, {
+    miner: honestB!,
+    index: claimB,
+    nonce: setB[claimB]!,
+    proof: [],
+  }),
+  "a claim after the claim window: refused",
+);
+c(
+  r + 4,
+  watcher!,
+  envelope("fraudOrder", raceOrderFraudArgs, {
+    miner: doubler!,
+    index: 0,
+    nonce: setD[0]!,
+    proof: multiproof(treeOver(setD), [0]),
+  }),
+  "order fraud: the duplicated pair's node is out of order",
+);
 const vrf = (i: number, miner: Address) =>
   vrfProve(keys[i]!.secretKey, RACE_VERIFY_DOMAIN, raceVerifierInput(sampleSeed, CYCLE, miner)).proof;
 c(
@@ -191,6 +264,9 @@ c(
 // Play the cycle block by block: beacon step, transactions, the race module's endBlock.
 const h = raceHarness(preset, chainId);
 validatorSets.set(storeIn(h.state, validators), CYCLE, set);
+// The watcher can lock three bonds; nobody else holds anything.
+const balances: [Address, bigint][] = [[watcher!, 3n * preset.raceFraudBond]];
+for (const [a, b] of balances) h.state.setAccount(a, { ...h.state.getAccount(a), balance: b });
 const outBlocks = [];
 for (let height = start; height < start + preset.cycleLength; height++) {
   const b = blocks.get(height);
@@ -223,7 +299,7 @@ for (let height = start; height < start + preset.cycleLength; height++) {
 const file = {
   kind: "race-cycle",
   description:
-    "One cycle of the race module (spec/race-cycle.md), block by block: each listed block's beacon output is recorded first, then its race transactions (call data to the race module; accepted, or refused with the reason), with the logs an accepted call emits (spec/events.md), then the module's endBlock runs; every other height of the cycle runs endBlock alone. validators: the cycle's set (the VRF verifiers). Expected: the settled weights and forfeits.",
+    "One cycle of the race module (spec/race-cycle.md), block by block: each listed block's beacon output is recorded first, then its race transactions (call data to the race module; accepted, or refused with the reason), with the logs an accepted call emits (spec/events.md), then the module's endBlock runs; every other height of the cycle runs endBlock alone. validators: the cycle's set (the VRF verifiers and the judges of nonce fraud claims); balances: account balances before the cycle. Expected: every claim with its state (0 pending, 1 upheld, 2 refused, 3 lapsed) and judged weights, balances after settlement, the settled weights and forfeits.",
   preset: preset.name,
   chainId: chainId.toString(),
   cycle: CYCLE,
@@ -234,6 +310,19 @@ const file = {
     blsKey: toHex(v.blsKey),
   })),
   blocks: outBlocks,
+  balances: balances.map(([a, b]) => [toChecksumAddress(a), b.toString()]),
+  claims: raceClaims.entries(h.store, new Uint8Array(0)).map(([[[, miner], index], cl]) => ({
+    miner: toChecksumAddress(miner),
+    index,
+    by: toChecksumAddress(cl.by),
+    state: cl.state,
+    fraud: cl.fraud.toString(),
+    valid: cl.valid.toString(),
+  })),
+  balancesAfter: [watcher!, RACE_MODULE_ADDRESS, TRAINING_FUND_ADDRESS].map((a) => [
+    toChecksumAddress(a),
+    h.state.getAccount(a).balance.toString(),
+  ]),
   weights: raceWeights(h.store, CYCLE).map(([a, v]) => [toChecksumAddress(a), v.toString()]),
   forfeits: raceForfeitsOf(h.store, CYCLE).map(([a, reason]) => [toChecksumAddress(a), reason]),
 };

@@ -10,17 +10,34 @@
  * cycle's set.
  */
 import { selectedByWeight, selectionInput, VrfError, vrfVerify } from "../../src/beacon/index.ts";
-import { address20, bytes, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
-import { cycleStart, positionAt, RACE_MODULE_ADDRESS } from "../../src/params/index.ts";
+import {
+  address20,
+  bytes,
+  hash32,
+  list,
+  quantity,
+  quantityMax,
+  str,
+  struct,
+  uint,
+} from "../../src/encoding/index.ts";
+import {
+  cycleStart,
+  positionAt,
+  RACE_MODULE_ADDRESS,
+  TRAINING_FUND_ADDRESS,
+} from "../../src/params/index.ts";
 import {
   checkOrderFraud,
   checkReveal,
+  MAX_DEPTH,
   MAX_NONCE,
-  nonceDistance,
+  MAX_SAMPLES,
+  openLeaves,
+  PROOF_NODE_BYTES,
   ProofError,
   raceThreshold,
   thresholdKnown,
-  verifyMultiproof,
   ZERO32,
 } from "../../src/race/index.ts";
 import { type Address, concatBytes, equalBytes, u32be } from "../../src/types/index.ts";
@@ -47,18 +64,22 @@ export interface RevealedNonce {
   index: number;
   nonce: bigint;
 }
-const revealedCodec = struct<RevealedNonce>("race.Revealed", { index: uint, nonce: quantity });
+/** A race nonce on the wire: refused at decoding above 2^40 − 1 (race.md §Proofs), never truncated. */
+export const nonceCodec = quantityMax(MAX_NONCE, "race nonce");
+const revealedCodec = struct<RevealedNonce>("race.Revealed", { index: uint, nonce: nonceCodec });
+/** A node of an ordered-tree multiproof: hash ‖ u64be(min) ‖ u64be(max). */
+const proofNode = bytes({ length: PROOF_NODE_BYTES });
 
 export interface RaceReveal {
-  /** Every revealed (index, nonce): the sampled indices and their successors. */
+  /** Every revealed (index, nonce): the sampled indices. */
   nonces: RevealedNonce[];
   /** The sampled indices, whose nonces verifiers must find to be proofs. */
   sampled: number[];
   height: number;
 }
 const revealCodec = struct<RaceReveal>("race.Reveal", {
-  nonces: list(revealedCodec, 1024),
-  sampled: list(uint, 512),
+  nonces: list(revealedCodec, MAX_SAMPLES),
+  sampled: list(uint, MAX_SAMPLES),
   height: uint,
 });
 
@@ -79,6 +100,46 @@ export const commits = new StoreMap("commit", pairKey(u32Key, 4, addressKey20), 
 export const reveals = new StoreMap("reveal", pairKey(u32Key, 4, addressKey20), revealCodec);
 /** (cycle, miner) → a fraud proof that stood against it. */
 export const frauds = new StoreMap("fraud", pairKey(u32Key, 4, addressKey20), fraudCodec);
+export enum ClaimState {
+  pending = 0,
+  upheld = 1,
+  refused = 2,
+  lapsed = 3,
+}
+export const CLAIM_STATE_NAMES = ["pending", "upheld", "refused", "lapsed"] as const;
+
+/** A nonce fraud claim waiting for (or decided by) the cycle's validators (race-cycle.md §Fraud claims). */
+export interface RaceClaim {
+  by: Address;
+  nonce: bigint;
+  bond: bigint;
+  height: number;
+  /** Judged weight saying "not a proof" / "a proof"; the accused miner's own weight never counts. */
+  fraud: bigint;
+  valid: bigint;
+  state: ClaimState;
+}
+const claimCodec = struct<RaceClaim>("race.Claim", {
+  by: address20,
+  nonce: nonceCodec,
+  bond: quantity,
+  height: uint,
+  fraud: quantity,
+  valid: quantity,
+  state: uint,
+});
+const minerKey = pairKey(u32Key, 4, addressKey20);
+/** ((cycle, miner), leaf index) → the nonce fraud claim against that leaf. */
+export const claims = new StoreMap("claim", pairKey(minerKey, 24, u32Key), claimCodec);
+/** (((cycle, miner), leaf index), judge) → 1 (not a proof) or 2 (a proof). */
+export const judgements = new StoreMap(
+  "judgement",
+  pairKey(pairKey(minerKey, 24, u32Key), 28, addressKey20),
+  uint,
+);
+/** cycle → number of claims still pending (settlement lapses them; bounded scan). */
+const pendingClaims = new StoreMap("pendingClaims", u32Key, uint);
+
 /** (cycle, miner) → settled weight (only miners with weight > 0 are listed). */
 export const weights = new StoreMap("weight", pairKey(u32Key, 4, addressKey20), quantity);
 /** cycle → 1 once the cycle's weights settled (0 entries: no race, previous weights kept). */
@@ -101,6 +162,12 @@ export const RaceRevealed = event(
 );
 export const RaceFraudProven = event(
   "RaceFraudProven(uint32 indexed cycle, address indexed miner, address indexed by)",
+);
+export const RaceFraudClaimed = event(
+  "RaceFraudClaimed(uint32 indexed cycle, address indexed miner, address indexed by, uint256 index)",
+);
+export const RaceClaimDecided = event(
+  "RaceClaimDecided(uint32 indexed cycle, address indexed miner, uint256 index, uint256 state)",
 );
 export const RaceAttested = event(
   "RaceAttested(uint32 indexed cycle, address indexed miner, address indexed verifier)",
@@ -153,6 +220,10 @@ function endBlock(ctx: ModuleContext): void {
  * module carries the previous set forward.
  */
 function settle(ctx: ModuleContext, cycle: number): void {
+  if ((pendingClaims.get(ctx.store, cycle) ?? 0) > 0)
+    for (const [[[, miner], index], claim] of claims.entries(ctx.store, cycleKey(cycle)))
+      if (claim.state === ClaimState.pending)
+        decideClaim(ctx, cycle, miner, index, claim, ClaimState.lapsed, 0n);
   if (!raceSeeds.has(ctx.store, cycle) || !sampleSeeds.has(ctx.store, cycle)) return;
   const validators = ctx.storeOf(validatorsModule);
   for (const [[, miner], c] of commits.entries(ctx.store, cycleKey(cycle))) {
@@ -178,27 +249,24 @@ export const commitArgs = struct<{ count: number; root: Uint8Array }>("race.comm
   root: hash32,
 });
 export const revealArgs = struct<{ nonces: RevealedNonce[]; proof: Uint8Array[] }>("race.reveal", {
-  nonces: list(revealedCodec, 1024),
-  proof: list(hash32, 4096),
+  nonces: list(revealedCodec, MAX_SAMPLES),
+  proof: list(proofNode, MAX_SAMPLES * MAX_DEPTH),
 });
-export const orderFraudArgs = struct<{
-  miner: Address;
-  index: number;
-  first: bigint;
-  second: bigint;
-  proof: Uint8Array[];
-}>("race.fraudOrder", {
-  miner: address20,
-  index: uint,
-  first: quantity,
-  second: quantity,
-  proof: list(hash32, 4096),
-});
-
+/** Order fraud: one leaf whose path through the miner's ordered tree is out of order. */
+export const orderFraudArgs = struct<{ miner: Address; index: number; nonce: bigint; proof: Uint8Array[] }>(
+  "race.fraudOrder",
+  { miner: address20, index: uint, nonce: nonceCodec, proof: list(proofNode, MAX_DEPTH) },
+);
 export const nonceFraudArgs = struct<{ miner: Address; index: number; nonce: bigint; proof: Uint8Array[] }>(
   "race.fraudNonce",
-  { miner: address20, index: uint, nonce: quantity, proof: list(hash32, 4096) },
+  { miner: address20, index: uint, nonce: nonceCodec, proof: list(proofNode, MAX_DEPTH) },
 );
+/** A judge's answer to a nonce fraud claim: fraud = 1 when the nonce is not a proof, 0 when it is. */
+export const judgeArgs = struct<{ miner: Address; index: number; fraud: number }>("race.judge", {
+  miner: address20,
+  index: uint,
+  fraud: uint,
+});
 export const attestArgs = struct<{ miner: Address; proof: Uint8Array }>("race.attest", {
   miner: address20,
   proof: bytes({ length: 96 }),
@@ -229,12 +297,19 @@ export const revealsResult = struct<{ reveals: (RaceReveal & { miner: Address })
   ),
 });
 
-/** The commitment a fraud proof targets, inside the fraud window and with no fraud standing yet. */
-function fraudTarget(ctx: ModuleContext, miner: Address): { cycle: number; c: RaceCommit } {
+/** The commitment a fraud proof targets, inside its window and with no fraud standing yet. */
+function fraudTarget(
+  ctx: ModuleContext,
+  miner: Address,
+  window: "claimEnd" | "fraudEnd",
+): { cycle: number; c: RaceCommit } {
   const pos = positionAt(ctx.block.preset, ctx.block.height);
   const cycle = pos.cycle;
-  if (pos.offset >= ctx.block.preset.windows.fraudEnd)
-    throw new ModuleError("the fraud window of this cycle has closed");
+  const w = ctx.block.preset.windows;
+  if (pos.offset >= w[window])
+    throw new ModuleError(
+      `${window === "claimEnd" ? "nonce fraud claims" : "order fraud proofs"} are accepted until block ${w[window] - 1} of a cycle; this is block ${pos.offset}`,
+    );
   const c = commits.get(ctx.store, [cycle, miner]);
   if (!c) throw new ModuleError(`that miner has no commitment in cycle ${cycle}`);
   if (frauds.has(ctx.store, [cycle, miner]))
@@ -243,13 +318,55 @@ function fraudTarget(ctx: ModuleContext, miner: Address): { cycle: number; c: Ra
 }
 
 /** A fraud proof that stood: stored against the miner (it settles to 0) and logged. */
-function recordFraud(ctx: CallContext, cycle: number, miner: Address, reason: string): void {
+function recordFraud(ctx: CallContext, cycle: number, miner: Address, reason: string, by: Address): void {
   frauds.set(ctx.store, [cycle, miner], {
     reason: reason.slice(0, 512),
-    by: ctx.sender,
+    by,
     height: ctx.block.height,
   });
-  emit(ctx, RaceFraudProven, cycle, miner, ctx.sender);
+  emit(ctx, RaceFraudProven, cycle, miner, by);
+}
+
+/** Gas per node a reveal opens (one keccak each; bench:gas holds it to the per-gas ceiling). */
+export const REVEAL_GAS_PER_NODE = 2_000n;
+
+function transfer(ctx: ModuleContext, from: Address, to: Address, amount: bigint): void {
+  if (amount === 0n) return;
+  const a = ctx.state.getAccount(from);
+  if (a.balance < amount)
+    throw new Error(`race module invariant: ${amount} wei from an account holding ${a.balance}`);
+  ctx.state.setAccount(from, { ...a, balance: a.balance - amount });
+  const b = ctx.state.getAccount(to);
+  ctx.state.setAccount(to, { ...b, balance: b.balance + amount });
+}
+
+/**
+ * A claim decided by judgement (upheld: fraud stands, bond back; refused: bond to the training
+ * fund) or lapsed at settlement without a decision (bond back, nothing stands).
+ */
+function decideClaim(
+  ctx: ModuleContext & { emit?: CallContext["emit"] },
+  cycle: number,
+  miner: Address,
+  index: number,
+  claim: RaceClaim,
+  state: ClaimState,
+  total: bigint,
+): void {
+  claims.set(ctx.store, [[cycle, miner], index], { ...claim, state });
+  pendingClaims.set(ctx.store, cycle, Math.max(0, (pendingClaims.get(ctx.store, cycle) ?? 1) - 1));
+  transfer(
+    ctx,
+    RACE_MODULE_ADDRESS,
+    state === ClaimState.refused ? TRAINING_FUND_ADDRESS : claim.by,
+    claim.bond,
+  );
+  if (state === ClaimState.upheld && !frauds.has(ctx.store, [cycle, miner])) {
+    const reason = `committed nonce ${claim.nonce} at index ${index} is not a proof: judged so by ${claim.fraud} of ${total} weight`;
+    frauds.set(ctx.store, [cycle, miner], { reason, by: claim.by, height: ctx.block.height });
+    if (ctx.emit) emit(ctx as CallContext, RaceFraudProven, cycle, miner, claim.by);
+  }
+  if (ctx.emit) emit(ctx as CallContext, RaceClaimDecided, cycle, miner, index, state);
 }
 
 /**
@@ -408,7 +525,9 @@ export const race: Module = {
     },
     reveal: {
       args: revealArgs,
-      gas: 80_000n,
+      // One keccak per opened node: a reveal pays for the paths it opens.
+      gas: (args: { nonces: RevealedNonce[]; proof: Uint8Array[] }) =>
+        40_000n + REVEAL_GAS_PER_NODE * BigInt(args.proof.length + args.nonces.length),
       execute(ctx, args: { nonces: RevealedNonce[]; proof: Uint8Array[] }) {
         const pos = positionAt(ctx.block.preset, ctx.block.height);
         const cycle = pos.cycle;
@@ -450,29 +569,28 @@ export const race: Module = {
     fraudOrder: {
       args: orderFraudArgs,
       gas: 60_000n,
-      execute(
-        ctx,
-        args: { miner: Address; index: number; first: bigint; second: bigint; proof: Uint8Array[] },
-      ) {
-        const { c, cycle } = fraudTarget(ctx, args.miner);
+      execute(ctx, args: { miner: Address; index: number; nonce: bigint; proof: Uint8Array[] }) {
+        const { c, cycle } = fraudTarget(ctx, args.miner, "fraudEnd");
         const reason = mustProve(() =>
           checkOrderFraud({
             kind: "order",
             miner: args.miner,
             commitment: { count: c.count, root: c.root },
             index: args.index,
-            nonces: [args.first, args.second],
+            nonce: args.nonce,
             proof: args.proof,
           }),
         );
-        recordFraud(ctx, cycle, args.miner, reason);
+        recordFraud(ctx, cycle, args.miner, reason, ctx.sender);
       },
     },
     fraudNonce: {
       args: nonceFraudArgs,
-      gas: 500_000n,
+      gas: 60_000n,
       execute(ctx, args: { miner: Address; index: number; nonce: bigint; proof: Uint8Array[] }) {
-        const { cycle, c } = fraudTarget(ctx, args.miner);
+        const { cycle, c } = fraudTarget(ctx, args.miner, "claimEnd");
+        if (claims.has(ctx.store, [[cycle, args.miner], args.index]))
+          throw new ModuleError(`index ${args.index} of that miner is already claimed this cycle`);
         if (args.proof.length === 0) {
           // A revealed leaf is already proven in the tree: the reveal's multiproof rebuilt the root.
           const r = reveals.get(ctx.store, [cycle, args.miner]);
@@ -483,27 +601,64 @@ export const race: Module = {
             );
         } else {
           mustProve(() =>
-            verifyMultiproof(
-              { count: c.count, root: c.root },
-              new Map([[args.index, args.nonce]]),
-              args.proof,
-            ),
+            openLeaves({ count: c.count, root: c.root }, new Map([[args.index, args.nonce]]), args.proof),
           );
         }
-        let reason: string;
-        if (args.nonce > MAX_NONCE) reason = `committed nonce ${args.nonce} is out of range`;
-        else {
-          const seed = raceSeeds.get(ctx.store, cycle)!;
-          const config = ctx.block.preset.race;
-          const threshold = raceThreshold(seed, config);
-          const distance = nonceDistance(seed, config, args.miner, args.nonce);
-          if (BigInt(distance) < threshold)
-            throw new ModuleError(
-              `no fraud: nonce ${args.nonce} is a valid proof (distance ${distance} < threshold ${threshold})`,
-            );
-          reason = `committed nonce ${args.nonce} at index ${args.index} is not a proof: distance ${distance} ≥ threshold ${threshold}`;
-        }
-        recordFraud(ctx, cycle, args.miner, reason);
+        const bond = ctx.block.preset.raceFraudBond;
+        const from = ctx.state.getAccount(ctx.sender);
+        if (from.balance < bond)
+          throw new ModuleError(
+            `a nonce fraud claim locks a bond of ${bond} wei; the sender holds ${from.balance}`,
+          );
+        transfer(ctx, ctx.sender, RACE_MODULE_ADDRESS, bond);
+        claims.set(ctx.store, [[cycle, args.miner], args.index], {
+          by: ctx.sender,
+          nonce: args.nonce,
+          bond,
+          height: ctx.block.height,
+          fraud: 0n,
+          valid: 0n,
+          state: ClaimState.pending,
+        });
+        pendingClaims.set(ctx.store, cycle, (pendingClaims.get(ctx.store, cycle) ?? 0) + 1);
+        emit(ctx, RaceFraudClaimed, cycle, args.miner, ctx.sender, args.index);
+      },
+    },
+    judge: {
+      args: judgeArgs,
+      gas: 40_000n,
+      execute(ctx, args: { miner: Address; index: number; fraud: number }) {
+        const pos = positionAt(ctx.block.preset, ctx.block.height);
+        const cycle = pos.cycle;
+        if (pos.offset >= ctx.block.preset.windows.fraudEnd)
+          throw new ModuleError(
+            `judgements are accepted until block ${ctx.block.preset.windows.fraudEnd - 1} of a cycle; this is block ${pos.offset}`,
+          );
+        if (args.fraud !== 0 && args.fraud !== 1)
+          throw new ModuleError("fraud is 1 (not a proof) or 0 (a proof)");
+        const key: [[number, Address], number] = [[cycle, args.miner], args.index];
+        const claim = claims.get(ctx.store, key);
+        if (!claim)
+          throw new ModuleError(`no nonce fraud claim on index ${args.index} of that miner this cycle`);
+        if (claim.state !== ClaimState.pending)
+          throw new ModuleError(`that claim is already ${CLAIM_STATE_NAMES[claim.state]}`);
+        if (equalBytes(ctx.sender, args.miner))
+          throw new ModuleError("the accused miner does not judge itself");
+        const set = validatorSetOf(ctx.storeOf(validatorsModule), cycle) ?? [];
+        const member = set.find((v) => equalBytes(v.address, ctx.sender));
+        if (!member) throw new ModuleError(`the sender is not in cycle ${cycle}'s validator set`);
+        if (judgements.has(ctx.store, [key, ctx.sender])) throw new ModuleError("already judged that claim");
+        judgements.set(ctx.store, [key, ctx.sender], args.fraud === 1 ? 1 : 2);
+        const next = { ...claim };
+        if (args.fraud === 1) next.fraud += member.weight;
+        else next.valid += member.weight;
+        const total = set.reduce((t, v) => t + v.weight, 0n);
+        // With less than a third of the weight faulty, only the truthful side can pass a third.
+        if (3n * next.fraud > total)
+          decideClaim(ctx, cycle, args.miner, args.index, next, ClaimState.upheld, total);
+        else if (3n * next.valid > total)
+          decideClaim(ctx, cycle, args.miner, args.index, next, ClaimState.refused, total);
+        else claims.set(ctx.store, key, next);
       },
     },
     attest: {

@@ -86,7 +86,7 @@ const rows = values["nonces-per-sec"]!.split(",").map((r) => {
   addresses.forEach((miner, m) => {
     racePasses += noncesPerMiner;
     const count = binomialProofs(noncesPerMiner, 1 / preset.race.successRate);
-    const { sampled } = sampleIndices(randomBytes(32), miner, count, S);
+    const sampled = sampleIndices(randomBytes(32), miner, count, S);
     verifyPasses += sampled.length * chosenPerMiner[m]!;
   });
   const calibration = M * C;
@@ -114,7 +114,7 @@ const escapes = [0.01, 0.1, 0.5].flatMap((f) =>
     const bad = Math.round(f * count);
     let missed = 0;
     for (let t = 0; t < trials; t++) {
-      const { sampled } = sampleIndices(randomBytes(32), addresses[0]!, count, S);
+      const sampled = sampleIndices(randomBytes(32), addresses[0]!, count, S);
       if (!sampled.some((i) => i < bad)) missed++;
     }
     return {

@@ -2,9 +2,10 @@
 // (mainnet by default: the 2.3 GB model), through the race module's own state transition:
 //   setup (weights + sessions), calibration (threshold), mining for --seconds (nonces, proofs),
 //   commit (tree + the module's `commit`), reveal (sampling from a later beacon output, multiproof,
-//   the module's `reveal`: Merkle and order checked on chain), self-verification of the sampled
-//   nonces with the mining backend, one nonce fraud proof checked by the module (its forward pass
-//   with the reference model, as every node would run it), and settlement into a weight.
+//   the module's `reveal`: ordered-tree paths checked on chain), self-verification of the sampled
+//   nonces with the mining backend, one false nonce fraud claim adjudicated (the claim and each
+//   judgement applied through the module, each judge's forward pass off the chain), and settlement
+//   into a weight.
 // The race window is shortened to --seconds (mainnet's is 720 s); the chain around the module is
 // in-process (a mainnet-preset network needs a 64-member DKG before its first race).
 // Ceiling: the preset's race window; the ratio is the share of it that setup and calibration take
@@ -12,7 +13,15 @@
 // Usage: npm run bench:race-cycle -- [--preset mainnet|minimal] [--seconds 60] [--backend onnx]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { race, raceFrauds, raceWeights } from "../../contracts/index.ts";
+import {
+  RaceClaimState,
+  race,
+  raceClaims,
+  raceFrauds,
+  raceWeights,
+  validatorSets,
+  validators,
+} from "../../contracts/index.ts";
 import { getBackend, mine } from "../../src/miner/index.ts";
 import { getPreset } from "../../src/params/index.ts";
 import {
@@ -21,8 +30,10 @@ import {
   multiproof,
   rememberThreshold,
   sampleIndices,
+  verifyNonces,
   verifySample,
 } from "../../src/race/index.ts";
+import { storeIn } from "../../src/state/index.ts";
 import type { Address } from "../../src/types/index.ts";
 import { raceHarness } from "../../test/helpers/raceModule.ts";
 import { ratioOf, report } from "./report.ts";
@@ -54,7 +65,7 @@ const L = preset.cycleLength;
 const w = preset.windows;
 const CYCLE = 1;
 const start = CYCLE * L;
-const { call, ctx, beaconOutput: writeOutput, store } = raceHarness(preset, 1n);
+const { call, ctx, beaconOutput: writeOutput, store, state } = raceHarness(preset, 1n);
 const miner: Address = new Uint8Array(20).fill(0x11);
 const watcher: Address = new Uint8Array(20).fill(0x22);
 const beaconOutput = (height: number) => writeOutput(height, crypto.getRandomValues(new Uint8Array(32)));
@@ -101,7 +112,7 @@ for (let h = start + w.raceStart + 1; h < start + w.commitDeadline; h++) race.en
 // Sample randomness from a later output, then reveal through the module.
 const randomness = beaconOutput(start + w.commitDeadline);
 race.endBlock!(ctx(start + w.commitDeadline));
-const { revealed } = sampleIndices(randomness, miner, proofs.length, preset.race.samples);
+const revealed = sampleIndices(randomness, miner, proofs.length, preset.race.samples);
 const reveal = {
   nonces: revealed.map((index) => ({ index, nonce: proofs[index]! })),
   proof: multiproof(tree, revealed),
@@ -116,23 +127,55 @@ await timed("selfVerification", () =>
     proof: reveal.proof,
   }),
 );
-await loaded.close();
 
-// A false nonce fraud proof: every node's transition runs one reference forward pass to refuse it.
-let refusal = "";
-await timed("nonceFraudCheckOnChain", () => {
-  try {
-    call(start + w.revealStart + 1, watcher, "fraudNonce", {
+// A false nonce fraud claim, adjudicated as the chain does it: the claim's transaction only checks
+// the leaf and locks the bond; each judge runs the forward pass off the chain with its loaded
+// backend and sends `judge`; the side past a third of the weight decides. Every call's
+// application is timed: that is what each block costs every node while the claim is open.
+const judges = Array.from({ length: 4 }, (_, i) => new Uint8Array(20).fill(0x30 + i) as Address);
+validatorSets.set(
+  storeIn(state, validators),
+  CYCLE,
+  judges.map((address) => ({ address, weight: 100n, blsKey: new Uint8Array(48) })),
+);
+state.setAccount(watcher, { ...state.getAccount(watcher), balance: preset.raceFraudBond });
+const applySeconds: number[] = [];
+const applied = (f: () => void) => {
+  const t = performance.now();
+  f();
+  applySeconds.push((performance.now() - t) / 1000);
+};
+const claimed = revealed[0]!;
+applied(() =>
+  call(start + w.revealStart + 1, watcher, "fraudNonce", {
+    miner,
+    index: claimed,
+    nonce: proofs[claimed]!,
+    proof: [],
+  }),
+);
+const passSeconds: number[] = [];
+for (const [i, judge] of judges.entries()) {
+  const t = performance.now();
+  const [verdict] = await verifyNonces(loaded, result.threshold, miner, [proofs[claimed]!]);
+  passSeconds.push((performance.now() - t) / 1000);
+  const claim = raceClaims.get(store, [[CYCLE, miner], claimed])!;
+  if (claim.state !== RaceClaimState.pending) break;
+  applied(() =>
+    call(start + w.revealStart + 2 + i, judge, "judge", {
       miner,
-      index: revealed[0]!,
-      nonce: proofs[revealed[0]!]!,
-      proof: [],
-    });
-  } catch (e) {
-    refusal = (e as Error).message;
-  }
-});
-if (!/no fraud/.test(refusal)) throw new Error(`expected the false fraud proof to be refused: ${refusal}`);
+      index: claimed,
+      fraud: verdict!.success ? 0 : 1,
+    }),
+  );
+}
+await loaded.close();
+const decided = raceClaims.get(store, [[CYCLE, miner], claimed])!;
+if (decided.state !== RaceClaimState.refused)
+  throw new Error(`expected the false claim to be refused by the judges, got state ${decided.state}`);
+timings.claimAdjudicationMaxBlockApply = +Math.max(...applySeconds).toFixed(4);
+timings.judgePassOffChain = +Math.max(...passSeconds).toFixed(3);
+const refusal = `refused by ${decided.valid} of ${judges.length * 100} judged weight; bond to the training fund`;
 
 for (let h = start + w.revealStart; h <= start + w.fraudEnd; h++) race.endBlock!(ctx(h));
 const weight = raceWeights(store, CYCLE);
@@ -152,6 +195,7 @@ report({
   revealedIndices: revealed.length,
   multiproofHashes: reveal.proof.length,
   falseFraudRefused: refusal,
+  maxBlockApplySecondsWhileAdjudicating: timings.claimAdjudicationMaxBlockApply,
   settledWeight: weight.map(([, v]) => v.toString()),
   peakRssMb: peakRssMb(),
   ceiling: { raceWindowSeconds: presetWindowSeconds },

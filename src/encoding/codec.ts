@@ -54,6 +54,22 @@ export const quantity: Codec<bigint> = {
   },
 };
 
+/** A quantity with a tighter bound than 2^256 (e.g. a race nonce < 2^40), refused above it on decode and encode. */
+export function quantityMax(max: bigint, what = "quantity"): Codec<bigint> {
+  return {
+    kind: "quantity",
+    toWire(v, path) {
+      if (typeof v !== "bigint" || v < 0n || v > max) fail(path, `expected a ${what} in [0, ${max}]`);
+      return quantity.toWire(v, path);
+    },
+    fromWire(w, path) {
+      const v = quantity.fromWire(w, path);
+      if (v > max) fail(path, `${what} ${v} is above ${max}`);
+      return v;
+    },
+  };
+}
+
 export function bytes(opts: { length?: number; max?: number } = {}): Codec<Uint8Array> {
   return {
     kind: opts.length !== undefined ? `bytes${opts.length}` : "bytes",

@@ -35,6 +35,7 @@ export {
   hash32,
   list,
   quantity,
+  quantityMax,
   str,
   struct,
   uint,

@@ -65,7 +65,9 @@ export interface RaceWindowConfig {
   /** Reveal window [revealStart, revealEnd). */
   revealStart: number;
   revealEnd: number;
-  /** Fraud proofs and verifier attestations are accepted in [revealStart, fraudEnd). */
+  /** Nonce fraud claims are accepted in [revealStart, claimEnd), so the panel has until fraudEnd to judge them. */
+  claimEnd: number;
+  /** Order fraud proofs, judgements and verifier attestations are accepted in [revealStart, fraudEnd). */
   fraudEnd: number;
 }
 
@@ -98,6 +100,12 @@ export interface Preset {
    * its BLS-VRF with probability min(1, raceVerifiers · weight / total weight) (race-cycle.md).
    */
   raceVerifiers: number;
+  /**
+   * Bond a nonce fraud claim locks (wei): returned with the claim upheld or undecided, paid to the
+   * training fund when the panel refuses it, so a false claim — which costs every judge one forward
+   * pass — is never free (race-cycle.md §Fraud claims).
+   */
+  raceFraudBond: bigint;
   /** Blocks per day of the issuance schedule (spec/rewards.md; years are 365 days). */
   blocksPerDay: number;
 }
@@ -108,7 +116,15 @@ export const minimal: Preset = {
   name: "minimal",
   blockTimeMs: 500,
   beacon: { committeeSize: 4, dealingBlocks: 20, complaintBlocks: 20, roundInterval: 10 },
-  windows: { raceStart: 10, raceEnd: 30, commitDeadline: 34, revealStart: 40, revealEnd: 48, fraudEnd: 58 },
+  windows: {
+    raceStart: 10,
+    raceEnd: 30,
+    commitDeadline: 34,
+    revealStart: 40,
+    revealEnd: 48,
+    claimEnd: 54,
+    fraudEnd: 58,
+  },
   maxValidators: 16,
   consensus: {
     proposeMs: 1000,
@@ -142,6 +158,7 @@ export const minimal: Preset = {
     samples: 8,
   },
   raceVerifiers: 2,
+  raceFraudBond: 10n ** 18n,
   // One cycle a day: a minimal "year" is 365 cycles (about 3 hours).
   blocksPerDay: 60,
 };
@@ -156,6 +173,7 @@ export const mainnet: Preset = {
     commitDeadline: 264,
     revealStart: 300,
     revealEnd: 420,
+    claimEnd: 1320,
     fraudEnd: 1380,
   },
   maxValidators: 150,
@@ -192,6 +210,7 @@ export const mainnet: Preset = {
     samples: 32,
   },
   raceVerifiers: 4,
+  raceFraudBond: 100n * 10n ** 18n,
   // 5-second blocks.
   blocksPerDay: 17_280,
 };

@@ -134,7 +134,8 @@ export function scheduleTable(p: ScheduleParams): { window: string; from: number
     { window: "race (reserved)", from: w.raceStart, to: w.raceEnd - 1 },
     { window: "commitments accepted (reserved)", from: w.raceStart, to: w.commitDeadline - 1 },
     { window: "reveals (reserved)", from: w.revealStart, to: w.revealEnd - 1 },
-    { window: "fraud proofs and attestations (reserved)", from: w.revealStart, to: w.fraudEnd - 1 },
+    { window: "nonce fraud claims", from: w.revealStart, to: w.claimEnd - 1 },
+    { window: "order fraud proofs, judgements and attestations", from: w.revealStart, to: w.fraudEnd - 1 },
     { window: "endCycle: next validator set stored", from: p.cycleLength - 1, to: p.cycleLength - 1 },
   ];
 }
@@ -149,7 +150,15 @@ export function checkSchedule(p: ScheduleParams): string[] {
   if (b.dealingBlocks < 1 || b.complaintBlocks < 1) problems.push("DKG phases need at least one block each");
   if (b.dealingBlocks + b.complaintBlocks >= L) problems.push("the DKG outcome must fall inside the cycle");
   if (b.roundInterval < 1) problems.push("roundInterval must be positive");
-  const order = [w.raceStart, w.raceEnd, w.commitDeadline, w.revealStart, w.revealEnd, w.fraudEnd];
+  const order = [
+    w.raceStart,
+    w.raceEnd,
+    w.commitDeadline,
+    w.revealStart,
+    w.revealEnd,
+    w.claimEnd,
+    w.fraudEnd,
+  ];
   for (let i = 1; i < order.length; i++)
     if (order[i]! < order[i - 1]!) problems.push("race windows must be in order");
   if (w.raceStart < 0 || w.fraudEnd > L - 1)

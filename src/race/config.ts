@@ -7,6 +7,8 @@ export type RaceConfig = RaceModelConfig;
 
 /** Largest nonce a proof may use (2^40 − 1: far beyond any race, small enough for every language's integers). */
 export const MAX_NONCE = (1n << 40n) - 1n;
+/** Most samples a preset may ask for: a reveal is S ordered-tree paths and must fit one transaction. */
+export const MAX_SAMPLES = 32;
 /** RMS of a normalised vector. */
 export const NORM_SCALE = 32;
 /**
@@ -75,7 +77,7 @@ export function checkRaceConfig(c: RaceConfig): void {
   int(c.successRate, "successRate", 2, 1 << 20);
   int(c.calibrationNonces, "calibrationNonces", 16, 1 << 16);
   int(c.zMilli, "zMilli", 0, 10_000);
-  int(c.samples, "samples", 1, 1024);
+  int(c.samples, "samples", 1, MAX_SAMPLES);
   if (c.shifts) for (const [k, v] of Object.entries(c.shifts)) int(v, `shifts.${k}`, 0, 30);
   if ((c.vocab & (c.vocab - 1)) !== 0)
     problems.push("vocab must be a power of two (token = 16-bit seed word mod vocab, unbiased)");

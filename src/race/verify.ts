@@ -4,7 +4,7 @@
  */
 import type { Address } from "../types/index.ts";
 import type { LoadedRace } from "./backend.ts";
-import { type Commitment, ProofError, verifyMultiproof } from "./commitment.ts";
+import { type Commitment, openLeaves, ProofError, verifyMultiproof } from "./commitment.ts";
 import { MAX_NONCE } from "./config.ts";
 import { nodeSeed, sampleIndex } from "./seeds.ts";
 
@@ -30,33 +30,33 @@ export async function verifyNonces(
   }));
 }
 
-/** Indices a miner must reveal after the commit: S sampled ones and, for order checks, each one's successor. */
+/**
+ * The indices a miner opens after the commit: S indices drawn uniformly, with replacement, from the
+ * sample randomness (duplicates collapse), sorted.
+ */
 export function sampleIndices(
   randomness: Uint8Array,
   miner: Address,
   count: number,
   samples: number,
-): { sampled: number[]; revealed: number[] } {
-  if (count === 0) return { sampled: [], revealed: [] };
-  const sampled = [
+): number[] {
+  if (count === 0) return [];
+  return [
     ...new Set(Array.from({ length: samples }, (_, k) => sampleIndex(randomness, miner, k, count))),
   ].sort((a, b) => a - b);
-  const revealed = [...new Set(sampled.flatMap((i) => (i + 1 < count ? [i, i + 1] : [i])))].sort(
-    (a, b) => a - b,
-  );
-  return { sampled, revealed };
 }
 
 export interface SampleReveal {
-  /** index → nonce for every index sampleIndices says to reveal. */
+  /** index → nonce for every sampled index. */
   nonces: Map<number, bigint>;
   proof: Uint8Array[];
 }
 
 /**
- * The part of a reveal check that needs no model (every node runs it on chain): exactly the asked
- * indices, in the committed tree, in range, strictly increasing at every revealed pair. Returns
- * the sampled indices, whose nonces must then be proofs. Throws ProofError with the reason.
+ * The part of a reveal check that needs no model (every node runs it on chain): exactly the sampled
+ * indices, in range, each one's path through the committed ordered tree opening (rebuilds the root
+ * and every interval on it is in order). Returns the sampled indices, whose nonces must then be
+ * proofs. Throws ProofError with the reason.
  */
 export function checkReveal(
   commitment: Commitment,
@@ -65,38 +65,31 @@ export function checkReveal(
   samples: number,
   reveal: SampleReveal,
 ): number[] {
-  const { sampled, revealed } = sampleIndices(randomness, miner, commitment.count, samples);
-  for (const i of revealed) if (!reveal.nonces.has(i)) throw new ProofError(`reveal is missing index ${i}`);
-  for (const i of reveal.nonces.keys())
-    if (!revealed.includes(i)) throw new ProofError(`index ${i} was not asked for`);
-  verifyMultiproof(commitment, reveal.nonces, reveal.proof);
-  for (const i of revealed) {
-    const n = reveal.nonces.get(i)!;
+  const sampled = sampleIndices(randomness, miner, commitment.count, samples);
+  for (const i of sampled) if (!reveal.nonces.has(i)) throw new ProofError(`reveal is missing index ${i}`);
+  if (reveal.nonces.size !== sampled.length)
+    for (const i of reveal.nonces.keys())
+      if (!sampled.includes(i)) throw new ProofError(`index ${i} was not asked for`);
+  for (const [i, n] of reveal.nonces)
     if (n > MAX_NONCE || n < 0n)
       throw new ProofError(`nonce ${n} at index ${i} is outside [0, ${MAX_NONCE}]`);
-    const next = reveal.nonces.get(i + 1);
-    if (next !== undefined && next <= n)
-      throw new ProofError(`duplicate or unsorted nonces at indices ${i} and ${i + 1} (${n}, ${next})`);
-  }
+  verifyMultiproof(commitment, reveal.nonces, reveal.proof);
   return sampled;
 }
 
-/** Order fraud needs no model: both leaves in the tree, and the first not below the second. */
+/**
+ * Order fraud needs no model: a leaf's path rebuilds the committed root and one of the intervals on
+ * it is out of order. Returns the violation; throws ProofError if the path is in order or invalid.
+ */
 export function checkOrderFraud(fraud: Extract<FraudProof, { kind: "order" }>): string {
-  const [a, b] = fraud.nonces;
-  verifyMultiproof(
-    fraud.commitment,
-    new Map([
-      [fraud.index, a],
-      [fraud.index + 1, b],
-    ]),
-    fraud.proof,
-  );
-  if (a < b) throw new ProofError(`no fraud: nonces at ${fraud.index} and ${fraud.index + 1} are in order`);
-  return `committed nonces at indices ${fraud.index} and ${fraud.index + 1} are duplicate or unsorted (${a}, ${b})`;
+  if (fraud.nonce < 0n || fraud.nonce > MAX_NONCE)
+    throw new ProofError(`nonce ${fraud.nonce} is outside [0, ${MAX_NONCE}]`);
+  const violation = openLeaves(fraud.commitment, new Map([[fraud.index, fraud.nonce]]), fraud.proof);
+  if (violation === undefined) throw new ProofError(`no fraud: the path to index ${fraud.index} is in order`);
+  return `committed tree is not sorted on the path to index ${fraud.index}: ${violation}`;
 }
 
-/** Check a miner's reveal: complete, in the tree, sorted at every revealed pair, and every sampled nonce a proof. */
+/** Check a miner's reveal: complete, every sampled path open in the ordered tree, and every sampled nonce a proof. */
 export async function verifySample(
   race: LoadedRace,
   threshold: bigint,
@@ -134,13 +127,13 @@ export type FraudProof =
       miner: Address;
       commitment: Commitment;
       index: number;
-      nonces: [bigint, bigint];
+      nonce: bigint;
       proof: Uint8Array[];
     };
 
 /**
  * A fraud proof stands iff its leaves are in the committed tree and they show a rule broken:
- * a committed nonce that is not a proof (or out of range), or two neighbours out of order.
+ * a committed nonce that is not a proof, or an opened path whose intervals are out of order.
  * Returns the reason; throws ProofError if the fraud proof itself is invalid.
  */
 export async function verifyFraudProof(
@@ -149,8 +142,8 @@ export async function verifyFraudProof(
   fraud: FraudProof,
 ): Promise<string> {
   if (fraud.kind === "nonce") {
-    verifyMultiproof(fraud.commitment, new Map([[fraud.index, fraud.nonce]]), fraud.proof);
-    if (fraud.nonce > MAX_NONCE) return `committed nonce ${fraud.nonce} is out of range`;
+    // Membership is enough: a non-proof convicts whether or not the tree around it is in order.
+    openLeaves(fraud.commitment, new Map([[fraud.index, fraud.nonce]]), fraud.proof);
     const [v] = await verifyNonces(race, threshold, fraud.miner, [fraud.nonce]);
     if (v!.success)
       throw new ProofError(

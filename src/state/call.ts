@@ -7,6 +7,7 @@ import {
   defaultModules,
   ModuleError,
   type ModuleRegistry,
+  methodGas,
   resolveCall,
   runModuleQuery,
 } from "../../contracts/index.ts";
@@ -48,7 +49,7 @@ export function estimateGas(state: StateReader, req: CallRequest, env: CallEnv):
     if (req.value !== 0n) throw new CallError("module calls carry no value; put amounts in the call");
     try {
       const call = resolveCall(module, req.data);
-      gas += call.def.gas;
+      gas += methodGas(call);
       const scratch = new StateOverlay(state);
       const block = blockInfo({ chainId: env.chainId, preset: env.preset }, env.height, new Uint8Array(20));
       // Logs of a simulated call go nowhere.

@@ -6,6 +6,7 @@ import {
   defaultModules,
   type ModuleError,
   type ModuleRegistry,
+  methodGas,
   type ResolvedCall,
   resolveCall,
 } from "../../contracts/index.ts";
@@ -49,7 +50,7 @@ export function checkTxStatic(tx: SignedTx, env: TxEnv): StaticCheck {
     } catch (e) {
       throw new TxError("TX_MODULE_PAYLOAD", (e as ModuleError).message);
     }
-    gas += call.def.gas;
+    gas += methodGas(call);
   }
   if (tx.gasLimit < gas)
     throw new TxError("TX_INTRINSIC_GAS", `intrinsic gas too low: have ${tx.gasLimit}, want ${gas}`);

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { buildTree, multiproof } from "../../src/race/index.ts";
+import { buildTree, multiproof, rootOf } from "../../src/race/index.ts";
 import { toHex } from "../../src/types/index.ts";
 import { tempDir } from "../helpers/process.ts";
 
@@ -131,7 +131,7 @@ describe("racecoin race", () => {
     const fake = 1n;
     const cheat = [...new Set([fake, ...proofs])].sort((a, b) => (a < b ? -1 : 1));
     const tree = buildTree(cheat);
-    const root = toHex(tree[tree.length - 1]![0]!);
+    const root = toHex(rootOf(tree));
     const index = cheat.indexOf(fake);
     const fraudFile = join(dir, "fraud.json");
     writeFileSync(

@@ -9,6 +9,7 @@ import {
   disputes,
   FLOAT_MODEL,
   race,
+  raceClaims,
   raceForfeitsOf,
   raceWeights,
   resolveCall,
@@ -480,6 +481,8 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
       blsKey: fromHex(v.blsKey as string),
     }));
     validatorSets.set(storeIn(h.state, validators), cycle, set);
+    for (const [a, b] of file.balances as [string, string][])
+      h.state.setAccount(fromHex(a), { ...h.state.getAccount(fromHex(a)), balance: BigInt(b) });
     const snapshot = () =>
       h.store
         .keys(new Uint8Array(0))
@@ -511,6 +514,26 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
       race.endBlock!(h.ctx(height));
     }
     const addr = (a: Address) => toChecksumAddress(a);
+    assert.deepEqual(
+      raceClaims.entries(h.store, new Uint8Array(0)).map(([[[, miner], index], cl]) => ({
+        miner: addr(miner),
+        index,
+        by: addr(cl.by),
+        state: cl.state,
+        fraud: cl.fraud.toString(),
+        valid: cl.valid.toString(),
+      })),
+      file.claims,
+      "nonce fraud claims and their judged weight",
+    );
+    assert.deepEqual(
+      (file.balancesAfter as [string, string][]).map(([a]) => [
+        a,
+        h.state.getAccount(fromHex(a)).balance.toString(),
+      ]),
+      file.balancesAfter,
+      "bonds locked, returned and forfeited",
+    );
     assert.deepEqual(
       raceWeights(h.store, cycle).map(([a, v]) => [addr(a), v.toString()]),
       file.weights,

@@ -7,7 +7,9 @@ import { describe, it } from "node:test";
 import {
   ModuleError,
   RACE_VERIFY_DOMAIN,
+  RaceClaimState,
   raceAttestations,
+  raceClaims,
   raceCommits,
   raceForfeitsOf,
   raceFrauds,
@@ -21,14 +23,16 @@ import {
 } from "../../contracts/index.ts";
 import { vrfProve } from "../../src/beacon/index.ts";
 import { deriveBlsKeys, TEST_MNEMONIC } from "../../src/crypto/index.ts";
-import { minimal } from "../../src/params/index.ts";
+import { minimal, RACE_MODULE_ADDRESS, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
 import {
   buildTree,
   commit,
   multiproof,
   nonceDistance,
   raceThreshold,
+  rootOf,
   sampleIndices,
+  type Tree,
   treeOver,
   ZERO32,
 } from "../../src/race/index.ts";
@@ -51,11 +55,11 @@ function setup() {
   };
 }
 
-function revealFor(nonces: bigint[], levels: Uint8Array[][], randomness: Uint8Array, miner: Address) {
-  const { revealed } = sampleIndices(randomness, miner, nonces.length, minimal.race.samples);
+function revealFor(nonces: bigint[], tree: Tree, randomness: Uint8Array, miner: Address) {
+  const sampled = sampleIndices(randomness, miner, nonces.length, minimal.race.samples);
   return {
-    nonces: revealed.map((index) => ({ index, nonce: nonces[index]! })),
-    proof: multiproof(levels, revealed),
+    nonces: sampled.map((index) => ({ index, nonce: nonces[index]! })),
+    proof: multiproof(tree, sampled),
   };
 }
 
@@ -90,7 +94,7 @@ describe("race module", () => {
     const bad = [...good];
     [bad[20], bad[21]] = [bad[21]!, bad[20]!]; // one unsorted pair
     const badLevels = treeOver(bad);
-    const badRoot = badLevels[badLevels.length - 1]![0]!;
+    const badRoot = rootOf(badLevels);
     const h = start + w.raceStart + 2;
     call(h, honest, "commit", goodCommit);
     call(h, cheater, "commit", { count: bad.length, root: badRoot });
@@ -126,13 +130,11 @@ describe("race module", () => {
     );
     // The inflater cannot reveal indices beyond its real proofs.
     const inflated = sampleIndices(randomness, inflater, 1000, minimal.race.samples);
-    assert.ok(inflated.revealed.some((i) => i >= good.length));
+    assert.ok(inflated.some((i) => i >= good.length));
     refused(
       () =>
         call(r, inflater, "reveal", {
-          nonces: inflated.revealed
-            .filter((i) => i < good.length)
-            .map((index) => ({ index, nonce: good[index]! })),
+          nonces: inflated.filter((i) => i < good.length).map((index) => ({ index, nonce: good[index]! })),
           proof: [],
         }),
       /reveal is missing index|Merkle|out of range/,
@@ -144,28 +146,25 @@ describe("race module", () => {
         call(r, watcher, "fraudOrder", {
           miner: honest,
           index: 20,
-          first: good[20]!,
-          second: good[21]!,
-          proof: multiproof(honestLevels, [20, 21]),
+          nonce: good[20]!,
+          proof: multiproof(honestLevels, [20]),
         }),
       /no fraud/,
     );
     call(r, watcher, "fraudOrder", {
       miner: cheater,
       index: 20,
-      first: bad[20]!,
-      second: bad[21]!,
-      proof: multiproof(badLevels, [20, 21]),
+      nonce: bad[20]!,
+      proof: multiproof(badLevels, [20]),
     });
-    assert.match(raceFrauds.get(store, [CYCLE, cheater])!.reason, /duplicate or unsorted/);
+    assert.match(raceFrauds.get(store, [CYCLE, cheater])!.reason, /not sorted on the path to index 20/);
     refused(
       () =>
         call(r, watcher, "fraudOrder", {
           miner: cheater,
-          index: 20,
-          first: bad[20]!,
-          second: bad[21]!,
-          proof: multiproof(badLevels, [20, 21]),
+          index: 21,
+          nonce: bad[21]!,
+          proof: multiproof(badLevels, [21]),
         }),
       /already stands/,
     );
@@ -215,7 +214,7 @@ describe("race module", () => {
     assert.deepEqual(validatorSets.get(vstore, CYCLE + 1), genesis.validators);
   });
 
-  it("nonce fraud proofs run the model on chain; verifiers chosen by BLS-VRF attest", () => {
+  it("nonce fraud claims lock a bond and are judged by the set, off the chain; verifiers chosen by BLS-VRF attest", () => {
     const { call, endBlocks, beaconOutput, store, state } = setup();
     const [honest, cheater, watcher] = [1, 2, 9].map((i) => devAddresses[i]!) as [Address, Address, Address];
     const seed = beaconOutput(start + w.raceStart, 0xcc);
@@ -244,13 +243,24 @@ describe("race module", () => {
     call(r, honest, "reveal", revealFor(good, buildTree(good), randomness, honest));
     call(r, cheater, "reveal", revealFor(padded, buildTree(padded), randomness, cheater));
 
-    // A false nonce fraud proof against an honest miner is refused, with the distance and threshold.
-    const [sampled] = sampleIndices(randomness, honest, good.length, minimal.race.samples).sampled;
-    refused(
-      () =>
-        call(r, watcher, "fraudNonce", { miner: honest, index: sampled!, nonce: good[sampled!]!, proof: [] }),
-      /no fraud: nonce \d+ is a valid proof \(distance \d+ < threshold \d+\)/,
-    );
+    // The cycle's set judges claims (and its members are the VRF verifiers below).
+    const keys = deriveBlsKeys(TEST_MNEMONIC, 4);
+    const members = keys.map((k, i) => ({
+      address: devAddresses[i]!,
+      weight: i === 0 ? 300n : 100n,
+      blsKey: k.publicKey,
+    }));
+    validatorSets.set(storeIn(state, validators), CYCLE, members);
+    const bond = minimal.raceFraudBond;
+    const fund = (a: Address, balance: bigint) => state.setAccount(a, { ...state.getAccount(a), balance });
+    const balance = (a: Address) => state.getAccount(a).balance;
+
+    // A claim needs the bond; a false claim against an honest miner is accepted but decided by the
+    // judges' weight, never by a forward pass inside the transition.
+    const [sampled] = sampleIndices(randomness, honest, good.length, minimal.race.samples);
+    const falseClaim = { miner: honest, index: sampled!, nonce: good[sampled!]!, proof: [] };
+    refused(() => call(r, watcher, "fraudNonce", falseClaim), /locks a bond of/);
+    fund(watcher, 3n * bond);
     refused(
       () => call(r, watcher, "fraudNonce", { miner: honest, index: 0, nonce: 5n, proof: [] }),
       /without a multiproof the nonce must be one the miner revealed/,
@@ -265,23 +275,77 @@ describe("race module", () => {
         }),
       /root|Merkle/i,
     );
-    // The padded nonce is proven not a proof with its multiproof, whether or not it was sampled.
+    call(r, watcher, "fraudNonce", falseClaim);
+    assert.equal(balance(watcher), 2n * bond, "the bond is locked");
+    assert.equal(balance(RACE_MODULE_ADDRESS), bond);
+    refused(() => call(r, watcher, "fraudNonce", falseClaim), /already claimed/);
+    const verdictOf = (miner: Address, n: bigint) => (isProof(miner, n) ? 0 : 1);
+    refused(
+      () => call(r, watcher, "judge", { miner: honest, index: sampled!, fraud: 0 }),
+      /not in cycle 2's validator set/,
+    );
+    refused(
+      () => call(r, honest, "judge", { miner: honest, index: sampled!, fraud: 0 }),
+      /does not judge itself/,
+    );
+    call(r + 1, devAddresses[0]!, "judge", {
+      miner: honest,
+      index: sampled!,
+      fraud: verdictOf(honest, good[sampled!]!),
+    });
+    const decided = raceClaims.get(store, [[CYCLE, honest], sampled!])!;
+    assert.equal(decided.state, RaceClaimState.refused, "300 of 600 judged it a proof: past a third");
+    assert.equal(balance(RACE_MODULE_ADDRESS), 0n);
+    assert.equal(balance(TRAINING_FUND_ADDRESS), bond, "a refused claim's bond goes to the training fund");
+    assert.ok(!raceFrauds.has(store, [CYCLE, honest]));
+    refused(
+      () => call(r + 1, devAddresses[2]!, "judge", { miner: honest, index: sampled!, fraud: 1 }),
+      /already refused/,
+    );
+
+    // The padded nonce is claimed with its multiproof, whether or not it was sampled, and upheld.
     call(r, watcher, "fraudNonce", {
       miner: cheater,
       index: 2,
       nonce: fake,
       proof: multiproof(buildTree(padded), [2]),
     });
-    assert.match(raceFrauds.get(store, [CYCLE, cheater])!.reason, /is not a proof: distance \d+ ≥ threshold/);
+    refused(
+      () => call(r + 1, cheater, "judge", { miner: cheater, index: 2, fraud: 0 }),
+      /does not judge itself/,
+    );
+    call(r + 1, devAddresses[1]!, "judge", { miner: cheater, index: 2, fraud: verdictOf(cheater, fake) });
+    assert.equal(raceClaims.get(store, [[CYCLE, cheater], 2])!.state, RaceClaimState.pending, "100 of 600");
+    // A lying judge (a member voting "a proof") cannot outweigh the rest.
+    call(r + 1, devAddresses[3]!, "judge", { miner: cheater, index: 2, fraud: 0 });
+    assert.equal(raceClaims.get(store, [[CYCLE, cheater], 2])!.state, RaceClaimState.pending, "100 : 100");
+    call(r + 2, devAddresses[0]!, "judge", { miner: cheater, index: 2, fraud: verdictOf(cheater, fake) });
+    assert.equal(raceClaims.get(store, [[CYCLE, cheater], 2])!.state, RaceClaimState.upheld);
+    assert.match(
+      raceFrauds.get(store, [CYCLE, cheater])!.reason,
+      /is not a proof: judged so by 400 of 600 weight/,
+    );
+    assert.equal(balance(watcher), 2n * bond, "an upheld claim's bond comes back");
+
+    // A claim nobody decides lapses at settlement and its bond comes back.
+    const [other] = sampleIndices(randomness, honest, good.length, minimal.race.samples).filter(
+      (i) => i !== sampled,
+    );
+    if (other !== undefined) {
+      call(r + 2, watcher, "fraudNonce", { miner: honest, index: other, nonce: good[other]!, proof: [] });
+      refused(
+        () =>
+          call(start + w.claimEnd, watcher, "fraudNonce", {
+            miner: honest,
+            index: 0,
+            nonce: good[0]!,
+            proof: multiproof(buildTree(good), [0]),
+          }),
+        /nonce fraud claims are accepted until block/,
+      );
+    }
 
     // Verifiers: members of the cycle's set, chosen with probability min(1, 2·weight/total).
-    const keys = deriveBlsKeys(TEST_MNEMONIC, 4);
-    const members = keys.map((k, i) => ({
-      address: devAddresses[i]!,
-      weight: i === 0 ? 300n : 100n,
-      blsKey: k.publicKey,
-    }));
-    validatorSets.set(storeIn(state, validators), CYCLE, members);
     const input = raceVerifierInput(randomness, CYCLE, honest);
     const proofOf = (i: number) => vrfProve(keys[i]!.secretKey, RACE_VERIFY_DOMAIN, input).proof;
     // Member 0 holds half the weight: 2 · 300 / 600 = 1, always chosen.
@@ -323,5 +387,10 @@ describe("race module", () => {
     endBlocks(r, start + w.fraudEnd);
     assert.deepEqual(raceWeights(store, CYCLE), [[honest, 3n]], "the padded commitment earns nothing");
     assert.match(raceForfeitsOf(store, CYCLE)[0]![1], /^fraud: committed nonce/);
+    if (other !== undefined) {
+      assert.equal(raceClaims.get(store, [[CYCLE, honest], other])!.state, RaceClaimState.lapsed);
+      assert.equal(balance(watcher), 2n * bond, "a lapsed claim's bond comes back");
+    }
+    assert.equal(balance(RACE_MODULE_ADDRESS), 0n, "the module holds no bond after settlement");
   });
 });

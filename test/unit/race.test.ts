@@ -20,7 +20,9 @@ import {
   parameterCount,
   permutation,
   RaceConfigError,
+  rootOf,
   sampleIndices,
+  treeOver,
   verifyFraudProof,
   verifyMultiproof,
   verifySample,
@@ -31,20 +33,6 @@ import { toWeights } from "../../src/race/weights.ts";
 
 const miner = new Uint8Array(20).fill(0x42);
 
-/** The commitment tree exactly as spec/race.md defines it, without the sortedness check. */
-function adversarialTree(nonces: bigint[]): Uint8Array[][] {
-  const width = 1 << depthFor(nonces.length);
-  let level = Array.from({ length: width }, (_, i) => (i < nonces.length ? leafHash(nonces[i]!) : ZERO32));
-  const levels = [level];
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2)
-      next.push(keccak256(new Uint8Array([1]), level[i]!, level[i + 1]!));
-    levels.push(next);
-    level = next;
-  }
-  return levels;
-}
 const seed = new Uint8Array(32).fill(0x17);
 
 async function raceWithProofs(): Promise<{
@@ -183,11 +171,20 @@ describe("race proofs", () => {
       ],
       [
         "wrong path",
-        () => verifyMultiproof(c, revealed, [new Uint8Array(32), ...proof.slice(1)]),
+        () => verifyMultiproof(c, revealed, [new Uint8Array(48), ...proof.slice(1)]),
         /does not match/,
       ],
       ["short path", () => verifyMultiproof(c, revealed, proof.slice(1)), /too short/],
-      ["long path", () => verifyMultiproof(c, revealed, [...proof, new Uint8Array(32)]), /too many/],
+      [
+        "long path",
+        () => verifyMultiproof(c, revealed, [...proof, new Uint8Array(48)]),
+        /too many|more than/,
+      ],
+      [
+        "a 32-byte node",
+        () => verifyMultiproof(c, revealed, [new Uint8Array(32), ...proof.slice(1)]),
+        /malformed/,
+      ],
       ["index out of range", () => verifyMultiproof(c, new Map([[37, 1n]]), proof), /out of range/],
       [
         "count mismatch",
@@ -217,7 +214,7 @@ describe("race proofs", () => {
     const honest = proofs;
     const c = commit(honest);
     const reveal = (set: bigint[], count = set.length) => {
-      const { revealed } = sampleIndices(randomness, miner, count, minimal.race.samples);
+      const revealed = sampleIndices(randomness, miner, count, minimal.race.samples);
       const tree = buildTree(set);
       return {
         nonces: new Map(revealed.filter((i) => i < set.length).map((i) => [i, set[i]!])),
@@ -281,21 +278,22 @@ describe("race proofs", () => {
       /does not match/,
     );
     // A miner that committed a duplicate (a tree our own commit() refuses to build): the order
-    // fraud proof over the two equal neighbours stands.
+    // fraud proof over either copy's path stands; over an honest tree's path it does not.
     const dup = [1n, 5n, 5n, 9n];
-    const dupTree = adversarialTree(dup);
-    const dupCommit = { count: dup.length, root: dupTree[dupTree.length - 1]![0]! };
-    assert.match(
-      await verifyFraudProof(race, threshold, {
-        kind: "order",
-        miner,
-        commitment: dupCommit,
-        index: 1,
-        nonces: [5n, 5n],
-        proof: multiproof(dupTree, [1, 2]),
-      }),
-      /duplicate or unsorted/,
-    );
+    const dupTree = treeOver(dup);
+    const dupCommit = { count: dup.length, root: rootOf(dupTree) };
+    for (const index of [1, 2])
+      assert.match(
+        await verifyFraudProof(race, threshold, {
+          kind: "order",
+          miner,
+          commitment: dupCommit,
+          index,
+          nonce: 5n,
+          proof: multiproof(dupTree, [index]),
+        }),
+        /not sorted on the path to index/,
+      );
     const sorted = [1n, 5n, 9n];
     await assert.rejects(
       verifyFraudProof(race, threshold, {
@@ -303,10 +301,10 @@ describe("race proofs", () => {
         miner,
         commitment: commit(sorted),
         index: 0,
-        nonces: [1n, 5n],
-        proof: multiproof(buildTree(sorted), [0, 1]),
+        nonce: 1n,
+        proof: multiproof(buildTree(sorted), [0]),
       }),
-      /in order/,
+      /is in order/,
     );
   });
 });

@@ -366,7 +366,7 @@ export const raceCommand: Command = {
         };
       });
       // The miner's side: reveal what the randomness asks for, with a multiproof.
-      const { revealed } = sampleIndices(randomness, miner, commitment.count, config.samples);
+      const revealed = sampleIndices(randomness, miner, commitment.count, config.samples);
       const tree = buildTree(nonces);
       const reveal = {
         nonces: new Map(revealed.map((i) => [i, nonces[i]!])),
@@ -384,7 +384,7 @@ export const raceCommand: Command = {
       checkPreset(f, values.preset ?? "minimal", "--fraud");
       const { seed, fraud } = asUsage(() => {
         const shape =
-          '{ kind: "nonce" | "order", seed, miner, commitment: { count, root }, index, nonce | nonces: [a, b], proof: [hex…] }';
+          '{ kind: "nonce" | "order", seed, miner, commitment: { count, root }, index, nonce, proof: [hex…] }';
         const need = (ok: boolean, what: string) => {
           if (!ok) throw new Error(`--fraud: ${what}; a fraud proof file is ${shape}`);
         };
@@ -394,11 +394,8 @@ export const raceCommand: Command = {
           "commitment { count, root } is missing",
         );
         need(Number.isInteger(f.index), "index is missing");
-        need(Array.isArray(f.proof), "proof (a list of hex hashes) is missing");
-        need(
-          f.kind === "order" ? Array.isArray(f.nonces) && f.nonces.length === 2 : f.nonce !== undefined,
-          "the nonce(s) are missing",
-        );
+        need(Array.isArray(f.proof), "proof (a list of hex proof nodes) is missing");
+        need(typeof f.nonce === "string" || typeof f.nonce === "number", "the nonce is missing");
         return {
           seed: seedArg(f.seed),
           fraud: {
@@ -406,9 +403,7 @@ export const raceCommand: Command = {
             miner: minerArg(f.miner),
             commitment: { count: f.commitment.count, root: fromHex(f.commitment.root, "commitment.root") },
             index: f.index,
-            ...(f.kind === "order"
-              ? { nonces: [BigInt(f.nonces[0]), BigInt(f.nonces[1])] }
-              : { nonce: BigInt(f.nonce) }),
+            nonce: BigInt(f.nonce),
             proof: (f.proof as string[]).map((h) => fromHex(h, "proof")),
           } as FraudProof,
         };

@@ -36,7 +36,7 @@ import {
   RACE_MODULE_ADDRESS,
   VALIDATORS_MODULE_ADDRESS,
 } from "../../params/index.ts";
-import { multiproof, rememberThreshold, sampleIndices, treeOver, ZERO32 } from "../../race/index.ts";
+import { multiproof, rememberThreshold, rootOf, sampleIndices, treeOver } from "../../race/index.ts";
 import { readStoreIn } from "../../state/index.ts";
 import { type Address, equalBytes, toChecksumAddress, toHex } from "../../types/index.ts";
 import { ModuleTxSender } from "./sender.ts";
@@ -197,8 +197,7 @@ export class MinerService {
           : pos.commitOpen;
       if (w.proofs && !w.committed && !committed && commitDue) {
         const leaves = cheatSet(w.proofs, cheat);
-        const levels = treeOver(leaves);
-        const root = leaves.length === 0 ? ZERO32 : levels[levels.length - 1]![0]!;
+        const root = rootOf(treeOver(leaves));
         const count = cheat === "inflate" ? 2 * leaves.length + 1 : leaves.length;
         await this.send("commit", encode(raceCommitArgs, { count, root }));
         w.leaves = leaves;
@@ -218,12 +217,7 @@ export class MinerService {
         pos.revealOpen
       ) {
         const leaves = w.leaves;
-        const { revealed: indices } = sampleIndices(
-          randomness,
-          this.address,
-          leaves.length,
-          preset.race.samples,
-        );
+        const indices = sampleIndices(randomness, this.address, leaves.length, preset.race.samples);
         const args = {
           nonces: indices.map((index) => ({ index, nonce: leaves[index]! })),
           proof: multiproof(treeOver(leaves), indices),

@@ -9,9 +9,13 @@
  */
 import {
   RACE_VERIFY_DOMAIN,
+  RaceClaimState,
   raceAttestArgs,
   raceAttestations,
+  raceClaims,
   raceFrauds,
+  raceJudgeArgs,
+  raceJudgements,
   race as raceModule,
   raceNonceFraudArgs,
   raceReveals,
@@ -19,6 +23,7 @@ import {
   raceSeeds,
   raceVerifierChosen,
   raceVerifierInput,
+  validatorSetOf,
   validators as validatorsModule,
 } from "../../../contracts/index.ts";
 import { vrfProve } from "../../beacon/index.ts";
@@ -114,6 +119,7 @@ export class RaceVerifier {
         this.done.add(key);
         await this.check(pos.cycle, seed, miner, reveal.sampled, reveal.nonces, duty);
       }
+      await this.judgeClaims(pos.cycle, seed, duty);
     } catch (e) {
       this.m.log.warn({ err: (e as Error).message }, "Race verification step failed");
     } finally {
@@ -159,10 +165,11 @@ export class RaceVerifier {
     if (bad >= 0) {
       if (raceFrauds.has(readStoreIn(chain.state, raceModule), [cycle, miner])) return;
       const args = { miner, index: sampled[bad]!, nonce: nonces[bad]!, proof: [] };
+      if (raceClaims.has(raceStore, [[cycle, miner], args.index])) return;
       await duty.sender.send(RACE_MODULE_ADDRESS, "fraudNonce", encode(raceNonceFraudArgs, args));
       log.warn(
         { cycle, miner: who, nonce: args.nonce.toString(), distance: verdicts[bad]!.distance },
-        "Race: a sampled nonce is not a proof; fraud proof sent",
+        "Race: a sampled nonce is not a proof; fraud claim sent (bond locked until judged)",
       );
       return;
     }
@@ -179,6 +186,38 @@ export class RaceVerifier {
       { cycle, miner: who, samples: nonces.length },
       "Race: chosen by VRF, samples verified, attested",
     );
+  }
+
+  /**
+   * Judge the cycle's pending nonce fraud claims (race-cycle.md §Fraud claims) as a member of the
+   * cycle's validator set: one forward pass each with the loaded backend, off the chain, then
+   * `judge`. The chain never runs the pass; it counts the judged weight.
+   */
+  private async judgeClaims(
+    cycle: number,
+    seed: Uint8Array,
+    duty: NonNullable<RaceVerifierOptions["duty"]>,
+  ): Promise<void> {
+    const { chain, log } = this.m;
+    const me = duty.sender.address;
+    const set = validatorSetOf(readStoreIn(chain.state, validatorsModule), cycle) ?? [];
+    if (!set.some((v) => equalBytes(v.address, me))) return;
+    const store = readStoreIn(chain.state, raceModule);
+    for (const [[[, miner], index], claim] of raceClaims.entries(store, u32be(cycle))) {
+      const key = `judge:${cycle}:${toHex(miner)}:${index}`;
+      if (claim.state !== RaceClaimState.pending || this.done.has(key) || equalBytes(miner, me)) continue;
+      if (raceJudgements.has(store, [[[cycle, miner], index], me])) continue;
+      this.done.add(key);
+      const race = await this.model(seed);
+      const threshold = raceThreshold(seed, chain.preset.race);
+      const [verdict] = await verifyNonces(race, threshold, miner, [claim.nonce]);
+      const fraud = verdict!.success ? 0 : 1;
+      await duty.sender.send(RACE_MODULE_ADDRESS, "judge", encode(raceJudgeArgs, { miner, index, fraud }));
+      log.info(
+        { cycle, miner: toChecksumAddress(miner), index, distance: verdict!.distance, fraud: fraud === 1 },
+        "Race: judged a nonce fraud claim",
+      );
+    }
   }
 
   /** The race model for verification, loaded once per seed with the node's backend. */
