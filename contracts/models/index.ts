@@ -15,7 +15,7 @@ import { type Address, compareBytes, equalBytes, fromHex, toHex } from "../../sr
 import { type GenesisContext, type Module, type ModuleContext, ModuleError } from "../module.ts";
 import { race, raceWeights, settled } from "../race/index.ts";
 import { addressKey20, bytesKey, type ReadStore, StoreMap, u32Key } from "../store.ts";
-import { validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
+import { excludedFrom, validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
 
 export interface RegisteredModel {
   id: string;
@@ -81,7 +81,8 @@ export function weightedMedian(
 /**
  * Who votes in `cycle`, with what weight: the race weights settled for the previous cycle (every
  * miner with weight, in the set or not), or the cycle's validator set where no race settled or
- * no racer earned weight (the set then carries forward).
+ * no racer earned weight (the set then carries forward). An account excluded from `cycle` for a
+ * proven offence has no weight in it (validators.md §Offences).
  */
 export function voterWeights(
   raceStore: ReadStore,
@@ -89,7 +90,8 @@ export function voterWeights(
   cycle: number,
 ): [Address, bigint][] {
   if (cycle > 0 && settled.has(raceStore, cycle - 1)) {
-    const weights = raceWeights(raceStore, cycle - 1);
+    const excluded = excludedFrom(validatorsStore, cycle);
+    const weights = raceWeights(raceStore, cycle - 1).filter(([a]) => !excluded.has(toHex(a)));
     // A race with no valid racer carries the set forward (race-cycle.md): so do its voters.
     if (weights.some(([, w]) => w > 0n)) return weights;
   }

@@ -9,7 +9,8 @@
  *   training fund; the rest is split over the tasks by fee: a verified task pays half to its
  *   executor and half to its verifier, any other task all to its executor. The minimum-issuance
  *   shortfall is shared in proportion to that work. Race weight alone earns nothing.
- * - release = earned × accuracy × work × validation: 0 for a node convicted of task or race fraud;
+ * - release = earned × accuracy × work × validation: 0 for a node convicted of task or race fraud
+ *   or proven to have equivocated or faulted a DKG in the cycle (the validators module's offences);
  *   work = min(1, tasks done / (fair share − 2·√fair share)), the fair share by weight;
  *   validation = checks performed / checks drawn to it. What is not released goes to the training
  *   fund.
@@ -44,7 +45,7 @@ import {
   tasksModule,
   upheldReports,
 } from "../tasks/index.ts";
-import { validators as validatorsModule } from "../validators/index.ts";
+import { offencesOf, validators as validatorsModule } from "../validators/index.ts";
 import { COIN, CORE_INCENTIVE, cycleIssuance, cycleMinimum } from "./issuance.ts";
 
 export * from "./issuance.ts";
@@ -251,6 +252,9 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
       if (a !== toHex(t.intermediary)) fair.set(a, (fair.get(a) ?? 0n) + (w * 1000n) / rest);
   }
   const raceFrauds = new Map(forfeitsOf(ctx.storeOf(race), c).map(([a, r]) => [toHex(a), r]));
+  // Offenders get a record even without earnings, so the reason is there to read.
+  const offenders = new Map(offencesOf(ctx.storeOf(validatorsModule), c).map(([a, o]) => [toHex(a), o]));
+  for (const k of offenders.keys()) of(fromHex(k));
   let released = 0n;
   let forfeited = 0n;
   for (const [k, r] of [...acct.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -258,6 +262,7 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     const address = fromHex(k);
     const taskFraud = taskFrauds.get(taskStore, [c, address]);
     const raceFraud = raceFrauds.get(k);
+    const offence = offenders.get(k);
     r.fairMilli = Number(fair.get(k) ?? 0n);
     let out = earned;
     if (taskFraud) {
@@ -266,6 +271,9 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     } else if (raceFraud?.startsWith("fraud")) {
       out = 0n;
       r.reason = `race ${raceFraud}`.slice(0, 256);
+    } else if (offence) {
+      out = 0n;
+      r.reason = `offence: ${offence.reason}`.slice(0, 256);
     } else {
       // Draws are random: a share is "done" from its fair value less two standard deviations
       // (2·√fair tasks), so honest luck costs nothing and a node that skips work loses in proportion.
@@ -329,7 +337,11 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
   return out;
 }
 
-/** The additional hardware-provider reward of cycle c: equal shares for the top miners by race weight. */
+/**
+ * The additional hardware-provider reward of cycle c: equal shares for the top miners by race
+ * weight, paid when c settles, so an offence proven up to then forfeits it too. An offender's slot
+ * stays in the pool (no one profits from another's forfeit).
+ */
 function payHpTranche(ctx: ModuleContext, c: number): void {
   const p = params.get(ctx.store)!;
   if (!raceSettled.has(ctx.storeOf(race), c)) return;
@@ -342,7 +354,9 @@ function payHpTranche(ctx: ModuleContext, c: number): void {
   const tranche = hpTranche(ctx.block.preset.cycleLength, p.blocksPerDay);
   const each = (tranche < pool ? tranche : pool) / BigInt(p.hpSlots);
   if (each === 0n) return;
+  const offenders = new Set(offencesOf(ctx.storeOf(validatorsModule), c).map(([a]) => toHex(a)));
   for (const [a] of top) {
+    if (offenders.has(toHex(a))) continue;
     debit(ctx.state, HP_POOL_ADDRESS, each);
     credit(ctx.state, a, each);
     hpPaid.set(ctx.store, [c, a], each);
@@ -351,8 +365,9 @@ function payHpTranche(ctx: ModuleContext, c: number): void {
 
 function endCycle(ctx: ModuleContext): void {
   const c = ctx.block.cycle;
-  payHpTranche(ctx, c);
-  if (c >= SETTLE_DELAY_CYCLES) settleCycle(ctx, c - SETTLE_DELAY_CYCLES);
+  if (c < SETTLE_DELAY_CYCLES) return;
+  payHpTranche(ctx, c - SETTLE_DELAY_CYCLES);
+  settleCycle(ctx, c - SETTLE_DELAY_CYCLES);
 }
 
 interface Section {

@@ -4,7 +4,9 @@
  * consensus, certificates, sync, the beacon committee and RPC read the set of the height in
  * question from here. Accounts register a BLS key with a proof bound to their address, so accounts
  * not in genesis can later enter a set; other modules (the race) feed next-cycle weights through
- * `setNextWeight`.
+ * `setNextWeight`. Proven offences (equivocation evidence, DKG faults) are recorded here per cycle
+ * by the state transition: the rewards module forfeits the offender's rewards of that cycle, and the
+ * next set built keeps the offender out.
  */
 import { blsVerify, keccak256 } from "../../src/crypto/index.ts";
 import {
@@ -12,23 +14,33 @@ import {
   bytes,
   list,
   quantity,
+  str,
   struct,
   uint,
   validatorListCodec,
 } from "../../src/encoding/index.ts";
-import { VALIDATORS_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { cycleOf, VALIDATORS_MODULE_ADDRESS } from "../../src/params/index.ts";
 import {
   type Address,
   compareBytes,
   concatBytes,
   equalBytes,
   toChecksumAddress,
+  toHex,
   u64be,
   type Validator,
 } from "../../src/types/index.ts";
 import { emit, event } from "../events.ts";
 import { type GenesisContext, type Module, type ModuleContext, ModuleError } from "../module.ts";
-import { addressKey20, bytesKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
+import {
+  addressKey20,
+  bytesKey,
+  pairKey,
+  type RawStore,
+  type ReadStore,
+  StoreMap,
+  u32Key,
+} from "../store.ts";
 
 export interface Registration {
   blsKey: Uint8Array;
@@ -44,6 +56,13 @@ const registrationCodec = struct<Registration>("validators.Registration", {
   height: uint,
 });
 
+/** A proven offence: what was proven and the height of the block that carried the proof. */
+export interface Offence {
+  reason: string;
+  height: number;
+}
+const offenceCodec = struct<Offence>("validators.Offence", { reason: str(256), height: uint });
+
 /** cycle → the set that validates every height of that cycle. */
 export const validatorSets = new StoreMap("set", u32Key, validatorListCodec);
 /** account → its registered BLS key. */
@@ -52,6 +71,10 @@ export const registrations = new StoreMap("reg", addressKey20, registrationCodec
 export const keyOwners = new StoreMap("keyOwner", bytesKey, address20);
 /** account → weight proposed for the next cycle (cleared at every cycle end). */
 export const nextWeights = new StoreMap("nextWeight", addressKey20, quantity);
+/** (cycle of the offence, offender) → the first offence proven for that cycle. */
+export const offences = new StoreMap("offence", pairKey(u32Key, 4, addressKey20), offenceCodec);
+/** (cycle whose set and weights it is kept out of, offender) → the cycle of the offence. */
+export const exclusions = new StoreMap("excluded", pairKey(u32Key, 4, addressKey20), uint);
 
 export interface RegisterArgs {
   blsKey: Uint8Array;
@@ -66,6 +89,22 @@ export const registerArgs = struct<RegisterArgs>("validators.register", {
 export const cycleQueryArgs = struct<{ cycle: number }>("validators.set", { cycle: uint });
 export const validatorSetResult = struct<{ validators: Validator[] }>("validators.set.result", {
   validators: validatorListCodec,
+});
+/** An offence as the `offences` query shows it: who, what, where, and the set it is kept out of. */
+export interface OffenceView extends Offence {
+  address: Address;
+  excludedFrom: number;
+}
+export const offencesResult = struct<{ offences: OffenceView[] }>("validators.offences.result", {
+  offences: list(
+    struct<OffenceView>("validators.OffenceView", {
+      address: address20,
+      reason: str(256),
+      height: uint,
+      excludedFrom: uint,
+    }),
+    1024,
+  ),
 });
 export const registrationQueryArgs = struct<{ address: Address }>("validators.registration", {
   address: address20,
@@ -94,22 +133,62 @@ export function setNextWeight(store: RawStore, address: Address, weight: bigint)
 }
 
 /**
- * The next set: if weights were proposed this cycle, the top `maxValidators` registered accounts
- * with weight > 0 (by weight, then address); otherwise, or if none qualifies, the current set.
+ * Record a proven offence of `offender` in cycle `cycle`, found in the block `block` (spec/validators.md
+ * §Offences). Its rewards of `cycle` are forfeited at settlement; it is kept out of the first set
+ * not yet decided — the one built at the end of the block's own cycle — and of that cycle's weights.
+ * One penalty per offender and offence cycle: a second proof for the same cycle (another
+ * equivocation, a DKG fault beside it) changes nothing, so repeated proofs cost nothing more.
  */
-export function nextValidatorSet(store: ReadStore, current: Validator[], maxValidators: number): Validator[] {
+export function recordOffence(
+  store: RawStore,
+  block: { height: number; cycle: number },
+  offender: Address,
+  cycle: number,
+  reason: string,
+): void {
+  if (offences.has(store, [cycle, offender])) return;
+  offences.set(store, [cycle, offender], { reason: reason.slice(0, 256), height: block.height });
+  if (!exclusions.has(store, [block.cycle + 1, offender]))
+    exclusions.set(store, [block.cycle + 1, offender], cycle);
+}
+
+/** The offences proven for `cycle`, by offender address. */
+export function offencesOf(store: ReadStore, cycle: number): [Address, Offence][] {
+  return offences.entries(store, u32Key.encode(cycle)).map(([[, a], o]) => [a, o]);
+}
+
+/** Accounts kept out of `cycle`'s set and weights, as hex keys (a range scan of that cycle only). */
+export function excludedFrom(store: ReadStore, cycle: number): Set<string> {
+  return new Set(exclusions.keys(store, u32Key.encode(cycle)).map(([, a]) => toHex(a)));
+}
+
+/**
+ * The set of cycle `next`: if weights were proposed this cycle, the top `maxValidators` registered
+ * accounts with weight > 0 (by weight, then address); otherwise, or if none qualifies, the
+ * current set. Either way without the accounts excluded from `next` for an offence — unless that
+ * would leave no validator at all, when the current set carries forward whole: a chain every one of
+ * whose validators offended keeps running, and its rewards are forfeited all the same.
+ */
+export function nextValidatorSet(
+  store: ReadStore,
+  current: Validator[],
+  maxValidators: number,
+  next: number,
+): Validator[] {
+  const excluded = excludedFrom(store, next);
   const proposed = nextWeights.entries(store);
-  if (proposed.length === 0) return current;
   const chosen: Validator[] = [];
   for (const [address, weight] of proposed) {
-    if (weight === 0n) continue;
+    if (weight === 0n || excluded.has(toHex(address))) continue;
     const reg = registrations.get(store, address);
     if (reg) chosen.push({ address, weight, blsKey: reg.blsKey });
   }
   chosen.sort((a, b) =>
     a.weight === b.weight ? compareBytes(a.address, b.address) : a.weight > b.weight ? -1 : 1,
   );
-  return chosen.length > 0 ? chosen.slice(0, maxValidators) : current;
+  if (chosen.length > 0) return chosen.slice(0, maxValidators);
+  const kept = current.filter((v) => !excluded.has(toHex(v.address)));
+  return kept.length > 0 ? kept : current;
 }
 
 function registerGenesis(ctx: GenesisContext): void {
@@ -124,7 +203,7 @@ function endCycle(ctx: ModuleContext): void {
   const { cycle, preset } = ctx.block;
   const current = validatorSets.get(ctx.store, cycle);
   if (!current) throw new Error(`state invariant: no validator set for cycle ${cycle}`);
-  const next = nextValidatorSet(ctx.store, current, preset.maxValidators);
+  const next = nextValidatorSet(ctx.store, current, preset.maxValidators, cycle + 1);
   validatorSets.set(ctx.store, cycle + 1, next);
   for (const a of nextWeights.keys(ctx.store)) nextWeights.delete(ctx.store, a);
 }
@@ -171,6 +250,19 @@ export const validators: Module = {
       args: cycleQueryArgs,
       result: validatorSetResult,
       run: (ctx, a: { cycle: number }) => ({ validators: validatorSets.get(ctx.store, a.cycle) ?? [] }),
+    },
+    offences: {
+      args: cycleQueryArgs,
+      result: offencesResult,
+      run: (ctx, a: { cycle: number }) => ({
+        offences: offencesOf(ctx.store, a.cycle)
+          .slice(0, 1024)
+          .map(([address, o]) => ({
+            address,
+            ...o,
+            excludedFrom: cycleOf(o.height, ctx.preset.cycleLength) + 1,
+          })),
+      }),
     },
     registration: {
       args: registrationQueryArgs,

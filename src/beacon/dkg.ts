@@ -126,57 +126,99 @@ export function complaintUpheld(c: Committee, d: DealingMessage, x: ComplaintMes
   return share === undefined || !verifyShare(checkDealing(c, d), x.complainer, share);
 }
 
-export interface DkgResult {
+export interface DkgVerdicts {
+  /** Dealers with a well-formed dealing and no upheld complaint, ascending. */
   qualified: number[];
+  disqualified: { dealer: number; reason: string }[];
+  /**
+   * Complaints whose revealed key decrypts a share that verifies: the complainer accused a dealing
+   * the chain shows to be good. Only the complainer could have made the key proof, and an honest
+   * member complains only when that same decryption fails, so each one proves a fault.
+   */
+  falseComplaints: { complainer: number; dealer: number }[];
+}
+
+export interface DkgResult extends DkgVerdicts {
   groupKey: Uint8Array;
   /** publicShares[k] belongs to members[k]. */
   publicShares: Uint8Array[];
-  disqualified: { dealer: number; reason: string }[];
+}
+
+export interface JudgedDkg extends DkgVerdicts {
+  /** The parsed commitments of each qualified dealer. */
+  commitments: Map<number, G1Point[]>;
 }
 
 /**
- * The outcome every node derives at the complaint deadline: dealers with a well-formed dealing
- * and no upheld complaint are qualified; at least `threshold` must be, or the DKG fails.
+ * Judge what was recorded: dealers with a well-formed dealing and no upheld complaint are
+ * qualified. Every complaint about a well-formed dealing is judged, also after its dealer is
+ * already out, so each false complaint is found; that is no more work than judging each
+ * complaint once, as its inclusion already did.
+ */
+export function judgeDkg(
+  c: Committee,
+  dealings: DealingMessage[],
+  complaints: ComplaintMessage[],
+): JudgedDkg {
+  const disqualified: DkgResult["disqualified"] = [];
+  const falseComplaints: DkgResult["falseComplaints"] = [];
+  const wellFormed = new Map<number, { d: DealingMessage; commitments: G1Point[] }>();
+  const dealt = new Set<number>();
+  for (const d of dealings) {
+    if (dealt.has(d.dealer)) continue; // the first dealing counts (the chain accepts one per member)
+    dealt.add(d.dealer);
+    try {
+      wellFormed.set(d.dealer, { d, commitments: checkDealing(c, d) });
+    } catch (e) {
+      disqualified.push({ dealer: d.dealer, reason: (e as Error).message });
+    }
+  }
+  const good = new Map(wellFormed);
+  for (const x of complaints) {
+    const g = wellFormed.get(x.dealer);
+    if (!g) continue;
+    let upheld: boolean;
+    try {
+      upheld = complaintUpheld(c, g.d, x);
+    } catch {
+      continue; // a malformed complaint proves nothing about anyone (the chain refuses them anyway)
+    }
+    if (!upheld) falseComplaints.push({ complainer: x.complainer, dealer: x.dealer });
+    else if (good.delete(x.dealer))
+      disqualified.push({ dealer: x.dealer, reason: `upheld complaint by member ${x.complainer}` });
+  }
+  const qualified = [...good.keys()].sort((a, b) => a - b);
+  const commitments = new Map(qualified.map((q) => [q, good.get(q)!.commitments]));
+  return { qualified, disqualified, falseComplaints, commitments };
+}
+
+/**
+ * The outcome every node derives at the complaint deadline (judgeDkg): at least `threshold`
+ * dealers must qualify, or the DKG fails.
  */
 export function finalizeDkg(
   c: Committee,
   dealings: DealingMessage[],
   complaints: ComplaintMessage[],
 ): DkgResult {
-  const disqualified: DkgResult["disqualified"] = [];
-  const good = new Map<number, { d: DealingMessage; commitments: G1Point[] }>();
-  for (const d of dealings) {
-    if (good.has(d.dealer)) continue; // first dealing counts
-    try {
-      good.set(d.dealer, { d, commitments: checkDealing(c, d) });
-    } catch (e) {
-      disqualified.push({ dealer: d.dealer, reason: (e as Error).message });
-    }
-  }
-  for (const x of complaints) {
-    const g = good.get(x.dealer);
-    if (!g) continue;
-    try {
-      if (complaintUpheld(c, g.d, x)) {
-        good.delete(x.dealer);
-        disqualified.push({ dealer: x.dealer, reason: `upheld complaint by member ${x.complainer}` });
-      }
-    } catch {
-      // a malformed or false complaint convicts nobody
-    }
-  }
-  const qualified = [...good.keys()].sort((a, b) => a - b);
+  return dkgKey(c, judgeDkg(c, dealings, complaints));
+}
+
+/** The group key and public shares from judged dealings; throws DKG_ERROR_FAILED below threshold. */
+export function dkgKey(c: Committee, v: JudgedDkg): DkgResult {
+  const { qualified, disqualified, falseComplaints } = v;
   if (qualified.length < c.threshold)
     throw new DkgError(
       "DKG_ERROR_FAILED",
       `only ${qualified.length} qualified dealers; ${c.threshold} needed`,
     );
-  const group = sumCommitments(qualified.map((q) => good.get(q)!.commitments));
+  const group = sumCommitments(qualified.map((q) => v.commitments.get(q)!));
   return {
     qualified,
     groupKey: group[0]!.toBytes(),
     publicShares: c.members.map((m) => commitmentAt(group, m.index).toBytes()),
     disqualified,
+    falseComplaints,
   };
 }
 

@@ -19,7 +19,9 @@ import {
   checkDealing,
   complaintUpheld,
   type DealingMessage,
-  finalizeDkg,
+  type DkgVerdicts,
+  dkgKey,
+  judgeDkg,
   thresholdFor,
 } from "./dkg.ts";
 import { combinePartials, verifyPartial, verifyRound } from "./threshold.ts";
@@ -116,11 +118,39 @@ export function openRound(s: BeaconState, height: number, p: BeaconParams): numb
   return s.active && height >= roundOpenHeight(r, p.roundInterval) ? r : undefined;
 }
 
+/** A committee member whose own signed message the DKG's outcome shows to be wrong. */
+export interface DkgFault {
+  /** Share index of the member in the cycle's committee. */
+  member: number;
+  address: Address;
+  reason: string;
+}
+
 export interface BeaconTransition {
   state: BeaconState;
   rounds: RoundRecord[];
-  /** Set when this block fixed the cycle's DKG outcome. */
-  dkg?: { cycle: number; key: ActiveKey | null; reason?: string };
+  /** Set when this block fixed the cycle's DKG outcome; `faults` are proven whether or not it failed. */
+  dkg?: { cycle: number; key: ActiveKey | null; reason?: string; faults: DkgFault[] };
+}
+
+/**
+ * The faults a DKG outcome proves (spec/beacon.md §Faults): a dealer disqualified by an upheld
+ * complaint signed a dealing with a bad share; a member whose complaint was judged false accused
+ * a good one. Absence (no dealing, no complaint, no partial) is not a fault: a network failure or
+ * a censoring proposer looks the same. One fault per member, the first found.
+ */
+export function dkgFaults(committee: BeaconCommittee, v: DkgVerdicts): DkgFault[] {
+  const faults = new Map<number, string>();
+  for (const d of v.disqualified)
+    if (!faults.has(d.dealer)) faults.set(d.dealer, `dealt a bad share (${d.reason})`);
+  for (const x of v.falseComplaints)
+    if (!faults.has(x.complainer)) faults.set(x.complainer, `false complaint against member ${x.dealer}`);
+  const out: DkgFault[] = [];
+  for (const [member, reason] of [...faults].sort(([a], [b]) => a - b)) {
+    const k = committee.members.findIndex((m) => m.index === member);
+    if (k >= 0) out.push({ member, address: committee.addresses[k]!, reason });
+  }
+  return out;
 }
 
 /**
@@ -221,8 +251,10 @@ export function applyBeacon(
   }
   let dkg: BeaconTransition["dkg"];
   if (isDkgOutcomeHeight(height, p) && s.next === undefined) {
+    const verdicts = judgeDkg(s.committee, s.dealings, s.complaints);
+    const faults = dkgFaults(s.committee, verdicts);
     try {
-      const r = finalizeDkg(s.committee, s.dealings, s.complaints);
+      const r = dkgKey(s.committee, verdicts);
       const key: ActiveKey = {
         dkgCycle: cycle,
         committee: s.committee,
@@ -232,10 +264,10 @@ export function applyBeacon(
         dealings: s.dealings.filter((d) => r.qualified.includes(d.dealer)),
       };
       s = { ...s, next: key };
-      dkg = { cycle, key };
+      dkg = { cycle, key, faults };
     } catch (e) {
       s = { ...s, next: null };
-      dkg = { cycle, key: null, reason: (e as Error).message };
+      dkg = { cycle, key: null, reason: (e as Error).message, faults };
     }
   }
   // Nothing happened: hand back the same object, so the caller can tell and skip storing it.

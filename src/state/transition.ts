@@ -4,8 +4,9 @@
  *   applyBlock(pre, parent, block, ctx) → post      (import: every rule checked)
  *   buildBlock(pre, parent, candidates, ctx) → post (proposal: candidates selected)
  *
- * Both run the same step list (BLOCK_STEPS, spec/state.md §Steps): header → evidence → beacon →
- * beginBlock hooks → transactions → endBlock hooks (+ endCycle in a cycle's last block) → roots.
+ * Both run the same step list (BLOCK_STEPS, spec/state.md §Steps): header → evidence (offenders
+ * recorded) → beacon (DKG faults recorded) → beginBlock hooks → transactions → endBlock hooks
+ * (+ endCycle in a cycle's last block) → roots.
  * `pre` is the parent's post-state. The result holds the changed accounts and storage, the new
  * tries, the receipts and the block hash; the caller commits them. Any invalid transaction or
  * header field makes the whole block invalid (BlockError).
@@ -45,7 +46,7 @@ import {
   registryOf,
   type TransitionContext,
 } from "./steps/context.ts";
-import { checkEvidence } from "./steps/evidence.ts";
+import { checkEvidence, processEvidence, selectEvidence } from "./steps/evidence.ts";
 import { checkHeader } from "./steps/header.ts";
 import { processBeginBlock, processEndBlock } from "./steps/modules.ts";
 import { processTransactions, selectTransactions } from "./steps/transactions.ts";
@@ -98,6 +99,7 @@ export function applyBlock(
   checkHeader(parent, header, ctx);
   checkEvidence(header, block, ctx);
   const run = startRun(pre, ctx, header.height, header.proposer);
+  processEvidence(run, block.evidence);
   const beacon = processBeacon(run, block.beacon);
   if (!equalBytes(header.beaconMsgsRoot, beaconMsgsRoot(block.beacon)))
     throw new BlockError("BLOCK_ERROR_ROOT_MISMATCH", "beacon messages root does not match the body");
@@ -155,8 +157,9 @@ export function buildBlock(
 ): BuildResult {
   const baseFee = nextBaseFee(parent, ctx.preset);
   const height = parent.height + 1;
-  const evidence = fields.evidence ?? [];
+  const evidence = selectEvidence(height, fields.evidence ?? [], ctx);
   const run = startRun(pre, ctx, height, fields.proposer);
+  processEvidence(run, evidence);
   const beaconMsgs = selectBeaconMessages(run, fields.beacon ?? []);
   const beacon = processBeacon(run, beaconMsgs);
   processBeginBlock(run);

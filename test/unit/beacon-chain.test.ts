@@ -137,6 +137,17 @@ describe("beacon on chain", () => {
     // the recorded ciphertext's ephemeral key), so it is recorded — and convicts nobody at the deadline.
     const withComplaint = apply(s, 20, [c]).state;
     assert.equal(withComplaint.complaints.length, 1);
+    // At the deadline the false complaint is member 2's proven fault; the DKG fails (one dealer),
+    // and member 3 and 4, which never dealt, are not at fault (spec/beacon.md §Faults).
+    let end = withComplaint;
+    for (let h = 21; h < 40; h++) end = apply(end, h, []).state;
+    const outcome = apply(end, 40, []).dkg!;
+    assert.equal(outcome.key, null);
+    assert.deepEqual(
+      outcome.faults.map((f) => [f.member, f.reason]),
+      [[2, "false complaint against member 1"]],
+    );
+    assert.deepEqual(outcome.faults[0]!.address, s.committee.addresses[1]);
     refuses(withComplaint, 21, [c], /duplicate complaint/);
     const brokenProof = complaintMessage(0, {
       ...r.complaint,

@@ -198,8 +198,11 @@ describe("DKG and beacon rounds", () => {
     const { shared, proof } = proveSharedKey(keys[2]!.secretKey, honest.shares[2]!.ephemeral);
     const falseComplaint = { complainer: 3, dealer: honest.dealer, sharedKey: shared, proof };
     assert.equal(complaintUpheld(c, honest, falseComplaint), false);
-    // …and it convicts nobody when the outcome is computed.
-    assert.deepEqual(finalizeDkg(c, dealings, [...complaints, falseComplaint]).qualified, [2, 3, 4]);
+    // …and it convicts nobody when the outcome is computed, but proves the complainer's fault.
+    const judged = finalizeDkg(c, dealings, [...complaints, falseComplaint]);
+    assert.deepEqual(judged.qualified, [2, 3, 4]);
+    assert.deepEqual(judged.falseComplaints, [{ complainer: 3, dealer: 2 }]);
+    assert.deepEqual(result.falseComplaints, [], "the upheld complaint is not false");
   });
 
   it("forged partials and malformed messages are rejected with a reason", () => {

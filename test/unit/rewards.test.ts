@@ -269,7 +269,8 @@ describe("rewards", () => {
     assert.equal(claim(10 * years4), "");
     assert.equal(state.getAccount(founder).balance - b0, 1000n * 10n ** 18n, "all of it, never more");
     assert.match(claim(10 * years4 + 1), /nothing vested/);
-    // The additional reward: cycle 0's race settled with three miners; the top two are paid.
+    // The additional reward: cycle 0's race settled with three miners; the top two are paid when
+    // cycle 0 settles (the end of cycle 2), not before.
     const raceStore = storeIn(state, race);
     raceSettled.set(raceStore, 0, 1);
     raceWeightStore.set(raceStore, [0, devAddresses[1]!], 30n);
@@ -277,7 +278,9 @@ describe("rewards", () => {
     raceWeightStore.set(raceStore, [0, devAddresses[3]!], 10n);
     const before = [1, 2, 3].map((i) => state.getAccount(devAddresses[i]!).balance);
     const pool = state.getAccount(HP_POOL_ADDRESS).balance;
-    h.endBlocks(0, L - 1);
+    h.endBlocks(0, 2 * L - 1);
+    assert.equal(state.getAccount(HP_POOL_ADDRESS).balance, pool, "nothing paid before settlement");
+    h.endBlocks(2 * L, 3 * L - 1);
     const paid = [1, 2, 3].map((i) => state.getAccount(devAddresses[i]!).balance - before[i - 1]!);
     const each = hpTranche(L, blocksPerDay) / 2n;
     assert.deepEqual(paid, [each, each, 0n], "the top two by weight share the tranche");

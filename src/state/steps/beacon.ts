@@ -1,5 +1,13 @@
-/** The beacon step: apply the block's beacon messages, then store what they changed in the beacon module. */
-import { beacon as beaconModule, writeBeaconTransition } from "../../../contracts/index.ts";
+/**
+ * The beacon step: apply the block's beacon messages, then store what they changed in the beacon
+ * module; a DKG outcome's proven faults are recorded as offences of the DKG's cycle.
+ */
+import {
+  beacon as beaconModule,
+  recordOffence,
+  validators as validatorsModule,
+  writeBeaconTransition,
+} from "../../../contracts/index.ts";
 import { applyBeacon, BeaconError, type BeaconTransition } from "../../beacon/index.ts";
 import type { Preset } from "../../params/index.ts";
 import type { BeaconMessage } from "../../types/index.ts";
@@ -34,6 +42,11 @@ export function runBeacon(
 export function processBeacon(run: BlockRun, msgs: BeaconMessage[]): BeaconTransition {
   const t = runBeacon(run, run.block.height, msgs);
   writeBeaconTransition(storeIn(run.state, beaconModule), run.pre.beacon, t, msgs, run.block.height);
+  if (t.dkg) {
+    const store = storeIn(run.state, validatorsModule);
+    for (const f of t.dkg.faults)
+      recordOffence(store, run.block, f.address, t.dkg.cycle, `dkg of cycle ${t.dkg.cycle}: ${f.reason}`);
+  }
   run.beacon = t;
   return t;
 }
