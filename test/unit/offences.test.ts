@@ -186,6 +186,11 @@ describe("offences", () => {
         [toHex(devAddresses[3]!), L + 5, 2],
       ].sort(([a], [b]) => (a! < b! ? -1 : 1)),
     );
+    // Evidence from the height being decided is refused (honest validators could not check it).
+    assert.match(
+      await refusal(chain, [equivocation(chain, 2, chain.head.height + 1)]),
+      /not for an earlier height/,
+    );
     // Replays are refused: a block carrying already-included evidence is invalid, and proposers
     // leave it out.
     assert.match(await refusal(chain, [late]), /already included/);
