@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { JsonRpcProvider, parseEther, Wallet } from "ethers";
+import { minimal } from "../../src/params/index.ts";
 import { toHex } from "../../src/types/index.ts";
 import { devKeys } from "../helpers/chain.ts";
 import { assertSameChain, rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
@@ -192,14 +193,14 @@ describe("a Byzantine validator that double-votes", { timeout: 180_000 }, () => 
       { validator: 3, env: { RACECOIN_BYZANTINE: "double-prevote" } },
     ]);
     const urls = net.nodes.map((n) => n.url);
-    let found: { height: number; validator: string } | undefined;
+    let found: { height: number; validator: string; voteHeight: number } | undefined;
     await waitFor(
       "evidence in a block",
       async () => {
         const top = (await status(urls[0]!)).height;
         for (let h = Math.max(1, top - 5); h <= top; h++) {
-          const ev = await rpc<{ validator: string }[]>(urls[0]!, "chain_getEvidence", [h]);
-          if (ev.length > 0) found = { height: h, validator: ev[0]!.validator };
+          const ev = await rpc<{ validator: string; height: number }[]>(urls[0]!, "chain_getEvidence", [h]);
+          if (ev.length > 0) found = { height: h, validator: ev[0]!.validator, voteHeight: ev[0]!.height };
         }
         return found !== undefined;
       },
@@ -214,6 +215,20 @@ describe("a Byzantine validator that double-votes", { timeout: 180_000 }, () => 
     const h = (await status(urls[0]!)).height;
     await waitFor("5 more blocks", async () => (await status(urls[0]!)).height >= h + 5);
     await assertSameChain(urls);
+    // Every node holds the offence, for the cycle of its votes (validators.md §Offences).
+    const cycle = Math.floor(found!.voteHeight / minimal.cycleLength);
+    const offenceOn = async (u: string) => {
+      const { offences } = await rpc<{ offences: { address: string; reason: string }[] }>(
+        u,
+        "validators_offences",
+        [{ cycle }],
+      );
+      return offences.find((o) => o.address.toLowerCase() === found!.validator.toLowerCase())?.reason ?? "";
+    };
+    for (const u of urls) {
+      await waitFor(`the offence on ${u}`, async () => (await offenceOn(u)) !== "");
+      assert.match(await offenceOn(u), /^equivocation: two (prevotes|precommits) at height \d+ round \d+$/);
+    }
   });
 });
 
