@@ -8,13 +8,16 @@ import { describe, it } from "node:test";
 import {
   accountRewards,
   hpTranche,
+  nextValidatorSet,
   type OffenceView,
   offencesOf,
   race,
   raceSettled,
   raceWeightStore,
   recordOffence,
+  registrations,
   rewards,
+  setNextWeight,
   TaskStatus,
   tasks,
   validatorExclusions,
@@ -36,7 +39,14 @@ import { ChainDb, MemoryKV } from "../../src/db/index.ts";
 import { evidenceRoot } from "../../src/encoding/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
 import { HP_POOL_ADDRESS, minimal, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
-import { BlockError, queryContext, readStoreIn, storeIn } from "../../src/state/index.ts";
+import {
+  BlockError,
+  MapAccountReader,
+  queryContext,
+  readStoreIn,
+  StateOverlay,
+  storeIn,
+} from "../../src/state/index.ts";
 import {
   type Address,
   type BeaconMessage,
@@ -267,6 +277,40 @@ describe("offences", () => {
     const fresh = await openChain();
     await fresh.importBlocks(p.log);
     assert.deepEqual(offenders(fresh, 0), want);
+  });
+
+  it("the next set leaves excluded accounts out of proposed weights and of a carried-forward set, but never empties it", () => {
+    const state = new StateOverlay(new MapAccountReader(new Map()));
+    const store = storeIn(state, validators);
+    const current = genesis.validators;
+    for (const v of current)
+      registrations.set(store, v.address, { blsKey: v.blsKey, peerId: new Uint8Array(0), height: 0 });
+    const hexesOf = (set: { address: Address }[]) => set.map((v) => toHex(v.address));
+    recordOffence(store, { height: 3, cycle: 0 }, devAddresses[2]!, 0, "equivocation");
+    assert.deepEqual(
+      hexesOf(nextValidatorSet(store, current, 16, 1)),
+      hexesOf(current.filter((_, i) => i !== 2)),
+      "carried forward without the offender",
+    );
+    setNextWeight(store, devAddresses[2]!, 500n);
+    setNextWeight(store, devAddresses[0]!, 10n);
+    assert.deepEqual(
+      hexesOf(nextValidatorSet(store, current, 16, 1)),
+      hexesOf([current[0]!]),
+      "proposed weights",
+    );
+    assert.deepEqual(
+      hexesOf(nextValidatorSet(store, current, 16, 2)),
+      hexesOf([current[2]!, current[0]!]),
+      "the exclusion is for one set only",
+    );
+    for (const i of [0, 1, 3])
+      recordOffence(store, { height: 4, cycle: 0 }, devAddresses[i]!, 0, "equivocation");
+    assert.deepEqual(
+      nextValidatorSet(store, current, 16, 1),
+      current,
+      "every validator offended: kept whole",
+    );
   });
 
   it("settlement: the offender's earnings of the cycle and its additional reward go to the training fund with the reason; every other account is paid as if no offence had happened; no weight in the next cycle", () => {
