@@ -70,9 +70,11 @@ export {
   u32Key,
 } from "./store.ts";
 export {
+  capBelowThird,
   cycleQueryArgs,
   excludedFrom,
   exclusions as validatorExclusions,
+  MIN_RACE_SET,
   nextValidatorSet,
   nextWeights,
   type Offence,

@@ -183,12 +183,40 @@ export function nextValidatorSet(
     const reg = registrations.get(store, address);
     if (reg) chosen.push({ address, weight, blsKey: reg.blsKey });
   }
-  chosen.sort((a, b) =>
-    a.weight === b.weight ? compareBytes(a.address, b.address) : a.weight > b.weight ? -1 : 1,
-  );
-  if (chosen.length > 0) return chosen.slice(0, maxValidators);
+  chosen.sort(byWeightThenAddress);
+  // A race set that one fault could halt (fewer than four members) is worse than last cycle's:
+  // keep that one, as when no race settled (race-cycle.md §Small sets).
+  if (chosen.length >= MIN_RACE_SET)
+    return capBelowThird(chosen.slice(0, maxValidators)).sort(byWeightThenAddress);
   const kept = current.filter((v) => !excluded.has(toHex(v.address)));
   return kept.length > 0 ? kept : current;
+}
+
+const byWeightThenAddress = (a: Validator, b: Validator) =>
+  a.weight === b.weight ? compareBytes(a.address, b.address) : a.weight > b.weight ? -1 : 1;
+
+/** Fewest members a race-built set may have: with four, one member can fail and > 2/3 remains. */
+export const MIN_RACE_SET = 4;
+
+/**
+ * Cap every weight at the largest c with 3c < Σ min(w, c), so no single member holds a third of
+ * the voting weight however lucky its count (race-cycle.md §Small sets). Needs ≥ 4 members (c = 1
+ * always qualifies then); Σ min(w, c) − 3c rises then falls in c, so the qualifying c form an
+ * interval from 1 and a binary search finds its end. Order and membership are unchanged.
+ */
+export function capBelowThird(set: Validator[]): Validator[] {
+  const total = set.reduce((t, v) => t + v.weight, 0n);
+  const max = set.reduce((m, v) => (v.weight > m ? v.weight : m), 0n);
+  if (3n * max < total) return set;
+  const fits = (c: bigint) => 3n * c < set.reduce((t, v) => t + (v.weight < c ? v.weight : c), 0n);
+  let lo = 1n;
+  let hi = max;
+  while (lo < hi) {
+    const mid = (lo + hi + 1n) / 2n;
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1n;
+  }
+  return set.map((v) => (v.weight > lo ? { ...v, weight: lo } : v));
 }
 
 function registerGenesis(ctx: GenesisContext): void {

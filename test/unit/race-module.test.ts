@@ -18,6 +18,7 @@ import {
   raceVerifierInput,
   raceWeights,
   registrations,
+  setNextWeight,
   validatorSets,
   validators,
 } from "../../contracts/index.ts";
@@ -196,8 +197,61 @@ describe("race module", () => {
     );
     validators.endCycle!(ctx(start + L - 1, validators));
     assert.deepEqual(
-      validatorSets.get(vstore, CYCLE + 1)!.map((v) => [v.address, v.weight]),
-      [[honest, BigInt(good.length)]],
+      validatorSets.get(vstore, CYCLE + 1),
+      genesis.validators,
+      "one racer is too small a set to tolerate a fault: the previous set carries forward",
+    );
+  });
+
+  it("small sets: fewer than four racers keep the previous set; a lucky count is capped below a third", () => {
+    const { ctx, state } = setup();
+    const vstore = storeIn(state, validators);
+    validatorSets.set(vstore, CYCLE, genesis.validators);
+    const racers = [1, 2, 3, 4, 5].map((i) => devAddresses[i]!);
+    for (const [i, a] of racers.entries())
+      registrations.set(vstore, a, {
+        blsKey: new Uint8Array(48).fill(i + 1),
+        peerId: new Uint8Array(0),
+        height: 1,
+      });
+    const next = (counts: bigint[]) => {
+      counts.forEach((c, i) => {
+        setNextWeight(vstore, racers[i]!, c);
+      });
+      validators.endCycle!(ctx(start + L - 1, validators));
+      return validatorSets.get(vstore, CYCLE + 1)!.map((v) => [v.address, v.weight]);
+    };
+    assert.deepEqual(
+      next([1n, 0n, 0n]).map(([a]) => a),
+      genesis.validators.map((v) => v.address),
+      "one lucky miner with one proof does not become the whole set",
+    );
+    assert.deepEqual(
+      next([60n, 55n, 50n]).length,
+      genesis.validators.length,
+      "three racers: carried forward",
+    );
+    const capped = next([400n, 60n, 55n, 50n, 45n]);
+    const total = capped.reduce((t, [, w]) => t + (w as bigint), 0n);
+    assert.ok(
+      capped.every(([, w]) => 3n * (w as bigint) < total),
+      `no member holds a third: ${capped.map(([, w]) => w)}`,
+    );
+    assert.deepEqual(
+      capped.map(([a]) => a),
+      racers,
+      "membership and order are the race's",
+    );
+    assert.deepEqual(
+      capped.slice(1).map(([, w]) => w),
+      [60n, 55n, 50n, 45n],
+      "only the lucky count is capped",
+    );
+    const even = next([60n, 55n, 50n, 45n]);
+    assert.deepEqual(
+      even.map(([, w]) => w),
+      [60n, 55n, 50n, 45n],
+      "counts below a third stand as they are",
     );
   });
 

@@ -1,5 +1,5 @@
 // Statistics of the race on `minimal` over 20 race seeds that were not used to choose z:
-// outputs are not degenerate, the pooled success rate is within ±15% of 1 in 900, and the
+// outputs are not degenerate, the pooled success rate is within ±15% of 1 in successRate, and the
 // distances of neighbouring nonces are uncorrelated. Seeds are fixed, so the result is
 // deterministic for a given model: a change that breaks these properties fails here.
 import assert from "node:assert/strict";

@@ -24,6 +24,7 @@ const options = {
   "no-fsync": { type: "boolean" },
   "log-level": { type: "string" },
   "no-mine": { type: "boolean" },
+  "race-backend": { type: "string" },
 } as const;
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "main.ts");
@@ -51,6 +52,7 @@ Options:
   --block-time-ms N       pause after each commit (default: the preset's, 500 ms)
   --no-fsync              do not fsync block batches
   --log-level LEVEL       node log level (default: info)
+  --race-backend NAME     onnx (default) | reference: the miners' race backend
   --no-mine               do not race (by default every node races each cycle at half duty, and the
                           validator weights of each cycle come from the previous cycle's race)
 
@@ -135,8 +137,12 @@ Examples:
         ...(peers.length > 0 ? ["--bootstrap", peers.join(",")] : []),
         ...(values["block-time-ms"] ? ["--block-time-ms", values["block-time-ms"]] : []),
         ...(values["no-fsync"] ? ["--no-fsync"] : []),
-        // Each node races with its validator's dev account, at half duty so consensus keeps a core.
-        ...(values["no-mine"] ? ["--serve-tasks"] : ["--mine", "--race-duty", "0.5", "--race-verify", "all"]),
+        // Each node races with its validator's dev account, at half duty so consensus keeps a core,
+        // on the onnx backend: 16× the reference's nonces/s, bit-identical (race.md §Backends), so
+        // every miner finds enough proofs per race that luck does not decide the set.
+        ...(values["no-mine"]
+          ? ["--serve-tasks"]
+          : ["--mine", "--race-backend", values["race-backend"] ?? "onnx", "--race-duty", "0.5", "--race-verify", "all"]),
       ];
       const child = spawn(process.execPath, args, { stdio: ["ignore", log, log] });
       child.on("exit", (code, signal) => {

@@ -56,12 +56,13 @@ export interface MinerServiceOptions {
    * Test-only cheating (RACECOIN_RACE_CHEAT, a comma list: the first for cycle 1, the next for
    * cycle 2, …, the last for every later cycle), to show the chain zeroes a cheater's weight:
    * "inflate" commits twice its count, "no-reveal" never reveals, "late" commits after the deadline,
-   * "nonproof" pads its set with seven non-proof nonces per proof, "duplicate" commits every nonce twice.
+   * "nonproof" pads its set with seven non-proof nonces per proof, "duplicate" commits every nonce
+   * twice, "honest" does not cheat that cycle.
    */
   cheats?: RaceCheat[];
 }
 
-export const RACE_CHEATS = ["inflate", "no-reveal", "late", "nonproof", "duplicate"] as const;
+export const RACE_CHEATS = ["honest", "inflate", "no-reveal", "late", "nonproof", "duplicate"] as const;
 export type RaceCheat = (typeof RACE_CHEATS)[number];
 
 /** What a cheater commits in place of its proof set (sorted for "nonproof", duplicated for "duplicate"). */
