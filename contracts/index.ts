@@ -50,6 +50,7 @@ export {
   revealArgs as raceRevealArgs,
   reveals as raceReveals,
   sampleSeeds as raceSampleSeeds,
+  setPendingClaims as raceSetPendingClaims,
   settled as raceSettled,
   VERIFY_DOMAIN as RACE_VERIFY_DOMAIN,
   verifierChosen as raceVerifierChosen,

@@ -139,6 +139,14 @@ export const judgements = new StoreMap(
 );
 /** cycle → number of claims still pending (settlement lapses them; bounded scan). */
 const pendingClaims = new StoreMap("pendingClaims", u32Key, uint);
+/** For benchmarks that build a busy cycle's store directly. */
+export function setPendingClaims(
+  store: Parameters<typeof pendingClaims.set>[0],
+  cycle: number,
+  n: number,
+): void {
+  pendingClaims.set(store, cycle, n);
+}
 
 /** (cycle, miner) → settled weight (only miners with weight > 0 are listed). */
 export const weights = new StoreMap("weight", pairKey(u32Key, 4, addressKey20), quantity);

@@ -40,6 +40,7 @@ const SMOKE: Record<string, SmokeRun> = {
   // The devnet part waits for a DKG and six rounds (minutes); the committee arithmetic runs.
   "bench:beacon": { args: ["--sizes", "4", "--devnet", "false"], timeoutS: 60 },
   "bench:beacon-storage": { args: ["--members", "4"], timeoutS: 60 },
+  "bench:gas": { args: ["--repeat", "1", "--random", "1"], timeoutS: 60 },
 };
 
 const SELF = "bench:smoke";

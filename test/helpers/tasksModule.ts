@@ -23,7 +23,7 @@ import {
   type TaskPayload,
   taskIdOf,
 } from "../../src/inference/index.ts";
-import { minimal } from "../../src/params/index.ts";
+import { minimal, type Preset } from "../../src/params/index.ts";
 import { readStoreIn, StateOverlay, storeIn } from "../../src/state/index.ts";
 import type { Address, Log } from "../../src/types/index.ts";
 import { devAddresses, devKeys } from "./chain.ts";
@@ -32,13 +32,13 @@ import { raceHarness } from "./raceModule.ts";
 export const CHAIN_ID = 1337n;
 const model = new ExactModel();
 
-export function tasksHarness(weights: bigint[] = [100n, 100n, 100n, 100n]) {
-  const h = raceHarness(minimal, CHAIN_ID);
+export function tasksHarness(weights: bigint[] = [100n, 100n, 100n, 100n], preset: Preset = minimal) {
+  const h = raceHarness(preset, CHAIN_ID);
   const { state } = h;
   const genesisOf = (m: Module, section: unknown, allocated: bigint) =>
     m.genesis!({
       chainId: CHAIN_ID,
-      preset: minimal,
+      preset,
       validators: [],
       section,
       allocated,
@@ -84,7 +84,7 @@ export function tasksHarness(weights: bigint[] = [100n, 100n, 100n, 100n]) {
   const endBlocks = (from: number, to: number) => {
     for (let height = from; height <= to; height++) {
       tasksModule.endBlock!(h.ctx(height, tasksModule));
-      if ((height + 1) % minimal.cycleLength === 0) {
+      if ((height + 1) % preset.cycleLength === 0) {
         tasksModule.endCycle!(h.ctx(height, tasksModule));
         rewards.endCycle!(h.ctx(height, rewards));
       }
