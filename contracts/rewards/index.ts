@@ -25,7 +25,7 @@ import {
   TASKS_MODULE_ADDRESS,
   TRAINING_FUND_ADDRESS,
 } from "../../src/params/index.ts";
-import { type Address, compareBytes, fromHex, toHex } from "../../src/types/index.ts";
+import { type Address, compareBytes, equalBytes, fromHex, toHex } from "../../src/types/index.ts";
 import { voterWeights } from "../models/index.ts";
 import {
   type GenesisContext,
@@ -34,7 +34,13 @@ import {
   ModuleError,
   type ModuleState,
 } from "../module.ts";
-import { forfeitsOf, race, settled as raceSettled, raceWeights } from "../race/index.ts";
+import {
+  forfeitsOf,
+  race,
+  frauds as raceFraudRecords,
+  settled as raceSettled,
+  raceWeights,
+} from "../race/index.ts";
 import { addressKey20, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
 import {
   reports,
@@ -313,6 +319,20 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     forfeited -= bounty;
     training += bounty - paid;
     bounties += paid;
+  }
+  // Bounties for race fraud that stood (an upheld claim or an order fraud proof), to its prover,
+  // from the convicted miner's forfeit, capped at the claim bond: convicting oneself through a
+  // friend returns at most min(earned, bond) of what conviction forfeits, never a profit.
+  const bondCap = ctx.block.preset.raceFraudBond;
+  for (const [[, miner], fraud] of raceFraudRecords.entries(ctx.storeOf(race), u32Key.encode(c))) {
+    const r = acct.get(toHex(miner));
+    if (!r || r.forfeited === 0n || equalBytes(fraud.by, miner)) continue;
+    const bounty = r.forfeited < bondCap ? r.forfeited : bondCap;
+    r.forfeited -= bounty;
+    accountRewards.set(s, [c, miner], r);
+    credit(ctx.state, fraud.by, bounty);
+    forfeited -= bounty;
+    bounties += bounty;
   }
   // Funds: the fees leave the tasks module account, issuance is minted, the rest is the fund's.
   debit(ctx.state, TASKS_MODULE_ADDRESS, fees);

@@ -12,6 +12,8 @@ import {
   escrows,
   hpTranche,
   race,
+  raceForfeitStore,
+  raceFrauds,
   raceSettled,
   raceWeightStore,
   rewards,
@@ -156,6 +158,50 @@ describe("rewards", () => {
     console.log(
       `# cycle 0: fees ${totals.fees}, minted ${minted}, training ${totals.training}, released ${totals.released}, forfeited ${totals.forfeited}; node 3 did ${acct(3).tasksDone} of ${(acct(3).fairMilli / 1000).toFixed(1)}: released ${acct(3).released} of ${acct(3).execution + acct(3).verification + acct(3).minimum}`,
     );
+  });
+
+  it("race fraud that stood pays its prover a bounty from the convicted miner's forfeit, capped at the claim bond", () => {
+    const { h, task, rewardsStore } = market(3);
+    const before = h.totalBalances();
+    const all = Array.from({ length: 60 }, (_, i) => task(BigInt(i + 1)));
+    const byExecutor = new Map<string, typeof all>();
+    for (const t of all) byExecutor.set(toHex(t.executor), [...(byExecutor.get(toHex(t.executor)) ?? []), t]);
+    for (const group of byExecutor.values())
+      assert.equal(h.refusal(8, group[0]!.executor, "settle", { receipts: group.map((t) => t.receipt) }), "");
+    h.beaconOutput(15, new Uint8Array(32).fill(4));
+    h.endBlocks(8, 15);
+    for (const t of all) {
+      const r = tasks.get(h.store(), t.taskId)!;
+      if (r.status === TaskStatus.checking)
+        assert.equal(h.refusal(16, r.verifier, "verdict", { taskId: t.taskId }), "");
+    }
+    // Cycle 0's race convicted node 1 on a claim by node 9 (as the race module records it).
+    const miner = devAddresses[1]!;
+    const prover = devAddresses[9]!;
+    const rs = storeIn(h.state, race);
+    raceFrauds.set(rs, [0, miner], {
+      reason: "committed nonce 7 at index 0 is not a proof",
+      by: prover,
+      height: 50,
+    });
+    raceForfeitStore.set(rs, [0, miner], "fraud: committed nonce 7 at index 0 is not a proof");
+    raceSettled.set(rs, 0, 1);
+    const proverBefore = h.state.getAccount(prover).balance;
+    h.endBlocks(16, 3 * L - 1);
+    const totals = cycleRewards.get(rewardsStore(), 0)!;
+    const a = accountRewards.get(rewardsStore(), [0, miner])!;
+    const earned = a.execution + a.verification + a.minimum;
+    assert.ok(earned > 0n, "the convicted miner had earned something this cycle");
+    assert.equal(a.released, 0n);
+    const bounty = earned < minimal.raceFraudBond ? earned : minimal.raceFraudBond;
+    assert.equal(h.state.getAccount(prover).balance - proverBefore, bounty, "the prover's bounty");
+    assert.equal(a.forfeited, earned - bounty, "the bounty comes out of the forfeit");
+    const minted = totals.proportional + totals.shortfall;
+    assert.equal(
+      totals.released + totals.training + totals.forfeited + totals.bounties,
+      totals.fees + minted,
+    );
+    assert.equal(h.totalBalances() - before, minted, "supply grew by exactly what was minted");
   });
 
   it("user reports: upheld refunds the task and the report fee and pays a capped bounty from the forfeit; rejected pays the committee", () => {
