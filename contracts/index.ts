@@ -195,6 +195,8 @@ export {
   MAX_RECEIPTS_PER_SETTLE,
   payloadArgs as taskPayloadArgs,
   publishedPayloads,
+  publishWindow,
+  reputations,
   routedExecutor,
   STATUS_NAMES as TASK_STATUS_NAMES,
   settleArgs,

@@ -25,7 +25,14 @@ import {
   TASKS_MODULE_ADDRESS,
   TRAINING_FUND_ADDRESS,
 } from "../../src/params/index.ts";
-import { type Address, compareBytes, equalBytes, fromHex, toHex } from "../../src/types/index.ts";
+import {
+  type Address,
+  compareBytes,
+  equalBytes,
+  fromHex,
+  toHex,
+  ZERO_ADDRESS,
+} from "../../src/types/index.ts";
 import { voterWeights } from "../models/index.ts";
 import {
   type GenesisContext,
@@ -229,7 +236,12 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     of(t.executor).execution += share - toVerifier;
     if (t.status !== TaskStatus.fraud) of(t.executor).tasksDone++;
     if (verified) of(t.verifier).verification += toVerifier;
-    if (t.status >= TaskStatus.checking && t.status !== TaskStatus.unchecked) {
+    // A check is counted only where one was drawn: an unchecked task later convicted has no verifier.
+    if (
+      t.status >= TaskStatus.checking &&
+      t.status !== TaskStatus.unchecked &&
+      !equalBytes(t.verifier, ZERO_ADDRESS)
+    ) {
       of(t.verifier).checksDrawn++;
       if (t.status === TaskStatus.verified || t.status === TaskStatus.fraud) of(t.verifier).checksDone++;
     }

@@ -12,6 +12,7 @@ import { address20, hash32, list, quantity, str, struct, uint } from "../../src/
 import {
   drawByWeight,
   ExactModel,
+  MAX_ATTEMPTS,
   payloadFault,
   payloadHash,
   type Receipt,
@@ -134,6 +135,22 @@ function exactModel(store: ReadStore, id: string): ExactModel | undefined {
   return exact;
 }
 
+/** Blocks an executor has to publish a payload after a withholding claim: half a cycle, at least 10. */
+export function publishWindow(cycleLength: number): number {
+  return Math.max(10, Math.floor(cycleLength / 2));
+}
+
+/**
+ * Gas of a call that may re-run the exact model on a payload: the pass grows with the tokens
+ * (≈ 46 ms at the 256-token context on the reference machine, spec/fees.md §Gas ceiling), so the
+ * call pays per token of prompt and completion, refused or not.
+ */
+export const judgeGas = ({ payload }: { payload: TaskPayload }) =>
+  1_000_000n + 24_000n * BigInt(payload.prompt.length + payload.tokens.length);
+
+/** Per receipt: a signature recovery and up to MAX_ATTEMPTS weighted draws over the cycle's set. */
+export const SETTLE_GAS_PER_RECEIPT = 150_000n;
+
 function add<K>(map: StoreMap<K, bigint>, s: RawStore, k: K, v: bigint): void {
   map.set(s, k, (map.get(s, k) ?? 0n) + v);
 }
@@ -144,9 +161,11 @@ function taskOrFail(s: ReadStore, taskId: Uint8Array): TaskRecord {
   return t;
 }
 
+/** The task leaves every pending index: its check (assigned, due) and the check draw (undrawn). */
 function close(s: RawStore, taskId: Uint8Array, t: TaskRecord): void {
   assigned.delete(s, [t.verifier, taskId]);
   due.delete(s, [t.deadline, taskId]);
+  undrawn.delete(s, [t.height, taskId]);
 }
 
 /** Proven fraud: the task fails, the executor's pending fees of the cycle are forfeited, reputation 0. */
@@ -357,6 +376,10 @@ function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): 
   if (!round) fail(`beacon round ${r.round} has not completed`);
   if (cycleOf(round!.height, block.preset.cycleLength) > r.cycle)
     fail(`beacon round ${r.round} completed after cycle ${r.cycle}`);
+  if (r.attempt >= MAX_ATTEMPTS)
+    fail(
+      `attempt ${r.attempt}: a task is drawn at most ${MAX_ATTEMPTS} times (attempts 0–${MAX_ATTEMPTS - 1})`,
+    );
   const signer = receiptSigner(block.chainId, r);
   if (!signer) fail("the signature recovers to no key");
   const key = apiKeys.get(store, signer!);
@@ -414,6 +437,8 @@ function endBlock(ctx: ModuleContext): void {
       if (settledAt >= latest.height) break;
       undrawn.delete(s, [settledAt, taskId]);
       const drawn = tasks.get(s, taskId)!;
+      // Only a task still waiting for its draw is drawn: a conviction must never be rewritten.
+      if (drawn.status !== TaskStatus.settled) continue;
       const rate = checkRateMilli(p, reputations.get(s, drawn.executor) ?? 0);
       const t = { ...drawn, drawRound: latest.round, checkMilli: rate };
       if (!checkDrawn(latest.output, taskId, rate)) {
@@ -603,7 +628,8 @@ export const tasksModule: Module = {
     },
     settle: {
       args: settleArgs,
-      gas: 1_000_000n,
+      gas: ({ receipts }: { receipts: Receipt[] }) =>
+        50_000n + SETTLE_GAS_PER_RECEIPT * BigInt(receipts.length),
       execute(ctx, { receipts }: { receipts: Receipt[] }) {
         if (receipts.length === 0) throw new ModuleError("no receipts");
         const seen = new Set<string>();
@@ -634,12 +660,17 @@ export const tasksModule: Module = {
           throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not checking`);
         if (!equalBytes(t.verifier, ctx.sender))
           throw new ModuleError("only the drawn verifier reports withholding");
-        tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.withheld });
+        // The claim opens its own window to answer: the executor has a full publish window from
+        // this block, however late in the check the verifier makes the claim.
+        const deadline = ctx.block.height + publishWindow(ctx.block.preset.cycleLength);
+        due.delete(ctx.store, [t.deadline, taskId]);
+        due.set(ctx.store, [deadline, taskId], 1);
+        tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.withheld, deadline });
       },
     },
     publish: {
       args: payloadArgs,
-      gas: 500_000n,
+      gas: judgeGas,
       execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
         const t = taskOrFail(ctx.store, taskId);
         if (t.status !== TaskStatus.withheld)
@@ -697,14 +728,14 @@ export const tasksModule: Module = {
     },
     report: {
       args: payloadArgs,
-      gas: 600_000n,
+      gas: (a: { payload: TaskPayload }) => judgeGas(a) + 100_000n,
       execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
         fileReport(ctx, taskId, payload);
       },
     },
     fraud: {
       args: payloadArgs,
-      gas: 500_000n,
+      gas: judgeGas,
       execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
         const t = taskOrFail(ctx.store, taskId);
         if (t.status === TaskStatus.fraud) throw new ModuleError("fraud is already proven for this task");

@@ -7,6 +7,9 @@
 import { createHash } from "node:crypto";
 import { type Address, compareBytes, equalBytes } from "../types/index.ts";
 
+/** Draws per task: the first executor and at most two replacements (attempts 0, 1, 2). */
+export const MAX_ATTEMPTS = 3;
+
 export interface Candidate {
   address: Address;
   weight: bigint;

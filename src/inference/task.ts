@@ -69,6 +69,11 @@ export function samplingOf(p: TaskPayload): Sampling {
  */
 export function payloadFault(model: ExactModel, p: TaskPayload): string {
   if (p.positions.length > 0) return "an exact model's payload carries tokens, not positions";
+  // Past the context an honest executor answers nothing (it refuses such a prompt): a fault found
+  // without running the model, so an oversized payload never costs a node a long forward pass.
+  const context = model.spec.contextLength;
+  if (p.prompt.length >= context || p.prompt.length + p.tokens.length > context)
+    return `the prompt and completion (${p.prompt.length} + ${p.tokens.length} tokens) exceed the model's context of ${context}`;
   const s = samplingOf(p);
   const tokens = Array.from(p.tokens);
   const at = verifyGeneration(model, p.prompt, tokens, s);

@@ -45,6 +45,7 @@ import { privateKeyToAddress } from "../../crypto/index.ts";
 import { decode, encode } from "../../encoding/index.ts";
 import {
   ExactModel,
+  MAX_ATTEMPTS,
   type Position,
   payloadFault,
   payloadHash,
@@ -114,7 +115,6 @@ export interface TaskServiceOptions {
 }
 
 /** Executors tried per request before the developer gets 503. */
-const MAX_ATTEMPTS = 3;
 const PAYLOADS_KEPT = 50_000;
 /** A sent settlement not on chain after this many blocks is queued again. */
 const RESEND_AFTER_BLOCKS = 12;
