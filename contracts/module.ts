@@ -81,6 +81,14 @@ export interface GenesisContext {
 /** A call that fails for a reason the caller controls: the transaction is included with status 0. */
 export class ModuleError extends Error {}
 
+/**
+ * The chain's state is already inconsistent (a module's ledger and its account disagree, a record
+ * every block relies on is missing): no block built on it can be trusted, so the node stops.
+ * Everything else a method throws fails only its own call (spec/modules.md §Failures); throw this
+ * for what no caller's input can cause, never for a refusal.
+ */
+export class InvariantError extends Error {}
+
 export interface MethodDef<A> {
   args: Codec<A>;
   /**

@@ -45,6 +45,7 @@ import { beacon as beaconModule, latestRound } from "../beacon/index.ts";
 import { emit, event } from "../events.ts";
 import {
   type CallContext,
+  InvariantError,
   type Module,
   type ModuleContext,
   ModuleError,
@@ -342,7 +343,7 @@ function transfer(ctx: ModuleContext, from: Address, to: Address, amount: bigint
   if (amount === 0n) return;
   const a = ctx.state.getAccount(from);
   if (a.balance < amount)
-    throw new Error(`race module invariant: ${amount} wei from an account holding ${a.balance}`);
+    throw new InvariantError(`race module: ${amount} wei from an account holding ${a.balance}`);
   ctx.state.setAccount(from, { ...a, balance: a.balance - amount });
   const b = ctx.state.getAccount(to);
   ctx.state.setAccount(to, { ...b, balance: b.balance + amount });

@@ -60,6 +60,7 @@ import {
   EscrowDeposited,
   escrows,
   forfeited,
+  MAX_PANEL_SEATS,
   MAX_RECEIPTS_PER_SETTLE,
   ownerKeys,
   params,
@@ -295,7 +296,8 @@ function openDispute(ctx: CallContext, taskId: Uint8Array, t: TaskRecord): void 
   const weightOf = (a: Address) => candidates.find((c) => equalBytes(c.address, a))?.weight ?? 0n;
   const panel = [{ address: t.verifier, weight: weightOf(t.verifier) }];
   let held = panel[0]!.weight;
-  while (2n * held <= total) {
+  // Many light miners could take more seats than the dispute record holds: the panel stops there.
+  while (2n * held <= total && panel.length < MAX_PANEL_SEATS) {
     const m = drawByWeight("racecoin/task-dispute", latest.output, taskId, candidates, [
       t.executor,
       t.intermediary,

@@ -197,14 +197,16 @@ export interface Dispute {
   /** Votes cast: 1 = the result is out of tolerance (the verifier's own vote first). */
   votes: { address: Address; fraud: number }[];
 }
+/** Seats on a dispute's panel, the verifier's included; each seat votes at most once. */
+export const MAX_PANEL_SEATS = 256;
 export const disputeCodec = struct<Dispute>("tasks.Dispute", {
   panel: list(
     struct<{ address: Address; weight: bigint }>("tasks.PanelSeat", { address: address20, weight: quantity }),
-    256,
+    MAX_PANEL_SEATS,
   ),
   votes: list(
     struct<{ address: Address; fraud: number }>("tasks.Vote", { address: address20, fraud: uint }),
-    256,
+    MAX_PANEL_SEATS,
   ),
 });
 /** task → its dispute (tolerance class). */

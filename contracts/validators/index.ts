@@ -31,7 +31,13 @@ import {
   type Validator,
 } from "../../src/types/index.ts";
 import { emit, event } from "../events.ts";
-import { type GenesisContext, type Module, type ModuleContext, ModuleError } from "../module.ts";
+import {
+  type GenesisContext,
+  InvariantError,
+  type Module,
+  type ModuleContext,
+  ModuleError,
+} from "../module.ts";
 import {
   addressKey20,
   bytesKey,
@@ -230,7 +236,7 @@ function registerGenesis(ctx: GenesisContext): void {
 function endCycle(ctx: ModuleContext): void {
   const { cycle, preset } = ctx.block;
   const current = validatorSets.get(ctx.store, cycle);
-  if (!current) throw new Error(`state invariant: no validator set for cycle ${cycle}`);
+  if (!current) throw new InvariantError(`no validator set for cycle ${cycle}`);
   const next = nextValidatorSet(ctx.store, current, preset.maxValidators, cycle + 1);
   validatorSets.set(ctx.store, cycle + 1, next);
   for (const a of nextWeights.keys(ctx.store)) nextWeights.delete(ctx.store, a);

@@ -38,6 +38,7 @@ import { StateOverlay, storeIn } from "../../src/state/index.ts";
 import { intrinsicGas } from "../../src/tx/index.ts";
 import type { Address } from "../../src/types/index.ts";
 import { devAddresses } from "../../test/helpers/chain.ts";
+import { type Mode, valueFor } from "../../test/helpers/hostileArgs.ts";
 import { tasksHarness } from "../../test/helpers/tasksModule.ts";
 import { report } from "./report.ts";
 
@@ -48,7 +49,6 @@ const REPEAT = Number(values.repeat);
 const RANDOM = Number(values.random);
 const preset = mainnet;
 const CEILING_NS_PER_GAS = (0.1 * preset.blockTimeMs * 1e6) / Number(preset.blockGasLimit);
-const MAX_ARGS_BYTES = 60 * 1024;
 
 // ---- State: every module's genesis, a 150-member set, a race under way in cycle 1 ----
 const h = tasksHarness(
@@ -87,76 +87,6 @@ const heights = [
   start + w.fraudEnd - 1,
   start + L - 1,
 ];
-
-// ---- Hostile arguments from a codec ----
-type Mode = "zero" | "max" | "random";
-const QUANTITIES = [(1n << 256n) - 1n, (1n << 64n) - 1n, MAX_NONCE, 1n << 32n, 1n, 0n];
-function valueFor(codec: Codec<unknown>, mode: Mode, depth = 0): unknown {
-  const kind = codec.kind;
-  if (codec.fields) {
-    const out: Record<string, unknown> = {};
-    for (const [name, c] of codec.fields) out[name] = valueFor(c, mode, depth + 1);
-    return out;
-  }
-  if (kind === "uint")
-    return mode === "zero" ? 0 : mode === "max" ? 0xffffffff : Math.floor(Math.random() * 2 ** 32);
-  if (kind === "quantity") {
-    const tries =
-      mode === "zero" ? [0n] : mode === "max" ? QUANTITIES : [BigInt(Math.floor(Math.random() * 1e15)), 0n];
-    for (const q of tries) {
-      try {
-        encode(codec, q);
-        return q;
-      } catch {}
-    }
-    return 0n;
-  }
-  if (kind.startsWith("bytes")) {
-    const fixed = Number(kind.slice(5));
-    if (fixed > 0) return mode === "zero" ? new Uint8Array(fixed) : randomBytes(fixed);
-    for (const n of mode === "zero"
-      ? [0]
-      : mode === "max"
-        ? [65536, 16384, 4096, 1024, 64, 0]
-        : [Math.floor(Math.random() * 256), 0]) {
-      const b = mode === "zero" ? new Uint8Array(n) : randomBytes(n);
-      try {
-        encode(codec, b);
-        return b;
-      } catch {}
-    }
-  }
-  if (kind === "str") {
-    for (const n of mode === "zero"
-      ? [0]
-      : mode === "max"
-        ? [4096, 1024, 512, 256, 64, 0]
-        : [Math.floor(Math.random() * 64), 0]) {
-      const s = "x".repeat(n);
-      try {
-        encode(codec, s);
-        return s;
-      } catch {}
-    }
-  }
-  if (kind.startsWith("list<") && codec.item) {
-    const lengths =
-      mode === "zero"
-        ? [0]
-        : mode === "max"
-          ? [8192, 4096, 2048, 1024, 512, 256, 128, 64, 32, 16, 8, 1, 0]
-          : [Math.floor(Math.random() * 8), 0];
-    for (const n of lengths) {
-      if (depth > 2 && n > 16) continue;
-      const items = Array.from({ length: n }, () => valueFor(codec.item!, mode, depth + 1));
-      try {
-        if (encode(codec, items).length <= MAX_ARGS_BYTES) return items;
-      } catch {}
-    }
-    return [];
-  }
-  return undefined;
-}
 
 // ---- Measuring ----
 interface Row {

@@ -462,6 +462,12 @@ export class Chain extends ChainHistory {
     for (const id of evidenceIds) this.committedEvidence.set(id, header.height);
     this.m.metrics?.blockHeight.set(header.height);
     this.m.metrics?.blockTxs.observe(block.txs.length);
+    // Receipts say only "internal error in m.f" (the same on every node); the cause is logged here.
+    for (const f of post.faults)
+      this.m.log.warn(
+        { height: header.height, tx: toHex(f.hash), module: f.module, method: f.method, err: f.error },
+        "Module method failed with an internal error",
+      );
     const imported: ImportedBlock = {
       hash: post.hash,
       header,

@@ -129,13 +129,15 @@ export const logCodec = struct<Log>("Log", {
   data: bytes({ max: 4096 }),
 });
 
+/** A failed call's reason in its receipt, in UTF-8 bytes. */
+export const MAX_RECEIPT_ERROR_BYTES = 256;
 export const receiptCodec = struct<Receipt>("Receipt", {
   status: uint,
   gasUsed: quantity,
   cumulativeGasUsed: quantity,
   effectiveGasPrice: quantity,
   from: address20,
-  error: str(256),
+  error: str(MAX_RECEIPT_ERROR_BYTES),
   logs: list(logCodec, MAX_LOGS_PER_TX),
 });
 

@@ -15,6 +15,7 @@ export {
   MAX_BLOCK_EVIDENCE,
   MAX_BLOCK_TXS,
   MAX_LOGS_PER_TX,
+  MAX_RECEIPT_ERROR_BYTES,
   MAX_TX_BYTES,
   receiptCodec,
   receiptListCodec,

@@ -8,6 +8,7 @@ import {
   ModuleError,
   type ModuleRegistry,
   methodGas,
+  type ResolvedCall,
   resolveCall,
   runModuleQuery,
 } from "../../contracts/index.ts";
@@ -15,6 +16,7 @@ import type { Preset } from "../params/index.ts";
 import { isModuleAddress } from "../params/index.ts";
 import { intrinsicGas, TxError } from "../tx/index.ts";
 import type { Address } from "../types/index.ts";
+import { isFatal, receiptError } from "./failures.ts";
 import { StateOverlay, type StateReader } from "./overlay.ts";
 import { blockInfo, moduleContext, queryContext } from "./steps/context.ts";
 
@@ -47,16 +49,23 @@ export function estimateGas(state: StateReader, req: CallRequest, env: CallEnv):
     const module = (env.modules ?? defaultModules).at(req.to);
     if (!module) throw new CallError("no module at this reserved address");
     if (req.value !== 0n) throw new CallError("module calls carry no value; put amounts in the call");
+    let call: ResolvedCall;
     try {
-      const call = resolveCall(module, req.data);
+      call = resolveCall(module, req.data);
       gas += methodGas(call);
+    } catch (e) {
+      if (e instanceof ModuleError) throw new CallError(e.message);
+      throw e;
+    }
+    try {
       const scratch = new StateOverlay(state);
       const block = blockInfo({ chainId: env.chainId, preset: env.preset }, env.height, new Uint8Array(20));
       // Logs of a simulated call go nowhere.
       call.def.execute({ ...moduleContext(block, scratch, module), sender, emit: () => {} }, call.args);
     } catch (e) {
-      if (e instanceof ModuleError) throw new CallError(e.message);
-      throw e;
+      // The words the receipt would carry; a broken invariant is the node's, not the caller's.
+      if (isFatal(e)) throw e;
+      throw new CallError(receiptError(e, module.name, call.method));
     }
   }
   return gas;

@@ -1,4 +1,5 @@
 export { type CallEnv, CallError, type CallRequest, estimateGas, runQuery } from "./call.ts";
+export { type MethodFault, receiptError } from "./failures.ts";
 export { nextBaseFee } from "./fees.ts";
 export {
   type AccountChange,

@@ -34,6 +34,7 @@ import {
   type Evidence,
   equalBytes,
 } from "../types/index.ts";
+import type { MethodFault } from "./failures.ts";
 import { nextBaseFee } from "./fees.ts";
 import { StateOverlay } from "./overlay.ts";
 import { processBeacon, selectBeaconMessages } from "./steps/beacon.ts";
@@ -69,6 +70,8 @@ export interface PostState extends StateDelta {
   receipts: Receipt[];
   gasUsed: bigint;
   hash: Uint8Array;
+  /** Calls that failed with an internal error (status 0 in their receipts), for the node to log. */
+  faults: MethodFault[];
 }
 type Receipt = import("../types/index.ts").Receipt;
 
@@ -81,6 +84,7 @@ function startRun(pre: PreState, ctx: TransitionContext, height: number, propose
     state: new StateOverlay(pre.accounts),
     receipts: [],
     gasUsed: 0n,
+    faults: [],
   };
 }
 
@@ -126,7 +130,14 @@ export function applyBlock(
   if (!equalBytes(header.stateRoot, delta.trie.rootHash())) {
     throw new BlockError("BLOCK_ERROR_ROOT_MISMATCH", "state root does not match the state after the block");
   }
-  return { ...delta, beacon, receipts: run.receipts, gasUsed: run.gasUsed, hash: headerHash(header) };
+  return {
+    ...delta,
+    beacon,
+    receipts: run.receipts,
+    gasUsed: run.gasUsed,
+    hash: headerHash(header),
+    faults: run.faults,
+  };
 }
 
 export interface BuildResult extends PostState {
@@ -198,6 +209,7 @@ export function buildBlock(
     gasUsed: run.gasUsed,
     hash: headerHash(header),
     rejected,
+    faults: run.faults,
   };
 }
 

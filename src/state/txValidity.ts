@@ -50,7 +50,15 @@ export function checkTxStatic(tx: SignedTx, env: TxEnv): StaticCheck {
     } catch (e) {
       throw new TxError("TX_MODULE_PAYLOAD", (e as ModuleError).message);
     }
-    gas += methodGas(call);
+    try {
+      gas += methodGas(call);
+    } catch {
+      // A gas rule that cannot price these arguments: the call is refused, never executed.
+      throw new TxError(
+        "TX_MODULE_PAYLOAD",
+        `no gas price for these arguments of ${module.name}.${call.method}`,
+      );
+    }
   }
   if (tx.gasLimit < gas)
     throw new TxError("TX_INTRINSIC_GAS", `intrinsic gas too low: have ${tx.gasLimit}, want ${gas}`);

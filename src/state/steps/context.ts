@@ -15,6 +15,7 @@ import { cycleOf, type Preset } from "../../params/index.ts";
 import type { Trie } from "../../trie/index.ts";
 import type { SignedTx } from "../../tx/index.ts";
 import { type Address, CodedError, type Receipt } from "../../types/index.ts";
+import type { MethodFault } from "../failures.ts";
 import type { StateOverlay, StateReader } from "../overlay.ts";
 
 export type BlockErrorCode =
@@ -64,6 +65,8 @@ export interface BlockRun {
   beacon?: BeaconTransition;
   receipts: Receipt[];
   gasUsed: bigint;
+  /** Methods that failed with an internal error, for the node to log (failures.ts). */
+  faults: MethodFault[];
 }
 
 export function registryOf(ctx: TransitionContext): ModuleRegistry {

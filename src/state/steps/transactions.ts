@@ -1,8 +1,13 @@
-/** The transactions step: each transaction checked against state, charged, and executed. */
+/**
+ * The transactions step: each transaction checked against state, charged, and executed. A method's
+ * failure, whatever it throws, is its receipt's (status 0); only a broken invariant leaves this
+ * step by throwing, so no transaction's content can stop block building (failures.ts).
+ */
 import { ModuleError } from "../../../contracts/index.ts";
-import { MAX_LOGS_PER_TX } from "../../encoding/index.ts";
+import { encode, logCodec, MAX_LOGS_PER_TX } from "../../encoding/index.ts";
 import { effectiveGasPrice, TxError } from "../../tx/index.ts";
-import type { Log, Receipt } from "../../types/index.ts";
+import { type Log, type Receipt, toHex } from "../../types/index.ts";
+import { brokenInvariant, isFatal, type MethodFault, receiptError } from "../failures.ts";
 import { StateOverlay } from "../overlay.ts";
 import { checkTxAgainstAccount, type TxEnv } from "../txValidity.ts";
 import {
@@ -17,14 +22,18 @@ export function txEnv(ctx: TransitionContext, baseFee: bigint): TxEnv {
   return { chainId: ctx.chainId, blockGasLimit: ctx.preset.blockGasLimit, baseFee, modules: ctx.modules };
 }
 
-/** Execute one transaction on `state`; throws TxError if it is invalid at this point. */
+/**
+ * Execute one transaction on `state`; throws TxError if it is invalid at this point, and
+ * InvariantError if the state is found broken. A method that failed with an internal error comes
+ * back as `fault` for the node to log.
+ */
 function executeTx(
   run: BlockRun,
   state: StateOverlay,
   rt: RecoveredTx,
   baseFee: bigint,
   env: TxEnv,
-): Receipt {
+): { receipt: Receipt; fault?: Omit<MethodFault, "tx"> } {
   const { tx, sender } = rt;
   const { gas, call } = checkTxAgainstAccount(tx, sender, state.getAccount(sender), env);
   const price = effectiveGasPrice(tx, baseFee);
@@ -33,22 +42,29 @@ function executeTx(
   let status = 1;
   let error = "";
   let logs: Log[] = [];
+  let fault: Omit<MethodFault, "tx"> | undefined;
   if (call) {
     const scratch = new StateOverlay(state);
     const emitted: Log[] = [];
     const address = call.module.address;
     const emit = (topics: Uint8Array[], data: Uint8Array) => {
       if (emitted.length >= MAX_LOGS_PER_TX) throw new ModuleError(`more than ${MAX_LOGS_PER_TX} logs`);
-      emitted.push({ address, topics, data });
+      const log = { address, topics, data };
+      // A log the receipt cannot carry fails this call here, not the receipts root later.
+      encode(logCodec, log);
+      emitted.push(log);
     };
     try {
       call.def.execute({ ...moduleContext(run.block, scratch, call.module), sender, emit }, call.args);
       scratch.mergeInto(state);
       logs = emitted;
     } catch (e) {
-      if (!(e instanceof ModuleError)) throw e;
+      const where = `${call.module.name}.${call.method}`;
+      if (isFatal(e)) throw brokenInvariant(e, `${where} in transaction ${toHex(tx.hash)}`);
       status = 0;
-      error = e.message.slice(0, 256);
+      error = receiptError(e, call.module.name, call.method);
+      if (!(e instanceof ModuleError))
+        fault = { hash: tx.hash, module: call.module.name, method: call.method, error: e };
     }
   } else if (tx.to) {
     const to = state.getAccount(tx.to);
@@ -60,7 +76,7 @@ function executeTx(
     const p = state.getAccount(run.block.proposer);
     state.setAccount(run.block.proposer, { ...p, balance: p.balance + tip });
   }
-  return {
+  const receipt = {
     status,
     gasUsed: gas,
     cumulativeGasUsed: run.gasUsed + gas,
@@ -69,6 +85,13 @@ function executeTx(
     error,
     logs,
   };
+  return fault ? { receipt, fault } : { receipt };
+}
+
+function record(run: BlockRun, receipt: Receipt, fault: Omit<MethodFault, "tx"> | undefined): void {
+  if (fault) run.faults.push({ tx: run.receipts.length, ...fault });
+  run.gasUsed = receipt.cumulativeGasUsed;
+  run.receipts.push(receipt);
 }
 
 /** Import: every transaction must be valid in order, within the gas limit. */
@@ -81,9 +104,8 @@ export function processTransactions(
   const env = txEnv(run.ctx, baseFee);
   for (const [i, rt] of txs.entries()) {
     try {
-      const receipt = executeTx(run, run.state, rt, baseFee, env);
-      run.gasUsed = receipt.cumulativeGasUsed;
-      run.receipts.push(receipt);
+      const { receipt, fault } = executeTx(run, run.state, rt, baseFee, env);
+      record(run, receipt, fault);
     } catch (e) {
       if (e instanceof TxError)
         throw new BlockError("BLOCK_ERROR_TX_INVALID", `transaction ${i}: ${e.message}`);
@@ -112,10 +134,9 @@ export function selectTransactions(
     if (run.gasUsed + rt.tx.gasLimit > preset.blockGasLimit) continue;
     const attempt = new StateOverlay(run.state);
     try {
-      const receipt = executeTx(run, attempt, rt, baseFee, env);
+      const { receipt, fault } = executeTx(run, attempt, rt, baseFee, env);
       attempt.mergeInto(run.state);
-      run.gasUsed = receipt.cumulativeGasUsed;
-      run.receipts.push(receipt);
+      record(run, receipt, fault);
       included.push(rt);
     } catch (e) {
       if (!(e instanceof TxError)) throw e;
