@@ -11,6 +11,7 @@ import {
   RACE_VERIFY_DOMAIN,
   race,
   raceAttestArgs,
+  raceClaimFee,
   raceClaims,
   raceCommitArgs,
   raceForfeitsOf,
@@ -170,6 +171,17 @@ c(
   }),
   "false order fraud (the path is in order): refused",
 );
+c(
+  r - 1,
+  watcher!,
+  envelope("fraudNonce", raceNonceFraudArgs, {
+    miner: honestA!,
+    index: 0,
+    nonce: setA[0]!,
+    proof: multiproof(buildTree(setA), [0]),
+  }),
+  "a claim before the reveal window opens: refused",
+);
 const judge = (miner: Address, index: number, fraud: number) =>
   envelope("judge", raceJudgeArgs, { miner, index, fraud });
 c(r + 2, honestA!, judge(honestA!, claimA, 0), "the accused judging its own claim: refused");
@@ -215,7 +227,7 @@ c(
     nonce: setB[claimB]!,
     proof: [],
   }),
-  "a claim only one member judges: it lapses at settlement and its bond comes back",
+  "a claim only one member judges: it lapses at settlement and its bond comes back (not its fee)",
 );
 c(r + 4, devAddresses[8]!, judge(honestB!, claimB, 0), "judged a proof (100 of 600)");
 c(
@@ -265,7 +277,9 @@ c(
 const h = raceHarness(preset, chainId);
 validatorSets.set(storeIn(h.state, validators), CYCLE, set);
 // The watcher can lock three bonds; nobody else holds anything.
-const balances: [Address, bigint][] = [[watcher!, 3n * preset.raceFraudBond]];
+const balances: [Address, bigint][] = [
+  [watcher!, 3n * (preset.raceFraudBond + raceClaimFee(preset.raceFraudBond))],
+];
 for (const [a, b] of balances) h.state.setAccount(a, { ...h.state.getAccount(a), balance: b });
 const outBlocks = [];
 for (let height = start; height < start + preset.cycleLength; height++) {

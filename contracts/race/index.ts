@@ -138,16 +138,12 @@ export const judgements = new StoreMap(
   pairKey(pairKey(minerKey, 24, u32Key), 28, addressKey20),
   uint,
 );
-/** cycle → number of claims still pending (settlement lapses them; bounded scan). */
-const pendingClaims = new StoreMap("pendingClaims", u32Key, uint);
-/** For benchmarks that build a busy cycle's store directly. */
-export function setPendingClaims(
-  store: Parameters<typeof pendingClaims.set>[0],
-  cycle: number,
-  n: number,
-): void {
-  pendingClaims.set(store, cycle, n);
-}
+/**
+ * ((cycle, miner), leaf index) → 1 while that claim is pending: settlement lapses exactly these,
+ * never scanning decided claims (an upheld claim's bond comes back, so their number is not bounded
+ * by anyone's capital).
+ */
+export const openClaims = new StoreMap("openClaim", pairKey(minerKey, 24, u32Key), uint);
 
 /** (cycle, miner) → settled weight (only miners with weight > 0 are listed). */
 export const weights = new StoreMap("weight", pairKey(u32Key, 4, addressKey20), quantity);
@@ -229,10 +225,16 @@ function endBlock(ctx: ModuleContext): void {
  * module carries the previous set forward.
  */
 function settle(ctx: ModuleContext, cycle: number): void {
-  if ((pendingClaims.get(ctx.store, cycle) ?? 0) > 0)
-    for (const [[[, miner], index], claim] of claims.entries(ctx.store, cycleKey(cycle)))
-      if (claim.state === ClaimState.pending)
-        decideClaim(ctx, cycle, miner, index, claim, ClaimState.lapsed, 0n);
+  for (const [[, miner], index] of openClaims.keys(ctx.store, cycleKey(cycle)))
+    decideClaim(
+      ctx,
+      cycle,
+      miner,
+      index,
+      claims.get(ctx.store, [[cycle, miner], index])!,
+      ClaimState.lapsed,
+      0n,
+    );
   if (!raceSeeds.has(ctx.store, cycle) || !sampleSeeds.has(ctx.store, cycle)) return;
   const validators = ctx.storeOf(validatorsModule);
   for (const [[, miner], c] of commits.entries(ctx.store, cycleKey(cycle))) {
@@ -315,9 +317,9 @@ function fraudTarget(
   const pos = positionAt(ctx.block.preset, ctx.block.height);
   const cycle = pos.cycle;
   const w = ctx.block.preset.windows;
-  if (pos.offset >= w[window])
+  if (pos.offset < w.revealStart || pos.offset >= w[window])
     throw new ModuleError(
-      `${window === "claimEnd" ? "nonce fraud claims" : "order fraud proofs"} are accepted until block ${w[window] - 1} of a cycle; this is block ${pos.offset}`,
+      `${window === "claimEnd" ? "nonce fraud claims" : "order fraud proofs"} are accepted in blocks ${w.revealStart}–${w[window] - 1} of a cycle; this is block ${pos.offset}`,
     );
   const c = commits.get(ctx.store, [cycle, miner]);
   if (!c) throw new ModuleError(`that miner has no commitment in cycle ${cycle}`);
@@ -335,6 +337,12 @@ function recordFraud(ctx: CallContext, cycle: number, miner: Address, reason: st
   });
   emit(ctx, RaceFraudProven, cycle, miner, by);
 }
+
+/**
+ * What a claim pays whatever its outcome: every claim costs each judge a forward pass, and a true
+ * claim against one's own junk commitment gets its bond back, so the fee is what prices a flood.
+ */
+export const claimFee = (bond: bigint) => bond / 10n;
 
 /** Gas per node a reveal opens (one keccak each; bench:gas holds it to the per-gas ceiling). */
 export const REVEAL_GAS_PER_NODE = 2_000n;
@@ -363,7 +371,7 @@ function decideClaim(
   total: bigint,
 ): void {
   claims.set(ctx.store, [[cycle, miner], index], { ...claim, state });
-  pendingClaims.set(ctx.store, cycle, Math.max(0, (pendingClaims.get(ctx.store, cycle) ?? 1) - 1));
+  openClaims.delete(ctx.store, [[cycle, miner], index]);
   transfer(
     ctx,
     RACE_MODULE_ADDRESS,
@@ -614,12 +622,14 @@ export const race: Module = {
           );
         }
         const bond = ctx.block.preset.raceFraudBond;
+        const fee = claimFee(bond);
         const from = ctx.state.getAccount(ctx.sender);
-        if (from.balance < bond)
+        if (from.balance < bond + fee)
           throw new ModuleError(
-            `a nonce fraud claim locks a bond of ${bond} wei; the sender holds ${from.balance}`,
+            `a nonce fraud claim locks a bond of ${bond} wei and pays a fee of ${fee}; the sender holds ${from.balance}`,
           );
         transfer(ctx, ctx.sender, RACE_MODULE_ADDRESS, bond);
+        transfer(ctx, ctx.sender, TRAINING_FUND_ADDRESS, fee);
         claims.set(ctx.store, [[cycle, args.miner], args.index], {
           by: ctx.sender,
           nonce: args.nonce,
@@ -629,7 +639,7 @@ export const race: Module = {
           valid: 0n,
           state: ClaimState.pending,
         });
-        pendingClaims.set(ctx.store, cycle, (pendingClaims.get(ctx.store, cycle) ?? 0) + 1);
+        openClaims.set(ctx.store, [[cycle, args.miner], args.index], 1);
         emit(ctx, RaceFraudClaimed, cycle, args.miner, ctx.sender, args.index);
       },
     },
@@ -639,9 +649,10 @@ export const race: Module = {
       execute(ctx, args: { miner: Address; index: number; fraud: number }) {
         const pos = positionAt(ctx.block.preset, ctx.block.height);
         const cycle = pos.cycle;
-        if (pos.offset >= ctx.block.preset.windows.fraudEnd)
+        const w = ctx.block.preset.windows;
+        if (pos.offset < w.revealStart || pos.offset >= w.fraudEnd)
           throw new ModuleError(
-            `judgements are accepted until block ${ctx.block.preset.windows.fraudEnd - 1} of a cycle; this is block ${pos.offset}`,
+            `judgements are accepted in blocks ${w.revealStart}–${w.fraudEnd - 1} of a cycle; this is block ${pos.offset}`,
           );
         if (args.fraud !== 0 && args.fraud !== 1)
           throw new ModuleError("fraud is 1 (not a proof) or 0 (a proof)");
@@ -651,6 +662,10 @@ export const race: Module = {
           throw new ModuleError(`no nonce fraud claim on index ${args.index} of that miner this cycle`);
         if (claim.state !== ClaimState.pending)
           throw new ModuleError(`that claim is already ${CLAIM_STATE_NAMES[claim.state]}`);
+        // Nothing is left to decide once a fraud stands: no judge need run the pass; the claim
+        // lapses at settlement and its bond returns.
+        if (frauds.has(ctx.store, [cycle, args.miner]))
+          throw new ModuleError("a fraud already stands against that miner: this claim lapses at settlement");
         if (equalBytes(ctx.sender, args.miner))
           throw new ModuleError("the accused miner does not judge itself");
         const set = validatorSetOf(ctx.storeOf(validatorsModule), cycle) ?? [];

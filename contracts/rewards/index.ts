@@ -275,6 +275,7 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
   for (const k of offenders.keys()) of(fromHex(k));
   let released = 0n;
   let forfeited = 0n;
+  const raceFraudCost = new Map<string, bigint>();
   for (const [k, r] of [...acct.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const earned = r.execution + r.verification + r.minimum;
     const address = fromHex(k);
@@ -282,29 +283,36 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     const raceFraud = raceFrauds.get(k);
     const offence = offenders.get(k);
     r.fairMilli = Number(fair.get(k) ?? 0n);
-    let out = earned;
+    // What the node's work and checks release, before any conviction.
+    let byWork = earned;
+    let workReason = "";
+    // Draws are random: a share is "done" from its fair value less two standard deviations
+    // (2·√fair tasks), so honest luck costs nothing and a node that skips work loses in proportion.
+    const owed = workThresholdMilli(BigInt(r.fairMilli));
+    const doneM = BigInt(r.tasksDone * 1000);
+    if (owed > 0n && doneM < owed) {
+      byWork = (byWork * doneM) / owed;
+      workReason = `did ${r.tasksDone} of a fair share of ${(r.fairMilli / 1000).toFixed(1)} tasks`;
+    }
+    if (r.checksDrawn > 0 && r.checksDone < r.checksDrawn) {
+      byWork = (byWork * BigInt(r.checksDone)) / BigInt(r.checksDrawn);
+      workReason = `${workReason ? `${workReason}; ` : ""}performed ${r.checksDone} of ${r.checksDrawn} checks`;
+    }
+    let out = byWork;
+    r.reason = workReason;
     if (taskFraud) {
       out = 0n;
       r.reason = `task fraud: ${taskFraud}`.slice(0, 256);
-    } else if (raceFraud?.startsWith("fraud")) {
+    } else if (raceFraud) {
+      // Race fraud, and a commitment left unrevealed (no free retry for a count that might not
+      // survive its samples), forfeit the cycle. A bounty may come only out of what the fraud
+      // itself took: what work alone would have released.
       out = 0n;
       r.reason = `race ${raceFraud}`.slice(0, 256);
+      if (raceFraud.startsWith("fraud")) raceFraudCost.set(k, byWork);
     } else if (offence) {
       out = 0n;
       r.reason = `offence: ${offence.reason}`.slice(0, 256);
-    } else {
-      // Draws are random: a share is "done" from its fair value less two standard deviations
-      // (2·√fair tasks), so honest luck costs nothing and a node that skips work loses in proportion.
-      const owed = workThresholdMilli(BigInt(r.fairMilli));
-      const doneM = BigInt(r.tasksDone * 1000);
-      if (owed > 0n && doneM < owed) {
-        out = (out * doneM) / owed;
-        r.reason = `did ${r.tasksDone} of a fair share of ${(r.fairMilli / 1000).toFixed(1)} tasks`;
-      }
-      if (r.checksDrawn > 0 && r.checksDone < r.checksDrawn) {
-        out = (out * BigInt(r.checksDone)) / BigInt(r.checksDrawn);
-        r.reason = `${r.reason ? `${r.reason}; ` : ""}performed ${r.checksDone} of ${r.checksDrawn} checks`;
-      }
     }
     r.released = out;
     r.forfeited = earned - out;
@@ -332,14 +340,16 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     training += bounty - paid;
     bounties += paid;
   }
-  // Bounties for race fraud that stood (an upheld claim or an order fraud proof), to its prover,
-  // from the convicted miner's forfeit, capped at the claim bond: convicting oneself through a
-  // friend returns at most min(earned, bond) of what conviction forfeits, never a profit.
+  // Bounties for race fraud that stood (an upheld claim or an order fraud proof), to its prover:
+  // min(what the fraud itself took, the claim bond). A node whose rewards were forfeit anyway
+  // (task fraud, an offence, skipped work) gains nothing by having a friend convict it.
   const bondCap = ctx.block.preset.raceFraudBond;
   for (const [[, miner], fraud] of raceFraudRecords.entries(ctx.storeOf(race), u32Key.encode(c))) {
     const r = acct.get(toHex(miner));
-    if (!r || r.forfeited === 0n || equalBytes(fraud.by, miner)) continue;
-    const bounty = r.forfeited < bondCap ? r.forfeited : bondCap;
+    const cost = raceFraudCost.get(toHex(miner)) ?? 0n;
+    if (!r || cost === 0n || r.forfeited === 0n || equalBytes(fraud.by, miner)) continue;
+    let bounty = cost < bondCap ? cost : bondCap;
+    if (bounty > r.forfeited) bounty = r.forfeited;
     r.forfeited -= bounty;
     accountRewards.set(s, [c, miner], r);
     credit(ctx.state, fraud.by, bounty);

@@ -192,8 +192,8 @@ export function nextValidatorSet(
   chosen.sort(byWeightThenAddress);
   // A race set that one fault could halt (fewer than four members) is worse than last cycle's:
   // keep that one, as when no race settled (race-cycle.md §Small sets).
-  if (chosen.length >= MIN_RACE_SET)
-    return capBelowThird(chosen.slice(0, maxValidators)).sort(byWeightThenAddress);
+  const top = chosen.slice(0, maxValidators);
+  if (top.length >= MIN_RACE_SET) return capBelowThird(top).sort(byWeightThenAddress);
   const kept = current.filter((v) => !excluded.has(toHex(v.address)));
   return kept.length > 0 ? kept : current;
 }

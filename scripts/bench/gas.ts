@@ -24,9 +24,9 @@ import {
   RaceClaimState,
   raceClaims,
   raceCommits,
+  raceOpenClaims,
   raceSampleSeeds,
   raceSeeds,
-  raceSetPendingClaims,
   resolveCall,
   validatorSets,
   validators,
@@ -209,12 +209,12 @@ for (let i = 0; i < 1000; i++) {
     valid: 0n,
     state: RaceClaimState.pending,
   });
+  raceOpenClaims.set(rs, [[CYCLE, miner], i], 1);
 }
 h.state.setAccount(race.address, {
   ...h.state.getAccount(race.address),
   balance: 1000n * preset.raceFraudBond,
 });
-raceSetPendingClaims(rs, CYCLE, 1000);
 
 // ---- Hooks ----
 interface HookRow {

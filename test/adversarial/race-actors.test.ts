@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import {
   capBelowThird,
   RaceClaimState,
+  raceClaimFee,
   raceClaims,
   raceFrauds,
   raceWeights,
@@ -103,6 +104,7 @@ describe("the race against Byzantine actors", () => {
       });
     const bond = preset.raceFraudBond;
     h.state.setAccount(liar, { ...h.state.getAccount(liar), balance: 100n * bond });
+    // (a0 proves below; its balance is checked around the flood.)
     h.state.setAccount(honest[0]!, { ...h.state.getAccount(honest[0]!), balance: 10n * bond });
 
     const invariants = (at: string) => {
@@ -186,18 +188,28 @@ describe("the race against Byzantine actors", () => {
       }),
       "order fraud through the swapped pair",
     );
-    const fakeIndex = padded.findIndex((n) => !isProof(padder!, n));
-    assert.ok(
-      tryCall(rv + 3, a0, "fraudNonce", {
-        miner: padder!,
-        index: fakeIndex,
-        nonce: padded[fakeIndex]!,
-        proof: multiproof(treeOver(padded), [fakeIndex]),
-      }),
-    );
+    // A flood: four claims against the padder's fakes. One is judged and upheld; the rest are
+    // refused to judges from then on (nothing left to decide) and lapse at settlement.
+    const fakes = padded.map((n, i) => [n, i] as const).filter(([n]) => !isProof(padder!, n));
+    const a0Before = h.state.getAccount(a0).balance;
+    for (const [n, i] of fakes.slice(0, 4))
+      assert.ok(
+        tryCall(rv + 3, a0, "fraudNonce", {
+          miner: padder!,
+          index: i,
+          nonce: n,
+          proof: multiproof(treeOver(padded), [i]),
+        }),
+      );
+    const fakeIndex = fakes[0]![1];
     for (const j of honest.slice(1))
       tryCall(rv + 4, j, "judge", { miner: padder!, index: fakeIndex, fraud: 1 });
     assert.equal(raceClaims.get(h.store, [[CYCLE, padder!], fakeIndex])!.state, RaceClaimState.upheld);
+    assert.equal(
+      tryCall(rv + 4, honest[1]!, "judge", { miner: padder!, index: fakes[1]![1], fraud: 1 }),
+      false,
+      "judging a claim against a miner already convicted is refused",
+    );
     invariants("after honest fraud proofs");
 
     for (let height = rv + 5; height <= start + preset.cycleLength - 1; height++) {
@@ -214,6 +226,13 @@ describe("the race against Byzantine actors", () => {
         `liar ${toHex(m!)} ends with 0 (revealed: unsorted ${unsortedRevealed}, padder ${padderRevealed})`,
       );
     assert.equal(h.state.getAccount(RACE_MODULE_ADDRESS).balance, 0n, "no bond left locked");
+    for (const [, i] of fakes.slice(1, 4))
+      assert.equal(raceClaims.get(h.store, [[CYCLE, padder!], i])!.state, RaceClaimState.lapsed);
+    assert.equal(
+      a0Before - h.state.getAccount(a0).balance,
+      4n * raceClaimFee(bond),
+      "the flood cost its sender one fee per claim; every bond came back",
+    );
 
     // The next set comes from settled weights only (four honest racers: built, capped below a third).
     validators.endCycle!(h.ctx(start + preset.cycleLength - 1, validators));

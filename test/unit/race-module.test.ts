@@ -9,6 +9,7 @@ import {
   RACE_VERIFY_DOMAIN,
   RaceClaimState,
   raceAttestations,
+  raceClaimFee,
   raceClaims,
   raceCommits,
   raceForfeitsOf,
@@ -306,6 +307,7 @@ describe("race module", () => {
     }));
     validatorSets.set(storeIn(state, validators), CYCLE, members);
     const bond = minimal.raceFraudBond;
+    const fee = raceClaimFee(bond);
     const fund = (a: Address, balance: bigint) => state.setAccount(a, { ...state.getAccount(a), balance });
     const balance = (a: Address) => state.getAccount(a).balance;
 
@@ -314,7 +316,8 @@ describe("race module", () => {
     const [sampled] = sampleIndices(randomness, honest, good.length, minimal.race.samples);
     const falseClaim = { miner: honest, index: sampled!, nonce: good[sampled!]!, proof: [] };
     refused(() => call(r, watcher, "fraudNonce", falseClaim), /locks a bond of/);
-    fund(watcher, 3n * bond);
+    refused(() => call(start + w.revealStart - 1, watcher, "fraudNonce", falseClaim), /accepted in blocks/);
+    fund(watcher, 3n * (bond + fee));
     refused(
       () => call(r, watcher, "fraudNonce", { miner: honest, index: 0, nonce: 5n, proof: [] }),
       /without a multiproof the nonce must be one the miner revealed/,
@@ -330,7 +333,7 @@ describe("race module", () => {
       /root|Merkle/i,
     );
     call(r, watcher, "fraudNonce", falseClaim);
-    assert.equal(balance(watcher), 2n * bond, "the bond is locked");
+    assert.equal(balance(watcher), 2n * bond + 3n * fee - fee, "the bond is locked and the fee paid");
     assert.equal(balance(RACE_MODULE_ADDRESS), bond);
     refused(() => call(r, watcher, "fraudNonce", falseClaim), /already claimed/);
     const verdictOf = (miner: Address, n: bigint) => (isProof(miner, n) ? 0 : 1);
@@ -350,7 +353,11 @@ describe("race module", () => {
     const decided = raceClaims.get(store, [[CYCLE, honest], sampled!])!;
     assert.equal(decided.state, RaceClaimState.refused, "300 of 600 judged it a proof: past a third");
     assert.equal(balance(RACE_MODULE_ADDRESS), 0n);
-    assert.equal(balance(TRAINING_FUND_ADDRESS), bond, "a refused claim's bond goes to the training fund");
+    assert.equal(
+      balance(TRAINING_FUND_ADDRESS),
+      bond + fee,
+      "a refused claim's bond and its fee go to the training fund",
+    );
     assert.ok(!raceFrauds.has(store, [CYCLE, honest]));
     refused(
       () => call(r + 1, devAddresses[2]!, "judge", { miner: honest, index: sampled!, fraud: 1 }),
@@ -379,7 +386,12 @@ describe("race module", () => {
       raceFrauds.get(store, [CYCLE, cheater])!.reason,
       /is not a proof: judged so by 400 of 600 weight/,
     );
-    assert.equal(balance(watcher), 2n * bond, "an upheld claim's bond comes back");
+    assert.equal(balance(watcher), 2n * bond + fee, "an upheld claim's bond comes back (its fee does not)");
+    // Once a fraud stands, nothing is left to judge.
+    refused(
+      () => call(r + 2, devAddresses[1]!, "judge", { miner: cheater, index: 2, fraud: 1 }),
+      /already upheld/,
+    );
 
     // A claim nobody decides lapses at settlement and its bond comes back.
     const [other] = sampleIndices(randomness, honest, good.length, minimal.race.samples).filter(
@@ -395,7 +407,7 @@ describe("race module", () => {
             nonce: good[0]!,
             proof: multiproof(buildTree(good), [0]),
           }),
-        /nonce fraud claims are accepted until block/,
+        /nonce fraud claims are accepted in blocks/,
       );
     }
 
@@ -443,7 +455,7 @@ describe("race module", () => {
     assert.match(raceForfeitsOf(store, CYCLE)[0]![1], /^fraud: committed nonce/);
     if (other !== undefined) {
       assert.equal(raceClaims.get(store, [[CYCLE, honest], other])!.state, RaceClaimState.lapsed);
-      assert.equal(balance(watcher), 2n * bond, "a lapsed claim's bond comes back");
+      assert.equal(balance(watcher), 2n * bond, "a lapsed claim's bond comes back (its fee does not)");
     }
     assert.equal(balance(RACE_MODULE_ADDRESS), 0n, "the module holds no bond after settlement");
   });

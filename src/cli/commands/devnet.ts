@@ -142,7 +142,15 @@ Examples:
         // every miner finds enough proofs per race that luck does not decide the set.
         ...(values["no-mine"]
           ? ["--serve-tasks"]
-          : ["--mine", "--race-backend", values["race-backend"] ?? "onnx", "--race-duty", "0.5", "--race-verify", "all"]),
+          : [
+              "--mine",
+              "--race-backend",
+              values["race-backend"] ?? "onnx",
+              "--race-duty",
+              "0.5",
+              "--race-verify",
+              "all",
+            ]),
       ];
       const child = spawn(process.execPath, args, { stdio: ["ignore", log, log] });
       child.on("exit", (code, signal) => {

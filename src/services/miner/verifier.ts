@@ -18,6 +18,7 @@ import {
   raceJudgements,
   race as raceModule,
   raceNonceFraudArgs,
+  raceOpenClaims,
   raceReveals,
   raceSampleSeeds,
   raceSeeds,
@@ -203,10 +204,17 @@ export class RaceVerifier {
     const set = validatorSetOf(readStoreIn(chain.state, validatorsModule), cycle) ?? [];
     if (!set.some((v) => equalBytes(v.address, me))) return;
     const store = readStoreIn(chain.state, raceModule);
-    for (const [[[, miner], index], claim] of raceClaims.entries(store, u32be(cycle))) {
+    // One claim per miner per step: once one is upheld the rest lapse unjudged, so a flood of
+    // claims against one commitment costs this node one pass, not one per claim.
+    const judgedNow = new Set<string>();
+    for (const [[, miner], index] of raceOpenClaims.keys(store, u32be(cycle))) {
       const key = `judge:${cycle}:${toHex(miner)}:${index}`;
-      if (claim.state !== RaceClaimState.pending || this.done.has(key) || equalBytes(miner, me)) continue;
+      if (this.done.has(key) || equalBytes(miner, me) || judgedNow.has(toHex(miner))) continue;
+      if (raceFrauds.has(store, [cycle, miner])) continue;
       if (raceJudgements.has(store, [[[cycle, miner], index], me])) continue;
+      const claim = raceClaims.get(store, [[cycle, miner], index]);
+      if (claim?.state !== RaceClaimState.pending) continue;
+      judgedNow.add(toHex(miner));
       this.done.add(key);
       const race = await this.model(seed);
       const threshold = raceThreshold(seed, chain.preset.race);
