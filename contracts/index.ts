@@ -63,6 +63,8 @@ export {
   addressKey20,
   bytesKey,
   type KeyCodec,
+  type KeyRange,
+  type MapScan,
   pairKey,
   type RawStore,
   type ReadStore,

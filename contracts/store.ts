@@ -11,13 +11,23 @@ import { keccak256 } from "../src/crypto/index.ts";
 import { type Codec, decode, encode } from "../src/encoding/index.ts";
 import { type Address, concatBytes, u32be } from "../src/types/index.ts";
 
+/** Bounds of a key scan, as whole store keys: from `from` (inclusive) to `to` (exclusive), at most `limit` keys. */
+export interface KeyRange {
+  from?: Uint8Array;
+  to?: Uint8Array;
+  limit?: number;
+}
+
 /** The raw byte store of one module, as the state transition provides it. */
 export interface RawStore {
   get(key: Uint8Array): Uint8Array | undefined;
   set(key: Uint8Array, value: Uint8Array): void;
   delete(key: Uint8Array): void;
-  /** Store keys that start with `prefix`, in byte order. */
-  keys(prefix: Uint8Array): Uint8Array[];
+  /**
+   * Store keys that start with `prefix` and lie in `range`, in byte order. Keys are kept ordered,
+   * so this costs O(log n + keys returned) however large the store: hooks scan ranges, never all.
+   */
+  keys(prefix: Uint8Array, range?: KeyRange): Uint8Array[];
 }
 
 export type ReadStore = Pick<RawStore, "get" | "keys">;
@@ -91,6 +101,14 @@ export class StoreItem<V> {
   }
 }
 
+/** A range of a map's keys (StoreMap.scan): key bytes without the map's name. */
+export interface MapScan {
+  under?: Uint8Array;
+  from?: Uint8Array;
+  to?: Uint8Array;
+  limit?: number;
+}
+
 /** Values under one name, keyed by K. */
 export class StoreMap<K, V> {
   readonly prefix: Uint8Array;
@@ -119,8 +137,19 @@ export class StoreMap<K, V> {
   }
   /** Keys (optionally under a key prefix, e.g. one cycle of a (cycle, x) map), in byte order. */
   keys(s: ReadStore, under?: Uint8Array): K[] {
-    const p = under ? concatBytes(this.prefix, under) : this.prefix;
-    return s.keys(p).map((k) => this.keyCodec.decode(k.subarray(this.prefix.length)));
+    return this.scan(s, { under });
+  }
+  /**
+   * Keys in a range, in byte order: under a key prefix, from `from` (inclusive) to `to`
+   * (exclusive), both encoded keys or prefixes of them, at most `limit`. E.g. the (height, task)
+   * entries below height h: `{ to: u32Key.encode(h) }`.
+   */
+  scan(s: ReadStore, r: MapScan = {}): K[] {
+    const p = r.under ? concatBytes(this.prefix, r.under) : this.prefix;
+    const range: KeyRange = { limit: r.limit };
+    if (r.from) range.from = concatBytes(this.prefix, r.from);
+    if (r.to) range.to = concatBytes(this.prefix, r.to);
+    return s.keys(p, range).map((k) => this.keyCodec.decode(k.subarray(this.prefix.length)));
   }
   entries(s: ReadStore, under?: Uint8Array): [K, V][] {
     return this.keys(s, under).map((k) => [k, this.get(s, k)!]);

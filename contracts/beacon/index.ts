@@ -134,8 +134,8 @@ export function writeBeaconTransition(
   if (s === pre) return;
   if (s.cycle !== pre.cycle) {
     const keep = Math.min(s.cycle, s.active?.dkgCycle ?? s.cycle);
-    for (const [c, d] of dealings.keys(store)) if (c < keep) dealings.delete(store, [c, d]);
-    for (const [c, n] of complaints.keys(store)) if (c < s.cycle) complaints.delete(store, [c, n]);
+    for (const k of dealings.scan(store, { to: u32Key.encode(keep) })) dealings.delete(store, k);
+    for (const k of complaints.scan(store, { to: u32Key.encode(s.cycle) })) complaints.delete(store, k);
   }
   let complaintIndex = pre.cycle === s.cycle ? pre.complaints.length : 0;
   for (const m of msgs) {

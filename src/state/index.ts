@@ -9,7 +9,9 @@ export {
   StateOverlay,
   type StateReader,
   type StorageChange,
+  storageKeys,
 } from "./overlay.ts";
+export { type KeyScan, SortedKeys } from "./sortedKeys.ts";
 export { beaconParams } from "./steps/beacon.ts";
 export {
   BlockError,

@@ -7,8 +7,9 @@ import { storageSlot } from "../../contracts/index.ts";
 import { keccak256 } from "../crypto/index.ts";
 import { rlpEncodeBytes, rlpEncodeList } from "../encoding/index.ts";
 import { EMPTY_TRIE_ROOT, Trie } from "../trie/index.ts";
-import { type Account, type Address, addressKey, bigintToBytes, fromHex, toHex } from "../types/index.ts";
-import { type AccountChange, EMPTY_ACCOUNT, type StateReader, type StorageChange } from "./overlay.ts";
+import { type Account, type Address, addressKey, bigintToBytes } from "../types/index.ts";
+import { type AccountChange, EMPTY_ACCOUNT, hexOf, type StateReader, type StorageChange } from "./overlay.ts";
+import { type KeyScan, SortedKeys } from "./sortedKeys.ts";
 
 const KECCAK_EMPTY = keccak256(new Uint8Array(0));
 
@@ -60,9 +61,12 @@ interface StoredEntry {
 
 export class WorldState implements StateReader {
   readonly accounts = new Map<string, Account>();
+  /** Module storage by addressKey, then by hex store key; written only here (the index follows). */
   readonly storage = new Map<string, Map<string, StoredEntry>>();
   readonly storageTries = new Map<string, Trie>();
   trie: Trie = Trie.empty();
+  /** Each module's store keys in order, so a range read never walks the rest of the store. */
+  private readonly ordered = new Map<string, SortedKeys>();
 
   /** Build from flat records (start-up, genesis); tries are rebuilt from them. */
   static fromRecords(
@@ -78,9 +82,11 @@ export class WorldState implements StateReader {
         m = new Map();
         w.storage.set(k, m);
       }
-      m.set(toHex(s.key).slice(2), { key: s.key, value: s.value });
+      m.set(hexOf(s.key), { key: s.key, value: s.value });
       touched.set(k, s.module);
     }
+    // The database hands storage over in key order, so this sort is one pass.
+    for (const [k, m] of w.storage) w.ordered.set(k, SortedKeys.fromSorted([...m.keys()].sort()));
     for (const [k, m] of w.storage)
       w.storageTries.set(
         k,
@@ -107,17 +113,11 @@ export class WorldState implements StateReader {
   }
 
   getStorage(module: Address, key: Uint8Array): Uint8Array | undefined {
-    return this.storage.get(addressKey(module))?.get(toHex(key).slice(2))?.value;
+    return this.storage.get(addressKey(module))?.get(hexOf(key))?.value;
   }
 
-  storageKeys(module: Address, prefix: Uint8Array): Uint8Array[] {
-    const m = this.storage.get(addressKey(module));
-    if (!m) return [];
-    const p = toHex(prefix).slice(2);
-    return [...m.keys()]
-      .filter((k) => k.startsWith(p))
-      .sort()
-      .map((k) => fromHex(`0x${k}`));
+  storageScan(module: Address, scan: KeyScan): Iterable<string> {
+    return this.ordered.get(addressKey(module))?.scan(scan) ?? [];
   }
 
   storageRoot(address: Address): Uint8Array {
@@ -141,9 +141,18 @@ export class WorldState implements StateReader {
         m = new Map();
         this.storage.set(k, m);
       }
-      const id = toHex(c.key).slice(2);
-      if (c.value === null) m.delete(id);
-      else m.set(id, { key: c.key, value: c.value });
+      let order = this.ordered.get(k);
+      if (!order) {
+        order = new SortedKeys();
+        this.ordered.set(k, order);
+      }
+      const id = hexOf(c.key);
+      if (c.value === null) {
+        if (m.delete(id)) order.delete(id);
+      } else {
+        if (!m.has(id)) order.add(id);
+        m.set(id, { key: c.key, value: c.value });
+      }
     }
     for (const [k, t] of d.storageTries) this.storageTries.set(k, t);
     this.trie = d.trie;

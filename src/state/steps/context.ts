@@ -16,7 +16,7 @@ import type { Trie } from "../../trie/index.ts";
 import type { SignedTx } from "../../tx/index.ts";
 import { type Address, CodedError, type Receipt } from "../../types/index.ts";
 import type { MethodFault } from "../failures.ts";
-import type { StateOverlay, StateReader } from "../overlay.ts";
+import { type StateOverlay, type StateReader, storageKeys } from "../overlay.ts";
 
 export type BlockErrorCode =
   | "BLOCK_ERROR_PARENT_MISMATCH"
@@ -93,13 +93,13 @@ export function storeIn(state: StateOverlay, module: Pick<Module, "address">): R
     get: (k) => state.getStorage(a, k),
     set: (k, v) => state.setStorage(a, k, v),
     delete: (k) => state.setStorage(a, k, null),
-    keys: (p) => state.storageKeys(a, p),
+    keys: (p, r) => storageKeys(state, a, p, r),
   };
 }
 
 export function readStoreIn(state: StateReader, module: Pick<Module, "address">): ReadStore {
   const a = module.address;
-  return { get: (k) => state.getStorage(a, k), keys: (p) => state.storageKeys(a, p) };
+  return { get: (k) => state.getStorage(a, k), keys: (p, r) => storageKeys(state, a, p, r) };
 }
 
 export function moduleContext(block: BlockInfo, state: StateOverlay, module: Module): ModuleContext {
