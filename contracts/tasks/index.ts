@@ -60,12 +60,16 @@ import {
   EscrowDeposited,
   escrows,
   forfeited,
+  lingering,
+  MAX_DRAWS_PER_BLOCK,
   MAX_PANEL_SEATS,
+  MAX_PRUNED_PER_BLOCK,
   MAX_RECEIPTS_PER_SETTLE,
   ownerKeys,
   params,
   pending,
   publishedPayloads,
+  RECORD_CYCLES,
   type Report,
   reportCodec,
   reports,
@@ -195,10 +199,34 @@ function isTolerance(ctx: { storeOf(m: Pick<Module, "address">): ReadStore }, t:
   return modelEntry(ctx.storeOf(modelsModule), t.model)?.verification === "tolerance";
 }
 
-/** Check a payload against a task: the hash must match; returns the model's verdict ("" = honest). */
+/**
+ * Whether the fee a receipt charged matches the payload it committed to: the tokens the payload
+ * holds (prompt and completion) × the model's units per token × the cycle's unit price. A receipt
+ * that counted more tokens than it carried is fraud, found on every check ("" = it matches).
+ */
+export function chargeFault(
+  fee: bigint,
+  payload: TaskPayload,
+  unitsPerToken: number,
+  unitPrice: bigint,
+): string {
+  const completion = payload.positions.length > 0 ? payload.positions.length : payload.tokens.length;
+  const tokens = payload.prompt.length + completion;
+  const due = BigInt(tokens) * BigInt(unitsPerToken) * unitPrice;
+  return fee === due ? "" : `the receipt charged ${fee} wei; the payload's ${tokens} tokens cost ${due}`;
+}
+
+/** Check a payload against a task: the hash must match; returns the verdict ("" = honest). */
 function judge(ctx: CallContext, t: TaskRecord, payload: TaskPayload): string {
   if (!equalBytes(payloadHash(payload), t.payloadHash))
     throw new ModuleError("the payload does not hash to the receipt's payloadHash");
+  const models = ctx.storeOf(modelsModule);
+  const entry = modelEntry(models, t.model);
+  // A fee refunded by an upheld report is 0: nothing is left to overcharge.
+  if (entry && t.fee > 0n) {
+    const overcharge = chargeFault(t.fee, payload, entry.unitsPerToken, unitPriceAt(models, t.cycle));
+    if (overcharge) return overcharge;
+  }
   if (isTolerance(ctx, t))
     throw new ModuleError(
       `model ${t.model} is tolerance-class: the chain does not re-run it; its verifiers vote (dispute)`,
@@ -390,6 +418,10 @@ function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): 
   const due = routedExecutor(round!.output, r.taskId, candidatesOf(ctx, r.cycle), r.intermediary, r.attempt);
   if (!due || !equalBytes(due, r.executor))
     fail(`draw ${r.attempt} of this task goes to ${due ? toChecksumAddress(due) : "no one"}, not the sender`);
+  if (r.promptTokens + r.completionTokens > entry!.contextLength)
+    fail(
+      `${r.promptTokens} + ${r.completionTokens} tokens exceed model ${r.model}'s context of ${entry!.contextLength}`,
+    );
   const fee =
     BigInt(r.promptTokens + r.completionTokens) *
     BigInt(entry!.unitsPerToken) *
@@ -435,8 +467,9 @@ function endBlock(ctx: ModuleContext): void {
   const latest = latestRound(ctx.storeOf(beacon));
   if (latest) {
     const p = taskParams(s);
-    for (const [settledAt, taskId] of undrawn.keys(s)) {
-      if (settledAt >= latest.height) break;
+    // Settled before the latest round: its output did not exist when they were answered.
+    const waiting = undrawn.scan(s, { to: u32Key.encode(latest.height), limit: MAX_DRAWS_PER_BLOCK });
+    for (const [settledAt, taskId] of waiting) {
       undrawn.delete(s, [settledAt, taskId]);
       const drawn = tasks.get(s, taskId)!;
       // Only a task still waiting for its draw is drawn: a conviction must never be rewritten.
@@ -464,8 +497,7 @@ function endBlock(ctx: ModuleContext): void {
       assigned.set(s, [verifier, taskId], 1);
     }
   }
-  for (const [deadline, taskId] of due.keys(s)) {
-    if (deadline > height) break;
+  for (const [, taskId] of due.scan(s, { to: u32Key.encode(height + 1) })) {
     const t = tasks.get(s, taskId)!;
     if (t.status === TaskStatus.withheld) convict(ctx, taskId, t, "payload withheld and never published");
     else if (t.status === TaskStatus.disputed) resolveDispute(ctx, taskId, t, disputes.get(s, taskId)!, true);
@@ -474,6 +506,55 @@ function endBlock(ctx: ModuleContext): void {
       tasks.set(s, taskId, { ...t, status: TaskStatus.expired });
     }
   }
+  pruneRecords(s, ctx.block.cycle);
+}
+
+/** A task whose record still has a part to play: its check is not drawn or not decided. */
+const OPEN_STATUSES: ReadonlySet<number> = new Set([
+  TaskStatus.settled,
+  TaskStatus.checking,
+  TaskStatus.withheld,
+  TaskStatus.disputed,
+]);
+
+/**
+ * Remove the records nothing reads any more (spec/tasks.md §Records): those of cycle c from the
+ * first block of cycle c + RECORD_CYCLES, at most MAX_PRUNED_PER_BLOCK a block, oldest first. A
+ * record still open then (a check kept open by transactions) moves to `lingering` and is looked at
+ * again once a cycle until it closes, so it never holds the others back.
+ */
+function pruneRecords(s: RawStore, cycle: number): void {
+  if (cycle < RECORD_CYCLES) return;
+  let budget = MAX_PRUNED_PER_BLOCK;
+  const past = tasksByCycle.scan(s, { to: u32Key.encode(cycle - RECORD_CYCLES + 1), limit: budget });
+  for (const [c, taskId] of past) {
+    tasksByCycle.delete(s, [c, taskId]);
+    forgetClosed(s, taskId, cycle);
+  }
+  budget -= past.length;
+  if (budget === 0) return;
+  for (const [c, taskId] of lingering.scan(s, { to: u32Key.encode(cycle + 1), limit: budget })) {
+    lingering.delete(s, [c, taskId]);
+    forgetClosed(s, taskId, cycle);
+  }
+}
+
+/** Delete a closed task's record and everything kept by task id; an open one lingers a cycle. */
+function forgetClosed(s: RawStore, taskId: Uint8Array, cycle: number): void {
+  const t = tasks.get(s, taskId);
+  if (!t) return;
+  if (OPEN_STATUSES.has(t.status)) {
+    lingering.set(s, [cycle + 1, taskId], 1);
+    return;
+  }
+  tasks.delete(s, taskId);
+  // Most tasks have none of these: a read costs less than writing (and proving) a deletion.
+  const upheld: [number, [Address, Uint8Array]] = [t.cycle, [t.executor, taskId]];
+  if (undrawn.has(s, [t.height, taskId])) undrawn.delete(s, [t.height, taskId]);
+  if (reports.has(s, taskId)) reports.delete(s, taskId);
+  if (upheldReports.has(s, upheld)) upheldReports.delete(s, upheld);
+  if (disputes.has(s, taskId)) disputes.delete(s, taskId);
+  if (publishedPayloads.has(s, taskId)) publishedPayloads.delete(s, taskId);
 }
 
 /** Cycle end: an executor that settled tasks this cycle and was not convicted gains a level. */

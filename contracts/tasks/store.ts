@@ -146,6 +146,17 @@ export const undrawn = new StoreMap("undrawn", heightTask, uint);
 export const due = new StoreMap("due", heightTask, uint);
 /** (verifier, task) → 1: open checks of a verifier. */
 export const assigned = new StoreMap("assigned", pairKey(addressKey20, 20, bytesKey), uint);
+
+// How long records stay and how much a block's hooks take on (spec/tasks.md §Records): endBlock
+// reads only ranges of the maps above, so its cost follows the block's work, not the store's size.
+/** Checks drawn per block at most, in (settlement height, task) order; the rest wait a block. */
+export const MAX_DRAWS_PER_BLOCK = 1024;
+/** A cycle's task records are removed from the first block of cycle + RECORD_CYCLES. */
+export const RECORD_CYCLES = 8;
+/** Records a block removes at most (cycles past RECORD_CYCLES first, then lingering ones). */
+export const MAX_PRUNED_PER_BLOCK = 1024;
+/** (cycle, task) → 1: a record past its time still open (a check kept open), looked at again in that cycle. */
+export const lingering = new StoreMap("lingering", heightTask, uint);
 /** (cycle, executor) → fees pending release (rewards work). */
 export const pending = new StoreMap("pending", cycleAddr, quantity);
 /** (cycle, executor) → fees forfeited by proven fraud. */

@@ -16,23 +16,34 @@ import {
   rewards,
   settleArgs,
   TaskStatus,
+  taskFrauds,
   tasks,
   tasksModule,
 } from "../../contracts/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { encode } from "../../src/encoding/index.ts";
-import { ExactModel, MAX_ATTEMPTS, payloadFault } from "../../src/inference/index.ts";
+import {
+  ExactModel,
+  MAX_ATTEMPTS,
+  payloadFault,
+  type Receipt,
+  signReceipt,
+} from "../../src/inference/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import { ZERO_ADDRESS } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
-import { answeredTask, tasksHarness } from "../helpers/tasksModule.ts";
+import { answeredTask, CHAIN_ID, tasksHarness } from "../helpers/tasksModule.ts";
 
 const dev = devAddresses[7]!;
 
 function market(weights?: bigint[]) {
   const h = tasksHarness(weights);
   const apiKey = randomPrivateKey();
+  const resign = (r: Receipt, change: Partial<Receipt>) => {
+    const { signature: _, ...body } = { ...r, ...change };
+    return signReceipt(apiKey, CHAIN_ID, body);
+  };
   const output = h.beaconOutput(5, new Uint8Array(32).fill(9));
   assert.equal(h.refusal(6, dev, "deposit", { amount: 10n ** 18n }), "");
   assert.equal(
@@ -50,7 +61,7 @@ function market(weights?: bigint[]) {
       state: h.state,
       ...extra,
     });
-  return { h, task };
+  return { h, task, resign };
 }
 
 describe("market findings", () => {
@@ -122,6 +133,31 @@ describe("market findings", () => {
       accountRewards.get(readStoreIn(h.state, rewards), [0, ZERO_ADDRESS]),
       undefined,
       "no rewards record (and no check) for the zero address",
+    );
+  });
+
+  it("wash trading: a receipt that counts more tokens than its payload holds is refused past the context and convicted on any check", () => {
+    const { h, task, resign } = market();
+    const t = task(7n);
+    // ~4.29·10^9 tokens: refused at settlement, the model's context is 256.
+    const huge = resign(t.receipt, { completionTokens: 0xffffffff - t.receipt.promptTokens });
+    assert.match(h.refusal(8, t.executor, "settle", { receipts: [huge] }), /exceed model .* context of 256/);
+    // Within the context but more than the payload: settles, and the check convicts it.
+    const padded = resign(t.receipt, { completionTokens: t.receipt.completionTokens + 20 });
+    assert.equal(h.refusal(8, t.executor, "settle", { receipts: [padded] }), "");
+    assert.equal(h.refusal(9, devAddresses[5]!, "fraud", { taskId: t.taskId, payload: t.payload }), "");
+    const rec = tasks.get(h.store(), t.taskId)!;
+    assert.equal(rec.status, TaskStatus.fraud);
+    assert.match(
+      taskFrauds.get(h.store(), [0, t.executor])!,
+      /the receipt charged \d+ wei; the payload's \d+ tokens cost \d+/,
+    );
+    // An honest receipt's payload is no fraud.
+    const honest = task(8n);
+    assert.equal(h.refusal(10, honest.executor, "settle", { receipts: [honest.receipt] }), "");
+    assert.match(
+      h.refusal(11, devAddresses[5]!, "fraud", { taskId: honest.taskId, payload: honest.payload }),
+      /no fraud/,
     );
   });
 

@@ -21,6 +21,7 @@ import {
   apiKeys,
   beacon as beaconModule,
   beaconRounds,
+  chargeFault,
   escrows,
   latestRound,
   modelEntry,
@@ -681,7 +682,14 @@ export class TaskService implements InferenceRouter {
       if (t.status !== TaskStatus.checking) continue;
       const payload = await this.fetchPayload(t.executor, taskId);
       const intact = payload !== undefined && equalBytes(payloadHash(payload), t.payloadHash);
-      const fault = intact ? payloadFault(this.model, payload!) : "";
+      // An overcharge (more tokens on the receipt than in the payload) is as much fraud as a wrong token.
+      const models = readStoreIn(chain.state, modelsModule);
+      const entry = modelEntry(models, t.model);
+      const overcharge =
+        intact && entry && t.fee > 0n
+          ? chargeFault(t.fee, payload!, entry.unitsPerToken, unitPriceAt(models, t.cycle))
+          : "";
+      const fault = intact ? overcharge || payloadFault(this.model, payload!) : "";
       if (!intact || (this.cheating("lie") && !fault)) {
         await sender.send(TASKS_MODULE_ADDRESS, "withheld", encode(taskIdArgs, { taskId }));
         log.warn(
