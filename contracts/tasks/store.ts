@@ -152,7 +152,7 @@ export const assigned = new StoreMap("assigned", pairKey(addressKey20, 20, bytes
 /** Checks drawn per block at most, in (settlement height, task) order; the rest wait a block. */
 export const MAX_DRAWS_PER_BLOCK = 1024;
 /** A cycle's task records are removed from the first block of cycle + RECORD_CYCLES. */
-export const RECORD_CYCLES = 8;
+export const RECORD_CYCLES = 16;
 /** Records a block removes at most (cycles past RECORD_CYCLES first, then lingering ones). */
 export const MAX_PRUNED_PER_BLOCK = 1024;
 /** (cycle, task) → 1: a record past its time still open (a check kept open), looked at again in that cycle. */
