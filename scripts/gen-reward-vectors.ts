@@ -57,7 +57,7 @@ const files = vectorFiles();
 files.write("spec/vectors/rewards/issuance.json", {
   kind: "rewards",
   description:
-    "Proportional mints (issued so far, fee → minted), per-cycle minimum issuance, the 12 batches' mint ratios num/den and the fee completing each, and one small cycle settled two cycles later: tasks (executor, verifier, fee, final status), totals and per-account execution, verification, minimum, released, forfeited and reasons. The cycle runs on the tasks harness (dev validators 0-3 at weight 100, intermediary dev 0, the listed API key, serials and wrong answers, one idle verifier).",
+    "Proportional mints (issued so far, fee → minted), per-cycle minimum issuance, the 12 batches' mint ratios num/den and the fee completing each, and one small cycle settled two cycles later: tasks (executor, verifier, fee, final status), totals and per-account execution, verification, issuance (by race weight), released, forfeited, steered fees, fee standing (kept, owed) and reasons. The cycle runs on the tasks harness (dev validators 0-3 at weight 100, intermediary dev 0, the listed API key, serials and wrong answers, one idle verifier).",
   mints,
   minimums,
   batches,

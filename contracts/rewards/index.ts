@@ -5,10 +5,13 @@
  * issuance (issuance.ts). Everything a cycle earns waits until its fraud and dispute windows have
  * closed — the end of cycle c + 2 — and is then released by the rule:
  *
- * - revenue R = the cycle's developer fees X + proportional issuance P; 20 % of R goes to the
- *   training fund; the rest is split over the tasks by fee: a verified task pays half to its
- *   executor and half to its verifier, any other task all to its executor. The minimum-issuance
- *   shortfall is shared in proportion to that work. Race weight alone earns nothing.
+ * - fees X: 20 % to the training fund, the rest split over the tasks by fee: a verified task pays
+ *   half to its executor and half to its verifier, any other task all to its executor. A node keeps
+ *   at most what its race weight lets it expect of them plus two standard deviations, so serving
+ *   one's own paid tasks buys nothing beyond the weight's share.
+ * - issuance (proportional issuance P less its 20 % for the training fund, plus the shortfall to
+ *   the minimum) is split by race weight, so paying fees moves no one's share of it. A cycle
+ *   without a settled task mints nothing.
  * - release = earned × accuracy × work × validation: 0 for a node convicted of task or race fraud
  *   or proven to have equivocated or faulted a DKG in the cycle (the validators module's offences);
  *   work = min(1, tasks done / (fair share − 2·√fair share)), the fair share by weight;
@@ -33,6 +36,7 @@ import {
   toHex,
   ZERO_ADDRESS,
 } from "../../src/types/index.ts";
+import { beacon, rounds as beaconRounds } from "../beacon/index.ts";
 import { voterWeights } from "../models/index.ts";
 import {
   type GenesisContext,
@@ -51,6 +55,8 @@ import {
 import { addressKey20, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
 import {
   reports,
+  routedExecutor,
+  type TaskRecord,
   TaskStatus,
   taskFrauds,
   tasks,
@@ -108,14 +114,19 @@ const cycleCodec = struct<CycleRewards>("rewards.Cycle", {
 });
 
 export interface AccountRewards {
-  /** From executing tasks (fee and subsidy share). */
+  /** From executing tasks: their fee shares (under the fee-share rule, the subsidy's too). */
   execution: bigint;
-  /** From verifying tasks. */
+  /** From verifying tasks: half of each verified task's share. */
   verification: bigint;
-  /** Share of the minimum-issuance shortfall. */
-  minimum: bigint;
+  /** Share of the cycle's issuance, by race weight: proportional (less the training share) and the shortfall. */
+  issuance: bigint;
   released: bigint;
   forfeited: bigint;
+  /** Fees above the band its weight predicts: steered to it, forfeited (spec/rewards.md §Work and steering). */
+  steered: bigint;
+  /** Its standing after the cycle: fees kept over recent cycles, and the floor its weight owes. */
+  windowKept: bigint;
+  windowOwed: bigint;
   tasksDone: number;
   /** Fair share of tasks by weight, in thousandths of a task. */
   fairMilli: number;
@@ -126,9 +137,12 @@ export interface AccountRewards {
 const accountFields = {
   execution: quantity,
   verification: quantity,
-  minimum: quantity,
+  issuance: quantity,
   released: quantity,
   forfeited: quantity,
+  steered: quantity,
+  windowKept: quantity,
+  windowOwed: quantity,
   tasksDone: uint,
   fairMilli: uint,
   checksDrawn: uint,
@@ -166,6 +180,30 @@ export const vestings = new StoreMap("vesting", addressKey20, vestingCodec);
 /** Additional hardware-provider reward paid per (cycle, miner). */
 export const hpPaid = new StoreMap("hp", pairKey(u32Key, 4, addressKey20), quantity);
 
+/**
+ * A node's fee record over recent settled cycles, each cycle weighing 15/16 of the one after it
+ * (spec/rewards.md §Work and steering): the fees its weight owed it (first draws), the fees its
+ * weight let it draw (final draws, after refusals), their variance, and the fees it kept. Luck
+ * averages out over the window, so a small node is judged on many draws, and so is each of the
+ * accounts a miner splits its weight into.
+ */
+export interface Standing {
+  owed: bigint;
+  drawn: bigint;
+  variance: bigint;
+  kept: bigint;
+}
+const standingCodec = struct<Standing>("rewards.Standing", {
+  owed: quantity,
+  drawn: quantity,
+  variance: quantity,
+  kept: quantity,
+});
+export const standings = new StoreMap("standing", addressKey20, standingCodec);
+/** Each settled cycle keeps 15/16 of the standing before it (a half-life of about 11 cycles). */
+const KEEP_NUM = 15n;
+const KEEP_DEN = 16n;
+
 function credit(state: ModuleState, to: Address, amount: bigint): void {
   if (amount === 0n) return;
   const a = state.getAccount(to);
@@ -182,9 +220,12 @@ function debit(state: ModuleState, from: Address, amount: bigint): void {
 const emptyAccount = (): AccountRewards => ({
   execution: 0n,
   verification: 0n,
-  minimum: 0n,
+  issuance: 0n,
   released: 0n,
   forfeited: 0n,
+  steered: 0n,
+  windowKept: 0n,
+  windowOwed: 0n,
   tasksDone: 0,
   fairMilli: 0,
   checksDrawn: 0,
@@ -198,28 +239,60 @@ export function hpTranche(cycleLength: number, blocksPerDay: number): bigint {
 }
 
 /**
+ * How a cycle's issuance reaches the nodes (spec/rewards.md §Self-dealing). The chain runs
+ * `raceWeight`. `feeShare` is the rule first built from the paper's wording, kept so that
+ * `npm run sim:economics` and the tests can measure the two on the same settlement code:
+ *
+ * - `feeShare`: fees and proportional issuance are split over the tasks by fee, the minimum's
+ *   shortfall in proportion to those shares, and work is counted in tasks, one cycle at a time.
+ *   Paying for one's own tasks buys issuance.
+ * - `raceWeight`: issuance (proportional and the shortfall, less 20 % for the training fund) is
+ *   split by race weight, so paying fees moves no one's share of it; the fees follow the tasks.
+ *   Work and steering are judged on fees against what the weight predicts, over a window of cycles:
+ *   below it the release shrinks, above it the excess is forfeited.
+ */
+export type SettlementRule = "raceWeight" | "feeShare";
+
+/** What a node's weight lets it expect of a cycle's task shares (spec/rewards.md §Work and steering). */
+interface FeeExpectation {
+  /** By each task's first draw: the work its weight owes. */
+  owed: bigint;
+  /** By each task's final draw, among the candidates the refusals left: what it may keep. */
+  drawn: bigint;
+  /** Of the fees by first draws. */
+  variance: bigint;
+}
+
+/**
  * Settle cycle c (spec/rewards.md §Settlement). Pure over the stores: reads the tasks and race
  * modules, moves fees out of the tasks module account, mints issuance, pays releases and sends the
- * training share and every forfeit to the training fund.
+ * training share and every forfeit to the training fund. `rule` is the chain's rule unless a
+ * measurement asks for the old one.
  */
-export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
+export function settleCycle(
+  ctx: ModuleContext,
+  c: number,
+  rule: SettlementRule = "raceWeight",
+): CycleRewards {
   const s = ctx.store;
   const p = params.get(s)!;
   const sup = supply.get(s)!;
   const taskStore = ctx.storeOf(tasksModule);
-  const records = tasksByCycle.keys(taskStore, u32Key.encode(c)).map(([, id]) => tasks.get(taskStore, id)!);
+  const ids = tasksByCycle.keys(taskStore, u32Key.encode(c)).map(([, id]) => id);
+  const records = ids.map((id) => tasks.get(taskStore, id)!);
   const fees = records.reduce((t, r) => t + r.fee, 0n);
   const minimum = cycleMinimum(
     cycleStart(c, ctx.block.preset.cycleLength),
     ctx.block.preset.cycleLength,
     p.blocksPerDay,
   );
-  // No work, nobody to share the minimum with: it is not minted (race weight alone earns nothing).
+  // No work, no issuance: a cycle without a settled task mints nothing (race weight alone earns nothing).
   const { proportional, shortfall } =
     records.length > 0 ? cycleIssuance(sup.issued, fees, minimum) : { proportional: 0n, shortfall: 0n };
-  const revenue = fees + proportional;
-  let training = revenue / 5n;
-  const distributable = revenue - training;
+  const weights = new Map(
+    voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), c).map(([a, w]) => [toHex(a), w]),
+  );
+  const totalWeight = [...weights.values()].reduce((t, w) => t + w, 0n);
   const acct = new Map<string, AccountRewards>();
   const of = (a: Address) => {
     const k = toHex(a);
@@ -227,9 +300,16 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     acct.set(k, r);
     return r;
   };
+  // Task shares: 20 % of the pool to the training fund, the rest by fee; a verified task pays half
+  // to its verifier. Under the fee-share rule the pool holds the proportional issuance too.
+  const taskPool = rule === "feeShare" ? fees + proportional : fees;
+  let training = taskPool / 5n;
+  const distributable = taskPool - training;
+  const shares: bigint[] = [];
   let paidOut = 0n;
   for (const t of records) {
     const share = fees === 0n ? 0n : (distributable * t.fee) / fees;
+    shares.push(share);
     paidOut += share;
     const verified = t.status === TaskStatus.verified;
     const toVerifier = verified ? share / 2n : 0n;
@@ -247,37 +327,91 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     }
   }
   training += distributable - paidOut;
-  // The shortfall to the minimum, in proportion to the work just counted.
-  const work = [...acct.values()].reduce((t, r) => t + r.execution + r.verification, 0n);
-  let minimumPaid = 0n;
-  if (work > 0n)
-    for (const r of acct.values()) {
-      r.minimum = (shortfall * (r.execution + r.verification)) / work;
-      minimumPaid += r.minimum;
+  // Issuance apart from the task shares: under raceWeight all of it (proportional and the
+  // shortfall, less 20 % for the training fund) by race weight; under feeShare, the shortfall in
+  // proportion to the task shares.
+  let issuancePool = shortfall;
+  let basis: [string, bigint][];
+  if (rule === "raceWeight") {
+    const toFund = (proportional + shortfall) / 5n;
+    training += toFund;
+    issuancePool = proportional + shortfall - toFund;
+    basis = [...weights.entries()].filter(([, w]) => w > 0n);
+  } else basis = [...acct.entries()].map(([k, r]) => [k, r.execution + r.verification]);
+  const basisTotal = basis.reduce((t, [, v]) => t + v, 0n);
+  let issuancePaid = 0n;
+  if (issuancePool > 0n && basisTotal > 0n)
+    for (const [k, v] of basis) {
+      const share = (issuancePool * v) / basisTotal;
+      of(fromHex(k)).issuance += share;
+      issuancePaid += share;
     }
-  training += shortfall - minimumPaid;
+  training += issuancePool - issuancePaid;
   // Fair shares: each task's executor was drawn by weight among the cycle's candidates but its
-  // intermediary, so a node's expected count is Σ w / (W − w_intermediary) over the tasks.
-  const weights = new Map(
-    voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), c).map(([a, w]) => [toHex(a), w]),
-  );
-  const total = [...weights.values()].reduce((t, w) => t + w, 0n);
+  // intermediary, so a node's expected count is Σ w / (W − w_intermediary) over the tasks, and its
+  // expected execution fees the same draws weighed by what they paid. A task redrawn after refusals
+  // was finally drawn among fewer: those who took refused tasks may keep them. (Verifiers are drawn
+  // by the beacon after settlement, which no one steers; checks are judged by the validation factor.)
   const fair = new Map<string, bigint>();
-  for (const t of records) {
-    const rest = total - (weights.get(toHex(t.intermediary)) ?? 0n);
+  const expectations = new Map<string, FeeExpectation>();
+  const candidateSets = new Map<number, { address: Address; weight: bigint }[]>();
+  const candidates = (cycle: number) => {
+    if (!candidateSets.has(cycle))
+      candidateSets.set(
+        cycle,
+        voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle).map(([address, weight]) => ({
+          address,
+          weight,
+        })),
+      );
+    return candidateSets.get(cycle)!;
+  };
+  /** A share owed by a first draw among `rest` and finally drawn among `finalRest` (0 if it refused). */
+  const expect = (a: string, share: bigint, w: bigint, rest: bigint, finalRest: bigint) => {
+    const e = expectations.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
+    e.owed += (share * w) / rest;
+    if (finalRest > 0n) e.drawn += (share * w) / finalRest;
+    e.variance += (share * share * w * (rest - w)) / (rest * rest);
+    expectations.set(a, e);
+  };
+  for (const [i, t] of records.entries()) {
+    const intermediary = toHex(t.intermediary);
+    const rest = totalWeight - (weights.get(intermediary) ?? 0n);
     if (rest <= 0n) continue;
-    for (const [a, w] of weights)
-      if (a !== toHex(t.intermediary)) fair.set(a, (fair.get(a) ?? 0n) + (w * 1000n) / rest);
+    const toVerifier = t.status === TaskStatus.verified ? shares[i]! / 2n : 0n;
+    const refused =
+      rule === "raceWeight" && t.attempt > 0
+        ? refusedDraws(ctx, candidates, c, ids[i]!, t)
+        : new Set<string>();
+    const finalRest = rest - [...refused].reduce((sum, a) => sum + (weights.get(a) ?? 0n), 0n);
+    for (const [a, w] of weights) {
+      if (a === intermediary) continue;
+      fair.set(a, (fair.get(a) ?? 0n) + (w * 1000n) / rest);
+      if (rule !== "raceWeight") continue;
+      expect(a, shares[i]! - toVerifier, w, rest, refused.has(a) ? 0n : finalRest > 0n ? finalRest : rest);
+    }
   }
   const raceFrauds = new Map(forfeitsOf(ctx.storeOf(race), c).map(([a, r]) => [toHex(a), r]));
   // Offenders get a record even without earnings, so the reason is there to read.
   const offenders = new Map(offencesOf(ctx.storeOf(validatorsModule), c).map(([a, o]) => [toHex(a), o]));
   for (const k of offenders.keys()) of(fromHex(k));
+  const judgements =
+    rule === "raceWeight"
+      ? judgeFees(
+          s,
+          new Map(
+            [...acct.entries()]
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([k, r]) => [k, r.execution]),
+          ),
+          expectations,
+        )
+      : undefined;
   let released = 0n;
   let forfeited = 0n;
   const raceFraudCost = new Map<string, bigint>();
   for (const [k, r] of [...acct.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const earned = r.execution + r.verification + r.minimum;
+    const earned = r.execution + r.verification + r.issuance;
     const address = fromHex(k);
     const taskFraud = taskFrauds.get(taskStore, [c, address]);
     const raceFraud = raceFrauds.get(k);
@@ -285,21 +419,37 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
     r.fairMilli = Number(fair.get(k) ?? 0n);
     // What the node's work and checks release, before any conviction.
     let byWork = earned;
-    let workReason = "";
-    // Draws are random: a share is "done" from its fair value less two standard deviations
-    // (2·√fair tasks), so honest luck costs nothing and a node that skips work loses in proportion.
-    const owed = workThresholdMilli(BigInt(r.fairMilli));
-    const doneM = BigInt(r.tasksDone * 1000);
-    if (owed > 0n && doneM < owed) {
-      byWork = (byWork * doneM) / owed;
-      workReason = `did ${r.tasksDone} of a fair share of ${(r.fairMilli / 1000).toFixed(1)} tasks`;
+    const workReasons: string[] = [];
+    if (rule === "raceWeight") {
+      const judged = judgements!.get(k)!;
+      r.steered = judged.excess;
+      r.windowKept = judged.kept;
+      r.windowOwed = judged.owed;
+      byWork -= judged.excess;
+      if (judged.excess > 0n)
+        workReasons.push(`fees above its weight's band: ${judged.excess} of ${judged.fees} wei forfeited`);
+      if (judged.owed > judged.kept) {
+        byWork = (byWork * judged.kept) / judged.owed;
+        workReasons.push(
+          `kept ${judged.kept} wei in fees over recent cycles, below the ${judged.owed} its weight owes`,
+        );
+      }
+    } else {
+      // Draws are random: a share is "done" from its fair value less two standard deviations
+      // (2·√fair tasks), so honest luck costs nothing and a node that skips work loses in proportion.
+      const owed = workThresholdMilli(BigInt(r.fairMilli));
+      const doneM = BigInt(r.tasksDone * 1000);
+      if (owed > 0n && doneM < owed) {
+        byWork = (byWork * doneM) / owed;
+        workReasons.push(`did ${r.tasksDone} of a fair share of ${(r.fairMilli / 1000).toFixed(1)} tasks`);
+      }
     }
     if (r.checksDrawn > 0 && r.checksDone < r.checksDrawn) {
       byWork = (byWork * BigInt(r.checksDone)) / BigInt(r.checksDrawn);
-      workReason = `${workReason ? `${workReason}; ` : ""}performed ${r.checksDone} of ${r.checksDrawn} checks`;
+      workReasons.push(`performed ${r.checksDone} of ${r.checksDrawn} checks`);
     }
     let out = byWork;
-    r.reason = workReason;
+    r.reason = workReasons.join("; ").slice(0, 256);
     if (taskFraud) {
       out = 0n;
       r.reason = `task fraud: ${taskFraud}`.slice(0, 256);
@@ -377,6 +527,82 @@ export function settleCycle(ctx: ModuleContext, c: number): CycleRewards {
   };
   cycleRewards.set(s, c, out);
   return out;
+}
+
+interface FeeJudgement {
+  fees: bigint;
+  /** This cycle's fees above the band: steered to the node, forfeited. */
+  excess: bigint;
+  /** Fees kept over the window, and the least the window owes (the band's floor). */
+  kept: bigint;
+  owed: bigint;
+}
+
+/**
+ * Judge every node's fees of the cycle against its standing (spec/rewards.md §Work and steering)
+ * and update the standings. Over the window, a node keeps the fees its weight let it draw within
+ * two standard deviations: above the band, the excess of this cycle's fees was steered to it, not
+ * drawn, and is forfeited. Steered fees were never drawn to anyone else, so what the others owed
+ * shrinks by their part of the cycle's fees. Below the floor of what its weight owed, a node
+ * skipped work, and its release shrinks in proportion (`kept / owed`).
+ */
+function judgeFees(
+  s: ModuleContext["store"],
+  fees: Map<string, bigint>,
+  expectations: Map<string, FeeExpectation>,
+): Map<string, FeeJudgement> {
+  const keep = (v: bigint) => (v * KEEP_NUM) / KEEP_DEN;
+  const keepSquared = (v: bigint) => (v * KEEP_NUM * KEEP_NUM) / (KEEP_DEN * KEEP_DEN);
+  const none: FeeExpectation = { owed: 0n, drawn: 0n, variance: 0n };
+  const empty: Standing = { owed: 0n, drawn: 0n, variance: 0n, kept: 0n };
+  const judged = new Map<string, FeeJudgement>();
+  let steered = 0n;
+  let total = 0n;
+  for (const [k, earned] of fees) {
+    const before = standings.get(s, fromHex(k)) ?? empty;
+    const e = expectations.get(k) ?? none;
+    const spread = 2n * isqrt(keepSquared(before.variance) + e.variance);
+    const over = keep(before.kept) + earned - (keep(before.drawn) + e.drawn + spread);
+    const excess = over <= 0n ? 0n : over < earned ? over : earned;
+    judged.set(k, { fees: earned, excess, kept: keep(before.kept) + earned - excess, owed: 0n });
+    steered += excess;
+    total += earned;
+  }
+  const unsteered = (v: bigint) => (total === 0n ? v : (v * (total - steered)) / total);
+  for (const [k, j] of judged) {
+    const before = standings.get(s, fromHex(k)) ?? empty;
+    const e = expectations.get(k) ?? none;
+    const owed = keep(before.owed) + unsteered(e.owed);
+    const variance = keepSquared(before.variance) + unsteered(e.variance);
+    const spread = 2n * isqrt(variance);
+    standings.set(s, fromHex(k), { owed, drawn: keep(before.drawn) + e.drawn, variance, kept: j.kept });
+    j.owed = owed > spread ? owed - spread : 0n;
+  }
+  return judged;
+}
+
+/**
+ * The candidates a redrawn task's earlier draws named (they refused it): the draws are recomputed
+ * from the receipt's beacon round under the weights of the settlement cycle or, for a receipt
+ * routed the cycle before, of that cycle: whichever names the executor at the receipt's attempt.
+ */
+function refusedDraws(
+  ctx: ModuleContext,
+  candidates: (cycle: number) => { address: Address; weight: bigint }[],
+  c: number,
+  taskId: Uint8Array,
+  t: TaskRecord,
+): Set<string> {
+  const round = beaconRounds.get(ctx.storeOf(beacon), t.round);
+  if (!round) return new Set();
+  for (const cycle of c > 0 ? [c, c - 1] : [c]) {
+    const draws = Array.from({ length: t.attempt + 1 }, (_, a) =>
+      routedExecutor(round.output, taskId, candidates(cycle), t.intermediary, a),
+    );
+    const last = draws[t.attempt];
+    if (last && equalBytes(last, t.executor)) return new Set(draws.slice(0, t.attempt).map((d) => toHex(d!)));
+  }
+  return new Set();
 }
 
 /**

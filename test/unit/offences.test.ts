@@ -383,7 +383,7 @@ describe("offences", () => {
     const punished = run(offender);
     const r = punished.accounts.get(key)!;
     assert.equal(r.released, 0n);
-    assert.equal(r.forfeited, earned.execution + earned.verification + earned.minimum);
+    assert.equal(r.forfeited, earned.execution + earned.verification + earned.issuance);
     assert.equal(r.reason, "offence: equivocation: two precommits at height 12 round 0");
     const each = hpTranche(minimal.cycleLength, minimal.blocksPerDay) / 10n;
     assert.equal(base.hpPaid - punished.hpPaid, each, "its additional reward stays in the pool");

@@ -20,8 +20,8 @@ Usage: racecoin rewards status [--address ADDRESS] [--cycle N] [--rpc URL] [--js
 
 Without --address: the issuance batch and subsidy rate, minted so far, the training fund and pools.
 With --address: its rewards in cycle N (default: the last three settled cycles), each with what it
-earned executing and verifying tasks, its minimum-issuance share, what was released or forfeited
-and why. A cycle's rewards settle at the end of the cycle two later.
+earned executing and verifying tasks, its issuance share (by race weight), what was released or
+forfeited and why. A cycle's rewards settle at the end of the cycle two later.
 
 Options:
   --rpc URL   node to use (default: http://127.0.0.1:8545)
@@ -43,7 +43,7 @@ type Status = {
 type Account = {
   execution: string;
   verification: string;
-  minimum: string;
+  issuance: string;
   released: string;
   forfeited: string;
   tasksDone: number;
@@ -93,9 +93,9 @@ export const rewardsCommand: Command = {
         process.stdout.write(`${JSON.stringify({ cycle, ...a })}\n`);
         continue;
       }
-      const earned = BigInt(a.execution) + BigInt(a.verification) + BigInt(a.minimum);
+      const earned = BigInt(a.execution) + BigInt(a.verification) + BigInt(a.issuance);
       process.stdout.write(
-        `${toChecksumAddress(address)} cycle ${cycle}: earned ${race(earned.toString())} (tasks ${race(a.execution)}, checks ${race(a.verification)}, minimum ${race(a.minimum)}); released ${race(a.released)}, forfeited ${race(a.forfeited)}${a.reason ? ` (${a.reason})` : ""}; ${a.tasksDone} tasks of a fair ${(a.fairMilli / 1000).toFixed(1)}, ${a.checksDone}/${a.checksDrawn} checks${BigInt(a.hp) > 0n ? `; additional reward ${race(a.hp)}` : ""}\n`,
+        `${toChecksumAddress(address)} cycle ${cycle}: earned ${race(earned.toString())} (tasks ${race(a.execution)}, checks ${race(a.verification)}, issuance ${race(a.issuance)}); released ${race(a.released)}, forfeited ${race(a.forfeited)}${a.reason ? ` (${a.reason})` : ""}; ${a.tasksDone} tasks of a fair ${(a.fairMilli / 1000).toFixed(1)}, ${a.checksDone}/${a.checksDrawn} checks${BigInt(a.hp) > 0n ? `; additional reward ${race(a.hp)}` : ""}\n`,
       );
     }
     return 0;
