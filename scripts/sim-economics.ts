@@ -93,7 +93,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    name: "dust: one 32-wei task in an empty cycle",
+    name: "dust: one 32-wei task in each otherwise empty cycle",
     market: { honestTasks: 0, selfTasks: 1, routing: "steered", price: 1n, issued: 0n, cycles: CYCLES },
   },
 ];

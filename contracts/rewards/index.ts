@@ -181,11 +181,11 @@ export const vestings = new StoreMap("vesting", addressKey20, vestingCodec);
 export const hpPaid = new StoreMap("hp", pairKey(u32Key, 4, addressKey20), quantity);
 
 /**
- * A node's fee record over recent settled cycles, each cycle weighing 15/16 of the one after it
- * (spec/rewards.md §Work and steering): the fees its weight owed it (first draws), the fees its
- * weight let it draw (final draws, after refusals), their variance, and the fees it kept. Luck
- * averages out over the window, so a small node is judged on many draws, and so is each of the
- * accounts a miner splits its weight into.
+ * A node's record of served task shares over recent settled cycles, each cycle weighing 15/16 of
+ * the one after it (spec/rewards.md §Work and steering): the shares its weight owed it (first
+ * draws), those its weight let it draw (final draws, after refusals), their variance, and those it
+ * kept. Luck averages out over the window, so a small node is judged on many draws, and so is each
+ * of the accounts a miner splits its weight into.
  */
 export interface Standing {
   owed: bigint;
@@ -253,13 +253,13 @@ export function hpTranche(cycleLength: number, blocksPerDay: number): bigint {
  */
 export type SettlementRule = "raceWeight" | "feeShare";
 
-/** What a node's weight lets it expect of a cycle's task shares (spec/rewards.md §Work and steering). */
+/** The task shares a node's weight lets it expect to serve in a cycle (spec/rewards.md §Work and steering). */
 interface FeeExpectation {
   /** By each task's first draw: the work its weight owes. */
   owed: bigint;
   /** By each task's final draw, among the candidates the refusals left: what it may keep. */
   drawn: bigint;
-  /** Of the fees by first draws. */
+  /** Of the shares by first draws. */
   variance: bigint;
 }
 
@@ -306,10 +306,13 @@ export function settleCycle(
   let training = taskPool / 5n;
   const distributable = taskPool - training;
   const shares: bigint[] = [];
+  /** Each executor's tasks by their whole shares, before any verifier's half: what it served. */
+  const served = new Map<string, bigint>();
   let paidOut = 0n;
   for (const t of records) {
     const share = fees === 0n ? 0n : (distributable * t.fee) / fees;
     shares.push(share);
+    served.set(toHex(t.executor), (served.get(toHex(t.executor)) ?? 0n) + share);
     paidOut += share;
     const verified = t.status === TaskStatus.verified;
     const toVerifier = verified ? share / 2n : 0n;
@@ -348,8 +351,8 @@ export function settleCycle(
     }
   training += issuancePool - issuancePaid;
   // Fair shares: each task's executor was drawn by weight among the cycle's candidates but its
-  // intermediary, so a node's expected count is Σ w / (W − w_intermediary) over the tasks, and its
-  // expected execution fees the same draws weighed by what they paid. A task redrawn after refusals
+  // intermediary, so a node's expected count is Σ w / (W − w_intermediary) over the tasks, and the
+  // task shares it should serve the same draws weighed by each share. A task redrawn after refusals
   // was finally drawn among fewer: those who took refused tasks may keep them. (Verifiers are drawn
   // by the beacon after settlement, which no one steers; checks are judged by the validation factor.)
   const fair = new Map<string, bigint>();
@@ -378,7 +381,6 @@ export function settleCycle(
     const intermediary = toHex(t.intermediary);
     const rest = totalWeight - (weights.get(intermediary) ?? 0n);
     if (rest <= 0n) continue;
-    const toVerifier = t.status === TaskStatus.verified ? shares[i]! / 2n : 0n;
     const refused =
       rule === "raceWeight" && t.attempt > 0
         ? refusedDraws(ctx, candidates, c, ids[i]!, t)
@@ -388,7 +390,7 @@ export function settleCycle(
       if (a === intermediary) continue;
       fair.set(a, (fair.get(a) ?? 0n) + (w * 1000n) / rest);
       if (rule !== "raceWeight") continue;
-      expect(a, shares[i]! - toVerifier, w, rest, refused.has(a) ? 0n : finalRest > 0n ? finalRest : rest);
+      expect(a, shares[i]!, w, rest, refused.has(a) ? 0n : finalRest > 0n ? finalRest : rest);
     }
   }
   const raceFrauds = new Map(forfeitsOf(ctx.storeOf(race), c).map(([a, r]) => [toHex(a), r]));
@@ -402,7 +404,7 @@ export function settleCycle(
           new Map(
             [...acct.entries()]
               .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-              .map(([k, r]) => [k, r.execution]),
+              .map(([k]) => [k, served.get(k) ?? 0n]),
           ),
           expectations,
         )
@@ -422,16 +424,19 @@ export function settleCycle(
     const workReasons: string[] = [];
     if (rule === "raceWeight") {
       const judged = judgements!.get(k)!;
-      r.steered = judged.excess;
       r.windowKept = judged.kept;
       r.windowOwed = judged.owed;
-      byWork -= judged.excess;
-      if (judged.excess > 0n)
-        workReasons.push(`fees above its weight's band: ${judged.excess} of ${judged.fees} wei forfeited`);
+      // The excess is in served shares; what it forfeits is that part of its execution earnings.
+      r.steered = judged.served === 0n ? 0n : (r.execution * judged.excess) / judged.served;
+      byWork -= r.steered;
+      if (r.steered > 0n)
+        workReasons.push(
+          `served ${judged.excess} wei of task shares above its weight's band: ${r.steered} forfeited`,
+        );
       if (judged.owed > judged.kept) {
         byWork = (byWork * judged.kept) / judged.owed;
         workReasons.push(
-          `kept ${judged.kept} wei in fees over recent cycles, below the ${judged.owed} its weight owes`,
+          `kept ${judged.kept} wei of task shares over recent cycles, below the ${judged.owed} its weight owes`,
         );
       }
     } else {
@@ -530,25 +535,28 @@ export function settleCycle(
 }
 
 interface FeeJudgement {
-  fees: bigint;
-  /** This cycle's fees above the band: steered to the node, forfeited. */
+  /** The task shares it served this cycle, and those above the band: steered to it. */
+  served: bigint;
   excess: bigint;
-  /** Fees kept over the window, and the least the window owes (the band's floor). */
+  /** Shares kept over the window, and the least the window owes (the band's floor). */
   kept: bigint;
   owed: bigint;
 }
 
 /**
- * Judge every node's fees of the cycle against its standing (spec/rewards.md §Work and steering)
- * and update the standings. Over the window, a node keeps the fees its weight let it draw within
- * two standard deviations: above the band, the excess of this cycle's fees was steered to it, not
- * drawn, and is forfeited. Steered fees were never drawn to anyone else, so what the others owed
- * shrinks by their part of the cycle's fees. Below the floor of what its weight owed, a node
- * skipped work, and its release shrinks in proportion (`kept / owed`).
+ * Judge the task shares every node served in the cycle against its standing (spec/rewards.md
+ * §Work and steering) and update the standings. Over the window, a node keeps what its weight let
+ * it draw within two standard deviations: above the band, the excess was steered to it, not drawn,
+ * and that part of its execution earnings is forfeited. Steered tasks were never drawn to anyone
+ * else, so what the others owed shrinks by their part of the cycle's shares. Below what its weight
+ * owed less two standard deviations a node skipped work, and its release shrinks in proportion
+ * (`kept / owed`).
+ * (Refusals on record are not counted against a node: the intermediary names the attempt, so it
+ * could put any node on record as refusing, at the cost of one task's fee.)
  */
 function judgeFees(
   s: ModuleContext["store"],
-  fees: Map<string, bigint>,
+  served: Map<string, bigint>,
   expectations: Map<string, FeeExpectation>,
 ): Map<string, FeeJudgement> {
   const keep = (v: bigint) => (v * KEEP_NUM) / KEEP_DEN;
@@ -558,13 +566,13 @@ function judgeFees(
   const judged = new Map<string, FeeJudgement>();
   let steered = 0n;
   let total = 0n;
-  for (const [k, earned] of fees) {
+  for (const [k, earned] of served) {
     const before = standings.get(s, fromHex(k)) ?? empty;
     const e = expectations.get(k) ?? none;
     const spread = 2n * isqrt(keepSquared(before.variance) + e.variance);
     const over = keep(before.kept) + earned - (keep(before.drawn) + e.drawn + spread);
     const excess = over <= 0n ? 0n : over < earned ? over : earned;
-    judged.set(k, { fees: earned, excess, kept: keep(before.kept) + earned - excess, owed: 0n });
+    judged.set(k, { served: earned, excess, kept: keep(before.kept) + earned - excess, owed: 0n });
     steered += excess;
     total += earned;
   }

@@ -626,7 +626,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
         console.log(`# cycle ${c}: the flaky node released ${flaky.released} of ${earned} (${flaky.reason})`);
         assert.match(
           flaky.reason,
-          /kept \d+ wei in fees over recent cycles, below the \d+ its weight owes/,
+          /kept \d+ wei of task shares over recent cycles, below the \d+ its weight owes/,
           `cycle ${c}: the flaky node's shortfall`,
         );
         assert.ok(BigInt(flaky.released) < earned);

@@ -20,9 +20,11 @@ import {
   tasks,
   tasksByCycle,
   tasksModule,
+  validatorSets,
+  validators,
 } from "../../contracts/index.ts";
 import { unitPrices } from "../../contracts/models/index.ts";
-import { type SettlementRule, settleCycle } from "../../contracts/rewards/index.ts";
+import { type AccountRewards, type SettlementRule, settleCycle } from "../../contracts/rewards/index.ts";
 import { u32Key } from "../../contracts/store.ts";
 import { privateKeyToAddress } from "../../src/crypto/index.ts";
 import { payloadHash, type ReceiptBody, signReceipt, taskIdOf } from "../../src/inference/index.ts";
@@ -65,6 +67,10 @@ export interface Market {
   issued: bigint;
   /** Cycles with traffic; each is settled two cycles later. */
   cycles: number;
+  /** The validator weights (dev 0–7), when not the coalition's share split as `weightsFor` does. */
+  weights?: bigint[];
+  /** A node (dev index) that refuses every task drawn to it: the intermediary redraws it. */
+  refuser?: number;
 }
 
 export interface Outcome {
@@ -78,6 +84,8 @@ export interface Outcome {
   /** The coalition's share of the cycle's tasks it executed (for the report). */
   coalitionTasks: number;
   tasks: number;
+  /** Each settled cycle's account records, by address. */
+  accounts: Map<string, AccountRewards>[];
 }
 
 const keyOf = (label: string) =>
@@ -97,8 +105,13 @@ export function weightsFor([num, den]: [bigint, bigint]): bigint[] {
 /** Run the market and settle every cycle under each rule (the old one on a scratch copy). */
 export function runMarket(m: Market): Record<SettlementRule, Outcome> {
   const L = minimal.cycleLength;
-  const h = tasksHarness(weightsFor(m.share));
+  const weights = m.weights ?? weightsFor(m.share);
+  const h = tasksHarness(weights);
   const { state } = h;
+  // The harness holds the set for the first eight cycles; a longer run carries it on.
+  const set = weights.map((weight, i) => ({ address: devAddresses[i]!, weight, blsKey: new Uint8Array(48) }));
+  for (let c = 8; c < m.cycles + SETTLE_DELAY_CYCLES; c++)
+    validatorSets.set(storeIn(state, validators), c, set);
   for (const d of [HONEST_DEVELOPER, COALITION_DEVELOPER])
     state.setAccount(d, { nonce: 0n, balance: 10n ** 30n });
   // A market in its steady state: every executor at the top reputation (1 task in 16 checked).
@@ -136,6 +149,7 @@ export function runMarket(m: Market): Record<SettlementRule, Outcome> {
     totals: [],
     coalitionTasks: 0,
     tasks: 0,
+    accounts: [],
   });
   const out: Record<SettlementRule, Outcome> = { feeShare: empty(), raceWeight: empty() };
   let next = 0;
@@ -172,7 +186,9 @@ export function runMarket(m: Market): Record<SettlementRule, Outcome> {
       throw new Error(`cycle ${c} under ${rule}: balances grew by more than the mint`);
     const o = out[rule];
     o.totals.push(totals);
-    for (const [[, a], r] of accountRewards.entries(readStoreIn(on, rewards), u32Key.encode(c)))
+    const records = accountRewards.entries(readStoreIn(on, rewards), u32Key.encode(c));
+    o.accounts.push(new Map(records.map(([[, a], r]) => [toHex(a), r])));
+    for (const [[, a], r] of records)
       if (members.has(toHex(a))) o.coalition += r.released;
       else o.honest += r.released;
     const taskStore = readStoreIn(state, tasksModule);
@@ -196,7 +212,10 @@ export function runMarket(m: Market): Record<SettlementRule, Outcome> {
     const receipt = (key: Uint8Array, serial: bigint, intermediary: Address) => {
       const prompt = new TextEncoder().encode(`task ${serial}`);
       const taskId = taskIdOf(privateKeyToAddress(key), prompt, serial);
-      const executor = routedExecutor(output, taskId, candidates, intermediary, 0)!;
+      // A refusal shows on chain only as the next draw's receipt (attempt 1).
+      const first = routedExecutor(output, taskId, candidates, intermediary, 0)!;
+      const attempt = m.refuser !== undefined && toHex(first) === toHex(devAddresses[m.refuser]!) ? 1 : 0;
+      const executor = attempt === 0 ? first : routedExecutor(output, taskId, candidates, intermediary, 1)!;
       const body: ReceiptBody = {
         taskId,
         model: "racecoin-exact-tiny",
@@ -204,7 +223,7 @@ export function runMarket(m: Market): Record<SettlementRule, Outcome> {
         completionTokens: COMPLETION_TOKENS,
         cycle: c,
         round,
-        attempt: 0,
+        attempt,
         executor,
         intermediary,
         payloadHash: hash,

@@ -149,37 +149,35 @@ describe("rewards", () => {
     const acct = (i: number) => accountRewards.get(rewardsStore(), [0, devAddresses[i]!])!;
     for (const i of [0, 1, 2, 3])
       assert.equal(acct(i).issuance, issuance / 4n, `node ${i}: a quarter of the issuance`);
-    // The fee band (spec/rewards.md §Work and steering), recomputed: each task's executor share
-    // owed by its first draw among nodes 1–3 (node 0 routed every task) and finally drawn among
-    // those left after a refusal (node 3's redrawn tasks). Verification is judged by the checks.
+    // The band (spec/rewards.md §Work and steering), recomputed: each task's whole share owed by
+    // its first draw among nodes 1–3 (node 0 routed every task) and finally drawn among those left
+    // after a refusal (node 3's redrawn tasks). Verification is judged by the checks.
     const band = new Map<string, { owed: bigint; drawn: bigint; variance: bigint }>();
-    const predict = (a: string, amount: bigint, rest: bigint, finalRest: bigint, refused: boolean) => {
-      const b = band.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
-      b.owed += (amount * 100n) / rest;
-      if (!refused) b.drawn += (amount * 100n) / finalRest;
-      b.variance += (amount * amount * 100n * (rest - 100n)) / (rest * rest);
-      band.set(a, b);
-    };
+    const served = new Map<string, bigint>();
     const nodes = [1, 2, 3].map((i) => toHex(devAddresses[i]!));
     for (const r of records) {
       const share = ((fees - fees / 5n) * r.fee) / fees;
-      const toVerifier = r.status === TaskStatus.verified ? share / 2n : 0n;
-      const refused = r.attempt > 0 ? toHex(devAddresses[3]!) : "";
+      served.set(toHex(r.executor), (served.get(toHex(r.executor)) ?? 0n) + share);
       for (const a of nodes) {
-        predict(a, share - toVerifier, 300n, refused ? 200n : 300n, a === refused);
+        const refused = r.attempt > 0 && a === toHex(devAddresses[3]!);
+        const b = band.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
+        b.owed += (share * 100n) / 300n;
+        if (!refused) b.drawn += (share * 100n) / (r.attempt > 0 ? 200n : 300n);
+        b.variance += (share * share * 100n * 200n) / (300n * 300n);
+        band.set(a, b);
       }
     }
     const all4 = [0, 1, 2, 3].map((i) => [toHex(devAddresses[i]!), acct(i)] as const);
-    const earnedFees = (a: { execution: bigint }) => a.execution;
     const none = { owed: 0n, drawn: 0n, variance: 0n };
     const excess = new Map(
-      all4.map(([k, a]) => {
+      all4.map(([k]) => {
         const b = band.get(k) ?? none;
-        const over = earnedFees(a) - b.drawn - 2n * isqrt(b.variance);
-        return [k, over <= 0n ? 0n : over < earnedFees(a) ? over : earnedFees(a)];
+        const s = served.get(k) ?? 0n;
+        const over = s - b.drawn - 2n * isqrt(b.variance);
+        return [k, over <= 0n ? 0n : over < s ? over : s];
       }),
     );
-    const total = all4.reduce((t, [, a]) => t + earnedFees(a), 0n);
+    const total = [...served.values()].reduce((t, v) => t + v, 0n);
     const steered = [...excess.values()].reduce((t, v) => t + v, 0n);
     const cheater = devAddresses.findIndex((a) => same(a, cheat.executor));
     assert.equal(acct(cheater).released, 0n, "the cheater forfeits the whole cycle");
@@ -190,11 +188,12 @@ describe("rewards", () => {
       const due = (b.owed * (total - steered)) / total;
       const variance = (b.variance * (total - steered)) / total;
       const owed = due > 2n * isqrt(variance) ? due - 2n * isqrt(variance) : 0n;
-      const kept = earnedFees(a) - excess.get(k)!;
-      assert.equal(a.steered, excess.get(k), `${k}: steered`);
+      const kept = (served.get(k) ?? 0n) - excess.get(k)!;
+      const lost = served.get(k) ? (a.execution * excess.get(k)!) / served.get(k)! : 0n;
+      assert.equal(a.steered, lost, `${k}: steered`);
       assert.deepEqual([a.windowKept, a.windowOwed], [kept, owed], `${k}: its standing`);
       if (k === toHex(cheat.executor)) continue;
-      let want = a.execution + a.verification + a.issuance - excess.get(k)!;
+      let want = a.execution + a.verification + a.issuance - lost;
       if (kept < owed) want = (want * kept) / owed;
       if (a.checksDrawn > 0) want = (want * BigInt(a.checksDone)) / BigInt(a.checksDrawn);
       assert.equal(a.released, want, `${k}: ${a.reason || "full release"}`);
@@ -203,7 +202,7 @@ describe("rewards", () => {
     if (cheater !== 3)
       assert.match(
         acct(3).reason,
-        /kept \d+ wei in fees .* below the \d+ its weight owes/,
+        /kept \d+ wei of task shares .* below the \d+ its weight owes/,
         "and forfeits in proportion",
       );
     if (cheater !== 2) {
@@ -471,6 +470,38 @@ describe("rewards", () => {
       assert.ok(old!.profit > 0n, `${m.name}: self-dealing pays under the fee-share rule`);
       assert.ok(now!.profit <= 0n, `${m.name}: and not under the race-weight rule`);
     }
+  });
+
+  it("a small node that refuses every draw: paid while its weight predicts too few tasks to tell, cut once the window of cycles has seen enough", () => {
+    // Seven validators at 2,000 and one at 120: it is drawn for about 0.4 of the 48 tasks a cycle,
+    // far inside one cycle's two standard deviations, and refuses each (the task is redrawn).
+    const weights = [...Array.from({ length: 7 }, () => 2_000n), 120n];
+    const out = runMarket({
+      share: [0n, 1n],
+      weights,
+      refuser: 7,
+      honestTasks: 48,
+      selfTasks: 0,
+      routing: "drawn",
+      price: 10n ** 12n,
+      issued: 0n,
+      cycles: 12,
+    });
+    const small = toHex(devAddresses[7]!);
+    const records = out.raceWeight.accounts.map((a) => a.get(small)!);
+    assert.ok(
+      records.every((r) => r.execution === 0n && r.issuance > 0n),
+      "it serves nothing, yet holds an issuance share",
+    );
+    assert.equal(records[0]!.released, records[0]!.issuance, "the first cycle cannot tell it from bad luck");
+    const cut = records.findIndex((r) => r.released < r.issuance);
+    assert.ok(cut > 0, "the window tells");
+    const last = records.at(-1)!;
+    assert.deepEqual([last.windowKept, last.released], [0n, 0n], "by the last cycle it is paid nothing");
+    assert.match(last.reason, /below the \d+ its weight owes/);
+    console.log(
+      `# the refusing node (weight ${Number((120n * 10000n) / 14_120n) / 100} %) is first cut in cycle ${cut}: ${records.map((r) => (r.released === r.issuance ? "paid" : r.released === 0n ? "0" : "cut")).join(" ")}`,
+    );
   });
 
   it("a dust task in an empty cycle: under the fee-share rule its executor takes the minimum; under the race-weight rule every node takes its weight's share", () => {
