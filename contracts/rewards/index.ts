@@ -36,7 +36,6 @@ import {
   toHex,
   ZERO_ADDRESS,
 } from "../../src/types/index.ts";
-import { beacon, rounds as beaconRounds } from "../beacon/index.ts";
 import { voterWeights } from "../models/index.ts";
 import {
   type GenesisContext,
@@ -55,8 +54,6 @@ import {
 import { addressKey20, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
 import {
   reports,
-  routedExecutor,
-  type TaskRecord,
   TaskStatus,
   taskFrauds,
   tasks,
@@ -66,8 +63,10 @@ import {
 } from "../tasks/index.ts";
 import { offencesOf, validators as validatorsModule } from "../validators/index.ts";
 import { COIN, CORE_INCENTIVE, cycleIssuance, cycleMinimum } from "./issuance.ts";
+import { expectServed, isqrt, judgeServed } from "./standing.ts";
 
 export * from "./issuance.ts";
+export { type Standing, standings } from "./standing.ts";
 
 export const FOUNDERS_ALLOCATION = 160_000_000n * COIN;
 export const HP_ADDITIONAL_ALLOCATION = 120_000_000n * COIN;
@@ -180,30 +179,6 @@ export const vestings = new StoreMap("vesting", addressKey20, vestingCodec);
 /** Additional hardware-provider reward paid per (cycle, miner). */
 export const hpPaid = new StoreMap("hp", pairKey(u32Key, 4, addressKey20), quantity);
 
-/**
- * A node's record of served task shares over recent settled cycles, each cycle weighing 15/16 of
- * the one after it (spec/rewards.md §Work and steering): the shares its weight owed it (first
- * draws), those its weight let it draw (final draws, after refusals), their variance, and those it
- * kept. Luck averages out over the window, so a small node is judged on many draws, and so is each
- * of the accounts a miner splits its weight into.
- */
-export interface Standing {
-  owed: bigint;
-  drawn: bigint;
-  variance: bigint;
-  kept: bigint;
-}
-const standingCodec = struct<Standing>("rewards.Standing", {
-  owed: quantity,
-  drawn: quantity,
-  variance: quantity,
-  kept: quantity,
-});
-export const standings = new StoreMap("standing", addressKey20, standingCodec);
-/** Each settled cycle keeps 15/16 of the standing before it (a half-life of about 11 cycles). */
-const KEEP_NUM = 15n;
-const KEEP_DEN = 16n;
-
 function credit(state: ModuleState, to: Address, amount: bigint): void {
   if (amount === 0n) return;
   const a = state.getAccount(to);
@@ -252,16 +227,6 @@ export function hpTranche(cycleLength: number, blocksPerDay: number): bigint {
  *   below it the release shrinks, above it the excess is forfeited.
  */
 export type SettlementRule = "raceWeight" | "feeShare";
-
-/** The task shares a node's weight lets it expect to serve in a cycle (spec/rewards.md §Work and steering). */
-interface FeeExpectation {
-  /** By each task's first draw: the work its weight owes. */
-  owed: bigint;
-  /** By each task's final draw, among the candidates the refusals left: what it may keep. */
-  drawn: bigint;
-  /** Of the shares by first draws. */
-  variance: bigint;
-}
 
 /**
  * Settle cycle c (spec/rewards.md §Settlement). Pure over the stores: reads the tasks and race
@@ -350,63 +315,33 @@ export function settleCycle(
       issuancePaid += share;
     }
   training += issuancePool - issuancePaid;
-  // Fair shares: each task's executor was drawn by weight among the cycle's candidates but its
-  // intermediary, so a node's expected count is Σ w / (W − w_intermediary) over the tasks, and the
-  // task shares it should serve the same draws weighed by each share. A task redrawn after refusals
-  // was finally drawn among fewer: those who took refused tasks may keep them. (Verifiers are drawn
-  // by the beacon after settlement, which no one steers; checks are judged by the validation factor.)
+  // Fair shares (thousandths of a task: the record, and the fee-share rule's work factor): each
+  // task's executor was drawn by weight among the cycle's candidates but its intermediary, so a
+  // node's expected count is Σ w / (W − w_intermediary) over the tasks.
   const fair = new Map<string, bigint>();
-  const expectations = new Map<string, FeeExpectation>();
-  const candidateSets = new Map<number, { address: Address; weight: bigint }[]>();
-  const candidates = (cycle: number) => {
-    if (!candidateSets.has(cycle))
-      candidateSets.set(
-        cycle,
-        voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle).map(([address, weight]) => ({
-          address,
-          weight,
-        })),
-      );
-    return candidateSets.get(cycle)!;
-  };
-  /** A share owed by a first draw among `rest` and finally drawn among `finalRest` (0 if it refused). */
-  const expect = (a: string, share: bigint, w: bigint, rest: bigint, finalRest: bigint) => {
-    const e = expectations.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
-    e.owed += (share * w) / rest;
-    if (finalRest > 0n) e.drawn += (share * w) / finalRest;
-    e.variance += (share * share * w * (rest - w)) / (rest * rest);
-    expectations.set(a, e);
-  };
-  for (const [i, t] of records.entries()) {
-    const intermediary = toHex(t.intermediary);
-    const rest = totalWeight - (weights.get(intermediary) ?? 0n);
+  for (const t of records) {
+    const rest = totalWeight - (weights.get(toHex(t.intermediary)) ?? 0n);
     if (rest <= 0n) continue;
-    const refused =
-      rule === "raceWeight" && t.attempt > 0
-        ? refusedDraws(ctx, candidates, c, ids[i]!, t)
-        : new Set<string>();
-    const finalRest = rest - [...refused].reduce((sum, a) => sum + (weights.get(a) ?? 0n), 0n);
-    for (const [a, w] of weights) {
-      if (a === intermediary) continue;
-      fair.set(a, (fair.get(a) ?? 0n) + (w * 1000n) / rest);
-      if (rule !== "raceWeight") continue;
-      expect(a, shares[i]!, w, rest, refused.has(a) ? 0n : finalRest > 0n ? finalRest : rest);
-    }
+    for (const [a, w] of weights)
+      if (a !== toHex(t.intermediary)) fair.set(a, (fair.get(a) ?? 0n) + (w * 1000n) / rest);
   }
   const raceFrauds = new Map(forfeitsOf(ctx.storeOf(race), c).map(([a, r]) => [toHex(a), r]));
   // Offenders get a record even without earnings, so the reason is there to read.
   const offenders = new Map(offencesOf(ctx.storeOf(validatorsModule), c).map(([a, o]) => [toHex(a), o]));
   for (const k of offenders.keys()) of(fromHex(k));
+  // Under raceWeight, the shares each node served are judged against what its weight predicts,
+  // over a window of cycles (standing.ts).
   const judgements =
     rule === "raceWeight"
-      ? judgeFees(
+      ? judgeServed(
           s,
-          new Map(
-            [...acct.entries()]
-              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-              .map(([k]) => [k, served.get(k) ?? 0n]),
+          new Map([...acct.keys()].sort().map((k) => [k, served.get(k) ?? 0n])),
+          expectServed(
+            ctx,
+            c,
+            records.map((record, i) => ({ id: ids[i]!, record, share: shares[i]! })),
+            weights,
           ),
-          expectations,
         )
       : undefined;
   let released = 0n;
@@ -532,85 +467,6 @@ export function settleCycle(
   };
   cycleRewards.set(s, c, out);
   return out;
-}
-
-interface FeeJudgement {
-  /** The task shares it served this cycle, and those above the band: steered to it. */
-  served: bigint;
-  excess: bigint;
-  /** Shares kept over the window, and the least the window owes (the band's floor). */
-  kept: bigint;
-  owed: bigint;
-}
-
-/**
- * Judge the task shares every node served in the cycle against its standing (spec/rewards.md
- * §Work and steering) and update the standings. Over the window, a node keeps what its weight let
- * it draw within two standard deviations: above the band, the excess was steered to it, not drawn,
- * and that part of its execution earnings is forfeited. Steered tasks were never drawn to anyone
- * else, so what the others owed shrinks by their part of the cycle's shares. Below what its weight
- * owed less two standard deviations a node skipped work, and its release shrinks in proportion
- * (`kept / owed`).
- * (Refusals on record are not counted against a node: the intermediary names the attempt, so it
- * could put any node on record as refusing, at the cost of one task's fee.)
- */
-function judgeFees(
-  s: ModuleContext["store"],
-  served: Map<string, bigint>,
-  expectations: Map<string, FeeExpectation>,
-): Map<string, FeeJudgement> {
-  const keep = (v: bigint) => (v * KEEP_NUM) / KEEP_DEN;
-  const keepSquared = (v: bigint) => (v * KEEP_NUM * KEEP_NUM) / (KEEP_DEN * KEEP_DEN);
-  const none: FeeExpectation = { owed: 0n, drawn: 0n, variance: 0n };
-  const empty: Standing = { owed: 0n, drawn: 0n, variance: 0n, kept: 0n };
-  const judged = new Map<string, FeeJudgement>();
-  let steered = 0n;
-  let total = 0n;
-  for (const [k, earned] of served) {
-    const before = standings.get(s, fromHex(k)) ?? empty;
-    const e = expectations.get(k) ?? none;
-    const spread = 2n * isqrt(keepSquared(before.variance) + e.variance);
-    const over = keep(before.kept) + earned - (keep(before.drawn) + e.drawn + spread);
-    const excess = over <= 0n ? 0n : over < earned ? over : earned;
-    judged.set(k, { served: earned, excess, kept: keep(before.kept) + earned - excess, owed: 0n });
-    steered += excess;
-    total += earned;
-  }
-  const unsteered = (v: bigint) => (total === 0n ? v : (v * (total - steered)) / total);
-  for (const [k, j] of judged) {
-    const before = standings.get(s, fromHex(k)) ?? empty;
-    const e = expectations.get(k) ?? none;
-    const owed = keep(before.owed) + unsteered(e.owed);
-    const variance = keepSquared(before.variance) + unsteered(e.variance);
-    const spread = 2n * isqrt(variance);
-    standings.set(s, fromHex(k), { owed, drawn: keep(before.drawn) + e.drawn, variance, kept: j.kept });
-    j.owed = owed > spread ? owed - spread : 0n;
-  }
-  return judged;
-}
-
-/**
- * The candidates a redrawn task's earlier draws named (they refused it): the draws are recomputed
- * from the receipt's beacon round under the weights of the settlement cycle or, for a receipt
- * routed the cycle before, of that cycle: whichever names the executor at the receipt's attempt.
- */
-function refusedDraws(
-  ctx: ModuleContext,
-  candidates: (cycle: number) => { address: Address; weight: bigint }[],
-  c: number,
-  taskId: Uint8Array,
-  t: TaskRecord,
-): Set<string> {
-  const round = beaconRounds.get(ctx.storeOf(beacon), t.round);
-  if (!round) return new Set();
-  for (const cycle of c > 0 ? [c, c - 1] : [c]) {
-    const draws = Array.from({ length: t.attempt + 1 }, (_, a) =>
-      routedExecutor(round.output, taskId, candidates(cycle), t.intermediary, a),
-    );
-    const last = draws[t.attempt];
-    if (last && equalBytes(last, t.executor)) return new Set(draws.slice(0, t.attempt).map((d) => toHex(d!)));
-  }
-  return new Set();
 }
 
 /**
@@ -833,17 +689,6 @@ export const rewards: Module = {
 export function workThresholdMilli(fairMilli: bigint): bigint {
   const t = fairMilli - 2n * isqrt(fairMilli * 1000n);
   return t > 0n ? t : 0n;
-}
-
-function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = n;
-  let y = (x + 1n) / 2n;
-  while (y < x) {
-    x = y;
-    y = (x + n / x) / 2n;
-  }
-  return x;
 }
 
 function subsidyPpmOf(batch: number): number {

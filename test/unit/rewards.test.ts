@@ -149,24 +149,33 @@ describe("rewards", () => {
     const acct = (i: number) => accountRewards.get(rewardsStore(), [0, devAddresses[i]!])!;
     for (const i of [0, 1, 2, 3])
       assert.equal(acct(i).issuance, issuance / 4n, `node ${i}: a quarter of the issuance`);
-    // The band (spec/rewards.md §Work and steering), recomputed: each task's whole share owed by
-    // its first draw among nodes 1–3 (node 0 routed every task) and finally drawn among those left
-    // after a refusal (node 3's redrawn tasks). Verification is judged by the checks.
-    const band = new Map<string, { owed: bigint; drawn: bigint; variance: bigint }>();
+    // The band (spec/rewards.md §Work and steering), recomputed: node 0 routed every task, so the
+    // first draw of each is among nodes 1–3; node 3's redrawn tasks were finally drawn among nodes
+    // 1 and 2. Shares (and squares) are summed per group before the weights apply.
     const served = new Map<string, bigint>();
-    const nodes = [1, 2, 3].map((i) => toHex(devAddresses[i]!));
+    const group = [
+      { sum: 0n, squares: 0n },
+      { sum: 0n, squares: 0n },
+    ];
     for (const r of records) {
       const share = ((fees - fees / 5n) * r.fee) / fees;
       served.set(toHex(r.executor), (served.get(toHex(r.executor)) ?? 0n) + share);
-      for (const a of nodes) {
-        const refused = r.attempt > 0 && a === toHex(devAddresses[3]!);
-        const b = band.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
-        b.owed += (share * 100n) / 300n;
-        if (!refused) b.drawn += (share * 100n) / (r.attempt > 0 ? 200n : 300n);
-        b.variance += (share * share * 100n * 200n) / (300n * 300n);
-        band.set(a, b);
-      }
+      const g = group[r.attempt > 0 ? 1 : 0]!;
+      g.sum += share;
+      g.squares += share * share;
     }
+    const [first, redrawn] = group as [{ sum: bigint; squares: bigint }, { sum: bigint; squares: bigint }];
+    const band = new Map(
+      [1, 2, 3].map((i) => [
+        toHex(devAddresses[i]!),
+        {
+          owed: (first.sum * 100n) / 300n + (redrawn.sum * 100n) / 300n,
+          drawn: (first.sum * 100n) / 300n + (i === 3 ? 0n : (redrawn.sum * 100n) / 200n),
+          variance:
+            (first.squares * 100n * 200n) / (300n * 300n) + (redrawn.squares * 100n * 200n) / (300n * 300n),
+        },
+      ]),
+    );
     const all4 = [0, 1, 2, 3].map((i) => [toHex(devAddresses[i]!), acct(i)] as const);
     const none = { owed: 0n, drawn: 0n, variance: 0n };
     const excess = new Map(

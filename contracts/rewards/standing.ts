@@ -1,0 +1,191 @@
+/**
+ * Work and steering (spec/rewards.md §Work and steering): what a node's race weight predicts of the
+ * task shares it serves, and its standing against that over a window of settled cycles. Issuance is
+ * split by weight, so the weight must be matched by the tasks it draws (below the band a node
+ * skipped work); and an intermediary that drops the draws naming others could send a coalition all
+ * the tasks it pays for (above the band they were steered, not drawn).
+ */
+import { quantity, struct } from "../../src/encoding/index.ts";
+import { type Address, equalBytes, fromHex, toHex } from "../../src/types/index.ts";
+import { beacon, rounds as beaconRounds } from "../beacon/index.ts";
+import { voterWeights } from "../models/index.ts";
+import type { ModuleContext } from "../module.ts";
+import { race } from "../race/index.ts";
+import { addressKey20, StoreMap } from "../store.ts";
+import { routedExecutor, type TaskRecord } from "../tasks/index.ts";
+import { validators as validatorsModule } from "../validators/index.ts";
+
+/**
+ * A node's record of served task shares over recent settled cycles, each cycle weighing 15/16 of
+ * the one after it: the shares its weight owed it (first draws), those its weight let it draw
+ * (final draws, after refusals), their variance, and those it kept. Luck averages out over the
+ * window, so a small node is judged on many draws, and so is each of the accounts a miner splits
+ * its weight into.
+ */
+export interface Standing {
+  owed: bigint;
+  drawn: bigint;
+  variance: bigint;
+  kept: bigint;
+}
+const standingCodec = struct<Standing>("rewards.Standing", {
+  owed: quantity,
+  drawn: quantity,
+  variance: quantity,
+  kept: quantity,
+});
+export const standings = new StoreMap("standing", addressKey20, standingCodec);
+/** Each settled cycle keeps 15/16 of the standing before it (a half-life of about 11 cycles). */
+const KEEP_NUM = 15n;
+const KEEP_DEN = 16n;
+
+/** The task shares a node's weight lets it expect to serve in one cycle. */
+export interface Expectation {
+  /** By each task's first draw: the work its weight owes. */
+  owed: bigint;
+  /** By each task's final draw, among the candidates the refusals left: what it may keep. */
+  drawn: bigint;
+  /** Of the shares by first draws. */
+  variance: bigint;
+}
+
+export interface Judgement {
+  /** The task shares it served this cycle, and those above the band: steered to it. */
+  served: bigint;
+  excess: bigint;
+  /** Shares kept over the window, and the least the window owes (the band's floor). */
+  kept: bigint;
+  owed: bigint;
+}
+
+/**
+ * What each candidate's weight predicts of the cycle's task shares. Each task's executor was drawn
+ * by weight among the cycle's candidates but its intermediary; a task redrawn after refusals was
+ * finally drawn among fewer, so who took refused tasks may keep them. Tasks with the same
+ * intermediary and the same refusals share one draw distribution, so their shares (and squares)
+ * are summed before the weights apply: the work is groups × candidates, not tasks × candidates.
+ */
+export function expectServed(
+  ctx: ModuleContext,
+  c: number,
+  tasks: { id: Uint8Array; record: TaskRecord; share: bigint }[],
+  weights: Map<string, bigint>,
+): Map<string, Expectation> {
+  const total = [...weights.values()].reduce((t, w) => t + w, 0n);
+  const candidateSets = new Map<number, { address: Address; weight: bigint }[]>();
+  const candidates = (cycle: number) => {
+    if (!candidateSets.has(cycle))
+      candidateSets.set(
+        cycle,
+        voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle).map(([address, weight]) => ({
+          address,
+          weight,
+        })),
+      );
+    return candidateSets.get(cycle)!;
+  };
+  const groups = new Map<string, { intermediary: string; refused: string[]; sum: bigint; squares: bigint }>();
+  for (const { id, record, share } of tasks) {
+    const intermediary = toHex(record.intermediary);
+    const refused = record.attempt > 0 ? refusedDraws(ctx, candidates, c, id, record) : [];
+    const key = [intermediary, ...refused].join();
+    const g = groups.get(key) ?? { intermediary, refused, sum: 0n, squares: 0n };
+    g.sum += share;
+    g.squares += share * share;
+    groups.set(key, g);
+  }
+  const out = new Map<string, Expectation>();
+  for (const g of groups.values()) {
+    const rest = total - (weights.get(g.intermediary) ?? 0n);
+    if (rest <= 0n) continue;
+    const finalRest = rest - g.refused.reduce((t, a) => t + (weights.get(a) ?? 0n), 0n);
+    for (const [a, w] of weights) {
+      if (a === g.intermediary) continue;
+      const e = out.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
+      e.owed += (g.sum * w) / rest;
+      if (finalRest > 0n && !g.refused.includes(a)) e.drawn += (g.sum * w) / finalRest;
+      e.variance += (g.squares * w * (rest - w)) / (rest * rest);
+      out.set(a, e);
+    }
+  }
+  return out;
+}
+
+/**
+ * Judge the task shares every node served in the cycle against its standing and update the
+ * standings. Over the window, a node keeps what its weight let it draw within two standard
+ * deviations: above the band, the excess was steered to it, not drawn. Steered tasks were never
+ * drawn to anyone else, so what the others owed shrinks by their part of the cycle's shares. Below
+ * what its weight owed less two standard deviations (the floor), a node skipped work. (Refusals on
+ * record are not counted against a node: the intermediary names the attempt, so it could put any
+ * node on record as refusing, at the cost of one task's fee.)
+ */
+export function judgeServed(
+  s: ModuleContext["store"],
+  served: Map<string, bigint>,
+  expectations: Map<string, Expectation>,
+): Map<string, Judgement> {
+  const keep = (v: bigint) => (v * KEEP_NUM) / KEEP_DEN;
+  const keepSquared = (v: bigint) => (v * KEEP_NUM * KEEP_NUM) / (KEEP_DEN * KEEP_DEN);
+  const none: Expectation = { owed: 0n, drawn: 0n, variance: 0n };
+  const empty: Standing = { owed: 0n, drawn: 0n, variance: 0n, kept: 0n };
+  const judged = new Map<string, Judgement>();
+  let steered = 0n;
+  let total = 0n;
+  for (const [k, shares] of served) {
+    const before = standings.get(s, fromHex(k)) ?? empty;
+    const e = expectations.get(k) ?? none;
+    const spread = 2n * isqrt(keepSquared(before.variance) + e.variance);
+    const over = keep(before.kept) + shares - (keep(before.drawn) + e.drawn + spread);
+    const excess = over <= 0n ? 0n : over < shares ? over : shares;
+    judged.set(k, { served: shares, excess, kept: keep(before.kept) + shares - excess, owed: 0n });
+    steered += excess;
+    total += shares;
+  }
+  const unsteered = (v: bigint) => (total === 0n ? v : (v * (total - steered)) / total);
+  for (const [k, j] of judged) {
+    const before = standings.get(s, fromHex(k)) ?? empty;
+    const e = expectations.get(k) ?? none;
+    const owed = keep(before.owed) + unsteered(e.owed);
+    const variance = keepSquared(before.variance) + unsteered(e.variance);
+    const spread = 2n * isqrt(variance);
+    standings.set(s, fromHex(k), { owed, drawn: keep(before.drawn) + e.drawn, variance, kept: j.kept });
+    j.owed = owed > spread ? owed - spread : 0n;
+  }
+  return judged;
+}
+
+/**
+ * The candidates a redrawn task's earlier draws named (they refused it), in draw order: the draws
+ * are recomputed from the receipt's beacon round under the weights of the settlement cycle or, for
+ * a receipt routed the cycle before, of that cycle: whichever names the executor at its attempt.
+ */
+function refusedDraws(
+  ctx: ModuleContext,
+  candidates: (cycle: number) => { address: Address; weight: bigint }[],
+  c: number,
+  taskId: Uint8Array,
+  t: TaskRecord,
+): string[] {
+  const round = beaconRounds.get(ctx.storeOf(beacon), t.round);
+  if (!round) return [];
+  for (const cycle of c > 0 ? [c, c - 1] : [c]) {
+    const draws = Array.from({ length: t.attempt + 1 }, (_, a) =>
+      routedExecutor(round.output, taskId, candidates(cycle), t.intermediary, a),
+    );
+    const last = draws[t.attempt];
+    if (last && equalBytes(last, t.executor)) return draws.slice(0, t.attempt).map((d) => toHex(d!));
+  }
+  return [];
+}
+
+export function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = n;
+  let y = (x + 1n) / 2n;
+  while (y < x) {
+    x = y;
+    y = (x + n / x) / 2n;
+  }
+  return x;
+}
