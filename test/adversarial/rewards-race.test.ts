@@ -14,34 +14,19 @@ import {
   TaskStatus,
   tasks,
 } from "../../contracts/index.ts";
-import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import { type Address, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
-import { answeredTask, tasksHarness } from "../helpers/tasksModule.ts";
+import { fundedMarket } from "../helpers/tasksModule.ts";
 
 const L = minimal.cycleLength;
-const dev = devAddresses[7]!;
+const _dev = devAddresses[7]!;
 
 /** A settled cycle 0 with 60 tasks; `lazy` posts no verdicts; `race` records race forfeits first. */
 function cycle(opts: { lazy?: Address; forfeit?: [Address, string, Address?][] }) {
-  const h = tasksHarness();
-  const apiKey = randomPrivateKey();
-  const output = h.beaconOutput(5, new Uint8Array(32).fill(8));
-  h.call(6, dev, "deposit", { amount: 10n ** 20n });
-  h.call(6, dev, "authorizeKey", { key: privateKeyToAddress(apiKey), limit: 10n ** 20n });
-  const all = Array.from({ length: 60 }, (_, i) =>
-    answeredTask({
-      apiKey,
-      beaconOutput: output,
-      round: 1,
-      cycle: 0,
-      serial: BigInt(i + 1),
-      intermediary: devAddresses[0]!,
-      state: h.state,
-    }),
-  );
+  const { h, task } = fundedMarket({ fill: 8 });
+  const all = Array.from({ length: 60 }, (_, i) => task(BigInt(i + 1)));
   const by = new Map<string, typeof all>();
   for (const t of all) by.set(toHex(t.executor), [...(by.get(toHex(t.executor)) ?? []), t]);
   for (const g of by.values())

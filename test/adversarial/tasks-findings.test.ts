@@ -20,49 +20,17 @@ import {
   tasks,
   tasksModule,
 } from "../../contracts/index.ts";
-import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { encode } from "../../src/encoding/index.ts";
-import {
-  ExactModel,
-  MAX_ATTEMPTS,
-  payloadFault,
-  type Receipt,
-  signReceipt,
-} from "../../src/inference/index.ts";
+import { ExactModel, MAX_ATTEMPTS, payloadFault } from "../../src/inference/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import { ZERO_ADDRESS } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
-import { answeredTask, CHAIN_ID, tasksHarness } from "../helpers/tasksModule.ts";
+import { fundedMarket } from "../helpers/tasksModule.ts";
 
-const dev = devAddresses[7]!;
+const _dev = devAddresses[7]!;
 
-function market(weights?: bigint[]) {
-  const h = tasksHarness(weights);
-  const apiKey = randomPrivateKey();
-  const resign = (r: Receipt, change: Partial<Receipt>) => {
-    const { signature: _, ...body } = { ...r, ...change };
-    return signReceipt(apiKey, CHAIN_ID, body);
-  };
-  const output = h.beaconOutput(5, new Uint8Array(32).fill(9));
-  assert.equal(h.refusal(6, dev, "deposit", { amount: 10n ** 18n }), "");
-  assert.equal(
-    h.refusal(6, dev, "authorizeKey", { key: privateKeyToAddress(apiKey), limit: 10n ** 18n }),
-    "",
-  );
-  const task = (serial: bigint, extra: Partial<Parameters<typeof answeredTask>[0]> = {}) =>
-    answeredTask({
-      apiKey,
-      beaconOutput: output,
-      round: 1,
-      cycle: 0,
-      serial,
-      intermediary: devAddresses[0]!,
-      state: h.state,
-      ...extra,
-    });
-  return { h, task, resign };
-}
+const market = (weights?: bigint[]) => fundedMarket({ weights, amount: 10n ** 18n });
 
 describe("market findings", () => {
   it("a withholding claim in the check's deadline block opens its own window: the honest executor publishes after it", () => {

@@ -13,11 +13,12 @@ import {
   validatorSets,
   validators,
 } from "../../contracts/index.ts";
-import { privateKeyToAddress } from "../../src/crypto/index.ts";
+import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import {
   ExactModel,
   generate,
   payloadHash,
+  type Receipt,
   type ReceiptBody,
   signReceipt,
   type TaskPayload,
@@ -166,3 +167,34 @@ export function answeredTask(opts: {
 }
 
 export { devKeys };
+
+/**
+ * A market ready for tasks: the harness, a beacon output at height 5, and developer account 7
+ * with escrow and an authorized API key; `task` answers one by the rule, `resign` re-signs a
+ * receipt with changed fields (what a dishonest signer sends).
+ */
+export function fundedMarket(opts: { weights?: bigint[]; fill?: number; amount?: bigint } = {}) {
+  const h = tasksHarness(opts.weights);
+  const apiKey = randomPrivateKey();
+  const developer = devAddresses[7]!;
+  const amount = opts.amount ?? 10n ** 20n;
+  const output = h.beaconOutput(5, new Uint8Array(32).fill(opts.fill ?? 9));
+  h.call(6, developer, "deposit", { amount });
+  h.call(6, developer, "authorizeKey", { key: privateKeyToAddress(apiKey), limit: amount });
+  const task = (serial: bigint, extra: Partial<Parameters<typeof answeredTask>[0]> = {}) =>
+    answeredTask({
+      apiKey,
+      beaconOutput: output,
+      round: 1,
+      cycle: 0,
+      serial,
+      intermediary: devAddresses[0]!,
+      state: h.state,
+      ...extra,
+    });
+  const resign = (r: Receipt, change: Partial<Receipt>) => {
+    const { signature: _, ...body } = { ...r, ...change };
+    return signReceipt(apiKey, CHAIN_ID, body);
+  };
+  return { h, task, resign };
+}
