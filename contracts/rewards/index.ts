@@ -6,17 +6,16 @@
  * closed — the end of cycle c + 2 — and is then released by the rule:
  *
  * - fees X: 20 % to the training fund, the rest split over the tasks by fee: a verified task pays
- *   half to its executor and half to its verifier, any other task all to its executor. A node keeps
- *   at most what its race weight lets it expect of them plus two standard deviations, so serving
- *   one's own paid tasks buys nothing beyond the weight's share.
- * - issuance (proportional issuance P less its 20 % for the training fund, plus the shortfall to
- *   the minimum) is split by race weight, so paying fees moves no one's share of it. A cycle
- *   without a settled task mints nothing.
- * - release = earned × accuracy × work × validation: 0 for a node convicted of task or race fraud
- *   or proven to have equivocated or faulted a DKG in the cycle (the validators module's offences);
- *   work = min(1, tasks done / (fair share − 2·√fair share)), the fair share by weight;
- *   validation = checks performed / checks drawn to it. What is not released goes to the training
- *   fund.
+ *   half to its executor and half to its verifier, any other task all to its executor.
+ * - issuance P + S (proportional, and the shortfall to the minimum), 20 % to the training fund,
+ *   the rest split by race weight, so paying fees moves no one's share of it. A cycle without a
+ *   settled task mints nothing.
+ * - release = (earned − steered) × work × validation, or 0 for a node convicted of task or race
+ *   fraud or proven to have equivocated or faulted a DKG in the cycle (the validators module's
+ *   offences). Over a window of cycles a node's served task shares are held to what its weight
+ *   predicts within two standard deviations (standing.ts): above, the excess was steered to it and
+ *   is forfeited; below, work = kept / floor. validation = checks performed / checks drawn to it.
+ *   What is not released goes to the training fund.
  */
 import { address20, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
 import {
@@ -223,8 +222,9 @@ export function hpTranche(cycleLength: number, blocksPerDay: number): bigint {
  *   Paying for one's own tasks buys issuance.
  * - `raceWeight`: issuance (proportional and the shortfall, less 20 % for the training fund) is
  *   split by race weight, so paying fees moves no one's share of it; the fees follow the tasks.
- *   Work and steering are judged on fees against what the weight predicts, over a window of cycles:
- *   below it the release shrinks, above it the excess is forfeited.
+ *   Work and steering are judged on the task shares each node served against what its weight
+ *   predicts, over a window of cycles (standing.ts): below the band the release shrinks, above it
+ *   the excess is forfeited.
  */
 export type SettlementRule = "raceWeight" | "feeShare";
 
