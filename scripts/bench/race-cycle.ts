@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import {
   RaceClaimState,
   race,
+  raceClaimFee,
   raceClaims,
   raceFrauds,
   raceWeights,
@@ -138,7 +139,10 @@ validatorSets.set(
   CYCLE,
   judges.map((address) => ({ address, weight: 100n, blsKey: new Uint8Array(48) })),
 );
-state.setAccount(watcher, { ...state.getAccount(watcher), balance: preset.raceFraudBond });
+state.setAccount(watcher, {
+  ...state.getAccount(watcher),
+  balance: preset.raceFraudBond + raceClaimFee(preset.raceFraudBond),
+});
 const applySeconds: number[] = [];
 const applied = (f: () => void) => {
   const t = performance.now();
