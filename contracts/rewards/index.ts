@@ -52,6 +52,8 @@ import {
 } from "../race/index.ts";
 import { addressKey20, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
 import {
+  fraudProvers,
+  passedFrauds,
   reports,
   TaskStatus,
   taskFrauds,
@@ -274,7 +276,7 @@ export function settleCycle(
   /** Each executor's tasks by their whole shares, before any verifier's half: what it served. */
   const served = new Map<string, bigint>();
   let paidOut = 0n;
-  for (const t of records) {
+  for (const [i, t] of records.entries()) {
     const share = fees === 0n ? 0n : (distributable * t.fee) / fees;
     shares.push(share);
     served.set(toHex(t.executor), (served.get(toHex(t.executor)) ?? 0n) + share);
@@ -291,7 +293,10 @@ export function settleCycle(
       !equalBytes(t.verifier, ZERO_ADDRESS)
     ) {
       of(t.verifier).checksDrawn++;
-      if (t.status === TaskStatus.verified || t.status === TaskStatus.fraud) of(t.verifier).checksDone++;
+      // A fraudulent task the verifier passed was not checked: it was rubber-stamped.
+      const passed = t.status === TaskStatus.fraud && passedFrauds.has(taskStore, ids[i]!);
+      if (t.status === TaskStatus.verified || (t.status === TaskStatus.fraud && !passed))
+        of(t.verifier).checksDone++;
     }
   }
   training += distributable - paidOut;
@@ -443,6 +448,19 @@ export function settleCycle(
     r.forfeited -= bounty;
     accountRewards.set(s, [c, miner], r);
     credit(ctx.state, fraud.by, bounty);
+    forfeited -= bounty;
+    bounties += bounty;
+  }
+  // Bounties for task fraud proven with `fraud`, to its prover, from the convicted executor's
+  // forfeit: each capped at the task's fee, as a report's is (proving fraud pays like verifying).
+  for (const [[, [executor, taskId]], prover] of fraudProvers.entries(taskStore, u32Key.encode(c))) {
+    const r = acct.get(toHex(executor));
+    const t = tasks.get(taskStore, taskId);
+    if (!r || !t || r.forfeited === 0n || equalBytes(prover, executor)) continue;
+    const bounty = t.fee < r.forfeited ? t.fee : r.forfeited;
+    r.forfeited -= bounty;
+    accountRewards.set(s, [c, executor], r);
+    credit(ctx.state, prover, bounty);
     forfeited -= bounty;
     bounties += bounty;
   }

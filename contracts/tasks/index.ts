@@ -60,6 +60,7 @@ import {
   EscrowDeposited,
   escrows,
   forfeited,
+  fraudProvers,
   lingering,
   MAX_DRAWS_PER_BLOCK,
   MAX_PANEL_SEATS,
@@ -67,6 +68,7 @@ import {
   MAX_RECEIPTS_PER_SETTLE,
   ownerKeys,
   params,
+  passedFrauds,
   pending,
   publishedPayloads,
   RECORD_CYCLES,
@@ -176,6 +178,11 @@ function close(s: RawStore, taskId: Uint8Array, t: TaskRecord): void {
 /** Proven fraud: the task fails, the executor's pending fees of the cycle are forfeited, reputation 0. */
 function convict(ctx: ModuleContext | CallContext, taskId: Uint8Array, t: TaskRecord, reason: string): void {
   const s = ctx.store;
+  // A verifier that passed a fraudulent task is overruled: its check counts as not performed.
+  if (t.status === TaskStatus.verified) {
+    passedFrauds.set(s, taskId, 1);
+    recordVerifier(s, ctx.block.cycle, t.verifier, 0, 1);
+  }
   close(s, taskId, t);
   tasks.set(s, taskId, { ...t, status: TaskStatus.fraud });
   const key: [number, Address] = [t.cycle, t.executor];
@@ -555,6 +562,9 @@ function forgetClosed(s: RawStore, taskId: Uint8Array, cycle: number): void {
   if (upheldReports.has(s, upheld)) upheldReports.delete(s, upheld);
   if (disputes.has(s, taskId)) disputes.delete(s, taskId);
   if (publishedPayloads.has(s, taskId)) publishedPayloads.delete(s, taskId);
+  if (passedFrauds.has(s, taskId)) passedFrauds.delete(s, taskId);
+  const proved: [number, [Address, Uint8Array]] = [t.cycle, [t.executor, taskId]];
+  if (fraudProvers.has(s, proved)) fraudProvers.delete(s, proved);
 }
 
 /** Cycle end: an executor that settled tasks this cycle and was not convicted gains a level. */
@@ -831,6 +841,7 @@ export const tasksModule: Module = {
           // The claim is false; a drawn verifier that made it is overruled (recorded for the rewards).
           throw new ModuleError("the payload is the model's answer: no fraud");
         }
+        fraudProvers.set(ctx.store, [t.cycle, [t.executor, taskId]], ctx.sender);
         if (t.status === TaskStatus.checking || t.status === TaskStatus.withheld)
           recordVerifier(
             ctx.store,

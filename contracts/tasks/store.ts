@@ -195,6 +195,17 @@ export const reportCodec = struct<Report>("tasks.Report", {
 });
 /** task → the user's report on it. */
 export const reports = new StoreMap("report", bytesKey, reportCodec);
+/**
+ * (cycle, executor, task) → who proved the task's fraud with `fraud`: paid a bounty from the
+ * executor's forfeit at settlement (rewards.md), so proving fraud pays as verifying does.
+ */
+export const fraudProvers = new StoreMap(
+  "fraudProver",
+  pairKey(u32Key, 4, pairKey(addressKey20, 20, bytesKey)),
+  address20,
+);
+/** task → 1: a task its drawn verifier passed (`verdict`) and that was later proven fraud. */
+export const passedFrauds = new StoreMap("passedFraud", bytesKey, uint);
 /** (cycle, executor, task) → 1: upheld reports, whose bounties the rewards settlement pays from the forfeit. */
 export const upheldReports = new StoreMap(
   "upheld",

@@ -13,6 +13,7 @@ import {
   rewards,
   TaskStatus,
   tasks,
+  verifierRecords,
 } from "../../contracts/index.ts";
 import { minimal } from "../../src/params/index.ts";
 import { readStoreIn, storeIn } from "../../src/state/index.ts";
@@ -89,5 +90,45 @@ describe("race forfeits and rewards", () => {
     const took = without.acct(cheater).released;
     const want = took < minimal.raceFraudBond ? took : minimal.raceFraudBond;
     assert.equal(withFraud.gained(prover), want);
+  });
+
+  it("task fraud: its prover is paid from the forfeit; a verifier that passed it is overruled and its check not counted", () => {
+    const { h, task } = fundedMarket({ fill: 5 });
+    const honest = Array.from({ length: 30 }, (_, i) => task(BigInt(i + 1)));
+    const cheat = task(999n, { wrongToken: true });
+    const by = new Map<string, typeof honest>();
+    for (const t of [...honest, cheat]) by.set(toHex(t.executor), [...(by.get(toHex(t.executor)) ?? []), t]);
+    for (const g of by.values())
+      assert.equal(h.refusal(8, g[0]!.executor, "settle", { receipts: g.map((t) => t.receipt) }), "");
+    h.beaconOutput(15, new Uint8Array(32).fill(6));
+    h.endBlocks(8, 15);
+    // Every drawn verifier says "verified", the cheat's included (a rubber stamp).
+    for (const t of [...honest, cheat]) {
+      const r = tasks.get(h.store(), t.taskId)!;
+      if (r.status === TaskStatus.checking)
+        assert.equal(h.refusal(16, r.verifier, "verdict", { taskId: t.taskId }), "");
+    }
+    const stamp = tasks.get(h.store(), cheat.taskId)!;
+    assert.equal(stamp.status, TaskStatus.verified);
+    const prover = devAddresses[9]!;
+    const before = h.state.getAccount(prover).balance;
+    assert.equal(h.refusal(17, prover, "fraud", { taskId: cheat.taskId, payload: cheat.payload }), "");
+    assert.equal(
+      verifierRecords.get(h.store(), [0, stamp.verifier])!.overruled,
+      1,
+      "the rubber stamp is overruled",
+    );
+    h.endBlocks(17, 3 * L - 1);
+    const acct = (a: Address) => accountRewards.get(readStoreIn(h.state, rewards), [0, a])!;
+    const v = acct(stamp.verifier);
+    assert.equal(v.checksDone, v.checksDrawn - 1, "the passed fraud is not a performed check");
+    const e = acct(cheat.executor);
+    assert.equal(e.released, 0n);
+    const fee = tasks.get(h.store(), cheat.taskId)!.fee;
+    const bounty = h.state.getAccount(prover).balance - before;
+    assert.ok(
+      bounty > 0n && bounty <= fee,
+      `the prover's bounty ${bounty} is capped at the task's fee ${fee}`,
+    );
   });
 });
