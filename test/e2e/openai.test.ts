@@ -564,6 +564,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       training: string;
       released: string;
       forfeited: string;
+      bounties: string;
       tasks: number;
     };
     await waitFor(
@@ -594,7 +595,8 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       assert.equal(t.tasks, ts.length);
       const minted = BigInt(t.proportional) + BigInt(t.shortfall);
       assert.equal(
-        BigInt(t.released) + BigInt(t.training) + BigInt(t.forfeited),
+        // Bounties (fraud provers, upheld reports) come out of the forfeits (rewards.md §Release 7).
+        BigInt(t.released) + BigInt(t.training) + BigInt(t.forfeited) + BigInt(t.bounties),
         fees + minted,
         `cycle ${c}: every wei`,
       );
