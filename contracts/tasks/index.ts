@@ -1,14 +1,3 @@
-/**
- * tasks: paying for inference and checking it (spec/tasks.md). Developers deposit into task
- * escrow and authorize API keys with spend limits; executors settle receipts the keys signed, in
- * batches; each settled task is drawn for a check with randomness that did not exist when it was
- * answered, at a rate that falls with the executor's reputation, by a verifier drawn by race
- * weight; a wrong answer on an exact model is an objective fraud proof re-run here. Fees wait as
- * the executor's pending rewards of the cycle (releasing them is the rewards work); fraud
- * forfeits them and resets the reputation.
- */
-import { createHash } from "node:crypto";
-import { address20, hash32, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
 import {
   drawByWeight,
   ExactModel,
@@ -16,10 +5,8 @@ import {
   payloadFault,
   payloadHash,
   type Receipt,
-  receiptCodec,
   receiptSigner,
   type TaskPayload,
-  taskPayloadCodec,
 } from "../../src/inference/index.ts";
 import { cycleOf, isModuleAddress, TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
 import {
@@ -44,47 +31,59 @@ import { forfeitsOf, race } from "../race/index.ts";
 import { type RawStore, type ReadStore, type StoreMap, u32Key } from "../store.ts";
 import { validators as validatorsModule } from "../validators/index.ts";
 
+import { taskQueries } from "./queries.ts";
+import { pruneRecords } from "./records.ts";
+import {
+  amountArgs,
+  authorizeKeyArgs,
+  chargeFault,
+  checkDrawn,
+  checkRateMilli,
+  claimWithdrawalArgs,
+  judgeGas,
+  keyArgs,
+  parseSection,
+  payloadArgs,
+  publishWindow,
+  routedExecutor,
+  SETTLE_GAS_PER_RECEIPT,
+  settleArgs,
+  taskIdArgs,
+  taskParams,
+  voteArgs,
+} from "./rules.ts";
+
+export * from "./records.ts";
+export * from "./rules.ts";
 export * from "./store.ts";
 
 import {
-  type ApiKey,
-  apiKeyCodec,
-  apiKeyFields,
   apiKeys,
   assigned,
-  DEFAULT_TASK_PARAMS,
   type Dispute,
-  disputeCodec,
   disputes,
   due,
   EscrowDeposited,
   escrows,
   forfeited,
   fraudProvers,
-  lingering,
   MAX_DRAWS_PER_BLOCK,
   MAX_PANEL_SEATS,
-  MAX_PRUNED_PER_BLOCK,
-  MAX_RECEIPTS_PER_SETTLE,
   ownerKeys,
   params,
   passedFrauds,
   pending,
   publishedPayloads,
-  RECORD_CYCLES,
   type Report,
-  reportCodec,
   reports,
   reputations,
   STATUS_NAMES,
   served,
   TaskFraudProven,
-  type TaskParams,
   type TaskRecord,
   TaskSettled,
   TaskStatus,
   TaskVerified,
-  taskFields,
   taskFrauds,
   tasks,
   tasksByCycle,
@@ -93,38 +92,6 @@ import {
   verifierRecords,
   withdrawals,
 } from "./store.ts";
-
-export function taskParams(store: ReadStore): TaskParams {
-  return params.get(store) ?? DEFAULT_TASK_PARAMS;
-}
-
-/** Check rate in thousandths at a reputation level: 1000 at 0, falling linearly to minCheckMilli. */
-export function checkRateMilli(p: TaskParams, level: number): number {
-  const l = Math.min(level, p.maxReputation);
-  return 1000 - Math.floor((l * (1000 - p.minCheckMilli)) / p.maxReputation);
-}
-
-/** Whether a task is checked: u64be(SHA-256("racecoin/task-check" ‖ output ‖ taskId)[0..8]) mod 1000 < rate. */
-export function checkDrawn(output: Uint8Array, taskId: Uint8Array, rateMilli: number): boolean {
-  const h = createHash("sha256").update("racecoin/task-check").update(output).update(taskId).digest();
-  return Number(h.readBigUInt64BE(0) % 1000n) < rateMilli;
-}
-
-/** The executor due for draw `attempt` of a task: each earlier draw is excluded in turn. */
-export function routedExecutor(
-  output: Uint8Array,
-  taskId: Uint8Array,
-  candidates: readonly { address: Address; weight: bigint }[],
-  intermediary: Address,
-  attempt: number,
-): Address | undefined {
-  const exclude: Address[] = [intermediary];
-  for (let a = 0; ; a++) {
-    const e = drawByWeight("racecoin/executor", output, taskId, candidates, exclude, a);
-    if (e === undefined || a === attempt) return e;
-    exclude.push(e);
-  }
-}
 
 export function candidatesOf(ctx: { storeOf(m: Pick<Module, "address">): ReadStore }, cycle: number) {
   return voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle).map(([address, weight]) => ({
@@ -141,22 +108,6 @@ function exactModel(store: ReadStore, id: string): ExactModel | undefined {
   if (!entry || id !== exact.spec.id || toHex(entry.weightsHash) !== exact.spec.weightsHash) return undefined;
   return exact;
 }
-
-/** Blocks an executor has to publish a payload after a withholding claim: half a cycle, at least 10. */
-export function publishWindow(cycleLength: number): number {
-  return Math.max(10, Math.floor(cycleLength / 2));
-}
-
-/**
- * Gas of a call that may re-run the exact model on a payload: the pass grows with the tokens
- * (≈ 46 ms at the 256-token context on the reference machine, spec/fees.md §Gas ceiling), so the
- * call pays per token of prompt and completion, refused or not.
- */
-export const judgeGas = ({ payload }: { payload: TaskPayload }) =>
-  1_000_000n + 24_000n * BigInt(payload.prompt.length + payload.tokens.length);
-
-/** Per receipt: a signature recovery and up to MAX_ATTEMPTS weighted draws over the cycle's set. */
-export const SETTLE_GAS_PER_RECEIPT = 150_000n;
 
 function add<K>(map: StoreMap<K, bigint>, s: RawStore, k: K, v: bigint): void {
   map.set(s, k, (map.get(s, k) ?? 0n) + v);
@@ -204,23 +155,6 @@ function recordVerifier(s: RawStore, cycle: number, verifier: Address, upheld: n
 
 function isTolerance(ctx: { storeOf(m: Pick<Module, "address">): ReadStore }, t: TaskRecord): boolean {
   return modelEntry(ctx.storeOf(modelsModule), t.model)?.verification === "tolerance";
-}
-
-/**
- * Whether the fee a receipt charged matches the payload it committed to: the tokens the payload
- * holds (prompt and completion) × the model's units per token × the cycle's unit price. A receipt
- * that counted more tokens than it carried is fraud, found on every check ("" = it matches).
- */
-export function chargeFault(
-  fee: bigint,
-  payload: TaskPayload,
-  unitsPerToken: number,
-  unitPrice: bigint,
-): string {
-  const completion = payload.positions.length > 0 ? payload.positions.length : payload.tokens.length;
-  const tokens = payload.prompt.length + completion;
-  const due = BigInt(tokens) * BigInt(unitsPerToken) * unitPrice;
-  return fee === due ? "" : `the receipt charged ${fee} wei; the payload's ${tokens} tokens cost ${due}`;
 }
 
 /** Check a payload against a task: the hash must match; returns the verdict ("" = honest). */
@@ -516,57 +450,6 @@ function endBlock(ctx: ModuleContext): void {
   pruneRecords(s, ctx.block.cycle);
 }
 
-/** A task whose record still has a part to play: its check is not drawn or not decided. */
-const OPEN_STATUSES: ReadonlySet<number> = new Set([
-  TaskStatus.settled,
-  TaskStatus.checking,
-  TaskStatus.withheld,
-  TaskStatus.disputed,
-]);
-
-/**
- * Remove the records nothing reads any more (spec/tasks.md §Records): those of cycle c from the
- * first block of cycle c + RECORD_CYCLES, at most MAX_PRUNED_PER_BLOCK a block, oldest first. A
- * record still open then (a check kept open by transactions) moves to `lingering` and is looked at
- * again once a cycle until it closes, so it never holds the others back.
- */
-function pruneRecords(s: RawStore, cycle: number): void {
-  if (cycle < RECORD_CYCLES) return;
-  let budget = MAX_PRUNED_PER_BLOCK;
-  const past = tasksByCycle.scan(s, { to: u32Key.encode(cycle - RECORD_CYCLES + 1), limit: budget });
-  for (const [c, taskId] of past) {
-    tasksByCycle.delete(s, [c, taskId]);
-    forgetClosed(s, taskId, cycle);
-  }
-  budget -= past.length;
-  if (budget === 0) return;
-  for (const [c, taskId] of lingering.scan(s, { to: u32Key.encode(cycle + 1), limit: budget })) {
-    lingering.delete(s, [c, taskId]);
-    forgetClosed(s, taskId, cycle);
-  }
-}
-
-/** Delete a closed task's record and everything kept by task id; an open one lingers a cycle. */
-function forgetClosed(s: RawStore, taskId: Uint8Array, cycle: number): void {
-  const t = tasks.get(s, taskId);
-  if (!t) return;
-  if (OPEN_STATUSES.has(t.status)) {
-    lingering.set(s, [cycle + 1, taskId], 1);
-    return;
-  }
-  tasks.delete(s, taskId);
-  // Most tasks have none of these: a read costs less than writing (and proving) a deletion.
-  const upheld: [number, [Address, Uint8Array]] = [t.cycle, [t.executor, taskId]];
-  if (undrawn.has(s, [t.height, taskId])) undrawn.delete(s, [t.height, taskId]);
-  if (reports.has(s, taskId)) reports.delete(s, taskId);
-  if (upheldReports.has(s, upheld)) upheldReports.delete(s, upheld);
-  if (disputes.has(s, taskId)) disputes.delete(s, taskId);
-  if (publishedPayloads.has(s, taskId)) publishedPayloads.delete(s, taskId);
-  if (passedFrauds.has(s, taskId)) passedFrauds.delete(s, taskId);
-  const proved: [number, [Address, Uint8Array]] = [t.cycle, [t.executor, taskId]];
-  if (fraudProvers.has(s, proved)) fraudProvers.delete(s, proved);
-}
-
 /** Cycle end: an executor that settled tasks this cycle and was not convicted gains a level. */
 function endCycle(ctx: ModuleContext): void {
   const s = ctx.store;
@@ -585,56 +468,6 @@ function endCycle(ctx: ModuleContext): void {
     reputations.set(s, executor, Math.min(max, (reputations.get(s, executor) ?? 0) + 1));
   }
 }
-
-function parseSection(raw: unknown): TaskParams {
-  if (raw === undefined) return DEFAULT_TASK_PARAMS;
-  const o = raw as Record<string, unknown>;
-  if (typeof o !== "object" || o === null || Array.isArray(o))
-    throw new Error("modules.tasks: expected an object { maxReputation, minCheckMilli }");
-  const int = (v: unknown, name: string, lo: number, hi: number, d: number) => {
-    if (v === undefined) return d;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi)
-      throw new Error(`modules.tasks.${name}: an integer in [${lo}, ${hi}]`);
-    return v;
-  };
-  let reportFee = DEFAULT_TASK_PARAMS.reportFee;
-  if (o.reportFee !== undefined) {
-    if (typeof o.reportFee !== "string" || !/^[0-9]{1,30}$/.test(o.reportFee))
-      throw new Error("modules.tasks.reportFee: a decimal string of wei");
-    reportFee = BigInt(o.reportFee);
-  }
-  return {
-    maxReputation: int(o.maxReputation, "maxReputation", 1, 1000, DEFAULT_TASK_PARAMS.maxReputation),
-    minCheckMilli: int(o.minCheckMilli, "minCheckMilli", 1, 1000, DEFAULT_TASK_PARAMS.minCheckMilli),
-    reportFee,
-    reportCommittee: int(o.reportCommittee, "reportCommittee", 1, 64, DEFAULT_TASK_PARAMS.reportCommittee),
-  };
-}
-
-export const amountArgs = struct<{ amount: bigint }>("tasks.amount", { amount: quantity });
-export const authorizeKeyArgs = struct<{ key: Address; limit: bigint }>("tasks.authorizeKey", {
-  key: address20,
-  limit: quantity,
-});
-export const claimWithdrawalArgs = struct<Record<string, never>>("tasks.claimWithdrawal", {});
-export const keyArgs = struct<{ key: Address }>("tasks.key", { key: address20 });
-export const settleArgs = struct<{ receipts: Receipt[] }>("tasks.settle", {
-  receipts: list(receiptCodec, MAX_RECEIPTS_PER_SETTLE),
-});
-export const taskIdArgs = struct<{ taskId: Uint8Array }>("tasks.taskId", { taskId: hash32 });
-export const voteArgs = struct<{ taskId: Uint8Array; fraud: number }>("tasks.vote", {
-  taskId: hash32,
-  fraud: uint,
-});
-export const payloadArgs = struct<{ taskId: Uint8Array; payload: TaskPayload }>("tasks.payload", {
-  taskId: hash32,
-  payload: taskPayloadCodec,
-});
-
-const taskView = struct<TaskRecord & { taskId: Uint8Array }>("tasks.TaskView", {
-  taskId: hash32,
-  ...taskFields,
-});
 
 export const tasksModule: Module = {
   id: 6,
@@ -854,136 +687,7 @@ export const tasksModule: Module = {
       },
     },
   },
-  queries: {
-    account: {
-      args: struct<{ address: Address }>("tasks.account", { address: address20 }),
-      result: struct<{
-        escrow: bigint;
-        withdrawing: bigint;
-        unlockHeight: number;
-        keys: (ApiKey & { key: Address })[];
-      }>("tasks.account.result", {
-        escrow: quantity,
-        withdrawing: quantity,
-        unlockHeight: uint,
-        keys: list(
-          struct<ApiKey & { key: Address }>("tasks.KeyView", { key: address20, ...apiKeyFields }),
-          1024,
-        ),
-      }),
-      run: (ctx, { address }: { address: Address }) => ({
-        escrow: escrows.get(ctx.store, address) ?? 0n,
-        withdrawing: withdrawals.get(ctx.store, address)?.amount ?? 0n,
-        unlockHeight: withdrawals.get(ctx.store, address)?.unlockHeight ?? 0,
-        keys: ownerKeys
-          .keys(ctx.store, address)
-          .slice(0, 1024)
-          .map(([, key]) => ({ key, ...apiKeys.get(ctx.store, key)! })),
-      }),
-    },
-    key: {
-      args: keyArgs,
-      result: struct<{ found: number; key: ApiKey }>("tasks.key.result", { found: uint, key: apiKeyCodec }),
-      run: (ctx, { key }: { key: Address }) => {
-        const k = apiKeys.get(ctx.store, key);
-        return { found: k ? 1 : 0, key: k ?? { owner: ZERO_ADDRESS, limit: 0n, spent: 0n, revoked: 0 } };
-      },
-    },
-    task: {
-      args: taskIdArgs,
-      result: struct<{ tasks: (TaskRecord & { taskId: Uint8Array })[] }>("tasks.task.result", {
-        tasks: list(taskView, 1),
-      }),
-      run: (ctx, { taskId }: { taskId: Uint8Array }) => {
-        const t = tasks.get(ctx.store, taskId);
-        return { tasks: t ? [{ taskId, ...t }] : [] };
-      },
-    },
-    cycle: {
-      args: struct<{ cycle: number }>("tasks.cycle", { cycle: uint }),
-      result: struct<{ tasks: (TaskRecord & { taskId: Uint8Array })[] }>("tasks.cycle.result", {
-        tasks: list(taskView, 10_000),
-      }),
-      run: (ctx, { cycle }: { cycle: number }) => ({
-        tasks: tasksByCycle
-          .keys(ctx.store, u32Key.encode(cycle))
-          .slice(0, 10_000)
-          .map(([, taskId]) => ({ taskId, ...tasks.get(ctx.store, taskId)! })),
-      }),
-    },
-    dispute: {
-      args: taskIdArgs,
-      result: struct<{ disputes: Dispute[] }>("tasks.dispute.result", { disputes: list(disputeCodec, 1) }),
-      run: (ctx, { taskId }: { taskId: Uint8Array }) => {
-        const d = disputes.get(ctx.store, taskId);
-        return { disputes: d ? [d] : [] };
-      },
-    },
-    payload: {
-      args: taskIdArgs,
-      result: struct<{ payloads: TaskPayload[] }>("tasks.payload.result", {
-        payloads: list(taskPayloadCodec, 1),
-      }),
-      /** A payload its executor published on chain (tolerance class, after a withholding claim). */
-      run: (ctx, { taskId }: { taskId: Uint8Array }) => {
-        const p = publishedPayloads.get(ctx.store, taskId);
-        return { payloads: p ? [p] : [] };
-      },
-    },
-    report: {
-      args: taskIdArgs,
-      result: struct<{ reports: Report[] }>("tasks.report.result", { reports: list(reportCodec, 1) }),
-      run: (ctx, { taskId }: { taskId: Uint8Array }) => {
-        const r = reports.get(ctx.store, taskId);
-        return { reports: r ? [r] : [] };
-      },
-    },
-    verifier: {
-      args: struct<{ address: Address; cycle: number }>("tasks.verifier", {
-        address: address20,
-        cycle: uint,
-      }),
-      result: struct<{ upheld: number; overruled: number }>("tasks.verifier.result", {
-        upheld: uint,
-        overruled: uint,
-      }),
-      /** Verdicts a verifier posted in a cycle, and its claims the chain overruled. */
-      run: (ctx, { address, cycle }: { address: Address; cycle: number }) =>
-        verifierRecords.get(ctx.store, [cycle, address]) ?? { upheld: 0, overruled: 0 },
-    },
-    executor: {
-      args: struct<{ address: Address; cycle: number }>("tasks.executor", {
-        address: address20,
-        cycle: uint,
-      }),
-      result: struct<{
-        pending: bigint;
-        forfeited: bigint;
-        served: number;
-        reputation: number;
-        checkRateMilli: number;
-        fraud: string;
-      }>("tasks.executor.result", {
-        pending: quantity,
-        forfeited: quantity,
-        served: uint,
-        reputation: uint,
-        checkRateMilli: uint,
-        fraud: str(256),
-      }),
-      run: (ctx, { address, cycle }: { address: Address; cycle: number }) => {
-        const level = reputations.get(ctx.store, address) ?? 0;
-        return {
-          pending: pending.get(ctx.store, [cycle, address]) ?? 0n,
-          forfeited: forfeited.get(ctx.store, [cycle, address]) ?? 0n,
-          served: served.get(ctx.store, [cycle, address]) ?? 0,
-          reputation: level,
-          checkRateMilli: checkRateMilli(taskParams(ctx.store), level),
-          fraud: taskFrauds.get(ctx.store, [cycle, address]) ?? "",
-        };
-      },
-    },
-  },
+  queries: taskQueries,
 };
 
 /** Tasks open for a verifier (the node's verifier service reads it). */

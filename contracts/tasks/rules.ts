@@ -1,0 +1,126 @@
+/**
+ * The tasks module's rules that need no hook or method context: parameters and check rates, the
+ * routing and check draws, what calls pay, the fee a payload justifies, and the method arguments.
+ */
+import { createHash } from "node:crypto";
+import { address20, hash32, list, quantity, struct, uint } from "../../src/encoding/index.ts";
+import {
+  drawByWeight,
+  type Receipt,
+  receiptCodec,
+  type TaskPayload,
+  taskPayloadCodec,
+} from "../../src/inference/index.ts";
+import type { Address } from "../../src/types/index.ts";
+import type { ReadStore } from "../store.ts";
+import { DEFAULT_TASK_PARAMS, MAX_RECEIPTS_PER_SETTLE, params, type TaskParams } from "./store.ts";
+
+export function taskParams(store: ReadStore): TaskParams {
+  return params.get(store) ?? DEFAULT_TASK_PARAMS;
+}
+
+/** Check rate in thousandths at a reputation level: 1000 at 0, falling linearly to minCheckMilli. */
+export function checkRateMilli(p: TaskParams, level: number): number {
+  const l = Math.min(level, p.maxReputation);
+  return 1000 - Math.floor((l * (1000 - p.minCheckMilli)) / p.maxReputation);
+}
+
+/** Whether a task is checked: u64be(SHA-256("racecoin/task-check" ‖ output ‖ taskId)[0..8]) mod 1000 < rate. */
+export function checkDrawn(output: Uint8Array, taskId: Uint8Array, rateMilli: number): boolean {
+  const h = createHash("sha256").update("racecoin/task-check").update(output).update(taskId).digest();
+  return Number(h.readBigUInt64BE(0) % 1000n) < rateMilli;
+}
+
+/** The executor due for draw `attempt` of a task: each earlier draw is excluded in turn. */
+export function routedExecutor(
+  output: Uint8Array,
+  taskId: Uint8Array,
+  candidates: readonly { address: Address; weight: bigint }[],
+  intermediary: Address,
+  attempt: number,
+): Address | undefined {
+  const exclude: Address[] = [intermediary];
+  for (let a = 0; ; a++) {
+    const e = drawByWeight("racecoin/executor", output, taskId, candidates, exclude, a);
+    if (e === undefined || a === attempt) return e;
+    exclude.push(e);
+  }
+}
+
+/** Blocks an executor has to publish a payload after a withholding claim: half a cycle, at least 10. */
+export function publishWindow(cycleLength: number): number {
+  return Math.max(10, Math.floor(cycleLength / 2));
+}
+
+/**
+ * Gas of a call that may re-run the exact model on a payload: the pass grows with the tokens
+ * (≈ 46 ms at the 256-token context on the reference machine, spec/fees.md §Gas ceiling), so the
+ * call pays per token of prompt and completion, refused or not.
+ */
+export const judgeGas = ({ payload }: { payload: TaskPayload }) =>
+  1_000_000n + 24_000n * BigInt(payload.prompt.length + payload.tokens.length);
+
+/** Per receipt: a signature recovery and up to MAX_ATTEMPTS weighted draws over the cycle's set. */
+export const SETTLE_GAS_PER_RECEIPT = 150_000n;
+
+/**
+ * Whether the fee a receipt charged matches the payload it committed to: the tokens the payload
+ * holds (prompt and completion) × the model's units per token × the cycle's unit price. A receipt
+ * that counted more tokens than it carried is fraud, found on every check ("" = it matches).
+ */
+export function chargeFault(
+  fee: bigint,
+  payload: TaskPayload,
+  unitsPerToken: number,
+  unitPrice: bigint,
+): string {
+  const completion = payload.positions.length > 0 ? payload.positions.length : payload.tokens.length;
+  const tokens = payload.prompt.length + completion;
+  const due = BigInt(tokens) * BigInt(unitsPerToken) * unitPrice;
+  return fee === due ? "" : `the receipt charged ${fee} wei; the payload's ${tokens} tokens cost ${due}`;
+}
+
+export function parseSection(raw: unknown): TaskParams {
+  if (raw === undefined) return DEFAULT_TASK_PARAMS;
+  const o = raw as Record<string, unknown>;
+  if (typeof o !== "object" || o === null || Array.isArray(o))
+    throw new Error("modules.tasks: expected an object { maxReputation, minCheckMilli }");
+  const int = (v: unknown, name: string, lo: number, hi: number, d: number) => {
+    if (v === undefined) return d;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi)
+      throw new Error(`modules.tasks.${name}: an integer in [${lo}, ${hi}]`);
+    return v;
+  };
+  let reportFee = DEFAULT_TASK_PARAMS.reportFee;
+  if (o.reportFee !== undefined) {
+    if (typeof o.reportFee !== "string" || !/^[0-9]{1,30}$/.test(o.reportFee))
+      throw new Error("modules.tasks.reportFee: a decimal string of wei");
+    reportFee = BigInt(o.reportFee);
+  }
+  return {
+    maxReputation: int(o.maxReputation, "maxReputation", 1, 1000, DEFAULT_TASK_PARAMS.maxReputation),
+    minCheckMilli: int(o.minCheckMilli, "minCheckMilli", 1, 1000, DEFAULT_TASK_PARAMS.minCheckMilli),
+    reportFee,
+    reportCommittee: int(o.reportCommittee, "reportCommittee", 1, 64, DEFAULT_TASK_PARAMS.reportCommittee),
+  };
+}
+
+export const amountArgs = struct<{ amount: bigint }>("tasks.amount", { amount: quantity });
+export const authorizeKeyArgs = struct<{ key: Address; limit: bigint }>("tasks.authorizeKey", {
+  key: address20,
+  limit: quantity,
+});
+export const claimWithdrawalArgs = struct<Record<string, never>>("tasks.claimWithdrawal", {});
+export const keyArgs = struct<{ key: Address }>("tasks.key", { key: address20 });
+export const settleArgs = struct<{ receipts: Receipt[] }>("tasks.settle", {
+  receipts: list(receiptCodec, MAX_RECEIPTS_PER_SETTLE),
+});
+export const taskIdArgs = struct<{ taskId: Uint8Array }>("tasks.taskId", { taskId: hash32 });
+export const voteArgs = struct<{ taskId: Uint8Array; fraud: number }>("tasks.vote", {
+  taskId: hash32,
+  fraud: uint,
+});
+export const payloadArgs = struct<{ taskId: Uint8Array; payload: TaskPayload }>("tasks.payload", {
+  taskId: hash32,
+  payload: taskPayloadCodec,
+});
