@@ -17,6 +17,53 @@ import { type NodeProcess, startNode } from "../helpers/process.ts";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 const ARTIFACTS = "test-artifacts/explorer";
+const WIDTHS = [390, 1280] as const;
+
+interface LabelBox {
+  text: string;
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+  fontPx: number;
+}
+
+/** Every non-empty chart label on the page (SVG text or the chart's label elements) and its box. */
+const LABEL_BOXES = `[...document.querySelectorAll("main svg text, main .chart-label")]
+  .filter((e) => e.textContent.trim() !== "")
+  .map((e) => {
+    const r = e.getBoundingClientRect();
+    return { text: e.textContent, left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+      fontPx: parseFloat(getComputedStyle(e).fontSize) };
+  })`;
+
+/**
+ * Chart labels are legible: no two overlap, each lies inside the viewport, none is stretched (a
+ * glyph is never wider than its font size) and the text is at least 10 px.
+ */
+async function assertLegibleLabels(page: Page, where: string): Promise<number> {
+  const boxes = await page.evaluate<LabelBox[]>(LABEL_BOXES);
+  const width = await page.evaluate<number>("window.innerWidth");
+  for (const b of boxes) {
+    assert.ok(b.fontPx >= 10, `${where}: label "${b.text}" is ${b.fontPx}px`);
+    assert.ok(b.left >= -0.5 && b.right <= width + 0.5, `${where}: label "${b.text}" leaves the screen`);
+    const perGlyph = (b.right - b.left) / b.text.length;
+    assert.ok(
+      perGlyph <= b.fontPx,
+      `${where}: label "${b.text}" is stretched (${perGlyph.toFixed(1)}px a glyph)`,
+    );
+  }
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i]!;
+      const b = boxes[j]!;
+      const overlap =
+        Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
+        Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+      assert.ok(!overlap, `${where}: labels "${a.text}" and "${b.text}" overlap`);
+    }
+  return boxes.length;
+}
 
 describe("explorer in headless Chromium", {
   skip: CHROMIUM ? false : "no chromium installed (apt-get install chromium)",
@@ -97,6 +144,7 @@ describe("explorer in headless Chromium", {
     await page.screenshot({ path: `${ARTIFACTS}/validators.png`, fullPage: true });
     await page.goto(`${node.url}/explorer/#/race/0`);
     await page.waitForSelector("text=Race of cycle 0");
+    await page.waitForSelector("text=Proofs per miner");
     for (const [q, expect] of [
       [String(blockNumber), `Block #${blockNumber}`],
       [txHash, "bank module.transfer"],
@@ -109,6 +157,32 @@ describe("explorer in headless Chromium", {
     await page.fill("#q", "not a thing");
     await page.click("#search button");
     await page.waitForSelector("text=Enter a block number");
+  });
+
+  it("chart labels are legible at 390 and 1280 px: none overlap, leave the screen or stretch", async () => {
+    // Twelve validators with full-length labels through the page's own chart code, then the real
+    // "Weight shares" and "Proofs per miner" charts.
+    const many = Array.from({ length: 12 }, (_, i) => {
+      const a = Wallet.createRandom().address;
+      return { label: a, short: `${a.slice(0, 8)}…${a.slice(-6)}`, value: 100 + i * 37 };
+    });
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${node.url}/explorer/#/validators`);
+      await page.waitForSelector("text=Weight shares");
+      assert.ok((await assertLegibleLabels(page, `validators at ${width}px`)) >= 1);
+      await page.screenshot({ path: `${ARTIFACTS}/validators-${width}.png`, fullPage: true });
+      await page.evaluate(
+        `document.querySelector("#view").innerHTML = "<h2>Weight shares</h2>" + bars(${JSON.stringify(many)})`,
+      );
+      assert.equal(await assertLegibleLabels(page, `12 validators at ${width}px`), many.length);
+      await page.screenshot({ path: `${ARTIFACTS}/chart-12-${width}.png`, fullPage: true });
+      await page.goto(`${node.url}/explorer/#/race/0`);
+      await page.waitForSelector("text=Proofs per miner");
+      await assertLegibleLabels(page, `race at ${width}px`);
+      await page.screenshot({ path: `${ARTIFACTS}/race-${width}.png`, fullPage: true });
+    }
+    await page.setViewportSize({ width: 1200, height: 900 });
   });
 
   it("fits a phone-sized screen, and the console stayed clean", async () => {

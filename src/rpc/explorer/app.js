@@ -140,19 +140,34 @@ function decodeLog(l) {
   return `<b>${esc(ev.name)}</b>(${vals.join(", ")})`;
 }
 
-// ---- charts (inline SVG) ----
-function bars(items, { height = 140 } = {}) {
+// ---- charts (HTML, so text is laid out by the browser and never stretched) ----
+// A labelled chart is one row per item: the label in its own column (cut with an ellipsis, the
+// whole label in the tooltip), the bar, then the value. Rows cannot overlap at any width.
+function bars(items, { unit = "" } = {}) {
   if (items.length === 0) return `<p class="muted">nothing yet</p>`;
   const max = Math.max(...items.map((x) => x.value), 1);
-  const w = 100 / items.length;
-  const rects = items
-    .map((x, i) => {
-      const h = (x.value / max) * (height - 18);
-      return `<rect x="${i * w + w * 0.1}%" y="${height - 14 - h}" width="${w * 0.8}%" height="${h}" fill="#f5a524"><title>${esc(x.label)}: ${x.value}</title></rect>
-        <text x="${i * w + w / 2}%" y="${height - 2}" fill="#8b98a5" font-size="9" text-anchor="middle">${esc(x.short ?? x.label)}</text>`;
-    })
+  const rows = items
+    .map(
+      (x) =>
+        `<div class="bar-row" title="${esc(x.label)}: ${esc(x.value)}${esc(unit)}"><span class="chart-label">${esc(x.short ?? x.label)}</span><span class="bar-track"><span class="bar" style="width:${((x.value / max) * 100).toFixed(2)}%"></span></span><span class="chart-value">${esc(x.display ?? x.value)}</span></div>`,
+    )
     .join("");
-  return `<svg viewBox="0 0 100 ${height}" preserveAspectRatio="none" style="height:${height}px" role="img">${rects}</svg>`;
+  return `<div class="chart bars" role="img" aria-label="${esc(items.map((x) => `${x.label} ${x.value}`).join(", "))}">${rows}</div>`;
+}
+// A series over time (block times, a cycle's figures): columns with tooltips; only the first and
+// last positions are labelled, under the ends of the axis.
+function columns(items, { height = 90, unit = "" } = {}) {
+  if (items.length === 0) return `<p class="muted">nothing yet</p>`;
+  const max = Math.max(...items.map((x) => x.value), 1);
+  const cols = items
+    .map(
+      (x) =>
+        `<span class="col" title="${esc(x.label)}: ${esc(x.value)}${esc(unit)}"><span class="col-bar" style="height:${((x.value / max) * 100).toFixed(2)}%"></span></span>`,
+    )
+    .join("");
+  const first = items[0].label;
+  const last = items[items.length - 1].label;
+  return `<div class="chart columns" role="img"><div class="col-area" style="height:${height}px">${cols}</div><div class="col-axis"><span class="chart-label">${esc(first)}</span>${items.length > 1 ? `<span class="chart-label">${esc(last)}</span>` : ""}</div></div>`;
 }
 
 // ---- pages ----
@@ -179,7 +194,7 @@ const pages = {
     const timeline = `<div class="timeline">${seg(W.raceStart, W.commitDeadline, "race + commit", "#f5a524")}${seg(W.revealStart, W.revealEnd, "reveal", "#58a6ff")}${seg(W.revealStart, W.fraudEnd, "", "rgba(63,185,80,.35)")}${seg(W.revealEnd, W.fraudEnd, "verify / fraud", "#3fb950")}<div class="now" style="left:${((head - start) / meta.cycleLength) * 100}%"></div></div>`;
     const intervals = [];
     for (let i = blocks.length - 1; i > 0; i--)
-      intervals.push({ label: `#${num(blocks[i - 1].number)}`, short: "", value: times[i - 1] - times[i] });
+      intervals.push({ label: `#${num(blocks[i - 1].number)}`, value: times[i - 1] - times[i] });
     return `
       <h1>Proof-of-Work 2.0 devnet</h1>
       <div class="cards">
@@ -203,7 +218,7 @@ const pages = {
         <div><h2>Latest transactions</h2><table><tr><th>Tx</th><th>From</th><th>To</th></tr>
           ${txs.map((t) => `<tr><td>${txLink(t.hash)}</td><td>${addrLink(t.from)}</td><td>${addrLink(t.to)}</td></tr>`).join("") || `<tr><td colspan="3" class="muted">none in the last 20 blocks</td></tr>`}</table></div>
       </div>
-      <h2>Block times, last ${intervals.length} (s; block timestamps have 1 s resolution)</h2>${bars(intervals, { height: 90 })}`;
+      <h2>Block times, last ${intervals.length} (s; block timestamps have 1 s resolution)</h2>${columns(intervals, { unit: " s" })}`;
   },
 
   async block(arg) {
@@ -301,7 +316,7 @@ const pages = {
       <p class="muted">${cycle === 0 ? "Cycle 0 runs on the genesis weights." : `Weights are the valid proof counts of ${link(`#/race/${cycle - 1}`, `cycle ${cycle - 1}'s race`)} (or carried forward when that cycle had no race).`}</p>
       <p>${cycle > 0 ? link(`#/validators/${cycle - 1}`, "← previous cycle") : ""} ${(cycle + 1) * meta.cycleLength <= head ? link(`#/validators/${cycle + 1}`, "next cycle →") : ""}</p>
       <table id="validators"><tr><th>#</th><th>Address</th><th>Weight</th><th>Share</th></tr>${set.validators.map((v, i) => `<tr><td>${i}</td><td>${addrLink(v.address)}</td><td>${esc(v.weight)}</td><td>${((Number(BigInt(v.weight)) / Number(total)) * 100).toFixed(1)}%</td></tr>`).join("")}</table>
-      <h2>Weight shares</h2>${bars(set.validators.map((v) => ({ label: v.address, short: short(v.address), value: Number(BigInt(v.weight)) })))}`;
+      <h2>Weight shares</h2>${bars(set.validators.map((v) => ({ label: v.address, short: short(v.address), value: Number(BigInt(v.weight)), display: `${((Number(BigInt(v.weight)) / Number(total)) * 100).toFixed(1)}%` })))}`;
   },
 
   async race(arg) {
