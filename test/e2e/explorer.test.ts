@@ -18,6 +18,15 @@ import { type NodeProcess, startNode } from "../helpers/process.ts";
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 const ARTIFACTS = "test-artifacts/explorer";
 const WIDTHS = [390, 1280] as const;
+const PHASE_NAMES = [
+  "before the race",
+  "racing",
+  "commit window",
+  "waiting for reveals",
+  "reveal window",
+  "fraud-proof window",
+  "settled",
+];
 
 interface LabelBox {
   text: string;
@@ -120,6 +129,16 @@ describe("explorer in headless Chromium", {
     assert.match((await page.textContent("#live")) ?? "", /live · head #\d+/);
     assert.ok(await page.isVisible("text=Latest blocks"));
     assert.ok(await page.isVisible(".timeline"));
+    // Phases in words a user knows, each explained on hover.
+    const phase = page.locator("#cycle .phase");
+    const phaseName = (await phase.textContent()) ?? "";
+    assert.ok(PHASE_NAMES.includes(phaseName), phaseName);
+    assert.ok(((await phase.getAttribute("title")) ?? "").length > 20, "the phase is explained on hover");
+    assert.equal(await page.locator('.timeline .seg:text("fraud-proof window")').count(), 1);
+    for (const title of await page
+      .locator(".timeline .seg")
+      .evaluateAll((es) => es.map((e) => e.getAttribute("title"))))
+      assert.ok((title ?? "").length > 20, `a timeline segment without an explanation: ${title}`);
     await page.screenshot({ path: `${ARTIFACTS}/home.png`, fullPage: true });
   });
 
@@ -145,6 +164,7 @@ describe("explorer in headless Chromium", {
     await page.goto(`${node.url}/explorer/#/race/0`);
     await page.waitForSelector("text=Race of cycle 0");
     await page.waitForSelector("text=Proofs per miner");
+    assert.ok(PHASE_NAMES.includes((await page.textContent(".kv .phase")) ?? ""));
     for (const [q, expect] of [
       [String(blockNumber), `Block #${blockNumber}`],
       [txHash, "bank module.transfer"],

@@ -170,6 +170,39 @@ function columns(items, { height = 90, unit = "" } = {}) {
   return `<div class="chart columns" role="img"><div class="col-area" style="height:${height}px">${cols}</div><div class="col-axis"><span class="chart-label">${esc(first)}</span>${items.length > 1 ? `<span class="chart-label">${esc(last)}</span>` : ""}</div></div>`;
 }
 
+// ---- the race's phases, in words a user knows, each with a one-line explanation ----
+const PHASES = {
+  idle: ["before the race", "The cycle's race has not started; the beacon's output fixes its seed first."],
+  race: [
+    "racing",
+    "Miners run the seeded model on nonces; each output close enough to the target is a proof.",
+  ],
+  commit: [
+    "commit window",
+    "Mining is over; each miner posts its proof count and the Merkle root of its proofs.",
+  ],
+  waiting: [
+    "waiting for reveals",
+    "Commitments are closed; reveals open once the sample randomness is fixed, so no miner can pick what is checked.",
+  ],
+  reveal: ["reveal window", "Miners reveal the proofs sampled from their commitments, for anyone to check."],
+  fraud: [
+    "fraud-proof window",
+    "Verifiers check the revealed proofs; fraud claims against a commitment are accepted until it closes.",
+  ],
+  settled: ["settled", "The race is over: its valid proof counts are the next cycle's validator weights."],
+};
+/** A race phase from race_status; "settled" before the reveals open means the reveals are still to come. */
+function phaseInfo(phase, cycleOffset) {
+  const key = phase === "settled" && cycleOffset < meta.windows.revealStart ? "waiting" : phase;
+  const [name, about] = PHASES[key] ?? [phase, ""];
+  return { name, about };
+}
+const phaseTag = (phase, cycleOffset) => {
+  const p = phaseInfo(phase, cycleOffset);
+  return `<span class="phase" title="${esc(p.about)}">${esc(p.name)}</span>`;
+};
+
 // ---- pages ----
 const pages = {
   async home() {
@@ -189,9 +222,10 @@ const pages = {
     const race = await rpc("race_status", [{ cycle }]);
     const start = cycle * meta.cycleLength;
     const W = meta.windows;
-    const seg = (a, b, label, color) =>
-      `<div class="seg" style="left:${(a / meta.cycleLength) * 100}%;width:${((b - a) / meta.cycleLength) * 100}%;background:${color}" title="${label}">${label}</div>`;
-    const timeline = `<div class="timeline">${seg(W.raceStart, W.commitDeadline, "race + commit", "#f5a524")}${seg(W.revealStart, W.revealEnd, "reveal", "#58a6ff")}${seg(W.revealStart, W.fraudEnd, "", "rgba(63,185,80,.35)")}${seg(W.revealEnd, W.fraudEnd, "verify / fraud", "#3fb950")}<div class="now" style="left:${((head - start) / meta.cycleLength) * 100}%"></div></div>`;
+    const seg = (a, b, label, color, about) =>
+      `<div class="seg" style="left:${(a / meta.cycleLength) * 100}%;width:${((b - a) / meta.cycleLength) * 100}%;background:${color}" title="${esc(about)}">${esc(label)}</div>`;
+    const tip = (key) => `${PHASES[key][0]}: ${PHASES[key][1]}`;
+    const timeline = `<div class="timeline">${seg(W.raceStart, W.raceEnd, "racing", "#f5a524", tip("race"))}${seg(W.raceEnd, W.commitDeadline, "commit", "#d18a10", tip("commit"))}${seg(W.revealStart, W.revealEnd, "reveal", "#58a6ff", tip("reveal"))}${seg(W.revealEnd, W.fraudEnd, "fraud-proof window", "#3fb950", tip("fraud"))}<div class="now" style="left:${((head - start) / meta.cycleLength) * 100}%"></div></div>`;
     const intervals = [];
     for (let i = blocks.length - 1; i > 0; i--)
       intervals.push({ label: `#${num(blocks[i - 1].number)}`, value: times[i - 1] - times[i] });
@@ -201,7 +235,7 @@ const pages = {
         ${card("Head", `<span id="head">${head}</span>`)}
         ${card("Finalized", status.finalizedHeight ?? head)}
         ${card("Avg block time", `${blockTime} s`)}
-        ${card("Cycle", `${link(`#/race/${cycle}`, cycle)} · ${esc(race.phase)}`)}
+        ${card("Cycle", `${link(`#/race/${cycle}`, cycle)} · ${phaseTag(race.phase, head - start)}`, "cycle")}
         ${card("Peers", status.peers)}
       </div>
       <h2>Cycle ${cycle}: blocks ${start}–${start + meta.cycleLength - 1}</h2>
@@ -328,8 +362,12 @@ const pages = {
       rpc("race_reveals", [{ cycle }]),
       rpc("race_attestations", [{ cycle }]),
     ]);
+    const offset = Math.min(head, (cycle + 1) * meta.cycleLength - 1) - cycle * meta.cycleLength;
     return `<h1>Race of cycle ${cycle}</h1>${kv([
-      ["Phase", esc(s.phase)],
+      [
+        "Phase",
+        `${phaseTag(s.phase, offset)} <span class="muted">${esc(phaseInfo(s.phase, offset).about)}</span>`,
+      ],
       [
         "Seed",
         s.seeds[0]
@@ -340,7 +378,7 @@ const pages = {
       ["Sample randomness", s.sampleSeeds[0] ? `<span class="mono">${s.sampleSeeds[0]}</span>` : "—"],
       [
         "Windows",
-        `race ${s.raceStart}–${s.commitDeadline - 1} · reveal ${s.revealStart}–${s.revealEnd - 1} · fraud until ${s.fraudEnd - 1}`,
+        `race and commit ${s.raceStart}–${s.commitDeadline - 1} · reveal ${s.revealStart}–${s.revealEnd - 1} · fraud proofs until ${s.fraudEnd - 1}`,
       ],
       [
         "Settled",
