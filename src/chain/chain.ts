@@ -55,6 +55,7 @@ import {
   type Receipt,
   toHex,
 } from "../types/index.ts";
+import { blockAddressRefs, rebuildAddressIndex } from "./addressIndex.ts";
 import type { Genesis } from "./genesis.ts";
 import { type GenesisBlock, genesisBlock } from "./genesisBlock.ts";
 import { ChainHistory } from "./history.ts";
@@ -149,6 +150,7 @@ export class Chain extends ChainHistory {
           receipts: [],
           changes: g.changes,
           storage: g.storage,
+          addressRefs: [],
           trieNodes: [
             ...g.trie.takeUnpersisted(),
             ...[...g.world.storageTries.values()].flatMap((t) => t.takeUnpersisted()),
@@ -163,6 +165,7 @@ export class Chain extends ChainHistory {
       );
     }
     await chain.loadState();
+    await rebuildAddressIndex(m.db, chain.head.height, m.log);
     return chain;
   }
 
@@ -443,6 +446,11 @@ export class Chain extends ChainHistory {
         receipts: post.receipts,
         changes: post.changes.values(),
         storage: post.storage,
+        addressRefs: blockAddressRefs(
+          header.height,
+          txs.map((t) => t.tx),
+          post.receipts,
+        ),
         trieNodes: [
           ...post.trie.takeUnpersisted(),
           ...[...post.storageTries.values()].flatMap((t) => t.takeUnpersisted()),

@@ -3,7 +3,7 @@
  * account and storage proofs at any stored state root (trie nodes are never pruned). The chain
  * extends this with the head state and the import pipeline.
  */
-import type { ChainDb, TxLocation } from "../db/index.ts";
+import type { AddressRef, ChainDb, TxLocation } from "../db/index.ts";
 import { rlpDecode } from "../encoding/index.ts";
 import { EMPTY_TRIE_ROOT, lookupWithProof, type TrieLookup } from "../trie/index.ts";
 import type { Address, Block, BlockHeader, CommitCertificate, Receipt } from "../types/index.ts";
@@ -50,6 +50,19 @@ export abstract class ChainHistory {
   // Reads below never see a block above the in-memory head: LevelDB applies a block's batch before
   // the commit's continuation updates memory, and a request served in that gap must not see the
   // new receipt while account state is still the old one.
+
+  /**
+   * An address's transactions from the address index, newest first, strictly before `before`
+   * (height, transaction index) when given: one bounded range read, never above the head.
+   */
+  async addressHistory(
+    address: Address,
+    opts: { limit: number; before?: { height: number; txIndex: number } },
+  ): Promise<AddressRef[]> {
+    const aboveHead = { height: this.headHeader.height + 1, txIndex: 0 };
+    const before = opts.before && opts.before.height <= this.headHeader.height ? opts.before : aboveHead;
+    return this.db.addressHistory(address, { limit: opts.limit, before });
+  }
 
   async headerAt(height: number): Promise<{ hash: Uint8Array; header: BlockHeader } | undefined> {
     if (height > this.headHeader.height) return undefined;

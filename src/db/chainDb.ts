@@ -51,7 +51,27 @@ export const Bucket = {
   beaconDkg: 0x0c,
   /** module address (20 bytes) ‖ store key → value: flat copy of module storage at the head */
   storage: 0x0d,
+  /**
+   * address (20 bytes) ‖ height (u32 BE) ‖ transaction index (u32 BE) → tx hash ‖ roles ‖ log
+   * indexes (u32 BE each): every transaction an address sent, received or is named in a log of.
+   */
+  addressIndex: 0x0e,
 } as const;
+
+/** The address's roles in a transaction (bits of AddressRef.roles). */
+export const AddressRole = { sender: 1, recipient: 2, log: 4 } as const;
+
+/** One transaction's reference from one address. */
+export interface AddressRef {
+  address: Uint8Array;
+  height: number;
+  txIndex: number;
+  txHash: Uint8Array;
+  /** AddressRole bits. */
+  roles: number;
+  /** Block-wide indexes of the logs that name the address (as eth_getLogs' logIndex). */
+  logs: number[];
+}
 
 export interface BlockBody {
   txs: Uint8Array[];
@@ -75,6 +95,46 @@ const headRecordCodec = struct<{ hash: Uint8Array; height: number }>("Head", { h
 const META_HEAD = new TextEncoder().encode("head");
 const META_GENESIS = new TextEncoder().encode("genesis");
 const META_BEACON = new TextEncoder().encode("beacon");
+/** The height through which the address index is complete (absent: never built). */
+const META_ADDRESS_INDEX = new TextEncoder().encode("addressIndex");
+
+// Address index entries are written for every transaction of every block, so they are laid out by
+// hand rather than through a codec: the key orders an address's history by (height, index).
+function addressKey(address: Uint8Array, height: number, txIndex: number): Uint8Array {
+  const k = new Uint8Array(29);
+  k[0] = Bucket.addressIndex;
+  k.set(address, 1);
+  const v = new DataView(k.buffer);
+  v.setUint32(21, height);
+  v.setUint32(25, txIndex);
+  return k;
+}
+
+function addressValue(r: AddressRef): Uint8Array {
+  const out = new Uint8Array(33 + 4 * r.logs.length);
+  out.set(r.txHash, 0);
+  out[32] = r.roles;
+  const v = new DataView(out.buffer);
+  for (let i = 0; i < r.logs.length; i++) v.setUint32(33 + 4 * i, r.logs[i]!);
+  return out;
+}
+
+function decodeAddressRef(k: Uint8Array, value: Uint8Array): AddressRef {
+  const kv = new DataView(k.buffer, k.byteOffset, k.byteLength);
+  const vv = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  if (k.length !== 29 || value.length < 33 || (value.length - 33) % 4 !== 0)
+    throw new Error(`malformed address index entry (key ${k.length} bytes, value ${value.length})`);
+  const logs: number[] = [];
+  for (let o = 33; o < value.length; o += 4) logs.push(vv.getUint32(o));
+  return {
+    address: k.slice(1, 21),
+    height: kv.getUint32(21),
+    txIndex: kv.getUint32(25),
+    txHash: value.slice(0, 32),
+    roles: value[32]!,
+    logs,
+  };
+}
 
 function key(bucket: number, k: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([bucket]), k);
@@ -110,6 +170,8 @@ export interface BlockCommit {
   changes: Iterable<AccountChange>;
   /** Module storage writes (value null: removed). */
   storage: Iterable<StorageChange>;
+  /** The block's address index entries (the marker moves to this block in the same batch). */
+  addressRefs: Iterable<AddressRef>;
   /** New nodes of the account trie and of every storage trie that changed. */
   trieNodes: [Uint8Array, Uint8Array][];
 }
@@ -160,6 +222,46 @@ export class ChainDb {
     return this.commits.get(u32be(height));
   }
 
+  /** The height through which the address index is complete, or undefined if it was never built. */
+  async addressIndexHeight(): Promise<number | undefined> {
+    const raw = await this.kv.get(key(Bucket.meta, META_ADDRESS_INDEX));
+    return raw ? Buffer.from(raw).readUInt32BE(0) : undefined;
+  }
+
+  /** Index entries and the completion marker (through `height`), for a block's batch or a rebuild. */
+  addressIndexOps(refs: Iterable<AddressRef>, height: number): BatchOp[] {
+    const ops: BatchOp[] = [];
+    for (const r of refs)
+      ops.push({ type: "put", key: addressKey(r.address, r.height, r.txIndex), value: addressValue(r) });
+    ops.push({ type: "put", key: key(Bucket.meta, META_ADDRESS_INDEX), value: u32be(height) });
+    return ops;
+  }
+
+  /** Writes a stretch of a rebuilt index with its marker, atomically. */
+  async commitAddressIndex(refs: Iterable<AddressRef>, height: number): Promise<void> {
+    await this.kv.batch(this.addressIndexOps(refs, height));
+  }
+
+  /**
+   * An address's transactions, newest first, strictly before `before` (height, index) when given:
+   * one range read of at most `limit` keys.
+   */
+  async addressHistory(
+    address: Uint8Array,
+    opts: { limit: number; before?: { height: number; txIndex: number } },
+  ): Promise<AddressRef[]> {
+    const lt = opts.before
+      ? addressKey(address, opts.before.height, opts.before.txIndex)
+      : key(Bucket.addressIndex, concatBytes(address, new Uint8Array(8).fill(0xff)));
+    const entries = await this.kv.range({
+      gte: addressKey(address, 0, 0),
+      lt,
+      reverse: true,
+      limit: opts.limit,
+    });
+    return entries.map(([k, v]) => decodeAddressRef(k, v));
+  }
+
   /** Evidence ids with the height that included them. */
   async *allEvidence(): AsyncIterable<[string, number]> {
     for await (const [k, v] of this.kv.entries(new Uint8Array([Bucket.evidence]))) {
@@ -203,6 +305,7 @@ export class ChainDb {
       ops.push(s.value === null ? { type: "del", key: k } : { type: "put", key: k, value: s.value });
     }
     for (const [h, node] of c.trieNodes) ops.push({ type: "put", key: key(Bucket.trieNode, h), value: node });
+    for (const op of this.addressIndexOps(c.addressRefs, c.header.height)) ops.push(op);
     ops.push({
       type: "put",
       key: key(Bucket.meta, META_HEAD),

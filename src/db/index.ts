@@ -1,2 +1,9 @@
-export { type BlockCommit, Bucket, ChainDb, type TxLocation } from "./chainDb.ts";
-export { type BatchOp, type KV, LevelKV, MemoryKV } from "./kv.ts";
+export {
+  type AddressRef,
+  AddressRole,
+  type BlockCommit,
+  Bucket,
+  ChainDb,
+  type TxLocation,
+} from "./chainDb.ts";
+export { type BatchOp, type KV, LevelKV, MemoryKV, type RangeOptions } from "./kv.ts";

@@ -6,6 +6,14 @@ import { Level } from "level";
 
 export type BatchOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
 
+/** A key range [gte, lt), read in key order or reversed, at most `limit` entries. */
+export interface RangeOptions {
+  gte: Uint8Array;
+  lt: Uint8Array;
+  reverse?: boolean;
+  limit?: number;
+}
+
 export interface KV {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Applies every operation or none. */
@@ -13,6 +21,8 @@ export interface KV {
   batch(ops: BatchOp[], opts?: { durable?: boolean }): Promise<void>;
   /** Keys and values with the given prefix, in key order. */
   entries(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Entries of a key range: a bounded read (an index page), never a walk of a whole bucket. */
+  range(opts: RangeOptions): Promise<[Uint8Array, Uint8Array][]>;
   close(): Promise<void>;
 }
 
@@ -58,6 +68,12 @@ export class LevelKV implements KV {
     for await (const [k, v] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) yield [k, v];
   }
 
+  async range(opts: RangeOptions): Promise<[Uint8Array, Uint8Array][]> {
+    return this.db
+      .iterator({ gte: opts.gte, lt: opts.lt, reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })
+      .all();
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }
@@ -82,6 +98,16 @@ export class MemoryKV implements KV {
     const p = Buffer.from(prefix).toString("hex");
     const keys = [...this.map.keys()].filter((k) => k.startsWith(p)).sort();
     for (const k of keys) yield [new Uint8Array(Buffer.from(k, "hex")), this.map.get(k)!];
+  }
+
+  async range(opts: RangeOptions): Promise<[Uint8Array, Uint8Array][]> {
+    const gte = Buffer.from(opts.gte).toString("hex");
+    const lt = Buffer.from(opts.lt).toString("hex");
+    const keys = [...this.map.keys()].filter((k) => k >= gte && k < lt).sort();
+    if (opts.reverse) keys.reverse();
+    return keys
+      .slice(0, opts.limit ?? keys.length)
+      .map((k) => [new Uint8Array(Buffer.from(k, "hex")), this.map.get(k)!]);
   }
 
   async close(): Promise<void> {}

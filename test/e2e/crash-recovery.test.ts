@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { toHex } from "../../src/types/index.ts";
 import { devAddresses, transfer } from "../helpers/chain.ts";
-import { rpc, startNode, tempDir } from "../helpers/process.ts";
+import { addressHistory, rpc, startNode, tempDir } from "../helpers/process.ts";
 
 describe("crash recovery", () => {
   it("survives SIGKILL at random points with nothing committed lost", async (t) => {
@@ -81,6 +81,17 @@ describe("crash recovery", () => {
       );
       for (const h of mined) assert.ok(await rpc(final.url, "eth_getTransactionReceipt", [h]));
       assert.ok(mined.length > 0, "load generator got transactions mined");
+      // The address index, written in each block's batch, is whole after every kill: each sender's
+      // history holds exactly its nonce's worth of sent transactions, every mined one among them.
+      const indexed = new Set<string>();
+      for (let from = 1; from <= 4; from++) {
+        const address = toHex(devAddresses[from]!);
+        const sentByIt = (await addressHistory(final.url, address)).filter((r) => r.sender);
+        const nonce = Number(await rpc<string>(final.url, "eth_getTransactionCount", [address, "latest"]));
+        assert.equal(sentByIt.length, nonce, `address index of ${address} (CRASH_SEED=${initialSeed})`);
+        for (const r of sentByIt) indexed.add(r.transactionHash);
+      }
+      for (const h of mined) assert.ok(indexed.has(h), `mined ${h} missing from the address index`);
       t.diagnostic(
         `rounds ${rounds}, blocks checked ${seen.size}, mined txs checked ${mined.length}, final height ${status.height}, CRASH_SEED=${initialSeed}`,
       );

@@ -179,3 +179,32 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export interface AddressHistoryItem {
+  blockNumber: number;
+  transactionIndex: number;
+  transactionHash: string;
+  sender: boolean;
+  recipient: boolean;
+  logIndexes: number[];
+}
+
+/** An address's whole history through chain_getAddressHistory, page by page (newest first). */
+export async function addressHistory(
+  url: string,
+  address: string,
+  limit = 100,
+): Promise<AddressHistoryItem[]> {
+  const all: AddressHistoryItem[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { transactions: AddressHistoryItem[]; next: string | null } = await rpc(
+      url,
+      "chain_getAddressHistory",
+      [address, { limit, cursor }],
+    );
+    all.push(...page.transactions);
+    cursor = page.next;
+  } while (cursor);
+  return all;
+}

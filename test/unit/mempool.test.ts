@@ -159,6 +159,7 @@ describe("chain reads", () => {
       receipts: [],
       changes: [],
       storage: [],
+      addressRefs: [],
       trieNodes: [],
     });
     assert.equal(await chain.headerAt(chain.head.height + 1), undefined);

@@ -32,7 +32,8 @@ function moduleName(a) {
 function eth(wei) {
   const w = BigInt(wei);
   const whole = w / 10n ** 18n;
-  const frac = (w % 10n ** 18n).toString().padStart(18, "0").replace(/0+$/, "").slice(0, 6);
+  const frac = (w % 10n ** 18n).toString().padStart(18, "0").slice(0, 6).replace(/0+$/, "");
+  if (whole === 0n && !frac && w > 0n) return `${w} wei`;
   return `${whole}${frac ? `.${frac}` : ""} RACE`;
 }
 const ago = (ts) => {
@@ -204,6 +205,8 @@ const phaseTag = (phase, cycleOffset) => {
 };
 
 // ---- pages ----
+/** Transactions per page of an address's history (chain_getAddressHistory allows up to 100). */
+const ADDRESS_PAGE = 25;
 const pages = {
   async home() {
     const status = await rpc("chain_getStatus");
@@ -312,19 +315,20 @@ const pages = {
     <table>${r?.logs.length ? r.logs.map((l) => `<tr><td>${addrLink(l.address)}</td><td>${decodeLog(l)}</td></tr>`).join("") : `<tr><td class="muted">none</td></tr>`}</table>`;
   },
 
-  async address(a) {
-    const [bal, nonce] = await Promise.all([
+  async address(a, cursor) {
+    const [bal, nonce, page] = await Promise.all([
       rpc("eth_getBalance", [a, "latest"]),
       rpc("eth_getTransactionCount", [a, "latest"]),
+      rpc("chain_getAddressHistory", [a, { limit: ADDRESS_PAGE, cursor: cursor ?? null }]),
     ]);
     const head = num(await rpc("eth_blockNumber"));
-    const mine = [];
-    for (let h = head; h >= Math.max(0, head - 199) && mine.length < 25; h--) {
-      const b = await rpc("eth_getBlockByNumber", [`0x${h.toString(16)}`, true]);
-      for (const t of b.transactions)
-        if ([t.from, t.to].some((x) => x && x.toLowerCase() === a.toLowerCase()))
-          mine.push({ ...t, block: h });
-    }
+    const txs = await Promise.all(
+      page.transactions.map((r) => rpc("eth_getTransactionByHash", [r.transactionHash])),
+    );
+    const role = (r) =>
+      [r.sender ? "sent" : "", r.recipient ? "received" : "", r.logIndexes.length ? "named in a log" : ""]
+        .filter(Boolean)
+        .join(", ");
     const cycle = Math.floor(head / meta.cycleLength);
     const history = [];
     for (let c = cycle; c >= Math.max(0, cycle - 5); c--) {
@@ -336,8 +340,9 @@ const pages = {
       <div class="cards">${card("Balance", eth(bal))}${card("Nonce", num(nonce))}</div>
       <h2>Race history</h2>
       <table><tr><th>Cycle</th><th>Committed</th><th>Revealed</th><th>Verdict</th><th>Weight</th></tr>${history.map((x) => `<tr><td>${link(`#/race/${x.c}`, x.c)}</td><td>${x.count}</td><td>${x.revealed ? "yes" : "no"}</td><td>${x.fraud ? `<span class="bad">${esc(x.fraud)}</span>` : x.forfeit ? `<span class="bad">${esc(x.forfeit)}</span>` : `<span class="ok">ok</span>`}</td><td>${esc(x.weight)}</td></tr>`).join("") || `<tr><td colspan="5" class="muted">no race in the last cycles</td></tr>`}</table>
-      <h2>Transactions (last 200 blocks)</h2>
-      <table><tr><th>Tx</th><th>Block</th><th>From</th><th>To</th><th>Value</th></tr>${mine.map((t) => `<tr><td>${txLink(t.hash)}</td><td>${blockLink(t.block)}</td><td>${addrLink(t.from)}</td><td>${addrLink(t.to)}</td><td>${eth(t.value)}</td></tr>`).join("") || `<tr><td colspan="5" class="muted">none</td></tr>`}</table>`;
+      <h2>Transactions${cursor ? " (older)" : ""}</h2>
+      <table id="history"><tr><th>Tx</th><th>Block</th><th>Role</th><th class="hide-sm">From</th><th class="hide-sm">To</th><th>Value</th></tr>${page.transactions.map((r, i) => `<tr><td>${txLink(r.transactionHash)}</td><td>${blockLink(r.blockNumber)}</td><td>${esc(role(r))}</td><td class="hide-sm">${addrLink(txs[i]?.from)}</td><td class="hide-sm">${addrLink(txs[i]?.to)}</td><td>${txs[i] ? eth(txs[i].value) : "—"}</td></tr>`).join("") || `<tr><td colspan="6" class="muted">none</td></tr>`}</table>
+      <p class="pager">${cursor ? link(`#/address/${a}`, "← newest") : ""} ${page.next ? link(`#/address/${a}/${page.next}`, "older →", "older") : ""}</p>`;
   },
 
   async validators(arg) {
@@ -421,11 +426,11 @@ function notFound(what) {
 let routeSeq = 0;
 async function route() {
   const token = ++routeSeq;
-  const [, page = "", arg] = location.hash.replace(/^#/, "").split("/");
+  const [, page = "", ...args] = location.hash.replace(/^#/, "").split("/");
   const fn = pages[page || "home"];
   let html;
   try {
-    html = fn ? await fn(arg === undefined ? undefined : decodeURIComponent(arg)) : notFound(`page ${page}`);
+    html = fn ? await fn(...args.map(decodeURIComponent)) : notFound(`page ${page}`);
   } catch (e) {
     html = `<h1>Error</h1><p class="bad">${esc(e.message)}</p>`;
   }
