@@ -53,6 +53,7 @@ import {
 import { addressKey20, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
 import {
   fraudProvers,
+  honeypots,
   passedFrauds,
   reports,
   TaskStatus,
@@ -132,6 +133,8 @@ export interface AccountRewards {
   fairMilli: number;
   checksDrawn: number;
   checksDone: number;
+  /** Protocol honeypots (known wrong answers) it passed: its verification share is forfeited. */
+  honeypotsPassed: number;
   reason: string;
 }
 const accountFields = {
@@ -147,6 +150,7 @@ const accountFields = {
   fairMilli: uint,
   checksDrawn: uint,
   checksDone: uint,
+  honeypotsPassed: uint,
   reason: str(256),
 };
 const accountCodec = struct<AccountRewards>("rewards.Account", accountFields);
@@ -206,6 +210,7 @@ const emptyAccount = (): AccountRewards => ({
   fairMilli: 0,
   checksDrawn: 0,
   checksDone: 0,
+  honeypotsPassed: 0,
   reason: "",
 });
 
@@ -300,6 +305,17 @@ export function settleCycle(
     }
   }
   training += distributable - paidOut;
+  // Honeypots (tasks spec §Honeypots): checks like any other, with a known wrong answer. Caught
+  // (fraud) is a check performed; passed (verified) is one not performed, and forfeits the
+  // verifier's verification share of the cycle.
+  for (const [, id] of honeypots.keys(taskStore, u32Key.encode(c))) {
+    const t = tasks.get(taskStore, id);
+    if (!t) continue;
+    const v = of(t.verifier);
+    v.checksDrawn++;
+    if (t.status === TaskStatus.fraud) v.checksDone++;
+    else if (t.status === TaskStatus.verified) v.honeypotsPassed++;
+  }
   // Issuance apart from the task shares: under raceWeight all of it (proportional and the
   // shortfall, less 20 % for the training fund) by race weight; under feeShare, the shortfall in
   // proportion to the task shares.
@@ -362,6 +378,12 @@ export function settleCycle(
     // What the node's work and checks release, before any conviction.
     let byWork = earned;
     const workReasons: string[] = [];
+    if (r.honeypotsPassed > 0) {
+      byWork -= r.verification;
+      workReasons.push(
+        `passed ${r.honeypotsPassed} honeypot${r.honeypotsPassed > 1 ? "s" : ""} (known wrong answers): verification share ${r.verification} forfeited`,
+      );
+    }
     if (rule === "raceWeight") {
       const judged = judgements!.get(k)!;
       r.windowKept = judged.kept;

@@ -31,6 +31,7 @@ import { forfeitsOf, race } from "../race/index.ts";
 import { type RawStore, type ReadStore, type StoreMap, u32Key } from "../store.ts";
 import { validators as validatorsModule } from "../validators/index.ts";
 
+import { HONEYPOT_MAX, honeypotDrawn, honeypotId, honeypotPayload } from "./honeypots.ts";
 import { taskQueries } from "./queries.ts";
 import { pruneRecords } from "./records.ts";
 import {
@@ -53,6 +54,7 @@ import {
   voteArgs,
 } from "./rules.ts";
 
+export * from "./honeypots.ts";
 export * from "./records.ts";
 export * from "./rules.ts";
 export * from "./store.ts";
@@ -67,6 +69,7 @@ import {
   escrows,
   forfeited,
   fraudProvers,
+  honeypots,
   MAX_DRAWS_PER_BLOCK,
   MAX_PANEL_SEATS,
   ownerKeys,
@@ -408,6 +411,7 @@ function endBlock(ctx: ModuleContext): void {
   const latest = latestRound(ctx.storeOf(beacon));
   if (latest) {
     const p = taskParams(s);
+    let planted = 0;
     // Settled before the latest round: its output did not exist when they were answered.
     const waiting = undrawn.scan(s, { to: u32Key.encode(latest.height), limit: MAX_DRAWS_PER_BLOCK });
     for (const [settledAt, taskId] of waiting) {
@@ -436,6 +440,8 @@ function endBlock(ctx: ModuleContext): void {
       tasks.set(s, taskId, { ...t, status: TaskStatus.checking, verifier, deadline });
       due.set(s, [deadline, taskId], 1);
       assigned.set(s, [verifier, taskId], 1);
+      if (planted < HONEYPOT_MAX && honeypotDrawn(latest.output, taskId, p.honeypotMilli))
+        planted += plantHoneypot(ctx, latest, taskId);
     }
   }
   for (const [, taskId] of due.scan(s, { to: u32Key.encode(height + 1) })) {
@@ -448,6 +454,59 @@ function endBlock(ctx: ModuleContext): void {
     }
   }
   pruneRecords(s, ctx.block.cycle);
+}
+
+/**
+ * A protocol honeypot beside the check just drawn for `taskId` (spec/tasks.md §Honeypots): a task
+ * of the exact model with a known wrong answer, published on chain, checked by a verifier drawn
+ * by weight like any other (never the verifier of `taskId`'s own check, to spread them). No fee,
+ * no executor: the module stands in for both. Returns how many were planted (0 or 1).
+ */
+function plantHoneypot(
+  ctx: ModuleContext,
+  latest: { round: number; output: Uint8Array },
+  taskId: Uint8Array,
+) {
+  const s = ctx.store;
+  const { height, cycle, preset } = ctx.block;
+  const models = ctx.storeOf(modelsModule);
+  exact ??= new ExactModel();
+  const model = exactModel(models, exact.spec.id);
+  if (!model) return 0;
+  const id = honeypotId(latest.output, taskId);
+  if (tasks.has(s, id)) return 0;
+  const verifier = drawByWeight("racecoin/honeypot-verifier", latest.output, id, candidatesOf(ctx, cycle), [
+    tasks.get(s, taskId)!.verifier,
+  ]);
+  if (!verifier) return 0;
+  const payload = honeypotPayload(model, id);
+  const deadline = height + preset.cycleLength;
+  tasks.set(s, id, {
+    executor: TASKS_MODULE_ADDRESS,
+    intermediary: TASKS_MODULE_ADDRESS,
+    model: model.spec.id,
+    payloadHash: payloadHash(payload),
+    fee: 0n,
+    cycle,
+    height,
+    status: TaskStatus.checking,
+    verifier,
+    deadline,
+    drawRound: latest.round,
+    checkMilli: 1000,
+    payer: TASKS_MODULE_ADDRESS,
+    round: latest.round,
+    attempt: 0,
+  });
+  honeypots.set(s, [cycle, id], 1);
+  publishedPayloads.set(s, id, payload);
+  due.set(s, [deadline, id], 1);
+  assigned.set(s, [verifier, id], 1);
+  return 1;
+}
+
+function isHoneypot(s: ReadStore, taskId: Uint8Array, t: TaskRecord): boolean {
+  return equalBytes(t.executor, TASKS_MODULE_ADDRESS) && honeypots.has(s, [t.cycle, taskId]);
 }
 
 /** Cycle end: an executor that settled tasks this cycle and was not convicted gains a level. */
@@ -573,7 +632,9 @@ export const tasksModule: Module = {
           throw new ModuleError("only the drawn verifier posts the verdict");
         close(ctx.store, taskId, t);
         tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.verified });
-        recordVerifier(ctx.store, ctx.block.cycle, ctx.sender, 1, 0);
+        // A honeypot's answer is wrong by construction: passing it shows the check was not run.
+        if (isHoneypot(ctx.store, taskId, t)) recordVerifier(ctx.store, ctx.block.cycle, ctx.sender, 0, 1);
+        else recordVerifier(ctx.store, ctx.block.cycle, ctx.sender, 1, 0);
         emit(ctx, TaskVerified, taskId, ctx.sender);
       },
     },
@@ -586,6 +647,8 @@ export const tasksModule: Module = {
           throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not checking`);
         if (!equalBytes(t.verifier, ctx.sender))
           throw new ModuleError("only the drawn verifier reports withholding");
+        if (publishedPayloads.has(ctx.store, taskId))
+          throw new ModuleError("the payload is published on chain (tasks_payload): check that instead");
         // The claim opens its own window to answer: the executor has a full publish window from
         // this block, however late in the check the verifier makes the claim.
         const deadline = ctx.block.height + publishWindow(ctx.block.preset.cycleLength);
@@ -669,10 +732,20 @@ export const tasksModule: Module = {
           throw new ModuleError(
             `fraud on a task of cycle ${t.cycle} is accepted until cycle ${t.cycle + 1} ends`,
           );
+        const honeypot = isHoneypot(ctx.store, taskId, t);
+        if (honeypot && (t.status !== TaskStatus.checking || !equalBytes(t.verifier, ctx.sender)))
+          throw new ModuleError("only the drawn verifier checks a protocol task, while its check is open");
         const fault = judge(ctx, t, payload);
         if (!fault) {
           // The claim is false; a drawn verifier that made it is overruled (recorded for the rewards).
           throw new ModuleError("the payload is the model's answer: no fraud");
+        }
+        if (honeypot) {
+          // Caught: the check was run. No executor to convict and no fee to forfeit.
+          close(ctx.store, taskId, t);
+          tasks.set(ctx.store, taskId, { ...t, status: TaskStatus.fraud });
+          recordVerifier(ctx.store, ctx.block.cycle, ctx.sender, 1, 0);
+          return;
         }
         fraudProvers.set(ctx.store, [t.cycle, [t.executor, taskId]], ctx.sender);
         if (t.status === TaskStatus.checking || t.status === TaskStatus.withheld)

@@ -18,6 +18,7 @@ import {
   disputes,
   escrows,
   forfeited,
+  honeypots,
   ownerKeys,
   pending,
   publishedPayloads,
@@ -98,6 +99,19 @@ export const taskQueries: Record<string, QueryDef<any, any>> = {
         .map(([, taskId]) => ({ taskId, ...tasks.get(ctx.store, taskId)! })),
     }),
   },
+  honeypots: {
+    args: struct<{ cycle: number }>("tasks.honeypots", { cycle: uint }),
+    result: struct<{ tasks: (TaskRecord & { taskId: Uint8Array })[] }>("tasks.honeypots.result", {
+      tasks: list(taskView, 10_000),
+    }),
+    /** The protocol's honeypots planted in a cycle (spec/tasks.md §Honeypots), with their checks. */
+    run: (ctx, { cycle }: { cycle: number }) => ({
+      tasks: honeypots
+        .keys(ctx.store, u32Key.encode(cycle))
+        .slice(0, 10_000)
+        .map(([, taskId]) => ({ taskId, ...tasks.get(ctx.store, taskId)! })),
+    }),
+  },
   dispute: {
     args: taskIdArgs,
     result: struct<{ disputes: Dispute[] }>("tasks.dispute.result", { disputes: list(disputeCodec, 1) }),
@@ -111,7 +125,7 @@ export const taskQueries: Record<string, QueryDef<any, any>> = {
     result: struct<{ payloads: TaskPayload[] }>("tasks.payload.result", {
       payloads: list(taskPayloadCodec, 1),
     }),
-    /** A payload its executor published on chain (tolerance class, after a withholding claim). */
+    /** A payload on chain: published by its executor after a withholding claim, or a honeypot's. */
     run: (ctx, { taskId }: { taskId: Uint8Array }) => {
       const p = publishedPayloads.get(ctx.store, taskId);
       return { payloads: p ? [p] : [] };

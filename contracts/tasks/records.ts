@@ -7,6 +7,7 @@ import { type RawStore, u32Key } from "../store.ts";
 import {
   disputes,
   fraudProvers,
+  honeypots,
   lingering,
   MAX_PRUNED_PER_BLOCK,
   passedFrauds,
@@ -30,9 +31,9 @@ const OPEN_STATUSES: ReadonlySet<number> = new Set([
 
 /**
  * Remove the records nothing reads any more (spec/tasks.md §Records): those of cycle c from the
- * first block of cycle c + RECORD_CYCLES, at most MAX_PRUNED_PER_BLOCK a block, oldest first. A
- * record still open then (a check kept open by transactions) moves to `lingering` and is looked at
- * again once a cycle until it closes, so it never holds the others back.
+ * first block of cycle c + RECORD_CYCLES (tasks, then honeypots), at most MAX_PRUNED_PER_BLOCK a
+ * block, oldest first. A record still open then (a check kept open by transactions) moves to
+ * `lingering` and is looked at again once a cycle until it closes, so it never holds the others back.
  */
 export function pruneRecords(s: RawStore, cycle: number): void {
   if (cycle < RECORD_CYCLES) return;
@@ -43,6 +44,13 @@ export function pruneRecords(s: RawStore, cycle: number): void {
     forgetClosed(s, taskId, cycle);
   }
   budget -= past.length;
+  if (budget === 0) return;
+  const baits = honeypots.scan(s, { to: u32Key.encode(cycle - RECORD_CYCLES + 1), limit: budget });
+  for (const [c, taskId] of baits) {
+    honeypots.delete(s, [c, taskId]);
+    forgetClosed(s, taskId, cycle);
+  }
+  budget -= baits.length;
   if (budget === 0) return;
   for (const [c, taskId] of lingering.scan(s, { to: u32Key.encode(cycle + 1), limit: budget })) {
     lingering.delete(s, [c, taskId]);

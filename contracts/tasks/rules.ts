@@ -84,7 +84,9 @@ export function parseSection(raw: unknown): TaskParams {
   if (raw === undefined) return DEFAULT_TASK_PARAMS;
   const o = raw as Record<string, unknown>;
   if (typeof o !== "object" || o === null || Array.isArray(o))
-    throw new Error("modules.tasks: expected an object { maxReputation, minCheckMilli }");
+    throw new Error(
+      "modules.tasks: expected an object { maxReputation, minCheckMilli, reportFee, reportCommittee, honeypotMilli }",
+    );
   const int = (v: unknown, name: string, lo: number, hi: number, d: number) => {
     if (v === undefined) return d;
     if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi)
@@ -102,6 +104,7 @@ export function parseSection(raw: unknown): TaskParams {
     minCheckMilli: int(o.minCheckMilli, "minCheckMilli", 1, 1000, DEFAULT_TASK_PARAMS.minCheckMilli),
     reportFee,
     reportCommittee: int(o.reportCommittee, "reportCommittee", 1, 64, DEFAULT_TASK_PARAMS.reportCommittee),
+    honeypotMilli: int(o.honeypotMilli, "honeypotMilli", 0, 1000, DEFAULT_TASK_PARAMS.honeypotMilli),
   };
 }
 

@@ -101,18 +101,22 @@ export interface TaskParams {
   reportFee: bigint;
   /** Verifiers drawn to each report's committee. */
   reportCommittee: number;
+  /** Thousandths of drawn checks that bring a protocol honeypot along (§Honeypots). */
+  honeypotMilli: number;
 }
 const paramsCodec = struct<TaskParams>("tasks.Params", {
   maxReputation: uint,
   minCheckMilli: uint,
   reportFee: quantity,
   reportCommittee: uint,
+  honeypotMilli: uint,
 });
 export const DEFAULT_TASK_PARAMS: TaskParams = {
   maxReputation: 8,
   minCheckMilli: 63,
   reportFee: 10n ** 16n,
   reportCommittee: 3,
+  honeypotMilli: 50,
 };
 
 const cycleAddr = pairKey(u32Key, 4, addressKey20);
@@ -204,6 +208,11 @@ export const fraudProvers = new StoreMap(
   pairKey(u32Key, 4, pairKey(addressKey20, 20, bytesKey)),
   address20,
 );
+/**
+ * (cycle, honeypot) → 1: the protocol's honeypots (honeypots.ts), kept apart from tasksByCycle so
+ * that they never count as settled work (no fee, no issuance); settlement reads their verdicts.
+ */
+export const honeypots = new StoreMap("honeypot", heightTask, uint);
 /** task → 1: a task its drawn verifier passed (`verdict`) and that was later proven fraud. */
 export const passedFrauds = new StoreMap("passedFraud", bytesKey, uint);
 /** (cycle, executor, task) → 1: upheld reports, whose bounties the rewards settlement pays from the forfeit. */

@@ -6,13 +6,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   accountRewards,
+  DEFAULT_TASK_PARAMS,
   race,
   raceForfeitStore,
   raceFrauds,
   raceSettled,
   rewards,
   TaskStatus,
+  taskParamsItem,
   tasks,
+  tasksModule,
   verifierRecords,
 } from "../../contracts/index.ts";
 import { minimal } from "../../src/params/index.ts";
@@ -94,6 +97,8 @@ describe("race forfeits and rewards", () => {
 
   it("task fraud: its prover is paid from the forfeit; a verifier that passed it is overruled and its check not counted", () => {
     const { h, task } = fundedMarket({ fill: 5 });
+    // No honeypots here (honeypots.test.ts): the passed fraud is the only unperformed check.
+    taskParamsItem.set(storeIn(h.state, tasksModule), { ...DEFAULT_TASK_PARAMS, honeypotMilli: 0 });
     const honest = Array.from({ length: 30 }, (_, i) => task(BigInt(i + 1)));
     const cheat = task(999n, { wrongToken: true });
     const by = new Map<string, typeof honest>();

@@ -91,7 +91,8 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
   before(async () => {
     const json = devnetGenesisJson(4) as Record<string, unknown>;
     // Reputation reaches its ceiling in two honest cycles, so one run shows the whole curve.
-    json.modules = { tasks: { maxReputation: 2, minCheckMilli: 250 } };
+    // Every drawn check brings a honeypot (two a block at most), so node 1's rubber stamps show.
+    json.modules = { tasks: { maxReputation: 2, minCheckMilli: 250, honeypotMilli: 1000 } };
     const genesis = join(tempDir(), "genesis.json");
     writeFileSync(genesis, JSON.stringify(json));
     const serve = ["--serve-tasks"];
@@ -118,7 +119,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     net = await startNetwork(
       [
         { validator: 0, args: [...serve, "--dummy-tasks", "20", "--dummy-fund-key", fundFile] },
-        { validator: 1, args: serve, env: { RACECOIN_TASK_CHEAT: "flaky@2" } },
+        { validator: 1, args: serve, env: { RACECOIN_TASK_CHEAT: "flaky@2,lazy@2" } },
         { validator: 2, args: serve, env: { RACECOIN_TASK_CHEAT: "wrong-tokens@2,withhold@2" } },
         {
           validator: 3,
@@ -422,15 +423,24 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     );
     // Node 2 also withholds half its payloads: those are convicted when the withholding report
     // stands at the deadline, the others by the fraud proof a verifier re-runs.
-    const byPath = { withheld: 0, proven: 0 };
+    // A check drawn to node 1 (lazy: it stamps everything) passes the wrong answer instead.
+    const byPath = { withheld: 0, proven: 0, stamped: 0 };
     for (const t of run)
       if (t.executor === lower(2) && t.cycle >= 3 && t.status !== TaskStatus.unchecked) {
-        assert.equal(t.status, TaskStatus.fraud, "a checked wrong answer is always convicted");
+        if (t.verifier === lower(1)) {
+          byPath.stamped++;
+          continue;
+        }
+        assert.equal(
+          t.status,
+          TaskStatus.fraud,
+          "a wrong answer an honest verifier checked is always convicted",
+        );
         if (fromHex(t.taskId)[0]! % 2 === 1) byPath.withheld++;
         else byPath.proven++;
       }
     console.log(
-      `# cheater convicted: ${byPath.proven} by fraud proof, ${byPath.withheld} for a withheld payload`,
+      `# cheater convicted: ${byPath.proven} by fraud proof, ${byPath.withheld} for a withheld payload; ${byPath.stamped} stamped by the lazy verifier`,
     );
     assert.ok(byPath.proven > 0 && byPath.withheld > 0, "both paths convict");
     const cheater = await rpc<{ reputation: number; forfeited: string; pending: string }>(
@@ -555,6 +565,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       issuance: string;
       released: string;
       forfeited: string;
+      honeypotsPassed: number;
       reason: string;
     };
     type Totals = {
@@ -577,6 +588,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
       },
       120_000,
     );
+    const lazyCaught: number[] = [];
     // Read the tasks once their cycles have closed (a cycle's rewards settle two cycles later).
     const cycles = new Map<number, TaskView[]>();
     for (let c = 0; c <= lastTaskCycle; c++) {
@@ -633,10 +645,37 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
         );
         assert.ok(BigInt(flaky.released) < earned);
       }
+      // Node 1 also rubber-stamps every check from cycle 2 (lazy): a honeypot drawn to it is
+      // passed, and its verification share of the cycle is forfeited.
+      const baits = (await rpc<{ tasks: TaskView[] }>(url, "tasks_honeypots", [{ cycle: c }])).tasks;
+      const stamped = baits.filter((b) => b.verifier === lower(1) && b.status === TaskStatus.verified);
+      if (c >= 2) lazyCaught.push(...stamped.map(() => c));
+      if (stamped.length > 0) {
+        assert.equal(flaky!.honeypotsPassed, stamped.length, `cycle ${c}: honeypots the lazy node passed`);
+        assert.match(
+          flaky!.reason,
+          /passed \d+ honeypots? \(known wrong answers\): verification share \d+ forfeited/,
+        );
+        assert.ok(
+          BigInt(flaky!.released) <= BigInt(flaky!.execution) + BigInt(flaky!.issuance),
+          `cycle ${c}: nothing of the lazy node's verification share released`,
+        );
+      }
+      // Honest verifiers catch theirs: a honeypot is never verified by anyone else.
+      for (const b of baits)
+        if (b.verifier !== lower(1) && b.status === TaskStatus.verified)
+          assert.fail(`cycle ${c}: honeypot ${b.taskId} passed by ${b.verifier}`);
+      console.log(
+        `# cycle ${c}: ${baits.length} honeypots, ${baits.filter((b) => b.status === TaskStatus.fraud).length} caught, ${stamped.length} passed by the lazy node`,
+      );
       const liar = r.accounts.find((a) => a.address === lower(3));
       if (ts.some((x) => x.verifier === lower(3) && x.status === TaskStatus.published))
         assert.match(liar!.reason, /performed \d+ of \d+ checks/, `cycle ${c}: the lying verifier forfeits`);
     }
+    assert.ok(
+      lazyCaught.length > 0,
+      "the lazy verifier lost its verification share within two cycles of turning lazy (cycles 2–3)",
+    );
     console.log(
       `# rewards traced for cycles ${[...cycles.keys()].join(", ")}; supply invariant held at ${supplySamples} sampled heads`,
     );

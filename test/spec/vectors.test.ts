@@ -8,6 +8,9 @@ import {
   apiKeys,
   disputes,
   FLOAT_MODEL,
+  honeypotDrawn,
+  honeypotId,
+  honeypotPayload,
   race,
   raceClaims,
   raceForfeitsOf,
@@ -586,6 +589,26 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
         `${name}: escrow`,
       );
       assert.equal((apiKeys.get(h.store(), key)?.spent ?? 0n).toString(), st.spent, `${name}: spent`);
+    }
+  },
+  "task-honeypots"(file) {
+    const model = new ExactModel();
+    assert.equal(model.spec.id, file.model);
+    for (const c of file.cases as Json[]) {
+      const output = fromHex(c.output as string);
+      const taskId = fromHex(c.taskId as string);
+      for (const [rate, drawn] of Object.entries(c.drawn as Record<string, boolean>))
+        assert.equal(honeypotDrawn(output, taskId, Number(rate)), drawn, `drawn at ${rate}‰`);
+      const id = honeypotId(output, taskId);
+      assert.equal(toHex(id), c.id);
+      const p = honeypotPayload(model, id);
+      const want = c.payload as Json;
+      assert.deepEqual(
+        { prompt: toHex(p.prompt), maxTokens: p.maxTokens, tokens: toHex(p.tokens), finish: p.finish },
+        want,
+      );
+      assert.equal(toHex(payloadHash(p)), c.payloadHash);
+      assert.equal(payloadFault(model, p), c.fault);
     }
   },
   "task-tolerance"(file) {
