@@ -1,5 +1,4 @@
 import {
-  drawByWeight,
   ExactModel,
   MAX_ATTEMPTS,
   payloadFault,
@@ -7,6 +6,7 @@ import {
   type Receipt,
   receiptSigner,
   type TaskPayload,
+  WeightedPool,
 } from "../../src/inference/index.ts";
 import { cycleOf, isModuleAddress, TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
 import {
@@ -208,15 +208,13 @@ function fileReport(ctx: CallContext, taskId: Uint8Array, payload: TaskPayload):
   if (!latest) throw new ModuleError("no beacon output yet to draw the committee from");
   const fault = judge(ctx, t, payload);
   const committee: Address[] = [];
-  const candidates = candidatesOf(ctx, ctx.block.cycle);
-  for (let a = 0; a < p.reportCommittee; a++) {
-    const m = drawByWeight("racecoin/report", latest.output, taskId, candidates, [
-      t.executor,
-      t.intermediary,
-      ctx.sender,
-      ...committee,
-    ]);
-    if (!m) break;
+  const pool = new WeightedPool(candidatesOf(ctx, ctx.block.cycle));
+  for (const m of pool.inTurn("racecoin/report", latest.output, taskId, [
+    t.executor,
+    t.intermediary,
+    ctx.sender,
+  ])) {
+    if (committee.length === p.reportCommittee) break;
     committee.push(m);
   }
   if (!fault && committee.length === 0) throw new ModuleError("no verifier can sit on the committee");
@@ -265,17 +263,19 @@ function openDispute(ctx: CallContext, taskId: Uint8Array, t: TaskRecord): void 
   if (!latest) throw new ModuleError("no beacon output yet to draw the panel from");
   const candidates = candidatesOf(ctx, ctx.block.cycle);
   const total = candidates.reduce((a, c) => a + c.weight, 0n);
-  const weightOf = (a: Address) => candidates.find((c) => equalBytes(c.address, a))?.weight ?? 0n;
+  const weights = new Map(candidates.map((c) => [toHex(c.address), c.weight]));
+  const weightOf = (a: Address) => weights.get(toHex(a)) ?? 0n;
   const panel = [{ address: t.verifier, weight: weightOf(t.verifier) }];
   let held = panel[0]!.weight;
   // Many light miners could take more seats than the dispute record holds: the panel stops there.
-  while (2n * held <= total && panel.length < MAX_PANEL_SEATS) {
-    const m = drawByWeight("racecoin/task-dispute", latest.output, taskId, candidates, [
-      t.executor,
-      t.intermediary,
-      ...panel.map((p) => p.address),
-    ]);
-    if (!m) break;
+  // Drawn in turn over one prepared pool: O(n log n) for the whole panel (spec §Disputes).
+  const draws = new WeightedPool(candidates).inTurn("racecoin/task-dispute", latest.output, taskId, [
+    t.executor,
+    t.intermediary,
+    t.verifier,
+  ]);
+  for (const m of draws) {
+    if (2n * held > total || panel.length >= MAX_PANEL_SEATS) break;
     panel.push({ address: m, weight: weightOf(m) });
     held += weightOf(m);
   }
@@ -412,6 +412,8 @@ function endBlock(ctx: ModuleContext): void {
   if (latest) {
     const p = taskParams(s);
     let planted = 0;
+    // The cycle's candidates, read and sorted once for all the block's draws.
+    let pool: WeightedPool | undefined;
     // Settled before the latest round: its output did not exist when they were answered.
     const waiting = undrawn.scan(s, { to: u32Key.encode(latest.height), limit: MAX_DRAWS_PER_BLOCK });
     for (const [settledAt, taskId] of waiting) {
@@ -425,13 +427,11 @@ function endBlock(ctx: ModuleContext): void {
         tasks.set(s, taskId, { ...t, status: TaskStatus.unchecked });
         continue;
       }
-      const verifier = drawByWeight(
-        "racecoin/task-verifier",
-        latest.output,
-        taskId,
-        candidatesOf(ctx, ctx.block.cycle),
-        [t.executor, t.intermediary],
-      );
+      pool ??= new WeightedPool(candidatesOf(ctx, ctx.block.cycle));
+      const verifier = pool.draw("racecoin/task-verifier", latest.output, taskId, [
+        t.executor,
+        t.intermediary,
+      ]);
       if (!verifier) {
         tasks.set(s, taskId, { ...t, status: TaskStatus.unchecked });
         continue;
@@ -441,7 +441,7 @@ function endBlock(ctx: ModuleContext): void {
       due.set(s, [deadline, taskId], 1);
       assigned.set(s, [verifier, taskId], 1);
       if (planted < HONEYPOT_MAX && honeypotDrawn(latest.output, taskId, p.honeypotMilli))
-        planted += plantHoneypot(ctx, latest, taskId);
+        planted += plantHoneypot(ctx, latest, taskId, pool);
     }
   }
   for (const [, taskId] of due.scan(s, { to: u32Key.encode(height + 1) })) {
@@ -466,6 +466,7 @@ function plantHoneypot(
   ctx: ModuleContext,
   latest: { round: number; output: Uint8Array },
   taskId: Uint8Array,
+  pool: WeightedPool,
 ) {
   const s = ctx.store;
   const { height, cycle, preset } = ctx.block;
@@ -475,7 +476,7 @@ function plantHoneypot(
   if (!model) return 0;
   const id = honeypotId(latest.output, taskId);
   if (tasks.has(s, id)) return 0;
-  const verifier = drawByWeight("racecoin/honeypot-verifier", latest.output, id, candidatesOf(ctx, cycle), [
+  const verifier = pool.draw("racecoin/honeypot-verifier", latest.output, id, [
     tasks.get(s, taskId)!.verifier,
   ]);
   if (!verifier) return 0;
@@ -684,7 +685,7 @@ export const tasksModule: Module = {
     },
     dispute: {
       args: taskIdArgs,
-      gas: 200_000n,
+      gas: 1_500_000n,
       execute(ctx, { taskId }: { taskId: Uint8Array }) {
         const t = taskOrFail(ctx.store, taskId);
         if (t.status !== TaskStatus.checking)

@@ -5,11 +5,11 @@
 import { createHash } from "node:crypto";
 import { address20, hash32, list, quantity, struct, uint } from "../../src/encoding/index.ts";
 import {
-  drawByWeight,
   type Receipt,
   receiptCodec,
   type TaskPayload,
   taskPayloadCodec,
+  WeightedPool,
 } from "../../src/inference/index.ts";
 import type { Address } from "../../src/types/index.ts";
 import type { ReadStore } from "../store.ts";
@@ -39,12 +39,18 @@ export function routedExecutor(
   intermediary: Address,
   attempt: number,
 ): Address | undefined {
-  const exclude: Address[] = [intermediary];
-  for (let a = 0; ; a++) {
-    const e = drawByWeight("racecoin/executor", output, taskId, candidates, exclude, a);
-    if (e === undefined || a === attempt) return e;
-    exclude.push(e);
+  let a = 0;
+  for (const e of new WeightedPool(candidates).inTurn(
+    "racecoin/executor",
+    output,
+    taskId,
+    [intermediary],
+    true,
+  )) {
+    if (a === attempt) return e;
+    a++;
   }
+  return undefined;
 }
 
 /** Blocks an executor has to publish a payload after a withholding claim: half a cycle, at least 10. */

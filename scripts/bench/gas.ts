@@ -19,6 +19,7 @@ import {
   defaultModules,
   ENVELOPE_VERSION,
   envelopeCodec,
+  FLOAT_MODEL,
   type Module,
   methodGas,
   RaceClaimState,
@@ -28,10 +29,13 @@ import {
   raceSampleSeeds,
   raceSeeds,
   resolveCall,
+  TaskStatus,
+  tasks as taskRecords,
   validatorSets,
   validators,
 } from "../../contracts/index.ts";
 import { type Codec, encode } from "../../src/encoding/index.ts";
+import { ExactModel, generate, payloadHash, type TaskPayload } from "../../src/inference/index.ts";
 import { mainnet } from "../../src/params/index.ts";
 import { MAX_NONCE, sampleIndices } from "../../src/race/index.ts";
 import { StateOverlay, storeIn } from "../../src/state/index.ts";
@@ -102,7 +106,14 @@ const rows: Row[] = [];
 const envelope = (method: string, args: Uint8Array) =>
   encode(envelopeCodec, { version: ENVELOPE_VERSION, method, args });
 
-function measure(module: Module, method: string, args: unknown, label: string, from: Address = sender) {
+function measure(
+  module: Module,
+  method: string,
+  args: unknown,
+  label: string,
+  from: Address = sender,
+  at: number[] = heights,
+) {
   let argBytes: Uint8Array;
   try {
     argBytes = encode(module.methods[method]!.args, args);
@@ -110,7 +121,7 @@ function measure(module: Module, method: string, args: unknown, label: string, f
     return; // the generator made something the codec cannot carry: not a transaction
   }
   const data = envelope(method, argBytes);
-  for (const height of heights) {
+  for (const height of at) {
     let best = Number.POSITIVE_INFINITY;
     let gas = 0n;
     let refusal = "";
@@ -215,6 +226,79 @@ h.state.setAccount(race.address, {
   ...h.state.getAccount(race.address),
   balance: 1000n * preset.raceFraudBond,
 });
+
+// The market's state-dependent worst cases, in cycle 2, whose set is 1,000 light members and the
+// sender (weight 1 each): a dispute's panel fills all 256 seats; an exact re-run of an honest
+// payload at the full 256-token context (`fraud`, refused: no fraud).
+{
+  const C2 = 2 * L;
+  const light = Array.from({ length: 1000 }, (_, i) => ({
+    address: new Uint8Array(20)
+      .fill(0)
+      .map((_, j) => (j === 0 ? 0xc0 : j < 3 ? (i >> (8 * (j - 1))) & 0xff : 0)) as Address,
+    weight: 1n,
+    blsKey: new Uint8Array(48),
+  }));
+  validatorSets.set(storeIn(h.state, validators), 2, [
+    ...light,
+    { address: sender, weight: 1n, blsKey: new Uint8Array(48) },
+  ]);
+  h.beaconOutput(C2 + 1, new Uint8Array(32).fill(0x77));
+  const tasksMod = defaultModules.modules.find((m) => m.name === "tasks")!;
+  const ts = storeIn(h.state, tasksMod);
+  const record = (payload: TaskPayload, model: string) => ({
+    executor: light[0]!.address,
+    intermediary: light[1]!.address,
+    model,
+    payloadHash: payloadHash(payload),
+    fee: 0n,
+    cycle: 2,
+    height: C2 + 2,
+    status: TaskStatus.checking,
+    verifier: sender,
+    deadline: C2 + L,
+    drawRound: 1,
+    checkMilli: 1000,
+    payer: light[2]!.address,
+    round: 1,
+    attempt: 0,
+  });
+  const model = new ExactModel();
+  const prompt = Uint8Array.from({ length: 200 }, (_, i) => 32 + (i % 90));
+  const answer = generate(model, prompt, 55, { temperatureMilli: 0, topPMilli: 1000, seed: 0n });
+  const full: TaskPayload = {
+    prompt,
+    maxTokens: 55,
+    temperatureMilli: 0,
+    topPMilli: 1000,
+    seed: 0n,
+    tokens: Uint8Array.from(answer.tokens),
+    finish: answer.finishReason,
+    positions: [],
+  };
+  const exactId = new Uint8Array(32).fill(0xe1);
+  taskRecords.set(ts, exactId, record(full, model.spec.id));
+  const floatId = new Uint8Array(32).fill(0xf1);
+  taskRecords.set(ts, floatId, record(full, FLOAT_MODEL.id));
+  const at = [C2 + 10];
+  measure(
+    tasksMod,
+    "fraud",
+    { taskId: exactId, payload: full },
+    `honest ${prompt.length}+${answer.tokens.length}-token payload`,
+    sender,
+    at,
+  );
+  measure(
+    tasksMod,
+    "publish",
+    { taskId: exactId, payload: full },
+    "no claim (refused before the re-run)",
+    sender,
+    at,
+  );
+  measure(tasksMod, "dispute", { taskId: floatId }, "panel of 256 among 1,001 light members", sender, at);
+}
 
 // ---- Hooks ----
 interface HookRow {

@@ -13,7 +13,7 @@ export {
   steps,
   verifyGeneration,
 } from "./model.ts";
-export { type Candidate, chooseExecutor, drawByWeight, MAX_ATTEMPTS } from "./routing.ts";
+export { type Candidate, chooseExecutor, drawByWeight, MAX_ATTEMPTS, WeightedPool } from "./routing.ts";
 export {
   MAX_COMPLETION_BYTES,
   MAX_PROMPT_BYTES,

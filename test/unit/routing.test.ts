@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { chooseExecutor } from "../../src/inference/index.ts";
+import { chooseExecutor, drawByWeight, WeightedPool } from "../../src/inference/index.ts";
 import { toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
 
@@ -55,5 +55,51 @@ describe("executor choice", () => {
       undefined,
     );
     assert.equal(chooseExecutor(beacon, task(1), [{ address: devAddresses[0]!, weight: 0n }]), undefined);
+  });
+});
+
+describe("weighted draws in turn", () => {
+  const rand = (seed: number) => {
+    let x = seed;
+    return () => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x;
+    };
+  };
+  it("a pool's draws in turn equal drawing one at a time, each excluding the ones before (both attempt rules)", () => {
+    for (let s = 1; s <= 40; s++) {
+      const next = rand(s);
+      const n = 1 + (next() % 60);
+      const candidates = Array.from({ length: n }, (_, i) => ({
+        address: new Uint8Array(20).fill(0).map((_, j) => (j === 0 ? next() % 256 : j === 1 ? i : 7)),
+        // Some zero weights, some huge ones.
+        weight: next() % 5 === 0 ? 0n : BigInt(next()) * (next() % 3 === 0 ? 10n ** 30n : 1n),
+      }));
+      const output = new Uint8Array(32).fill(s);
+      const id = new Uint8Array(32).fill(255 - s);
+      const exclude = candidates.slice(0, next() % 3).map((c) => c.address);
+      for (const counting of [false, true]) {
+        const got = [...new WeightedPool(candidates).inTurn("racecoin/test", output, id, exclude, counting)];
+        const want: Uint8Array[] = [];
+        for (let k = 0; ; k++) {
+          const m = drawByWeight(
+            "racecoin/test",
+            output,
+            id,
+            candidates,
+            [...exclude, ...want],
+            counting ? k : 0,
+          );
+          if (!m) break;
+          want.push(m);
+        }
+        assert.deepEqual(
+          got.map(toHex),
+          want.map(toHex),
+          `seed ${s}, ${counting ? "counted" : "fixed"} attempts`,
+        );
+        assert.equal(new Set(got.map(toHex)).size, got.length, "no address twice");
+      }
+    }
   });
 });
