@@ -253,6 +253,39 @@ describe("explorer in headless Chromium", {
     assert.deepEqual(listed, expected, "the address page lists every transaction, newest first");
   });
 
+  it("market, rewards and models pages at 390 and 1280 px, and the address's market and rewards", async () => {
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${node.url}/explorer/#/market`);
+      await page.waitForSelector("#tasks");
+      assert.ok(await page.isVisible("text=Tasks per executor"));
+      await assertLegibleLabels(page, `market at ${width}px`);
+      await page.screenshot({ path: `${ARTIFACTS}/market-${width}.png`, fullPage: true });
+      await page.goto(`${node.url}/explorer/#/rewards`);
+      await page.waitForSelector("#reward-accounts");
+      for (const k of ["Issuance batch", "Subsidy rate", "Minted so far", "Training fund"])
+        assert.ok(await page.isVisible(`#supply >> text=${k}`), k);
+      assert.ok((await page.locator(".chart.columns .col").count()) >= 1, "the training fund over time");
+      await assertLegibleLabels(page, `rewards at ${width}px`);
+      await page.screenshot({ path: `${ARTIFACTS}/rewards-${width}.png`, fullPage: true });
+      await page.goto(`${node.url}/explorer/#/models`);
+      await page.waitForSelector("#models");
+      assert.ok((await page.locator("#models tr").count()) >= 2, "the registry lists the genesis models");
+      assert.ok((await page.locator(".chart.columns .col").count()) >= 1, "the price per cycle");
+      await assertLegibleLabels(page, `models at ${width}px`);
+      await page.screenshot({ path: `${ARTIFACTS}/models-${width}.png`, fullPage: true });
+      await page.goto(`${node.url}/explorer/#/address/${sender}`);
+      await page.waitForSelector("#address-rewards");
+      assert.ok(await page.isVisible("text=Task escrow"));
+      await page.screenshot({ path: `${ARTIFACTS}/address-${width}.png`, fullPage: true });
+      const overflow = await page.evaluate<number>(
+        "document.documentElement.scrollWidth - window.innerWidth",
+      );
+      assert.ok(overflow <= 1, `no horizontal scrolling at ${width}px (${overflow}px)`);
+    }
+    await page.setViewportSize({ width: 1200, height: 900 });
+  });
+
   it("fits a phone-sized screen, and the console stayed clean", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${node.url}/explorer/#/`);

@@ -342,7 +342,8 @@ const pages = {
       <table><tr><th>Cycle</th><th>Committed</th><th>Revealed</th><th>Verdict</th><th>Weight</th></tr>${history.map((x) => `<tr><td>${link(`#/race/${x.c}`, x.c)}</td><td>${x.count}</td><td>${x.revealed ? "yes" : "no"}</td><td>${x.fraud ? `<span class="bad">${esc(x.fraud)}</span>` : x.forfeit ? `<span class="bad">${esc(x.forfeit)}</span>` : `<span class="ok">ok</span>`}</td><td>${esc(x.weight)}</td></tr>`).join("") || `<tr><td colspan="5" class="muted">no race in the last cycles</td></tr>`}</table>
       <h2>Transactions${cursor ? " (older)" : ""}</h2>
       <table id="history"><tr><th>Tx</th><th>Block</th><th>Role</th><th class="hide-sm">From</th><th class="hide-sm">To</th><th>Value</th></tr>${page.transactions.map((r, i) => `<tr><td>${txLink(r.transactionHash)}</td><td>${blockLink(r.blockNumber)}</td><td>${esc(role(r))}</td><td class="hide-sm">${addrLink(txs[i]?.from)}</td><td class="hide-sm">${addrLink(txs[i]?.to)}</td><td>${txs[i] ? eth(txs[i].value) : "—"}</td></tr>`).join("") || `<tr><td colspan="6" class="muted">none</td></tr>`}</table>
-      <p class="pager">${cursor ? link(`#/address/${a}`, "← newest") : ""} ${page.next ? link(`#/address/${a}/${page.next}`, "older →", "older") : ""}</p>`;
+      <p class="pager">${cursor ? link(`#/address/${a}`, "← newest") : ""} ${page.next ? link(`#/address/${a}/${page.next}`, "older →", "older") : ""}</p>
+      ${await addressEconomy(a)}`;
   },
 
   async validators(arg) {
