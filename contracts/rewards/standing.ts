@@ -12,7 +12,7 @@ import { voterWeights } from "../models/index.ts";
 import type { ModuleContext } from "../module.ts";
 import { race } from "../race/index.ts";
 import { addressKey20, StoreMap } from "../store.ts";
-import { routedExecutor, type TaskRecord } from "../tasks/index.ts";
+import { routedExecutor, servingCandidates, type TaskRecord } from "../tasks/index.ts";
 import { validators as validatorsModule } from "../validators/index.ts";
 
 /**
@@ -72,24 +72,30 @@ export function expectServed(
   weights: Map<string, bigint>,
 ): Map<string, Expectation> {
   const total = [...weights.values()].reduce((t, w) => t + w, 0n);
-  const candidateSets = new Map<number, { address: Address; weight: bigint }[]>();
-  const candidates = (cycle: number) => {
-    if (!candidateSets.has(cycle))
-      candidateSets.set(
-        cycle,
-        voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle).map(([address, weight]) => ({
+  const candidateSets = new Map<string, { address: Address; weight: bigint }[]>();
+  // The candidates of a cycle that serve a model (tasks.md §Serving): those its draws ran over.
+  const candidates = (cycle: number, model: string) => {
+    const k = `${cycle}:${model}`;
+    if (!candidateSets.has(k)) {
+      const all = voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle).map(
+        ([address, weight]) => ({
           address,
           weight,
-        })),
+        }),
       );
-    return candidateSets.get(cycle)!;
+      candidateSets.set(k, servingCandidates(ctx, all, cycle, model));
+    }
+    return candidateSets.get(k)!;
   };
-  const groups = new Map<string, { intermediary: string; refused: string[]; sum: bigint; squares: bigint }>();
+  const groups = new Map<
+    string,
+    { intermediary: string; model: string; refused: string[]; sum: bigint; squares: bigint }
+  >();
   for (const { id, record, share } of tasks) {
     const intermediary = toHex(record.intermediary);
     const refused = record.attempt > 0 ? refusedDraws(ctx, candidates, c, id, record) : [];
-    const key = [intermediary, ...refused].join();
-    const g = groups.get(key) ?? { intermediary, refused, sum: 0n, squares: 0n };
+    const key = [intermediary, record.model, ...refused].join();
+    const g = groups.get(key) ?? { intermediary, model: record.model, refused, sum: 0n, squares: 0n };
     g.sum += share;
     g.squares += share * share;
     groups.set(key, g);
@@ -98,12 +104,17 @@ export function expectServed(
   for (const g of groups.values()) {
     const rest = total - (weights.get(g.intermediary) ?? 0n);
     if (rest <= 0n) continue;
-    const finalRest = rest - g.refused.reduce((t, a) => t + (weights.get(a) ?? 0n), 0n);
+    // What a node's weight owes is of all the cycle's tasks, served or not; what it may keep is of
+    // the final draws, which ran only over the model's servers the refusals left.
+    const servers = new Set(candidates(c, g.model).map((x) => toHex(x.address)));
+    let finalRest = 0n;
+    for (const [a, w] of weights)
+      if (servers.has(a) && a !== g.intermediary && !g.refused.includes(a)) finalRest += w;
     for (const [a, w] of weights) {
       if (a === g.intermediary) continue;
       const e = out.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
       e.owed += (g.sum * w) / rest;
-      if (finalRest > 0n && !g.refused.includes(a)) e.drawn += (g.sum * w) / finalRest;
+      if (finalRest > 0n && servers.has(a) && !g.refused.includes(a)) e.drawn += (g.sum * w) / finalRest;
       e.variance += (g.squares * w * (rest - w)) / (rest * rest);
       out.set(a, e);
     }
@@ -162,7 +173,7 @@ export function judgeServed(
  */
 function refusedDraws(
   ctx: ModuleContext,
-  candidates: (cycle: number) => { address: Address; weight: bigint }[],
+  candidates: (cycle: number, model: string) => { address: Address; weight: bigint }[],
   c: number,
   taskId: Uint8Array,
   t: TaskRecord,
@@ -171,7 +182,7 @@ function refusedDraws(
   if (!round) return [];
   for (const cycle of c > 0 ? [c, c - 1] : [c]) {
     const draws = Array.from({ length: t.attempt + 1 }, (_, a) =>
-      routedExecutor(round.output, taskId, candidates(cycle), t.intermediary, a),
+      routedExecutor(round.output, taskId, candidates(cycle, t.model), t.intermediary, a),
     );
     const last = draws[t.attempt];
     if (last && equalBytes(last, t.executor)) return draws.slice(0, t.attempt).map((d) => toHex(d!));

@@ -53,10 +53,12 @@ import {
   taskParams,
   voteArgs,
 } from "./rules.ts";
+import { declare, serveArgs, servingCandidates } from "./serving.ts";
 
 export * from "./honeypots.ts";
 export * from "./records.ts";
 export * from "./rules.ts";
+export * from "./serving.ts";
 export * from "./store.ts";
 
 import {
@@ -101,6 +103,15 @@ export function candidatesOf(ctx: { storeOf(m: Pick<Module, "address">): ReadSto
     address,
     weight,
   }));
+}
+
+/** The cycle's candidates that serve `model` (§Serving): every draw for a task of that model. */
+export function candidatesFor(
+  ctx: { storeOf(m: Pick<Module, "address">): ReadStore },
+  cycle: number,
+  model: string,
+) {
+  return servingCandidates(ctx, candidatesOf(ctx, cycle), cycle, model);
 }
 
 let exact: ExactModel | undefined;
@@ -208,7 +219,7 @@ function fileReport(ctx: CallContext, taskId: Uint8Array, payload: TaskPayload):
   if (!latest) throw new ModuleError("no beacon output yet to draw the committee from");
   const fault = judge(ctx, t, payload);
   const committee: Address[] = [];
-  const pool = new WeightedPool(candidatesOf(ctx, ctx.block.cycle));
+  const pool = new WeightedPool(candidatesFor(ctx, ctx.block.cycle, t.model));
   for (const m of pool.inTurn("racecoin/report", latest.output, taskId, [
     t.executor,
     t.intermediary,
@@ -261,7 +272,8 @@ function openDispute(ctx: CallContext, taskId: Uint8Array, t: TaskRecord): void 
   const s = ctx.store;
   const latest = latestRound(ctx.storeOf(beacon));
   if (!latest) throw new ModuleError("no beacon output yet to draw the panel from");
-  const candidates = candidatesOf(ctx, ctx.block.cycle);
+  // The panel and the majority it needs are of the weight that serves the model.
+  const candidates = candidatesFor(ctx, ctx.block.cycle, t.model);
   const total = candidates.reduce((a, c) => a + c.weight, 0n);
   const weights = new Map(candidates.map((c) => [toHex(c.address), c.weight]));
   const weightOf = (a: Address) => weights.get(toHex(a)) ?? 0n;
@@ -333,7 +345,13 @@ function resolveDispute(
   }
 }
 
-function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): void {
+function settleOne(
+  ctx: CallContext,
+  r: Receipt,
+  i: number,
+  seen: Set<string>,
+  candidates: Map<string, { address: Address; weight: bigint }[]>,
+): void {
   const fail = (m: string) => {
     throw new ModuleError(`receipt ${i}: ${m}`);
   };
@@ -359,7 +377,9 @@ function settleOne(ctx: CallContext, r: Receipt, i: number, seen: Set<string>): 
   const key = apiKeys.get(store, signer!);
   if (!key) fail(`key ${toChecksumAddress(signer!)} is not an authorized API key`);
   if (key!.revoked) fail(`key ${toChecksumAddress(signer!)} is revoked`);
-  const due = routedExecutor(round!.output, r.taskId, candidatesOf(ctx, r.cycle), r.intermediary, r.attempt);
+  const set = `${r.cycle}:${r.model}`;
+  if (!candidates.has(set)) candidates.set(set, candidatesFor(ctx, r.cycle, r.model));
+  const due = routedExecutor(round!.output, r.taskId, candidates.get(set)!, r.intermediary, r.attempt);
   if (!due || !equalBytes(due, r.executor))
     fail(`draw ${r.attempt} of this task goes to ${due ? toChecksumAddress(due) : "no one"}, not the sender`);
   if (r.promptTokens + r.completionTokens > entry!.contextLength)
@@ -412,8 +432,12 @@ function endBlock(ctx: ModuleContext): void {
   if (latest) {
     const p = taskParams(s);
     let planted = 0;
-    // The cycle's candidates, read and sorted once for all the block's draws.
-    let pool: WeightedPool | undefined;
+    // The cycle's candidates of each model, read and sorted once for all the block's draws.
+    const pools = new Map<string, WeightedPool>();
+    const poolOf = (model: string) => {
+      if (!pools.has(model)) pools.set(model, new WeightedPool(candidatesFor(ctx, ctx.block.cycle, model)));
+      return pools.get(model)!;
+    };
     // Settled before the latest round: its output did not exist when they were answered.
     const waiting = undrawn.scan(s, { to: u32Key.encode(latest.height), limit: MAX_DRAWS_PER_BLOCK });
     for (const [settledAt, taskId] of waiting) {
@@ -427,8 +451,7 @@ function endBlock(ctx: ModuleContext): void {
         tasks.set(s, taskId, { ...t, status: TaskStatus.unchecked });
         continue;
       }
-      pool ??= new WeightedPool(candidatesOf(ctx, ctx.block.cycle));
-      const verifier = pool.draw("racecoin/task-verifier", latest.output, taskId, [
+      const verifier = poolOf(t.model).draw("racecoin/task-verifier", latest.output, taskId, [
         t.executor,
         t.intermediary,
       ]);
@@ -441,7 +464,7 @@ function endBlock(ctx: ModuleContext): void {
       due.set(s, [deadline, taskId], 1);
       assigned.set(s, [verifier, taskId], 1);
       if (planted < HONEYPOT_MAX && honeypotDrawn(latest.output, taskId, p.honeypotMilli))
-        planted += plantHoneypot(ctx, latest, taskId, pool);
+        planted += plantHoneypot(ctx, latest, taskId, poolOf);
     }
   }
   for (const [, taskId] of due.scan(s, { to: u32Key.encode(height + 1) })) {
@@ -466,7 +489,7 @@ function plantHoneypot(
   ctx: ModuleContext,
   latest: { round: number; output: Uint8Array },
   taskId: Uint8Array,
-  pool: WeightedPool,
+  poolOf: (model: string) => WeightedPool,
 ) {
   const s = ctx.store;
   const { height, cycle, preset } = ctx.block;
@@ -476,7 +499,7 @@ function plantHoneypot(
   if (!model) return 0;
   const id = honeypotId(latest.output, taskId);
   if (tasks.has(s, id)) return 0;
-  const verifier = pool.draw("racecoin/honeypot-verifier", latest.output, id, [
+  const verifier = poolOf(model.spec.id).draw("racecoin/honeypot-verifier", latest.output, id, [
     tasks.get(s, taskId)!.verifier,
   ]);
   if (!verifier) return 0;
@@ -619,7 +642,24 @@ export const tasksModule: Module = {
       execute(ctx, { receipts }: { receipts: Receipt[] }) {
         if (receipts.length === 0) throw new ModuleError("no receipts");
         const seen = new Set<string>();
-        for (const [i, r] of receipts.entries()) settleOne(ctx, r, i, seen);
+        // One batch reads each (cycle, model) candidate set once.
+        const candidates = new Map<string, { address: Address; weight: bigint }[]>();
+        for (const [i, r] of receipts.entries()) settleOne(ctx, r, i, seen, candidates);
+      },
+    },
+    serve: {
+      args: serveArgs,
+      gas: 40_000n,
+      /**
+       * Declare the models this account serves, from the next cycle (§Serving): it is drawn as
+       * executor, verifier or panel member only for those. An empty list serves none.
+       */
+      execute(ctx, { models }: { models: string[] }) {
+        if (new Set(models).size !== models.length) throw new ModuleError("a model is named twice");
+        const registry = ctx.storeOf(modelsModule);
+        for (const m of models)
+          if (!modelEntry(registry, m)) throw new ModuleError(`model ${m.slice(0, 64)} is not registered`);
+        declare(ctx.store, ctx.sender, ctx.block.cycle, models);
       },
     },
     verdict: {

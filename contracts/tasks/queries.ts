@@ -8,6 +8,7 @@ import { type Address, ZERO_ADDRESS } from "../../src/types/index.ts";
 import type { QueryDef } from "../module.ts";
 import { u32Key } from "../store.ts";
 import { checkRateMilli, keyArgs, taskIdArgs, taskParams } from "./rules.ts";
+import { declaredModels, MAX_DECLARED } from "./serving.ts";
 import {
   type ApiKey,
   apiKeyCodec,
@@ -98,6 +99,18 @@ export const taskQueries: Record<string, QueryDef<any, any>> = {
         .slice(0, 10_000)
         .map(([, taskId]) => ({ taskId, ...tasks.get(ctx.store, taskId)! })),
     }),
+  },
+  serving: {
+    args: struct<{ address: Address; cycle: number }>("tasks.serving", { address: address20, cycle: uint }),
+    result: struct<{ declared: number; models: string[] }>("tasks.serving.result", {
+      declared: uint,
+      models: list(str(64), MAX_DECLARED),
+    }),
+    /** The models an account serves in a cycle (§Serving); declared 0: never declared, serves all. */
+    run: (ctx, { address, cycle }: { address: Address; cycle: number }) => {
+      const models = declaredModels(ctx.store, address, cycle);
+      return { declared: models ? 1 : 0, models: models ?? [] };
+    },
   },
   honeypots: {
     args: struct<{ cycle: number }>("tasks.honeypots", { cycle: uint }),

@@ -8,7 +8,7 @@ import {
   models,
   rewards,
   routedExecutor,
-  taskCandidates,
+  taskCandidatesFor,
   tasksModule,
   validatorSets,
   validators,
@@ -143,7 +143,12 @@ export function answeredTask(opts: {
         positions: [],
       };
   const taskId = taskIdOf(privateKeyToAddress(opts.apiKey), prompt, opts.serial);
-  const candidates = taskCandidates({ storeOf: (m) => readStoreIn(opts.state, m) }, opts.cycle);
+  // As the intermediary routes: over the cycle's candidates that serve the model (tasks.md §Serving).
+  const candidates = taskCandidatesFor(
+    { storeOf: (m) => readStoreIn(opts.state, m) },
+    opts.cycle,
+    opts.model ?? model.spec.id,
+  );
   const executor = routedExecutor(
     opts.beaconOutput,
     taskId,

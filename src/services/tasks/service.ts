@@ -24,16 +24,18 @@ import {
   beacon as beaconModule,
   beaconRounds,
   chargeFault,
+  declaredModels,
   escrows,
   latestRound,
   modelEntry,
   models as modelsModule,
   publishedPayloads,
   routedExecutor,
+  serveArgs,
   settleArgs,
   type TaskRecord,
   TaskStatus,
-  taskCandidates,
+  taskCandidatesFor,
   taskIdArgs,
   taskPayloadArgs,
   tasks,
@@ -140,6 +142,8 @@ export class TaskService implements InferenceRouter {
   // Verifier state.
   private readonly handled = new Set<string>();
   private busy = false;
+  /** The cycle whose serving declaration was last checked. */
+  private declaredIn = -1;
 
   constructor(
     private readonly opts: TaskServiceOptions,
@@ -256,7 +260,7 @@ export class TaskService implements InferenceRouter {
     const reservation = toHex(taskId);
     this.outstanding.set(reservation, { key: keyHex, fee: worst, cycle });
     try {
-      const candidates = taskCandidates({ storeOf: (m) => readStoreIn(chain.state, m) }, cycle);
+      const candidates = taskCandidatesFor({ storeOf: (m) => readStoreIn(chain.state, m) }, cycle, r.model);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const executor = routedExecutor(round.output, taskId, candidates, this.address, attempt);
         if (!executor) break;
@@ -404,7 +408,7 @@ export class TaskService implements InferenceRouter {
       const due = routedExecutor(
         round.output,
         t.taskId,
-        taskCandidates({ storeOf: (m) => readStoreIn(chain.state, m) }, t.cycle),
+        taskCandidatesFor({ storeOf: (m) => readStoreIn(chain.state, m) }, t.cycle, t.model),
         t.intermediary,
         t.attempt,
       );
@@ -586,6 +590,7 @@ export class TaskService implements InferenceRouter {
     if (this.busy) return;
     this.busy = true;
     try {
+      await this.declareServing();
       await this.settleDue();
       await this.publishChallenged();
       await this.verifyAssigned();
@@ -594,6 +599,26 @@ export class TaskService implements InferenceRouter {
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * Keep the on-chain declaration of the models this node serves (spec/tasks.md §Serving) equal to
+   * what it has loaded: checked once a cycle, sent when the next cycle's declaration differs.
+   */
+  private async declareServing(): Promise<void> {
+    const { chain } = this.m;
+    const cycle = cycleOf(chain.head.height + 1, chain.preset.cycleLength);
+    if (this.declaredIn === cycle) return;
+    this.declaredIn = cycle;
+    const registry = readStoreIn(chain.state, modelsModule);
+    const entry = modelEntry(registry, this.model.spec.id);
+    const mine = [...(this.opts.models?.loaded.keys() ?? [])];
+    if (entry && toHex(entry.weightsHash) === this.model.spec.weightsHash) mine.push(this.model.spec.id);
+    const want = [...new Set(mine)].filter((m) => modelEntry(registry, m)).sort();
+    const have = declaredModels(readStoreIn(chain.state, tasksModule), this.address, cycle + 1);
+    if (have && [...have].sort().join() === want.join()) return;
+    await this.opts.account!.sender.send(TASKS_MODULE_ADDRESS, "serve", encode(serveArgs, { models: want }));
+    this.m.log.info({ models: want, fromCycle: cycle + 1 }, "Task: declared the models this node serves");
   }
 
   private async settleDue(): Promise<void> {

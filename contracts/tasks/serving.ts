@@ -1,0 +1,58 @@
+/**
+ * Which models an account serves (spec/tasks.md §Serving): a declaration takes effect from the next
+ * cycle, so every draw of a cycle — routing checked at settlement, check draws, panels — sees one
+ * fixed candidate set per model. An account that never declared serves every registered model
+ * (what nodes did before declarations); a node declares what it has loaded when it starts.
+ */
+import { list, str, struct } from "../../src/encoding/index.ts";
+import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { type Address, concatBytes } from "../../src/types/index.ts";
+import type { Module } from "../module.ts";
+import { addressKey20, pairKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
+
+/** Models one declaration names at most. */
+export const MAX_DECLARED = 8;
+/** Declarations older than this many cycles are removed (the newest of them is kept). */
+export const DECLARATION_CYCLES = 16;
+
+/** (account, first cycle it applies to) → the models it serves from that cycle. */
+export const declarations = new StoreMap(
+  "serves",
+  pairKey(addressKey20, 20, u32Key),
+  list(str(64), MAX_DECLARED),
+);
+
+export const serveArgs = struct<{ models: string[] }>("tasks.serve", { models: list(str(64), MAX_DECLARED) });
+
+type StoreReader = { storeOf(m: Pick<Module, "address">): ReadStore };
+const tasksStore = (ctx: StoreReader) => ctx.storeOf({ address: TASKS_MODULE_ADDRESS });
+
+/** The models `address` serves in `cycle`, or undefined if it never declared (it serves every one). */
+export function declaredModels(store: ReadStore, address: Address, cycle: number): string[] | undefined {
+  const to = concatBytes(addressKey20.encode(address), u32Key.encode(cycle + 1));
+  const keys = declarations.scan(store, { under: addressKey20.encode(address), to });
+  const last = keys[keys.length - 1];
+  return last ? declarations.get(store, last) : undefined;
+}
+
+/** The cycle's weighted candidates that serve `model` (spec/tasks.md §Serving). */
+export function servingCandidates(
+  ctx: StoreReader,
+  candidates: readonly { address: Address; weight: bigint }[],
+  cycle: number,
+  model: string,
+): { address: Address; weight: bigint }[] {
+  const store = tasksStore(ctx);
+  return candidates.filter((c) => declaredModels(store, c.address, cycle)?.includes(model) ?? true);
+}
+
+/** Record a declaration from the next cycle on; remove the sender's declarations past their use. */
+export function declare(store: RawStore, sender: Address, cycle: number, models: string[]): void {
+  declarations.set(store, [sender, cycle + 1], models);
+  if (cycle + 1 < DECLARATION_CYCLES) return;
+  const old = declarations.scan(store, {
+    under: addressKey20.encode(sender),
+    to: concatBytes(addressKey20.encode(sender), u32Key.encode(cycle + 1 - DECLARATION_CYCLES)),
+  });
+  for (const k of old.slice(0, -1)) declarations.delete(store, k);
+}
