@@ -17,7 +17,7 @@ import { FLOAT_TINY, floatModelFiles } from "../../scripts/floatModel.ts";
 import { DEFAULT_MODELS_DIR } from "../../src/models/index.ts";
 import { toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
-import { rpc, startNetwork, type TestNetwork, waitFor } from "../helpers/network.ts";
+import { rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
 import { tempDir } from "../helpers/process.ts";
 import { fundedClient } from "../helpers/tasks.ts";
 
@@ -149,6 +149,17 @@ describe("tolerance-class model on a devnet (official openai client)", { timeout
       temperature: 0,
     });
     assert.equal(done.object, "text_completion");
+  });
+
+  it("each serving node declared on chain the models it loaded (tasks.md §Serving)", async () => {
+    const cycle = Math.floor((await status(url)).height / 60) + 1;
+    for (let i = 0; i < 4; i++) {
+      const d = await rpc<{ declared: number; models: string[] }>(url, "tasks_serving", [
+        { address: lower(i), cycle },
+      ]);
+      assert.equal(d.declared, 1, `node ${i} declared`);
+      assert.deepEqual([...d.models].sort(), ["racecoin-exact-tiny", model].sort(), `node ${i}'s models`);
+    }
   });
 
   it("a node whose model files differ from the registry does not serve the model, and says why", async () => {
