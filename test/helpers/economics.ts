@@ -9,7 +9,9 @@ import {
   accountRewards,
   type CycleRewards,
   DEFAULT_TASK_PARAMS,
+  honeypots,
   models,
+  publishedPayloads,
   reputations,
   rewards,
   rewardsSupply,
@@ -264,6 +266,12 @@ export function runMarket(m: Market): Record<SettlementRule, Outcome> {
     for (const [, id] of tasksByCycle.keys(taskStore, u32Key.encode(c))) {
       const t = tasks.get(taskStore, id)!;
       if (t.status === TaskStatus.checking) h.call(start + 12, t.verifier, "verdict", { taskId: id });
+    }
+    // And catches the protocol's honeypots (tasks.md §Honeypots) by re-running them.
+    for (const [, id] of honeypots.keys(taskStore, u32Key.encode(c))) {
+      const t = tasks.get(taskStore, id)!;
+      const payload = publishedPayloads.get(taskStore, id)!;
+      if (t.status === TaskStatus.checking) h.call(start + 12, t.verifier, "fraud", { taskId: id, payload });
     }
   }
   runTo((m.cycles + SETTLE_DELAY_CYCLES) * L - 1);
