@@ -38,10 +38,19 @@ export function blockAddressRefs(
 ): AddressRef[] {
   const refs: AddressRef[] = [];
   let logIndex = 0;
-  txs.forEach((tx, txIndex) => {
+  for (let txIndex = 0; txIndex < txs.length; txIndex++) {
+    const tx = txs[txIndex]!;
     const receipt = receipts[txIndex]!;
+    const sender: AddressRef = {
+      address: receipt.from,
+      height,
+      txIndex,
+      txHash: tx.hash,
+      roles: AddressRole.sender,
+      logs: [],
+    };
     // Few addresses per transaction: a list beats a map keyed by hex.
-    const own: AddressRef[] = [];
+    const own = [sender];
     const touch = (address: Address, role: number, log?: number) => {
       let r = own.find((x) => sameAddress(x.address, address));
       if (!r) {
@@ -51,7 +60,6 @@ export function blockAddressRefs(
       r.roles |= role;
       if (log !== undefined && r.logs[r.logs.length - 1] !== log) r.logs.push(log);
     };
-    touch(receipt.from, AddressRole.sender);
     if (tx.to) touch(tx.to, AddressRole.recipient);
     for (const log of receipt.logs) {
       const slots = log.topics[0] ? ADDRESS_SLOTS.get(Buffer.from(log.topics[0]).toString("hex")) : undefined;
@@ -63,7 +71,7 @@ export function blockAddressRefs(
       logIndex++;
     }
     for (const r of own) refs.push(r);
-  });
+  }
   return refs;
 }
 

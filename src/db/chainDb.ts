@@ -100,13 +100,19 @@ const META_ADDRESS_INDEX = new TextEncoder().encode("addressIndex");
 
 // Address index entries are written for every transaction of every block, so they are laid out by
 // hand rather than through a codec: the key orders an address's history by (height, index).
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
 function addressKey(address: Uint8Array, height: number, txIndex: number): Uint8Array {
   const k = new Uint8Array(29);
   k[0] = Bucket.addressIndex;
   k.set(address, 1);
-  const v = new DataView(k.buffer);
-  v.setUint32(21, height);
-  v.setUint32(25, txIndex);
+  writeU32(k, 21, height);
+  writeU32(k, 25, txIndex);
   return k;
 }
 
@@ -114,8 +120,7 @@ function addressValue(r: AddressRef): Uint8Array {
   const out = new Uint8Array(33 + 4 * r.logs.length);
   out.set(r.txHash, 0);
   out[32] = r.roles;
-  const v = new DataView(out.buffer);
-  for (let i = 0; i < r.logs.length; i++) v.setUint32(33 + 4 * i, r.logs[i]!);
+  for (let i = 0; i < r.logs.length; i++) writeU32(out, 33 + 4 * i, r.logs[i]!);
   return out;
 }
 

@@ -6,7 +6,7 @@
 // updates as blocks finalize, and no console errors. Screenshots go to test-artifacts/explorer/.
 // Skips where no chromium is installed (.ci/run installs it).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { JsonRpcProvider, Wallet } from "ethers";
@@ -15,13 +15,11 @@ import { ENVELOPE_VERSION, envelopeCodec, transferArgs } from "../../contracts/i
 import { encode } from "../../src/encoding/index.ts";
 import { BANK_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { fromHex, toChecksumAddress, toHex } from "../../src/types/index.ts";
+import { ARTIFACTS, assertLegibleLabels, CHROMIUM, WIDTHS } from "../helpers/browser.ts";
 import { devAddresses, devKeys } from "../helpers/chain.ts";
 import { type BuiltHistory, buildHistory, dropAddressIndex } from "../helpers/history.ts";
 import { addressHistory, type NodeProcess, startNode, tempDir } from "../helpers/process.ts";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
-const ARTIFACTS = "test-artifacts/explorer";
-const WIDTHS = [390, 1280] as const;
 const PHASE_NAMES = [
   "before the race",
   "racing",
@@ -31,52 +29,6 @@ const PHASE_NAMES = [
   "fraud-proof window",
   "settled",
 ];
-
-interface LabelBox {
-  text: string;
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
-  fontPx: number;
-}
-
-/** Every non-empty chart label on the page (SVG text or the chart's label elements) and its box. */
-const LABEL_BOXES = `[...document.querySelectorAll("main svg text, main .chart-label")]
-  .filter((e) => e.textContent.trim() !== "")
-  .map((e) => {
-    const r = e.getBoundingClientRect();
-    return { text: e.textContent, left: r.left, top: r.top, right: r.right, bottom: r.bottom,
-      fontPx: parseFloat(getComputedStyle(e).fontSize) };
-  })`;
-
-/**
- * Chart labels are legible: no two overlap, each lies inside the viewport, none is stretched (a
- * glyph is never wider than its font size) and the text is at least 10 px.
- */
-async function assertLegibleLabels(page: Page, where: string): Promise<number> {
-  const boxes = await page.evaluate<LabelBox[]>(LABEL_BOXES);
-  const width = await page.evaluate<number>("window.innerWidth");
-  for (const b of boxes) {
-    assert.ok(b.fontPx >= 10, `${where}: label "${b.text}" is ${b.fontPx}px`);
-    assert.ok(b.left >= -0.5 && b.right <= width + 0.5, `${where}: label "${b.text}" leaves the screen`);
-    const perGlyph = (b.right - b.left) / b.text.length;
-    assert.ok(
-      perGlyph <= b.fontPx,
-      `${where}: label "${b.text}" is stretched (${perGlyph.toFixed(1)}px a glyph)`,
-    );
-  }
-  for (let i = 0; i < boxes.length; i++)
-    for (let j = i + 1; j < boxes.length; j++) {
-      const a = boxes[i]!;
-      const b = boxes[j]!;
-      const overlap =
-        Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
-        Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
-      assert.ok(!overlap, `${where}: labels "${a.text}" and "${b.text}" overlap`);
-    }
-  return boxes.length;
-}
 
 describe("explorer in headless Chromium", {
   skip: CHROMIUM ? false : "no chromium installed (apt-get install chromium)",
