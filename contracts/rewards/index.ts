@@ -339,12 +339,19 @@ export function settleCycle(
   // Fair shares (thousandths of a task: the record, and the fee-share rule's work factor): each
   // task's executor was drawn by weight among the cycle's candidates but its intermediary, so a
   // node's expected count is Σ w / (W − w_intermediary) over the tasks.
-  const fair = new Map<string, bigint>();
+  // Tasks with the same intermediary share one draw distribution: counted per intermediary, the
+  // work is intermediaries × candidates, not tasks × candidates (the same sums).
+  const byIntermediary = new Map<string, bigint>();
   for (const t of records) {
-    const rest = totalWeight - (weights.get(toHex(t.intermediary)) ?? 0n);
+    const i = toHex(t.intermediary);
+    byIntermediary.set(i, (byIntermediary.get(i) ?? 0n) + 1n);
+  }
+  const fair = new Map<string, bigint>();
+  for (const [i, count] of byIntermediary) {
+    const rest = totalWeight - (weights.get(i) ?? 0n);
     if (rest <= 0n) continue;
     for (const [a, w] of weights)
-      if (a !== toHex(t.intermediary)) fair.set(a, (fair.get(a) ?? 0n) + (w * 1000n) / rest);
+      if (a !== i) fair.set(a, (fair.get(a) ?? 0n) + count * ((w * 1000n) / rest));
   }
   const raceFrauds = new Map(forfeitsOf(ctx.storeOf(race), c).map(([a, r]) => [toHex(a), r]));
   // Offenders get a record even without earnings, so the reason is there to read.
