@@ -881,3 +881,33 @@ describe("escrow withdrawals", () => {
     );
   });
 });
+
+describe("serving declarations: what one refused receipt costs", () => {
+  it("settle: one receipt whose draw names someone else, among 1,001 declared members, stays within the gas ceiling", {
+    todo: "the routing check reads every candidate's declaration before it can refuse: ~1,001 store scans for 200,000 gas, charged or not",
+  }, () => {
+    const m = fundedMarket();
+    const light = lightSet(m, 1000, [devAddresses[0]!]);
+    const ts = storeIn(m.h.state, tasksModule);
+    for (const a of light) declarations.set(ts, [a, 0], [FLOAT_MODEL.id, "racecoin-exact-tiny"]);
+    const t = m.task(1n);
+    const liar = devAddresses[6]!;
+    // The attacker's own key signs a receipt naming itself; the draw names someone else.
+    const key = randomPrivateKey();
+    assert.equal(m.h.refusal(7, liar, "authorizeKey", { key: privateKeyToAddress(key), limit: 0n }), "");
+    const { signature: _, ...body } = t.receipt;
+    const args = { receipts: [signReceipt(key, CHAIN_ID, { ...body, executor: liar })] };
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      assert.match(m.h.refusal(8, liar, "settle", args), /goes to/);
+      times.push(performance.now() - t0);
+    }
+    const ms = Math.min(...times);
+    const ratio = nsPerGas(ms, tasksModule, "settle", args);
+    assert.ok(
+      ratio <= CEILING_NS_PER_GAS,
+      `a refused one-receipt settle among 1,001 declared members: ${ms.toFixed(1)} ms, ${ratio.toFixed(1)} ns/gas (ceiling ${CEILING_NS_PER_GAS.toFixed(2)}), repeatable`,
+    );
+  });
+});
