@@ -214,6 +214,8 @@ export {
   publishWindow,
   reputations,
   routedExecutor,
+  SETTLE_GAS_PER_CALL,
+  SETTLE_GAS_PER_RECEIPT,
   STATUS_NAMES as TASK_STATUS_NAMES,
   serveArgs,
   settleArgs,

@@ -258,9 +258,16 @@ export function settleCycle(
     ctx.block.preset.cycleLength,
     p.blocksPerDay,
   );
-  // No work, no issuance: a cycle without a settled task mints nothing (race weight alone earns nothing).
+  // No work, no issuance: a cycle without a settled task mints nothing (race weight alone earns
+  // nothing). Work proven fraudulent is none: its fees mint nothing and unlock nothing, else a
+  // payer could buy wrong answers from a friend, prove them itself for its fee back as the
+  // bounty, and keep what the fees minted (spec/rewards.md §Settlement 3).
+  const minting = records.filter((r) => r.status !== TaskStatus.fraud);
+  const mintingFees = minting.reduce((t, r) => t + r.fee, 0n);
   const { proportional, shortfall } =
-    records.length > 0 ? cycleIssuance(sup.issued, fees, minimum) : { proportional: 0n, shortfall: 0n };
+    minting.length > 0
+      ? cycleIssuance(sup.issued, mintingFees, minimum)
+      : { proportional: 0n, shortfall: 0n };
   const weights = new Map(
     voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), c).map(([a, w]) => [toHex(a), w]),
   );
@@ -486,7 +493,10 @@ export function settleCycle(
     const r = acct.get(toHex(executor));
     const t = tasks.get(taskStore, taskId);
     if (!r || !t || r.forfeited === 0n || equalBytes(prover, executor)) continue;
-    const bounty = t.fee < r.forfeited ? t.fee : r.forfeited;
+    // A payer's upheld report refunds the fee (the task's fee reads 0 after it): the cap is the
+    // fee the task was settled for, so the report does not take the prover's bounty.
+    const fee = reports.get(taskStore, taskId)?.fee ?? t.fee;
+    const bounty = fee < r.forfeited ? fee : r.forfeited;
     r.forfeited -= bounty;
     accountRewards.set(s, [c, executor], r);
     credit(ctx.state, prover, bounty);

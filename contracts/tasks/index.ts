@@ -47,6 +47,7 @@ import {
   payloadArgs,
   publishWindow,
   routedExecutor,
+  SETTLE_GAS_PER_CALL,
   SETTLE_GAS_PER_RECEIPT,
   settleArgs,
   taskIdArgs,
@@ -314,7 +315,8 @@ function resolveDispute(
   d: Dispute,
   final: boolean,
 ): void {
-  const weight = (a: Address) => d.panel.find((p) => equalBytes(p.address, a))?.weight ?? 0n;
+  const seats = new Map(d.panel.map((p) => [toHex(p.address), p.weight]));
+  const weight = (a: Address) => seats.get(toHex(a)) ?? 0n;
   const panelWeight = d.panel.reduce((a, p) => a + p.weight, 0n);
   let fraud = 0n;
   let honest = 0n;
@@ -325,7 +327,9 @@ function resolveDispute(
   let guilty: boolean;
   if (2n * fraud > panelWeight) guilty = true;
   else if (2n * honest >= panelWeight) guilty = false;
-  else if (final) guilty = fraud > honest;
+  // At the deadline, no majority either way clears the executor: a conviction needs more than
+  // half the panel's weight, so a lying verifier and a silent panel convict no one.
+  else if (final) guilty = false;
   else return;
   const s = ctx.store;
   for (const p of d.panel) assigned.delete(s, [p.address, taskId]);
@@ -350,7 +354,7 @@ function settleOne(
   r: Receipt,
   i: number,
   seen: Set<string>,
-  candidates: Map<string, { address: Address; weight: bigint }[]>,
+  pools: Map<string, WeightedPool>,
 ): void {
   const fail = (m: string) => {
     throw new ModuleError(`receipt ${i}: ${m}`);
@@ -378,10 +382,12 @@ function settleOne(
   if (!key) fail(`key ${toChecksumAddress(signer!)} is not an authorized API key`);
   if (key!.revoked) fail(`key ${toChecksumAddress(signer!)} is revoked`);
   const set = `${r.cycle}:${r.model}`;
-  if (!candidates.has(set)) candidates.set(set, candidatesFor(ctx, r.cycle, r.model));
-  const due = routedExecutor(round!.output, r.taskId, candidates.get(set)!, r.intermediary, r.attempt);
+  if (!pools.has(set)) pools.set(set, new WeightedPool(candidatesFor(ctx, r.cycle, r.model)));
+  const due = routedExecutor(round!.output, r.taskId, pools.get(set)!, r.intermediary, r.attempt);
   if (!due || !equalBytes(due, r.executor))
     fail(`draw ${r.attempt} of this task goes to ${due ? toChecksumAddress(due) : "no one"}, not the sender`);
+  if (r.promptTokens + r.completionTokens === 0)
+    fail("a task of no tokens: nothing was served, and it would cost no fee");
   if (r.promptTokens + r.completionTokens > entry!.contextLength)
     fail(
       `${r.promptTokens} + ${r.completionTokens} tokens exceed model ${r.model}'s context of ${entry!.contextLength}`,
@@ -588,7 +594,8 @@ export const tasksModule: Module = {
         const asked = withdrawals.get(ctx.store, ctx.sender)?.amount ?? 0n;
         if (amount <= 0n || asked + amount > have)
           throw new ModuleError(`withdraw 1 to ${have - asked} wei (the escrow not yet asked for)`);
-        const unlockHeight = (ctx.block.cycle + 2) * ctx.block.preset.cycleLength;
+        // Receipts of this cycle and the next settle until the end of the cycle after them.
+        const unlockHeight = (ctx.block.cycle + 3) * ctx.block.preset.cycleLength;
         withdrawals.set(ctx.store, ctx.sender, { amount: asked + amount, unlockHeight });
       },
     },
@@ -638,13 +645,13 @@ export const tasksModule: Module = {
     settle: {
       args: settleArgs,
       gas: ({ receipts }: { receipts: Receipt[] }) =>
-        50_000n + SETTLE_GAS_PER_RECEIPT * BigInt(receipts.length),
+        SETTLE_GAS_PER_CALL + SETTLE_GAS_PER_RECEIPT * BigInt(receipts.length),
       execute(ctx, { receipts }: { receipts: Receipt[] }) {
         if (receipts.length === 0) throw new ModuleError("no receipts");
         const seen = new Set<string>();
-        // One batch reads each (cycle, model) candidate set once.
-        const candidates = new Map<string, { address: Address; weight: bigint }[]>();
-        for (const [i, r] of receipts.entries()) settleOne(ctx, r, i, seen, candidates);
+        // One batch reads and sorts each (cycle, model) candidate set once.
+        const pools = new Map<string, WeightedPool>();
+        for (const [i, r] of receipts.entries()) settleOne(ctx, r, i, seen, pools);
       },
     },
     serve: {
@@ -741,7 +748,7 @@ export const tasksModule: Module = {
     },
     vote: {
       args: voteArgs,
-      gas: 50_000n,
+      gas: 1_000_000n,
       execute(ctx, { taskId, fraud }: { taskId: Uint8Array; fraud: number }) {
         const t = taskOrFail(ctx.store, taskId);
         if (t.status !== TaskStatus.disputed)
@@ -758,7 +765,8 @@ export const tasksModule: Module = {
     },
     report: {
       args: payloadArgs,
-      gas: (a: { payload: TaskPayload }) => judgeGas(a) + 100_000n,
+      // The re-run, and the committee drawn over the model's servers (as a settle call reads them).
+      gas: (a: { payload: TaskPayload }) => judgeGas(a) + SETTLE_GAS_PER_CALL,
       execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
         fileReport(ctx, taskId, payload);
       },

@@ -35,18 +35,15 @@ export function checkDrawn(output: Uint8Array, taskId: Uint8Array, rateMilli: nu
 export function routedExecutor(
   output: Uint8Array,
   taskId: Uint8Array,
-  candidates: readonly { address: Address; weight: bigint }[],
+  candidates: readonly { address: Address; weight: bigint }[] | WeightedPool,
   intermediary: Address,
   attempt: number,
 ): Address | undefined {
+  const pool = candidates instanceof WeightedPool ? candidates : new WeightedPool(candidates);
+  // The first draw is one scan of the prepared pool; redraws exclude the earlier ones in turn.
+  if (attempt === 0) return pool.draw("racecoin/executor", output, taskId, [intermediary], 0);
   let a = 0;
-  for (const e of new WeightedPool(candidates).inTurn(
-    "racecoin/executor",
-    output,
-    taskId,
-    [intermediary],
-    true,
-  )) {
+  for (const e of pool.inTurn("racecoin/executor", output, taskId, [intermediary], true)) {
     if (a === attempt) return e;
     a++;
   }
@@ -66,6 +63,11 @@ export function publishWindow(cycleLength: number): number {
 export const judgeGas = ({ payload }: { payload: TaskPayload }) =>
   1_000_000n + 24_000n * BigInt(payload.prompt.length + payload.tokens.length);
 
+/**
+ * Per call: reading the cycle's candidates and the serving declarations and sorting them once per
+ * (cycle, model) — 12.8 ms among 1,001 declared members, spec/fees.md §Gas ceiling.
+ */
+export const SETTLE_GAS_PER_CALL = 2_000_000n;
 /** Per receipt: a signature recovery and up to MAX_ATTEMPTS weighted draws over the cycle's set. */
 export const SETTLE_GAS_PER_RECEIPT = 150_000n;
 

@@ -6,7 +6,7 @@
  */
 import { list, str, struct } from "../../src/encoding/index.ts";
 import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { type Address, concatBytes } from "../../src/types/index.ts";
+import { type Address, concatBytes, toHex } from "../../src/types/index.ts";
 import type { Module } from "../module.ts";
 import { addressKey20, pairKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
 
@@ -42,8 +42,19 @@ export function servingCandidates(
   cycle: number,
   model: string,
 ): { address: Address; weight: bigint }[] {
+  // One ordered scan of every declaration (≤ 18 an account), not one range read a candidate: the
+  // last declaration in force at the cycle, per account.
   const store = tasksStore(ctx);
-  return candidates.filter((c) => declaredModels(store, c.address, cycle)?.includes(model) ?? true);
+  const inForce = new Map<string, [Address, number]>();
+  for (const [address, from] of declarations.keys(store))
+    if (from <= cycle) inForce.set(toHex(address), [address, from]);
+  if (inForce.size === 0) return [...candidates];
+  const serves = new Set<string>();
+  for (const [k, key] of inForce) if (declarations.get(store, key)!.includes(model)) serves.add(k);
+  return candidates.filter((c) => {
+    const k = toHex(c.address);
+    return !inForce.has(k) || serves.has(k);
+  });
 }
 
 /** Record a declaration from the next cycle on; remove the sender's declarations past their use. */

@@ -115,12 +115,13 @@ describe("tasks: escrow, keys and settlement", () => {
     assert.equal(h.refusal(7, dev, "authorizeKey", { key: keyAddress, limit: 10n ** 20n }), "");
     assert.equal(h.refusal(7, dev, "withdraw", { amount: 10n ** 15n - 10n }), "");
     assert.match(h.refusal(7, dev, "withdraw", { amount: 11n }), /withdraw 1 to 10 wei/);
-    // The escrow stays until the start of cycle 2: receipts signed before can still settle.
-    assert.match(h.refusal(7, dev, "claimWithdrawal", {}), /unlocks at height 120/);
+    // The escrow stays until the start of cycle 3: receipts of cycles 0 and 1 can still settle.
+    assert.match(h.refusal(7, dev, "claimWithdrawal", {}), /unlocks at height 180/);
     const before = h.state.getAccount(dev).balance;
-    assert.equal(h.refusal(2 * minimal.cycleLength, dev, "claimWithdrawal", {}), "");
+    assert.match(h.refusal(2 * minimal.cycleLength, dev, "claimWithdrawal", {}), /unlocks at height 180/);
+    assert.equal(h.refusal(3 * minimal.cycleLength, dev, "claimWithdrawal", {}), "");
     assert.equal(h.state.getAccount(dev).balance, before + 10n ** 15n - 10n);
-    assert.match(h.refusal(2 * minimal.cycleLength, dev, "claimWithdrawal", {}), /no withdrawal asked for/);
+    assert.match(h.refusal(3 * minimal.cycleLength, dev, "claimWithdrawal", {}), /no withdrawal asked for/);
     assert.match(
       h.refusal(8, t.executor, "settle", { receipts: [t.receipt] }),
       /exceeds the developer's escrow/,
