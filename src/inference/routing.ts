@@ -5,7 +5,7 @@
  * which task. A failed executor is replaced by the next draw (attempt + 1) without it.
  */
 import { createHash } from "node:crypto";
-import { type Address, compareBytes, equalBytes } from "../types/index.ts";
+import { type Address, compareBytes, equalBytes, toHex } from "../types/index.ts";
 
 /** Draws per task: the first executor and at most two replacements (attempts 0, 1, 2). */
 export const MAX_ATTEMPTS = 3;
@@ -113,6 +113,12 @@ export class WeightedPool {
     }
     let top = 1;
     while (top * 2 <= n) top *= 2;
+    const entries = new Map<string, number[]>();
+    for (const [j, c] of pool.entries()) {
+      const k = toHex(c.address);
+      entries.set(k, [...(entries.get(k) ?? []), j]);
+    }
+    const removed = new Array<boolean>(n).fill(false);
     const fixed = countAttempts ? 0n : drawHash(domain, beaconOutput, taskId, 0);
     for (let k = 0; total > 0n; k++) {
       let r = (countAttempts ? drawHash(domain, beaconOutput, taskId, k) : fixed) % total;
@@ -125,8 +131,14 @@ export class WeightedPool {
         }
       const chosen = pool[at]!;
       yield chosen.address;
-      total -= chosen.weight;
-      for (let i = at + 1; i <= n; i += i & -i) tree[i]! -= chosen.weight;
+      // Every entry of that address leaves (a set lists each once; drawByWeight's exclusion would).
+      for (const j of entries.get(toHex(chosen.address))!) {
+        const w = pool[j]!.weight;
+        if (w === 0n || removed[j]) continue;
+        removed[j] = true;
+        total -= w;
+        for (let i = j + 1; i <= n; i += i & -i) tree[i]! -= w;
+      }
     }
   }
 }
