@@ -30,6 +30,7 @@ import {
   raceSeeds,
   resolveCall,
   TaskStatus,
+  disputes as taskDisputes,
   tasks as taskRecords,
   validatorSets,
   validators,
@@ -298,6 +299,27 @@ h.state.setAccount(race.address, {
     at,
   );
   measure(tasksMod, "dispute", { taskId: floatId }, "panel of 256 among 1,001 light members", sender, at);
+  // The deciding vote of a full panel: 254 votes cast, split evenly; the 255th decides and records
+  // every voter.
+  const voteId = new Uint8Array(32).fill(0xd1);
+  const seats = light.slice(0, 256).map((m) => m.address);
+  taskRecords.set(ts, voteId, {
+    ...record(full, FLOAT_MODEL.id),
+    status: TaskStatus.disputed,
+    verifier: seats[0]!,
+  });
+  taskDisputes.set(ts, voteId, {
+    panel: seats.map((address) => ({ address, weight: 1n })),
+    votes: seats.slice(0, 254).map((address, i) => ({ address, fraud: i % 2 })),
+  });
+  measure(
+    tasksMod,
+    "vote",
+    { taskId: voteId, fraud: 0 },
+    "the deciding vote of a 256-seat panel",
+    seats[254]!,
+    at,
+  );
 }
 
 // ---- Hooks ----
