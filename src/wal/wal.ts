@@ -5,12 +5,23 @@
  * written and the log restarts from it. On restart the records after the last marker are
  * replayed into a fresh state machine, which rebuilds the exact state the node crashed in.
  *
+ * Durable writes (our own messages, end-height markers) are synchronous: they sit on the path from
+ * a proposal to our vote, and asynchronous file operations each wait for a turn of the event loop,
+ * which a burst of transaction gossip stretched to seconds (lastSign.ts says more).
+ *
  * Record framing: u32 BE payload length, u32 BE CRC-32 of the payload, payload (msgpack). A torn
  * tail (crash mid-write) fails its length or CRC check; replay stops there and truncates it.
  */
-import { closeSync, existsSync, fsync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
-import { promisify } from "node:util";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  writeSync,
+} from "node:fs";
 import { crc32 } from "node:zlib";
 import { Packr, Unpackr } from "msgpackr";
 
@@ -21,7 +32,6 @@ export type WalRecord =
   /** Block `height` is saved; nothing before this marker is needed again. */
   | { t: "end"; height: number };
 
-const fsyncAsync = promisify(fsync);
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false });
 const MAX_RECORD = 8 * 1024 * 1024;
@@ -71,7 +81,11 @@ export function decodeRecords(buf: Uint8Array): { records: WalRecord[]; validByt
 export class Wal {
   private fd: number;
 
-  private constructor(private readonly path: string) {
+  private constructor(
+    private readonly path: string,
+    /** The height of the last end-height marker written (-1: none). */
+    private ended: number,
+  ) {
     this.fd = openSync(path, "a");
   }
 
@@ -90,36 +104,38 @@ export class Wal {
         } else replay.push(r);
       }
     }
-    return { wal: new Wal(path), replay, lastEnd };
+    return { wal: new Wal(path, lastEnd), replay, lastEnd };
   }
 
   write(r: WalRecord): void {
     writeSync(this.fd, encodeRecord(r));
   }
 
-  /**
-   * Append and fsync: for our own signed messages, before they leave the process. The fsync runs
-   * in libuv's thread pool so RPC keeps being served meanwhile; the caller awaits it before sending.
-   */
-  async writeDurable(r: WalRecord): Promise<void> {
+  /** Append and fsync: for our own signed messages, before they leave the process. */
+  writeDurable(r: WalRecord): void {
     this.write(r);
-    await fsyncAsync(this.fd);
+    fsyncSync(this.fd);
   }
 
-  /** Mark `height` saved and start the log afresh from the marker (atomic rename). */
-  async endHeight(height: number): Promise<void> {
+  /**
+   * Mark `height` saved and start the log afresh from the marker (atomic rename). A height already
+   * marked is not marked again: nothing is logged between a decision and the next height.
+   */
+  endHeight(height: number): void {
+    if (height <= this.ended) return;
     crashPoint("wal-before-end-height");
     const tmp = `${this.path}.tmp`;
-    const fh = await open(tmp, "w");
+    const fd = openSync(tmp, "w");
     try {
-      await fh.writeFile(encodeRecord({ t: "end", height }));
-      await fh.sync();
+      writeSync(fd, encodeRecord({ t: "end", height }));
+      fsyncSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     closeSync(this.fd);
-    await rename(tmp, this.path);
+    renameSync(tmp, this.path);
     this.fd = openSync(this.path, "a");
+    this.ended = height;
   }
 
   close(): void {

@@ -6,12 +6,12 @@ import { DoubleSignError, encodeRecord, LastSignGuard, Wal } from "../../src/wal
 import { tempDir } from "../helpers/process.ts";
 
 describe("consensus WAL", () => {
-  it("replays only the records after the last end-height marker", async () => {
+  it("replays only the records after the last end-height marker", () => {
     const path = join(tempDir(), "wal");
     const { wal } = Wal.open(path);
     wal.write({ t: "timeout", height: 5, round: 0, step: "propose" });
-    await wal.endHeight(5);
-    await wal.writeDurable({ t: "msg", height: 6, kind: "vote", data: new Uint8Array([1, 2]), own: true });
+    wal.endHeight(5);
+    wal.writeDurable({ t: "msg", height: 6, kind: "vote", data: new Uint8Array([1, 2]), own: true });
     wal.write({ t: "timeout", height: 6, round: 1, step: "prevote" });
     wal.close();
     const again = Wal.open(path);
@@ -45,26 +45,26 @@ describe("consensus WAL", () => {
 });
 
 describe("double-sign guard", () => {
-  it("refuses earlier positions and different bytes at the same position, survives restarts", async () => {
+  it("refuses earlier positions and different bytes at the same position, survives restarts", () => {
     const path = join(tempDir(), "last-signed.json");
     const g = new LastSignGuard(path);
-    await g.check(10, 0, 2, new Uint8Array([1]));
-    await g.check(10, 0, 2, new Uint8Array([1])); // the same vote again is fine (re-send after restart)
-    await assert.rejects(g.check(10, 0, 2, new Uint8Array([2])), DoubleSignError);
-    await g.check(10, 0, 3, new Uint8Array([3]));
+    g.check(10, 0, 2, new Uint8Array([1]));
+    g.check(10, 0, 2, new Uint8Array([1])); // the same vote again is fine (re-send after restart)
+    assert.throws(() => g.check(10, 0, 2, new Uint8Array([2])), DoubleSignError);
+    g.check(10, 0, 3, new Uint8Array([3]));
     const restarted = new LastSignGuard(path);
-    await assert.rejects(
-      restarted.check(10, 0, 2, new Uint8Array([1])),
+    assert.throws(
+      () => restarted.check(10, 0, 2, new Uint8Array([1])),
       DoubleSignError,
       "prevote after precommit",
     );
-    await assert.rejects(restarted.check(9, 5, 3, new Uint8Array([1])), DoubleSignError, "earlier height");
-    await assert.rejects(
-      restarted.check(10, 0, 3, new Uint8Array([4])),
+    assert.throws(() => restarted.check(9, 5, 3, new Uint8Array([1])), DoubleSignError, "earlier height");
+    assert.throws(
+      () => restarted.check(10, 0, 3, new Uint8Array([4])),
       DoubleSignError,
       "conflicting precommit",
     );
-    await restarted.check(10, 1, 1, new Uint8Array([5]));
+    restarted.check(10, 1, 1, new Uint8Array([5]));
     assert.deepEqual(new LastSignGuard(path).state, restarted.state);
   });
 });

@@ -199,7 +199,7 @@ export class ConsensusDriver {
   private async enterHeight(height: number, replay: WalRecord[]): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    if (replay.length === 0 && this.machine) await this.wal.endHeight(height - 1);
+    if (replay.length === 0 && this.machine) this.wal.endHeight(height - 1);
     this.useSetFor(height);
     this.machine = new TendermintMachine(height, this.set, this.schedule, this.self, this.opts.timeouts);
     this.blocks.clear();
@@ -411,7 +411,7 @@ export class ConsensusDriver {
       this.deciding = false;
     }
     crashPoint("after-commit");
-    await this.wal.endHeight(h);
+    this.wal.endHeight(h);
     this.m.evidence.pool.prune(h);
     metrics?.roundsPerHeight.observe(round + 1);
     metrics?.finalityLatencySeconds.observe((performance.now() - this.heightStartedAt) / 1000);

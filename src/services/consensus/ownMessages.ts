@@ -53,7 +53,7 @@ export class OwnMessages {
   ): Promise<Proposal | undefined> {
     const hash = headerHash(block.header);
     const fields = { height, round, polRound: validRound + 1 };
-    const signature = await this.signGuarded(
+    const signature = this.signGuarded(
       height,
       round,
       1,
@@ -63,7 +63,7 @@ export class OwnMessages {
     if (!signature) return undefined;
     const proposal: Proposal = { ...fields, block, signature };
     const body = encode(proposalCodec, proposal);
-    await this.m.wal().writeDurable({ t: "msg", height, kind: "proposal", data: body, own: true });
+    this.m.wal().writeDurable({ t: "msg", height, kind: "proposal", data: body, own: true });
     crashPoint("after-own-proposal-wal");
     this.own.push({ kind: "proposal", body });
     await this.m.reactor.publish("proposal", body);
@@ -90,7 +90,7 @@ export class OwnMessages {
       validator,
     };
     const step = type === VoteType.prevote ? 2 : 3;
-    const signature = await this.signGuarded(
+    const signature = this.signGuarded(
       height,
       round,
       step,
@@ -100,7 +100,7 @@ export class OwnMessages {
     if (!signature) return undefined;
     const vote: Vote = { ...unsigned, signature };
     const body = encode(voteCodec, vote);
-    await this.m.wal().writeDurable({ t: "msg", height, kind: "vote", data: body, own: true });
+    this.m.wal().writeDurable({ t: "msg", height, kind: "vote", data: body, own: true });
     crashPoint("after-own-vote-wal");
     this.own.push({ kind: "vote", body });
     await this.m.reactor.publish("vote", body);
@@ -119,15 +119,15 @@ export class OwnMessages {
   }
 
   /** Sign only what the double-sign guard allows (it fsyncs the position first); undefined if refused. */
-  private async signGuarded(
+  private signGuarded(
     height: number,
     round: number,
     step: 1 | 2 | 3,
     domain: "proposal" | "vote",
     signBytes: Uint8Array,
-  ): Promise<Uint8Array | undefined> {
+  ): Uint8Array | undefined {
     try {
-      await this.m.guard().check(height, round, step, signBytes);
+      this.m.guard().check(height, round, step, signBytes);
     } catch (e) {
       if (!(e instanceof DoubleSignError)) throw e;
       this.m.log.error({ err: e.message }, `Refused to sign a ${domain}`);
