@@ -150,11 +150,12 @@ export class Mempool {
     const key = addressKey(sender);
     const account = chain.getAccount(sender);
     const s = this.bySender.get(key) ?? { pending: [], queued: new Map<bigint, PoolTx>() };
-    const who = toChecksumAddress(sender);
+    // Only error messages name the sender: its checksum costs a keccak per admitted transaction.
+    const who = () => toChecksumAddress(sender);
     if (tx.nonce < account.nonce)
       throw new TxError(
         "TX_NONCE_TOO_LOW",
-        `nonce too low: address ${who}, tx: ${tx.nonce} state: ${account.nonce}`,
+        `nonce too low: address ${who()}, tx: ${tx.nonce} state: ${account.nonce}`,
       );
     this.reportEviction(key, tx, account.nonce, s);
     const slot = Number(tx.nonce - account.nonce);
@@ -169,12 +170,12 @@ export class Mempool {
     } else if (s.pending.length + s.queued.size >= this.opts.maxPerSender) {
       throw new TxError(
         "TX_SENDER_LIMIT",
-        `account limit exceeded: ${this.opts.maxPerSender} pending transactions from ${who}`,
+        `account limit exceeded: ${this.opts.maxPerSender} pending transactions from ${who()}`,
       );
     } else if (slot >= this.opts.maxPerSender) {
       throw new TxError(
         "TX_NONCE_TOO_HIGH",
-        `nonce too high: address ${who}, tx: ${tx.nonce} state: ${account.nonce} (this node queues at most ${this.opts.maxPerSender} nonces ahead)`,
+        `nonce too high: address ${who()}, tx: ${tx.nonce} state: ${account.nonce} (this node queues at most ${this.opts.maxPerSender} nonces ahead)`,
       );
     }
     const entry: PoolTx = { tx, sender, addedAt: Date.now() };
