@@ -134,6 +134,9 @@ function taskOrFail(s: ReadStore, taskId: Uint8Array): TaskRecord {
   return t;
 }
 
+/** Cycles from a withdrawal request to its unlock: receipts of the cycle before it settle until then. */
+export const WITHDRAW_DELAY_CYCLES = 3;
+
 /** The task leaves every pending index: its check (assigned, due) and the check draw (undrawn). */
 function close(s: RawStore, taskId: Uint8Array, t: TaskRecord): void {
   assigned.delete(s, [t.verifier, taskId]);
@@ -386,6 +389,13 @@ function settleOne(
   const due = routedExecutor(round!.output, r.taskId, pools.get(set)!, r.intermediary, r.attempt);
   if (!due || !equalBytes(due, r.executor))
     fail(`draw ${r.attempt} of this task goes to ${due ? toChecksumAddress(due) : "no one"}, not the sender`);
+  // A tolerance-class result can be proven wrong only by a verifier that serves the model (the
+  // chain cannot re-run it): one served only by its executor and intermediary is not paid.
+  if (
+    entry!.verification === "tolerance" &&
+    !pools.get(set)!.draw("racecoin/task-verifier", round!.output, r.taskId, [r.executor, r.intermediary])
+  )
+    fail(`no server of model ${r.model} but its executor and intermediary is left to check it`);
   if (r.promptTokens + r.completionTokens === 0)
     fail("a task of no tokens: nothing was served, and it would cost no fee");
   if (r.promptTokens + r.completionTokens > entry!.contextLength)
@@ -398,7 +408,15 @@ function settleOne(
     unitPriceAt(ctx.storeOf(modelsModule), r.cycle);
   if (key!.spent + fee > key!.limit) fail(`the fee ${fee} would pass the key's spend limit`);
   const escrow = escrows.get(store, key!.owner) ?? 0n;
-  if (escrow < fee) fail(`the fee ${fee} exceeds the developer's escrow ${escrow}`);
+  // Escrow asked back pays only receipts of the cycles before the request (withdraw: they settle
+  // before it unlocks); later receipts spend what is not being withdrawn.
+  const w = withdrawals.get(store, key!.owner);
+  const held =
+    w && r.cycle >= w.unlockHeight / block.preset.cycleLength - WITHDRAW_DELAY_CYCLES ? w.amount : 0n;
+  if (escrow - held < fee)
+    fail(
+      `the fee ${fee} exceeds the developer's escrow ${escrow}${held > 0n ? ` less the ${held} asked back` : ""}`,
+    );
   escrows.set(store, key!.owner, escrow - fee);
   apiKeys.set(store, signer!, { ...key!, spent: key!.spent + fee });
   const owed: [number, Address] = [block.cycle, r.executor];
@@ -595,7 +613,7 @@ export const tasksModule: Module = {
         if (amount <= 0n || asked + amount > have)
           throw new ModuleError(`withdraw 1 to ${have - asked} wei (the escrow not yet asked for)`);
         // Receipts of this cycle and the next settle until the end of the cycle after them.
-        const unlockHeight = (ctx.block.cycle + 3) * ctx.block.preset.cycleLength;
+        const unlockHeight = (ctx.block.cycle + WITHDRAW_DELAY_CYCLES) * ctx.block.preset.cycleLength;
         withdrawals.set(ctx.store, ctx.sender, { amount: asked + amount, unlockHeight });
       },
     },

@@ -113,3 +113,32 @@ describe("serving declarations", () => {
     assert.ok(drawn <= BigInt(records.length) * 1000n && drawn > BigInt(records.length) * 990n);
   });
 });
+
+describe("what no one can check is not paid, and escrow asked back is not spent twice", () => {
+  it("a tolerance-class task served only by its executor and intermediary is refused at settlement", () => {
+    const { h, task } = fundedMarket({ fill: 3 });
+    for (const a of [devAddresses[2]!, devAddresses[3]!])
+      assert.equal(h.refusal(7, a, "serve", { models: [BUILTIN_MODEL.id] }), "");
+    const output = h.beaconOutput(L + 1, new Uint8Array(32).fill(0x5e));
+    const t = task(77n, { cycle: 1, round: 2, beaconOutput: output, model: FLOAT_MODEL.id });
+    assert.ok(equalBytes(t.executor, devAddresses[1]!), "the only float server but the intermediary");
+    assert.match(
+      h.refusal(L + 2, t.executor, "settle", { receipts: [t.receipt] }),
+      /no server of model racecoin-float-tiny but its executor and intermediary is left to check it/,
+    );
+    // An exact-model task can always be proven on chain: it settles with the same two servers.
+    const e = task(78n, { cycle: 1, round: 2, beaconOutput: output });
+    assert.equal(h.refusal(L + 2, e.executor, "settle", { receipts: [e.receipt] }), "");
+  });
+
+  it("receipts of the cycle a withdrawal was asked in spend only the escrow not asked back", () => {
+    const { h, task } = fundedMarket({ fill: 3, amount: 10n ** 15n });
+    const dev = devAddresses[7]!;
+    const t = task(91n);
+    assert.equal(h.refusal(7, dev, "withdraw", { amount: 10n ** 15n - 1000n }), "");
+    assert.match(
+      h.refusal(8, t.executor, "settle", { receipts: [t.receipt] }),
+      /exceeds the developer's escrow 1000000000000000 less the 999999999999000 asked back/,
+    );
+  });
+});
