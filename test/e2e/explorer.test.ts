@@ -77,7 +77,7 @@ describe("explorer in headless Chromium", {
     blockNumber = r!.blockNumber;
     providers.push(provider);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(m.text());
     });
@@ -172,7 +172,7 @@ describe("explorer in headless Chromium", {
       await assertLegibleLabels(page, `race at ${width}px`);
       await page.screenshot({ path: `${ARTIFACTS}/race-${width}.png`, fullPage: true });
     }
-    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it("an address's whole history, older than 200 blocks, in pages from the rebuilt index", async () => {
@@ -235,7 +235,7 @@ describe("explorer in headless Chromium", {
       );
       assert.ok(overflow <= 1, `no horizontal scrolling at ${width}px (${overflow}px)`);
     }
-    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it("fits a phone-sized screen, and the console stayed clean", async () => {
@@ -245,6 +245,22 @@ describe("explorer in headless Chromium", {
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     assert.ok(overflow <= 1, `no horizontal scrolling on a phone (${overflow}px)`);
     await page.screenshot({ path: `${ARTIFACTS}/phone.png`, fullPage: true });
+    // The pages not shot at both widths above: home, a block and a transaction.
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const [name, route, selector] of [
+        ["home", "#/", "#head"],
+        ["block", `#/block/${blockNumber}`, `text=Block #${blockNumber}`],
+        ["tx", `#/tx/${txHash}`, "text=bank module.transfer"],
+        ["beacon", "#/beacon", "text=Beacon"],
+      ] as const) {
+        await page.goto(`${node.url}/explorer/${route}`);
+        await page.waitForSelector(selector);
+        const wide = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+        assert.ok(wide <= 1, `${name} scrolls sideways at ${width}px (${wide}px)`);
+        await page.screenshot({ path: `${ARTIFACTS}/${name}-${width}.png`, fullPage: true });
+      }
+    }
     assert.deepEqual(errors, []);
   });
 });

@@ -12,14 +12,16 @@
 // fees, every check draw is recomputed from the beacon and the rate matches the reputation rule,
 // settlement takes far fewer transactions than tasks, the cheater is convicted whenever checked
 // and no honest executor ever is, and the lying verifier is overruled. Then user reports (upheld
-// and rejected), every released reward traced per cycle with the supply invariant sampled, and
-// bad receipts refused.
+// and rejected), every released reward traced per cycle with the supply invariant sampled, the
+// explorer's market, rewards and models pages over this run's data in headless Chromium
+// (screenshots in test-artifacts/explorer/devnet-*), and bad receipts refused.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
+import { chromium } from "playwright-core";
 import {
   authorizeKeyArgs,
   checkDrawn,
@@ -36,6 +38,7 @@ import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts
 import { ExactModel, signReceipt, type TaskPayload, verifyGeneration } from "../../src/inference/index.ts";
 import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { fromHex, toHex } from "../../src/types/index.ts";
+import { ARTIFACTS, assertLegibleLabels, CHROMIUM, openExplorer, WIDTHS } from "../helpers/browser.ts";
 import { devAddresses, devKeys } from "../helpers/chain.ts";
 import { rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
 import { startNode, tempDir } from "../helpers/process.ts";
@@ -679,6 +682,60 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     console.log(
       `# rewards traced for cycles ${[...cycles.keys()].join(", ")}; supply invariant held at ${supplySamples} sampled heads`,
     );
+  });
+
+  it("the explorer shows this run's market, rewards and models (screenshots at 390 and 1280 px)", {
+    skip: CHROMIUM ? false : "no chromium installed (apt-get install chromium)",
+  }, async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      const cycle = 3;
+      const { tasks } = await rpc<{ tasks: TaskView[] }>(url, "tasks_cycle", [{ cycle }]);
+      const executors = new Set(tasks.map((t) => t.executor)).size;
+      const settled = await rpc<{ accounts: { forfeited: string }[] }>(url, "rewards_cycle", [{ cycle }]);
+      const forfeits = settled.accounts.filter((a) => BigInt(a.forfeited) > 0n).length;
+      assert.ok(tasks.length > 0 && settled.accounts.length > 0);
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        await openExplorer(page, `${url}/explorer/#/market/${cycle}`, "#tasks");
+        assert.equal(await page.locator("#tasks tr").count(), tasks.length + 1, "every task of the cycle");
+        assert.equal(await page.locator("#executors tr").count(), executors + 1, "every executor's standing");
+        await assertLegibleLabels(page, `market at ${width}px`);
+        await page.screenshot({ path: `${ARTIFACTS}/devnet-market-${width}.png`, fullPage: true });
+        await openExplorer(page, `${url}/explorer/#/rewards/${cycle}`, "#reward-accounts");
+        assert.equal(await page.locator("#reward-accounts tr").count(), settled.accounts.length + 1);
+        assert.equal(
+          await page.locator("#reward-accounts .bad").count(),
+          forfeits,
+          "each forfeit with its reason",
+        );
+        await assertLegibleLabels(page, `rewards at ${width}px`);
+        await page.screenshot({ path: `${ARTIFACTS}/devnet-rewards-${width}.png`, fullPage: true });
+        await openExplorer(page, `${url}/explorer/#/models`, "#votes");
+        await assertLegibleLabels(page, `models at ${width}px`);
+        await page.screenshot({ path: `${ARTIFACTS}/devnet-models-${width}.png`, fullPage: true });
+        await openExplorer(page, `${url}/explorer/#/address/${toHex(developer)}`, "#address-rewards");
+        assert.ok(await page.isVisible("text=Task escrow"));
+        await page.screenshot({ path: `${ARTIFACTS}/devnet-developer-${width}.png`, fullPage: true });
+        // An executor: the tasks it served and its rewards per cycle.
+        await openExplorer(page, `${url}/explorer/#/address/${tasks[0]!.executor}`, "#address-rewards");
+        assert.ok(
+          (await page.locator("#address-rewards tr").count()) >= 2,
+          "the executor's rewards per cycle",
+        );
+        await page.screenshot({ path: `${ARTIFACTS}/devnet-executor-${width}.png`, fullPage: true });
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("forged and replayed receipts and a revoked key: refused on chain with the reason, nothing charged", async () => {

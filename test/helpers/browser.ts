@@ -53,3 +53,27 @@ export async function assertLegibleLabels(page: Page, where: string): Promise<nu
     }
   return boxes.length;
 }
+
+/**
+ * Opens an explorer route and waits for `selector`; a page that rendered its error instead, or
+ * never rendered, fails with what it shows.
+ */
+export async function openExplorer(
+  page: Page,
+  url: string,
+  selector: string,
+  timeout = 30_000,
+): Promise<void> {
+  await page.goto(url);
+  try {
+    await page.waitForSelector(`${selector}, #view h1:text-is("Error")`, { timeout });
+  } catch (e) {
+    throw new Error(
+      `${url}: ${selector} did not appear; the page shows: ${await page.textContent("#view")}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (!(await page.locator(selector).count())) throw new Error(`${url}: ${await page.textContent("#view")}`);
+}

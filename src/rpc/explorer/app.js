@@ -159,7 +159,7 @@ function bars(items, { unit = "" } = {}) {
 // last positions are labelled, under the ends of the axis.
 function columns(items, { height = 90, unit = "" } = {}) {
   if (items.length === 0) return `<p class="muted">nothing yet</p>`;
-  const max = Math.max(...items.map((x) => x.value), 1);
+  const max = Math.max(...items.map((x) => x.value)) || 1;
   const cols = items
     .map(
       (x) =>
@@ -168,7 +168,8 @@ function columns(items, { height = 90, unit = "" } = {}) {
     .join("");
   const first = items[0].label;
   const last = items[items.length - 1].label;
-  return `<div class="chart columns" role="img"><div class="col-area" style="height:${height}px">${cols}</div><div class="col-axis"><span class="chart-label">${esc(first)}</span>${items.length > 1 ? `<span class="chart-label">${esc(last)}</span>` : ""}</div></div>`;
+  const top = `${+max.toPrecision(6)}${unit}`;
+  return `<div class="chart columns" role="img"><div class="col-scale"><span class="chart-label">top: ${esc(top)}</span></div><div class="col-area" style="height:${height}px">${cols}</div><div class="col-axis"><span class="chart-label">${esc(first)}</span>${items.length > 1 ? `<span class="chart-label">${esc(last)}</span>` : ""}</div></div>`;
 }
 
 // ---- the race's phases, in words a user knows, each with a one-line explanation ----
@@ -476,6 +477,10 @@ function connectLive() {
 }
 
 (async () => {
+  // The scripts after this one (economy.js adds pages) must have run before the first route: while
+  // the parser waits for them, this fetch could otherwise finish first.
+  if (document.readyState === "loading")
+    await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
   meta = await (await fetch("/explorer/meta.json")).json();
   window.addEventListener("hashchange", route);
   await route();

@@ -190,16 +190,36 @@ Object.assign(pages, {
 async function addressEconomy(a) {
   const cycle = await headCycle();
   const cycles = Array.from({ length: Math.min(6, cycle + 1) }, (_, i) => cycle - i);
-  const [account, executor, rewards] = await Promise.all([
+  const [account, executor, rewards, recent] = await Promise.all([
     rpc("tasks_account", [{ address: a }]),
     rpc("tasks_executor", [{ address: a, cycle }]),
     Promise.all(cycles.map((c) => rpc("rewards_account", [{ address: a, cycle: c }]))),
+    Promise.all(cycles.slice(0, 2).map((c) => rpc("tasks_cycle", [{ cycle: c }]))),
   ]);
+  const me = a.toLowerCase();
+  const roleIn = (t) =>
+    [t.payer === me ? "paid" : "", t.executor === me ? "executed" : "", t.verifier === me ? "verified" : ""]
+      .filter(Boolean)
+      .join(", ");
+  const tasks = recent
+    .flatMap((r) => r.tasks)
+    .filter((t) => roleIn(t))
+    .reverse()
+    .slice(0, 25);
   const rows = cycles
     .map((c, i) => ({ c, r: rewards[i] }))
     .filter(({ r }) => BigInt(r.released) + BigInt(r.forfeited) + BigInt(r.issuance) > 0n || r.reason);
   return `<h2>Market</h2>
     <div class="cards">${card("Task escrow", eth(account.escrow))}${card("API keys", account.keys.length)}${card("Tasks served (this cycle)", executor.served)}${card("Reputation", `${executor.reputation} · checks ${pct(executor.checkRateMilli)}`)}</div>
+    <h2>Tasks (this cycle and the last; up to 25)</h2>
+    <table id="address-tasks"><tr><th>Task</th><th>Cycle</th><th>Role</th><th>Status</th><th>Fee</th></tr>${
+      tasks
+        .map(
+          (t) =>
+            `<tr><td class="mono">${esc(short(t.taskId))}</td><td>${link(`#/market/${t.cycle}`, t.cycle)}</td><td>${esc(roleIn(t))}</td><td>${statusTag(t.status)}</td><td>${eth(t.fee)}</td></tr>`,
+        )
+        .join("") || `<tr><td colspan="5" class="muted">none</td></tr>`
+    }</table>
     <h2>Rewards</h2>
     <table id="address-rewards"><tr><th>Cycle</th><th>Released</th><th>Forfeited</th><th>Why</th></tr>${
       rows
