@@ -5,17 +5,21 @@
 // checks and votes "fraud" on every panel (test switch); a follower holds a tampered model.onnx
 // and refuses to serve the model. Every checked task of the cheater is convicted by the panel's
 // majority, no honest executor is, and the liar's disputes are cleared. Node 1 generates on an
-// upstream `racecoin serve-model` (top-5 logprobs and token ids over its OpenAI API).
+// upstream `racecoin serve-model` (top-5 logprobs and token ids over its OpenAI API). The
+// explorer's market page then shows a cycle's disputes with their panels and votes (Chromium,
+// screenshots in test-artifacts/explorer/devnet-disputes-*).
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type OpenAI from "openai";
+import { chromium } from "playwright-core";
 import { FLOAT_MODEL, TaskStatus } from "../../contracts/index.ts";
 import { FLOAT_TINY, floatModelFiles } from "../../scripts/floatModel.ts";
 import { DEFAULT_MODELS_DIR } from "../../src/models/index.ts";
 import { toHex } from "../../src/types/index.ts";
+import { ARTIFACTS, assertLegibleLabels, CHROMIUM, openExplorer, WIDTHS } from "../helpers/browser.ts";
 import { devAddresses } from "../helpers/chain.ts";
 import { rpc, startNetwork, status, type TestNetwork, waitFor } from "../helpers/network.ts";
 import { tempDir } from "../helpers/process.ts";
@@ -261,5 +265,40 @@ describe("tolerance-class model on a devnet (official openai client)", { timeout
       { address: lower(2), cycle: cycle },
     ]);
     assert.equal(ex.reputation, 0);
+  });
+
+  it("the explorer's market page shows each dispute's panel and votes (screenshots at 390 and 1280 px)", {
+    skip: CHROMIUM ? false : "no chromium installed (apt-get install chromium)",
+  }, async () => {
+    const head = Math.floor((await rpc<{ height: number }>(url, "chain_getStatus")).height / 60);
+    const judged: number[] = [TaskStatus.fraud, TaskStatus.disputed, TaskStatus.cleared];
+    let cycle = -1;
+    let disputed = 0;
+    for (let c = head; c >= 0 && cycle < 0; c--) {
+      const { tasks } = await rpc<{ tasks: TaskView[] }>(url, "tasks_cycle", [{ cycle: c }]);
+      for (const t of tasks.filter((x) => judged.includes(x.status)))
+        if (
+          (await rpc<{ disputes: unknown[] }>(url, "tasks_dispute", [{ taskId: t.taskId }])).disputes.length >
+          0
+        )
+          disputed++;
+      if (disputed > 0) cycle = c;
+    }
+    assert.ok(cycle >= 0, "a cycle with disputes");
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage();
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        await openExplorer(page, `${url}/explorer/#/market/${cycle}`, "table.dispute");
+        assert.equal(await page.locator("table.dispute").count(), disputed, "every dispute of the cycle");
+        assert.ok((await page.locator("table.dispute >> text=tolerance").count()) > 0, "the panel's votes");
+        await assertLegibleLabels(page, `market at ${width}px`);
+        await page.screenshot({ path: `${ARTIFACTS}/devnet-disputes-${width}.png`, fullPage: true });
+      }
+    } finally {
+      await browser.close();
+    }
   });
 });

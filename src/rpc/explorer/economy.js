@@ -45,14 +45,15 @@ Object.assign(pages, {
     const executors = [...new Set(tasks.map((t) => t.executor))];
     const [standing, disputes] = await Promise.all([
       Promise.all(executors.map((address) => rpc("tasks_executor", [{ address, cycle }]))),
+      // Disputed, cleared, or convicted (a tolerance-class conviction is a panel's verdict).
       Promise.all(
         tasks
-          .filter((t) => t.status === 8 || t.status === 9)
+          .filter((t) => t.status === 5 || t.status === 8 || t.status === 9)
           .map(async (t) => ({
             task: t,
             d: (await rpc("tasks_dispute", [{ taskId: t.taskId }])).disputes[0],
           })),
-      ),
+      ).then((all) => all.filter((x) => x.d)),
     ]);
     const perExecutor = executors.map((a) => ({
       label: a,
