@@ -776,7 +776,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     );
     // Sent anyway (fixed gas): included with status 0, and nothing charged.
     assert.equal(
-      await tasksCall(url, devKeys[1]!, "settle", settleArgs, { receipts: [forged] }, 1_500_000n),
+      await tasksCall(url, devKeys[1]!, "settle", settleArgs, { receipts: [forged] }, 3_000_000n),
       0,
     );
     assert.equal(await acct(), escrow);
