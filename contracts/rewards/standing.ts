@@ -6,13 +6,14 @@
  * the tasks it pays for (above the band they were steered, not drawn).
  */
 import { quantity, struct } from "../../src/encoding/index.ts";
+import { WeightedPool } from "../../src/inference/index.ts";
 import { type Address, equalBytes, fromHex, toHex } from "../../src/types/index.ts";
 import { beacon, rounds as beaconRounds } from "../beacon/index.ts";
 import { voterWeights } from "../models/index.ts";
 import type { ModuleContext } from "../module.ts";
 import { race } from "../race/index.ts";
 import { addressKey20, StoreMap } from "../store.ts";
-import { routedExecutor, servingCandidates, type TaskRecord } from "../tasks/index.ts";
+import { servingCandidates, type TaskRecord } from "../tasks/index.ts";
 import { validators as validatorsModule } from "../validators/index.ts";
 
 /**
@@ -87,13 +88,20 @@ export function expectServed(
     }
     return candidateSets.get(k)!;
   };
+  // Each (cycle, model) set sorted once for every redrawn task's recomputed draws.
+  const pools = new Map<string, WeightedPool>();
+  const poolOf = (cycle: number, model: string) => {
+    const k = `${cycle}:${model}`;
+    if (!pools.has(k)) pools.set(k, new WeightedPool(candidates(cycle, model)));
+    return pools.get(k)!;
+  };
   const groups = new Map<
     string,
     { intermediary: string; model: string; refused: string[]; sum: bigint; squares: bigint }
   >();
   for (const { id, record, share } of tasks) {
     const intermediary = toHex(record.intermediary);
-    const refused = record.attempt > 0 ? refusedDraws(ctx, candidates, c, id, record) : [];
+    const refused = record.attempt > 0 ? refusedDraws(ctx, poolOf, c, id, record) : [];
     const key = [intermediary, record.model, ...refused].join();
     const g = groups.get(key) ?? { intermediary, model: record.model, refused, sum: 0n, squares: 0n };
     g.sum += share;
@@ -173,7 +181,7 @@ export function judgeServed(
  */
 function refusedDraws(
   ctx: ModuleContext,
-  candidates: (cycle: number, model: string) => { address: Address; weight: bigint }[],
+  poolOf: (cycle: number, model: string) => WeightedPool,
   c: number,
   taskId: Uint8Array,
   t: TaskRecord,
@@ -181,11 +189,20 @@ function refusedDraws(
   const round = beaconRounds.get(ctx.storeOf(beacon), t.round);
   if (!round) return [];
   for (const cycle of c > 0 ? [c, c - 1] : [c]) {
-    const draws = Array.from({ length: t.attempt + 1 }, (_, a) =>
-      routedExecutor(round.output, taskId, candidates(cycle, t.model), t.intermediary, a),
-    );
+    // Draws 0 … attempt of the routing rule (routedExecutor), in one pass over the prepared pool.
+    const draws: Address[] = [];
+    for (const d of poolOf(cycle, t.model).inTurn(
+      "racecoin/executor",
+      round.output,
+      taskId,
+      [t.intermediary],
+      true,
+    )) {
+      draws.push(d);
+      if (draws.length > t.attempt) break;
+    }
     const last = draws[t.attempt];
-    if (last && equalBytes(last, t.executor)) return draws.slice(0, t.attempt).map((d) => toHex(d!));
+    if (last && equalBytes(last, t.executor)) return draws.slice(0, t.attempt).map((d) => toHex(d));
   }
   return [];
 }
