@@ -79,7 +79,13 @@ function verdictAll(h: Market["h"], height: number, ids: Uint8Array[]) {
  * (wrong answers, then its payer proves the fraud and collects the bounty from dev 1's forfeit).
  */
 function selfDealing(extra: "none" | "honest" | "convicted", n = 2) {
-  const m = fundedMarket({ weights: [400n, 20n, 80n, 500n], amount: 10n ** 23n, fill: 11 });
+  // A fixed API key: the same task ids, draws and honest traffic in every run being compared.
+  const m = fundedMarket({
+    weights: [400n, 20n, 80n, 500n],
+    amount: 10n ** 23n,
+    fill: 11,
+    apiKey: new Uint8Array(32).fill(0x2b),
+  });
   // ~28 tokens a task: about 5,000 RACE a fee, so 4 honest tasks mint 9·20k RACE > the 137k minimum.
   quiet(m, (5_000n * COIN) / 28n);
   const { h, task } = m;

@@ -178,9 +178,12 @@ export { devKeys };
  * with escrow and an authorized API key; `task` answers one by the rule, `resign` re-signs a
  * receipt with changed fields (what a dishonest signer sends).
  */
-export function fundedMarket(opts: { weights?: bigint[]; fill?: number; amount?: bigint } = {}) {
+export function fundedMarket(
+  opts: { weights?: bigint[]; fill?: number; amount?: bigint; apiKey?: Uint8Array } = {},
+) {
   const h = tasksHarness(opts.weights);
-  const apiKey = randomPrivateKey();
+  // A fixed key makes the task ids, and so every draw, the same on every run.
+  const apiKey = opts.apiKey ?? randomPrivateKey();
   const developer = devAddresses[7]!;
   const amount = opts.amount ?? 10n ** 20n;
   const output = h.beaconOutput(5, new Uint8Array(32).fill(opts.fill ?? 9));
