@@ -212,7 +212,6 @@ export {
   payloadArgs as taskPayloadArgs,
   publishedPayloads,
   publishWindow,
-  registeredExactModel,
   reputations,
   routedExecutor,
   SETTLE_GAS_PER_CALL,
