@@ -62,24 +62,39 @@ export interface NodeProcess {
   kill9(): Promise<void>;
 }
 
-export async function startNode(
-  opts: {
-    datadir?: string;
-    port?: number;
-    blockTimeMs?: number;
-    fsync?: boolean;
-    args?: string[];
-    /** Genesis file; default: a one-validator devnet that this node validates alone. */
-    genesis?: string;
-    /** Dev validator index to sign with (default 0); -1 runs a follower. */
-    validator?: number;
-    p2pPort?: number;
-    bootstrap?: string[];
-    env?: Record<string, string>;
-  } = {},
-): Promise<NodeProcess> {
+/**
+ * Start a node process. Without `opts.port` the RPC port is a free one picked here; another process
+ * on the machine can take it between the pick and the node's listen (seen under CI's parallel test
+ * files), so a node that exits with "already in use" is started again on a new port, up to 3 times.
+ */
+export async function startNode(opts: StartOptions = {}): Promise<NodeProcess> {
+  if (opts.port !== undefined) return launchNode(opts, opts.port);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchNode(opts, await freePort());
+    } catch (err) {
+      if (attempt >= 3 || !/RPC port \d+ .* already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+type StartOptions = {
+  datadir?: string;
+  port?: number;
+  blockTimeMs?: number;
+  fsync?: boolean;
+  args?: string[];
+  /** Genesis file; default: a one-validator devnet that this node validates alone. */
+  genesis?: string;
+  /** Dev validator index to sign with (default 0); -1 runs a follower. */
+  validator?: number;
+  p2pPort?: number;
+  bootstrap?: string[];
+  env?: Record<string, string>;
+};
+
+async function launchNode(opts: StartOptions, port: number): Promise<NodeProcess> {
   const datadir = opts.datadir ?? tempDir();
-  const port = opts.port ?? (await freePort());
   const genesis = opts.genesis ?? (await singleValidatorGenesis());
   const validator = opts.validator ?? 0;
   const args = [
