@@ -212,6 +212,7 @@ export {
   payloadArgs as taskPayloadArgs,
   publishedPayloads,
   publishWindow,
+  registeredExactModel,
   reputations,
   routedExecutor,
   SETTLE_GAS_PER_CALL,

@@ -7,10 +7,19 @@ import { createHash } from "node:crypto";
 import {
   type ExactModel,
   nextToken,
+  payloadHash,
   type Sampling,
   steps,
   type TaskPayload,
+  type WeightedPool,
 } from "../../src/inference/index.ts";
+import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { equalBytes } from "../../src/types/index.ts";
+import { models as modelsModule } from "../models/index.ts";
+import type { ModuleContext } from "../module.ts";
+import type { ReadStore } from "../store.ts";
+import { registeredExactModel } from "./rules.ts";
+import { assigned, due, honeypots, publishedPayloads, type TaskRecord, TaskStatus, tasks } from "./store.ts";
 
 /** Honeypots a block plants at most: each costs its creator up to HONEST_PREFIX + 1 forward passes. */
 export const HONEYPOT_MAX = 2;
@@ -74,4 +83,56 @@ export function honeypotPayload(model: ExactModel, seed: Uint8Array): TaskPayloa
     finish: "length",
     positions: [],
   };
+}
+
+/**
+ * A protocol honeypot beside the check just drawn for `taskId` (spec/tasks.md §Honeypots): a task
+ * of the exact model with a known wrong answer, published on chain, checked by a verifier drawn
+ * by weight like any other (never the verifier of `taskId`'s own check, to spread them). No fee,
+ * no executor: the module stands in for both. Returns how many were planted (0 or 1).
+ */
+export function plantHoneypot(
+  ctx: ModuleContext,
+  latest: { round: number; output: Uint8Array },
+  taskId: Uint8Array,
+  poolOf: (model: string) => WeightedPool,
+): number {
+  const s = ctx.store;
+  const { height, cycle, preset } = ctx.block;
+  const model = registeredExactModel(ctx.storeOf(modelsModule));
+  if (!model) return 0;
+  const id = honeypotId(latest.output, taskId);
+  if (tasks.has(s, id)) return 0;
+  const verifier = poolOf(model.spec.id).draw("racecoin/honeypot-verifier", latest.output, id, [
+    tasks.get(s, taskId)!.verifier,
+  ]);
+  if (!verifier) return 0;
+  const payload = honeypotPayload(model, id);
+  const deadline = height + preset.cycleLength;
+  tasks.set(s, id, {
+    executor: TASKS_MODULE_ADDRESS,
+    intermediary: TASKS_MODULE_ADDRESS,
+    model: model.spec.id,
+    payloadHash: payloadHash(payload),
+    fee: 0n,
+    cycle,
+    height,
+    status: TaskStatus.checking,
+    verifier,
+    deadline,
+    drawRound: latest.round,
+    checkMilli: 1000,
+    payer: TASKS_MODULE_ADDRESS,
+    round: latest.round,
+    attempt: 0,
+  });
+  honeypots.set(s, [cycle, id], 1);
+  publishedPayloads.set(s, id, payload);
+  due.set(s, [deadline, id], 1);
+  assigned.set(s, [verifier, id], 1);
+  return 1;
+}
+
+export function isHoneypot(s: ReadStore, taskId: Uint8Array, t: TaskRecord): boolean {
+  return equalBytes(t.executor, TASKS_MODULE_ADDRESS) && honeypots.has(s, [t.cycle, taskId]);
 }

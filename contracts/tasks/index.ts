@@ -1,5 +1,4 @@
 import {
-  ExactModel,
   MAX_ATTEMPTS,
   payloadFault,
   payloadHash,
@@ -31,7 +30,7 @@ import { forfeitsOf, race } from "../race/index.ts";
 import { type RawStore, type ReadStore, type StoreMap, u32Key } from "../store.ts";
 import { validators as validatorsModule } from "../validators/index.ts";
 
-import { HONEYPOT_MAX, honeypotDrawn, honeypotId, honeypotPayload } from "./honeypots.ts";
+import { HONEYPOT_MAX, honeypotDrawn, isHoneypot, plantHoneypot } from "./honeypots.ts";
 import { taskQueries } from "./queries.ts";
 import { pruneRecords } from "./records.ts";
 import {
@@ -41,6 +40,7 @@ import {
   checkDrawn,
   checkRateMilli,
   claimWithdrawalArgs,
+  exactModel,
   judgeGas,
   keyArgs,
   parseSection,
@@ -72,7 +72,6 @@ import {
   escrows,
   forfeited,
   fraudProvers,
-  honeypots,
   MAX_DRAWS_PER_BLOCK,
   MAX_PANEL_SEATS,
   ownerKeys,
@@ -113,15 +112,6 @@ export function candidatesFor(
   model: string,
 ) {
   return servingCandidates(ctx, candidatesOf(ctx, cycle), cycle, model);
-}
-
-let exact: ExactModel | undefined;
-/** The built-in exact model, if the registry entry of `id` is it (same weights hash). */
-function exactModel(store: ReadStore, id: string): ExactModel | undefined {
-  exact ??= new ExactModel();
-  const entry = modelEntry(store, id);
-  if (!entry || id !== exact.spec.id || toHex(entry.weightsHash) !== exact.spec.weightsHash) return undefined;
-  return exact;
 }
 
 function add<K>(map: StoreMap<K, bigint>, s: RawStore, k: K, v: bigint): void {
@@ -501,60 +491,6 @@ function endBlock(ctx: ModuleContext): void {
     }
   }
   pruneRecords(s, ctx.block.cycle);
-}
-
-/**
- * A protocol honeypot beside the check just drawn for `taskId` (spec/tasks.md §Honeypots): a task
- * of the exact model with a known wrong answer, published on chain, checked by a verifier drawn
- * by weight like any other (never the verifier of `taskId`'s own check, to spread them). No fee,
- * no executor: the module stands in for both. Returns how many were planted (0 or 1).
- */
-function plantHoneypot(
-  ctx: ModuleContext,
-  latest: { round: number; output: Uint8Array },
-  taskId: Uint8Array,
-  poolOf: (model: string) => WeightedPool,
-) {
-  const s = ctx.store;
-  const { height, cycle, preset } = ctx.block;
-  const models = ctx.storeOf(modelsModule);
-  exact ??= new ExactModel();
-  const model = exactModel(models, exact.spec.id);
-  if (!model) return 0;
-  const id = honeypotId(latest.output, taskId);
-  if (tasks.has(s, id)) return 0;
-  const verifier = poolOf(model.spec.id).draw("racecoin/honeypot-verifier", latest.output, id, [
-    tasks.get(s, taskId)!.verifier,
-  ]);
-  if (!verifier) return 0;
-  const payload = honeypotPayload(model, id);
-  const deadline = height + preset.cycleLength;
-  tasks.set(s, id, {
-    executor: TASKS_MODULE_ADDRESS,
-    intermediary: TASKS_MODULE_ADDRESS,
-    model: model.spec.id,
-    payloadHash: payloadHash(payload),
-    fee: 0n,
-    cycle,
-    height,
-    status: TaskStatus.checking,
-    verifier,
-    deadline,
-    drawRound: latest.round,
-    checkMilli: 1000,
-    payer: TASKS_MODULE_ADDRESS,
-    round: latest.round,
-    attempt: 0,
-  });
-  honeypots.set(s, [cycle, id], 1);
-  publishedPayloads.set(s, id, payload);
-  due.set(s, [deadline, id], 1);
-  assigned.set(s, [verifier, id], 1);
-  return 1;
-}
-
-function isHoneypot(s: ReadStore, taskId: Uint8Array, t: TaskRecord): boolean {
-  return equalBytes(t.executor, TASKS_MODULE_ADDRESS) && honeypots.has(s, [t.cycle, taskId]);
 }
 
 /** Cycle end: an executor that settled tasks this cycle and was not convicted gains a level. */

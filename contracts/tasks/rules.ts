@@ -5,15 +5,32 @@
 import { createHash } from "node:crypto";
 import { address20, hash32, list, quantity, struct, uint } from "../../src/encoding/index.ts";
 import {
+  ExactModel,
   type Receipt,
   receiptCodec,
   type TaskPayload,
   taskPayloadCodec,
   WeightedPool,
 } from "../../src/inference/index.ts";
-import type { Address } from "../../src/types/index.ts";
+import { type Address, toHex } from "../../src/types/index.ts";
+import { modelEntry } from "../models/index.ts";
 import type { ReadStore } from "../store.ts";
 import { DEFAULT_TASK_PARAMS, MAX_RECEIPTS_PER_SETTLE, params, type TaskParams } from "./store.ts";
+
+let exact: ExactModel | undefined;
+/** The built-in exact model, if the registry entry of `id` is it (same weights hash). */
+export function exactModel(store: ReadStore, id: string): ExactModel | undefined {
+  exact ??= new ExactModel();
+  const entry = modelEntry(store, id);
+  if (!entry || id !== exact.spec.id || toHex(entry.weightsHash) !== exact.spec.weightsHash) return undefined;
+  return exact;
+}
+
+/** The built-in exact model, if the registry lists it (the models module's store). */
+export function registeredExactModel(store: ReadStore): ExactModel | undefined {
+  exact ??= new ExactModel();
+  return exactModel(store, exact.spec.id);
+}
 
 export function taskParams(store: ReadStore): TaskParams {
   return params.get(store) ?? DEFAULT_TASK_PARAMS;

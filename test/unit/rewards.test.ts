@@ -26,6 +26,7 @@ import {
   tasksModule,
 } from "../../contracts/index.ts";
 import { cycleMinimum } from "../../contracts/rewards/issuance.ts";
+import { isqrt } from "../../contracts/rewards/standing.ts";
 import { Chain, devnetGenesisJson, parseGenesis } from "../../src/chain/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { HP_POOL_ADDRESS, minimal, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
@@ -61,16 +62,6 @@ function market(seed = 1) {
 
 const same = (a: Address, b: Address) => equalBytes(a, b);
 const escrowOf = (h: ReturnType<typeof tasksHarness>, a: Address) => escrows.get(h.store(), a) ?? 0n;
-function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = n;
-  let y = (x + 1n) / 2n;
-  while (y < x) {
-    x = y;
-    y = (x + n / x) / 2n;
-  }
-  return x;
-}
 
 describe("rewards", () => {
   it("genesis holds 400 M: founders' vesting, the additional reward, the liquidity pool with the genesis accounts taken from it", () => {

@@ -24,7 +24,6 @@ import {
   beacon as beaconModule,
   beaconRounds,
   chargeFault,
-  declaredModels,
   escrows,
   latestRound,
   modelEntry,
@@ -94,6 +93,7 @@ import {
   whoamiCodec,
   whoamiSigner,
 } from "./protocol.ts";
+import { servingUpdate } from "./serving.ts";
 import { upstreamPositions, upstreamTokens } from "./upstream.ts";
 
 export const TASK_CHEATS = ["wrong-tokens", "withhold", "lie", "flaky", "small-model", "lazy"] as const;
@@ -610,13 +610,8 @@ export class TaskService implements InferenceRouter {
     const cycle = cycleOf(chain.head.height + 1, chain.preset.cycleLength);
     if (this.declaredIn === cycle) return;
     this.declaredIn = cycle;
-    const registry = readStoreIn(chain.state, modelsModule);
-    const entry = modelEntry(registry, this.model.spec.id);
-    const mine = [...(this.opts.models?.loaded.keys() ?? [])];
-    if (entry && toHex(entry.weightsHash) === this.model.spec.weightsHash) mine.push(this.model.spec.id);
-    const want = [...new Set(mine)].filter((m) => modelEntry(registry, m)).sort();
-    const have = declaredModels(readStoreIn(chain.state, tasksModule), this.address, cycle + 1);
-    if (have && [...have].sort().join() === want.join()) return;
+    const want = servingUpdate(chain.state, this.address, cycle + 1, this.opts.models?.loaded.keys() ?? []);
+    if (!want) return;
     await this.opts.account!.sender.send(TASKS_MODULE_ADDRESS, "serve", encode(serveArgs, { models: want }));
     this.m.log.info({ models: want, fromCycle: cycle + 1 }, "Task: declared the models this node serves");
   }

@@ -1,0 +1,32 @@
+/**
+ * What a node declares it serves (spec/tasks.md §Serving): its loaded tolerance-class models and
+ * the built-in exact model when the registry lists it with the same weights.
+ */
+import {
+  declaredModels,
+  modelEntry,
+  models as modelsModule,
+  registeredExactModel,
+  tasksModule,
+} from "../../../contracts/index.ts";
+import { readStoreIn } from "../../state/index.ts";
+import type { Address } from "../../types/index.ts";
+
+/**
+ * The models to declare from `cycle`, or undefined when the declaration in force then already
+ * lists exactly those.
+ */
+export function servingUpdate(
+  state: Parameters<typeof readStoreIn>[0],
+  address: Address,
+  cycle: number,
+  loaded: Iterable<string>,
+): string[] | undefined {
+  const registry = readStoreIn(state, modelsModule);
+  const mine = [...loaded];
+  const exact = registeredExactModel(registry);
+  if (exact) mine.push(exact.spec.id);
+  const want = [...new Set(mine)].filter((m) => modelEntry(registry, m)).sort();
+  const have = declaredModels(readStoreIn(state, tasksModule), address, cycle);
+  return have && [...have].sort().join() === want.join() ? undefined : want;
+}
