@@ -30,6 +30,7 @@ const layers: Record<string, number> = {
   services: 8,
   node: 9,
   cli: 10,
+  sim: 11,
 };
 
 function files(dir: string): string[] {

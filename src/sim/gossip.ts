@@ -1,0 +1,95 @@
+/**
+ * Gossip as the node's gossipsub does it (src/network: floodPublish on): the publisher sends to
+ * every connected peer; a receiver validates a message it has not seen (on its CPU), then hands it
+ * to the application and forwards it to its mesh peers (D of its connections). Duplicates cost
+ * bandwidth and nothing else. "ignore"/"reject" verdicts stop a message at that node.
+ */
+import type { Rng } from "./rng.ts";
+import type { Wan } from "./wan.ts";
+
+/** Bytes a gossip frame adds to the body: protobuf RPC, topic name, noise and yamux framing. */
+export const GOSSIP_FRAME_BYTES = 80;
+
+export interface GossipMessage<T> {
+  topic: string;
+  bytes: number;
+  body: T;
+  /** seenBy[i] = 1 once node i has received it. */
+  seenBy: Uint8Array;
+}
+
+export interface GossipHandlers<T> {
+  /** Validation: CPU cost in ms and the verdict, decided when the message arrives. */
+  validate(node: number, m: GossipMessage<T>): { costMs: number; verdict: "accept" | "ignore" | "reject" };
+  deliver(node: number, m: GossipMessage<T>): void;
+}
+
+export interface GossipOptions {
+  /** Connections per node (libp2p keeps this many peers). */
+  peers: number;
+  /** Mesh degree per topic (gossipsub D). */
+  mesh: number;
+}
+
+export const defaultGossipOptions: GossipOptions = { peers: 30, mesh: 6 };
+
+export class Gossip<T> {
+  readonly peers: number[][];
+  readonly mesh: number[][];
+  readonly bytesByTopic = new Map<string, number>();
+  /** Extra delay before a node's own messages leave it (a slow node). */
+  readonly sendDelayMs: number[];
+
+  constructor(
+    private readonly wan: Wan,
+    rng: Rng,
+    private readonly n: number,
+    private readonly h: GossipHandlers<T>,
+    opts: GossipOptions = defaultGossipOptions,
+  ) {
+    this.sendDelayMs = new Array(n).fill(0);
+    // A random graph: each node dials `peers / 2` others; connections are two-way.
+    const sets = Array.from({ length: n }, () => new Set<number>());
+    const dial = Math.min(n - 1, Math.ceil(opts.peers / 2));
+    for (let i = 0; i < n; i++) {
+      const others = rng.shuffle([...Array(n).keys()].filter((j) => j !== i));
+      for (const j of others.slice(0, dial)) {
+        sets[i]!.add(j);
+        sets[j]!.add(i);
+      }
+    }
+    this.peers = sets.map((s) => [...s].sort((a, b) => a - b));
+    this.mesh = this.peers.map((p) => rng.shuffle([...p]).slice(0, opts.mesh));
+  }
+
+  message(topic: string, bytes: number, body: T): GossipMessage<T> {
+    return { topic, bytes: bytes + GOSSIP_FRAME_BYTES, body, seenBy: new Uint8Array(this.n) };
+  }
+
+  /** Publish an own message: it counts as seen by the publisher and goes to every peer. */
+  publish(from: number, m: GossipMessage<T>, simAfter: (ms: number, f: () => void) => void): void {
+    m.seenBy[from] = 1;
+    const go = () => {
+      for (const p of this.peers[from]!) this.transmit(from, p, m);
+    };
+    const d = this.sendDelayMs[from]!;
+    if (d > 0) simAfter(d, go);
+    else go();
+  }
+
+  private transmit(from: number, to: number, m: GossipMessage<T>): void {
+    this.bytesByTopic.set(m.topic, (this.bytesByTopic.get(m.topic) ?? 0) + m.bytes);
+    this.wan.send(from, to, m.bytes, () => this.arrive(to, m, from));
+  }
+
+  private arrive(node: number, m: GossipMessage<T>, source: number): void {
+    if (m.seenBy[node]) return;
+    m.seenBy[node] = 1;
+    const { costMs, verdict } = this.h.validate(node, m);
+    this.wan.cpu(node, costMs, () => {
+      if (verdict !== "accept") return;
+      this.h.deliver(node, m);
+      for (const p of this.mesh[node]!) if (p !== source) this.transmit(node, p, m);
+    });
+  }
+}

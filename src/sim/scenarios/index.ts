@@ -1,0 +1,38 @@
+/** Named scenarios for `npm run sim -- --scenario NAME`; each returns one JSON summary. */
+import { defaultFinalityOptions, runFinality } from "./finality.ts";
+
+export type ScenarioArgs = Record<string, string>;
+
+function num(a: ScenarioArgs, k: string, d: number): number {
+  return a[k] !== undefined ? Number(a[k]) : d;
+}
+
+const scenarios: Record<string, (a: ScenarioArgs) => Record<string, unknown>> = {
+  finality: (a) =>
+    runFinality({
+      ...defaultFinalityOptions,
+      seed: a.seed ?? defaultFinalityOptions.seed,
+      validators: num(a, "validators", defaultFinalityOptions.validators),
+      heights: num(a, "heights", defaultFinalityOptions.heights),
+      fault: (a.fault as "none" | "crash" | "slow") ?? "none",
+      txs: num(a, "txs", defaultFinalityOptions.txs),
+      loss: num(a, "loss", defaultFinalityOptions.loss),
+    }),
+  partition: (a) =>
+    runFinality({
+      ...defaultFinalityOptions,
+      seed: a.seed ?? defaultFinalityOptions.seed,
+      validators: num(a, "validators", 16),
+      heights: num(a, "heights", 0),
+      txs: num(a, "txs", defaultFinalityOptions.txs),
+      partition: { atMs: num(a, "at", 30) * 1000, forMs: num(a, "for", 300) * 1000 },
+    }),
+};
+
+export const scenarioNames = Object.keys(scenarios);
+
+export function runScenario(name: string, args: ScenarioArgs): Record<string, unknown> {
+  const run = scenarios[name];
+  if (!run) throw new Error(`unknown scenario "${name}": expected one of ${scenarioNames.join(", ")}`);
+  return run(args);
+}
