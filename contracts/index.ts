@@ -1,5 +1,6 @@
 import { bank } from "./bank/index.ts";
 import { beacon } from "./beacon/index.ts";
+import { governance } from "./governance/index.ts";
 import { models } from "./models/index.ts";
 import { race } from "./race/index.ts";
 import { ModuleRegistry } from "./registry.ts";
@@ -109,6 +110,7 @@ export const defaultModules = new ModuleRegistry([
   models,
   tasksModule,
   rewards,
+  governance,
 ]);
 export { Transfer } from "./bank/index.ts";
 export { type EventDef, emit, event } from "./events.ts";
@@ -129,6 +131,7 @@ import {
   RaceFraudProven as raceFraud,
   RaceRevealed as raceRevealed,
 } from "./race/index.ts";
+import { govEvents } from "./governance/index.ts";
 import * as taskEvents from "./tasks/index.ts";
 import { Registered as validatorRegistered } from "./validators/index.ts";
 /** Every event the default modules emit (explorers decode logs with it; spec/events.md). */
@@ -143,6 +146,7 @@ export const moduleEvents = [
   taskEvents.TaskSettled,
   taskEvents.TaskVerified,
   taskEvents.TaskFraudProven,
+  ...govEvents,
 ];
 export {
   BUILTIN_MODEL,
@@ -235,3 +239,36 @@ export {
   voteArgs,
   withdrawals,
 } from "./tasks/index.ts";
+export {
+  bodyKey as govBodyKey,
+  countVotes as govCountVotes,
+  DEFAULT_GOV_PARAMS,
+  depositArgs as govDepositArgs,
+  deposits as govDeposits,
+  type GovParams,
+  governance,
+  govParams,
+  grantCodec as govGrantCodec,
+  Kind as GovKind,
+  KIND_NAMES as GOV_KIND_NAMES,
+  MAX_DEPOSITORS as GOV_MAX_DEPOSITORS,
+  MAX_OPEN_PROPOSALS as GOV_MAX_OPEN_PROPOSALS,
+  OPTION_NAMES as GOV_OPTION_NAMES,
+  type Proposal as GovProposal,
+  ProposalDeposited,
+  ProposalSubmitted,
+  proposals as govProposals,
+  proposeGrantArgs,
+  proposeModelArgs,
+  proposeParamArgs,
+  proposeRetireArgs,
+  proposeTrainingShareArgs,
+  STATUS_NAMES as GOV_STATUS_NAMES,
+  Status as GovStatus,
+  VoteOption as GovVoteOption,
+  Voted,
+  VotingStarted,
+  verdict as govVerdict,
+  voteArgs as govVoteArgs,
+  votes as govVotes,
+} from "./governance/index.ts";

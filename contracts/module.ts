@@ -105,10 +105,24 @@ export interface QueryDef<A, R> {
   run(ctx: QueryContext, args: A): R;
 }
 
+/**
+ * A module parameter that governance may change (spec/governance.md §Parameters): a non-negative
+ * integer within [min, max], read and written through the module's own store. A module lists only
+ * what is safe to change between cycles; what it does not list, no proposal can touch.
+ */
+export interface GovernableParam {
+  min: bigint;
+  max: bigint;
+  get(store: ReadStore): bigint;
+  set(store: RawStore, value: bigint): void;
+}
+
 export interface Module {
   id: number;
   name: string;
   address: Address;
+  /** Parameters governance may change, by name (absent: none). */
+  governable?: Record<string, GovernableParam>;
   // biome-ignore lint/suspicious/noExplicitAny: each method has its own argument type
   methods: Record<string, MethodDef<any>>;
   // biome-ignore lint/suspicious/noExplicitAny: each query has its own argument and result types

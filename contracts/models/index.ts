@@ -12,9 +12,23 @@ import { address20, hash32, list, quantity, str, struct, uint } from "../../src/
 import { filesHash } from "../../src/inference/index.ts";
 import { cycleOf, MODELS_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { type Address, compareBytes, equalBytes, fromHex, toHex } from "../../src/types/index.ts";
-import { type GenesisContext, type Module, type ModuleContext, ModuleError } from "../module.ts";
+import {
+  type GenesisContext,
+  type GovernableParam,
+  type Module,
+  type ModuleContext,
+  ModuleError,
+} from "../module.ts";
 import { race, raceWeights, settled } from "../race/index.ts";
-import { addressKey20, bytesKey, type ReadStore, StoreMap, u32Key } from "../store.ts";
+import {
+  addressKey20,
+  bytesKey,
+  type RawStore,
+  type ReadStore,
+  StoreItem,
+  StoreMap,
+  u32Key,
+} from "../store.ts";
 import { excludedFrom, validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
 
 export interface RegisteredModel {
@@ -247,6 +261,73 @@ function parseFiles(
   });
 }
 
+/** The registry's size limit: the list query and genesis carry at most 64 entries. */
+export const MAX_MODELS = 64;
+const modelParams = new StoreItem(
+  "params",
+  struct<{ maxModels: number }>("models.Params", { maxModels: uint }),
+);
+
+/** How many models the registry may hold (governable, 1 to 64; 64 until a proposal sets it). */
+export function maxModels(store: ReadStore): number {
+  return modelParams.get(store)?.maxModels ?? MAX_MODELS;
+}
+
+/** What governance may change in this module (spec/governance.md §Parameters). */
+export const governableModelParams: Record<string, GovernableParam> = {
+  maxModels: {
+    min: 1n,
+    max: BigInt(MAX_MODELS),
+    get: (s) => BigInt(maxModels(s)),
+    set: (s, v) => modelParams.set(s, { maxModels: Number(v) }),
+  },
+};
+
+/**
+ * Why an entry cannot join the registry ("" when it can): the genesis section's rules — an id of
+ * lower-case letters, digits, '.', '_', '-'; context and units per token in [1, 2^20]; an exact or
+ * tolerance class; distinct file names whose filesHash is the weights hash; files listed for a
+ * tolerance-class model — and an id not registered yet, in a registry below its limit.
+ */
+export function registrationProblem(store: ReadStore, m: RegisteredModel): string {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(m.id))
+    return "model id: lower-case letters, digits, '.', '_', '-' (1 to 64)";
+  if (modelEntry(store, m.id)) return `model ${m.id} is already registered`;
+  if (registeredModels.keys(store).length >= maxModels(store))
+    return `the registry holds its limit of ${maxModels(store)} models`;
+  for (const [name, v] of [
+    ["contextLength", m.contextLength],
+    ["unitsPerToken", m.unitsPerToken],
+  ] as const)
+    if (v < 1 || v > 1 << 20) return `${name}: an integer in [1, ${1 << 20}]`;
+  if (m.verification !== "exact" && m.verification !== "tolerance")
+    return 'verification: "exact" or "tolerance"';
+  if (!/^[A-Za-z0-9._-]{1,32}$/.test(m.tokenizer)) return "tokenizer: a file name or 'bytes' (≤ 32)";
+  const names = new Set<string>();
+  for (const f of m.files) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f.name) || names.has(f.name))
+      return `file ${f.name.slice(0, 32)}: a distinct file name (letters, digits, '.', '_', '-')`;
+    names.add(f.name);
+  }
+  if (m.files.length > 0) {
+    const h = filesHash(m.files.map((f) => ({ name: f.name, sha256: toHex(f.sha256) })));
+    if (h !== toHex(m.weightsHash)) return `weightsHash: the files hash to ${h}`;
+  } else if (m.verification === "tolerance") return "a tolerance-class model lists its files";
+  return "";
+}
+
+/** Add an entry that passed registrationProblem (governance, at a proposal's execution). */
+export function registerModel(store: RawStore, m: RegisteredModel): void {
+  registeredModels.set(store, idKey(m.id), m);
+}
+
+/** Remove an entry: nodes stop serving it and new tasks for it are refused. */
+export function retireModel(store: RawStore, id: string): void {
+  registeredModels.delete(store, idKey(id));
+}
+
+export { modelCodec };
+
 export function modelEntry(store: ReadStore, id: string): RegisteredModel | undefined {
   return registeredModels.get(store, idKey(id));
 }
@@ -282,6 +363,7 @@ export const models: Module = {
   id: 5,
   name: "models",
   address: MODELS_MODULE_ADDRESS,
+  governable: governableModelParams,
   genesis(ctx: GenesisContext) {
     const { models: list, unitPrice } = parseSection(ctx.section);
     for (const m of list) registeredModels.set(ctx.store, idKey(m.id), m);

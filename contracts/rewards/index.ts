@@ -38,6 +38,7 @@ import {
 import { voterWeights } from "../models/index.ts";
 import {
   type GenesisContext,
+  type GovernableParam,
   type Module,
   type ModuleContext,
   ModuleError,
@@ -64,9 +65,11 @@ import {
   upheldReports,
 } from "../tasks/index.ts";
 import { offencesOf, validators as validatorsModule } from "../validators/index.ts";
+import { trainingPart } from "./fund.ts";
 import { COIN, CORE_INCENTIVE, cycleIssuance, cycleMinimum } from "./issuance.ts";
 import { expectServed, isqrt, judgeServed } from "./standing.ts";
 
+export * from "./fund.ts";
 export * from "./issuance.ts";
 export { type Standing, standings } from "./standing.ts";
 
@@ -282,7 +285,7 @@ export function settleCycle(
   // Task shares: 20 % of the pool to the training fund, the rest by fee; a verified task pays half
   // to its verifier. Under the fee-share rule the pool holds the proportional issuance too.
   const taskPool = rule === "feeShare" ? fees + proportional : fees;
-  let training = taskPool / 5n;
+  let training = trainingPart(s, taskPool);
   const distributable = taskPool - training;
   const shares: bigint[] = [];
   /** Each executor's tasks by their whole shares, before any verifier's half: what it served. */
@@ -329,7 +332,7 @@ export function settleCycle(
   let issuancePool = shortfall;
   let basis: [string, bigint][];
   if (rule === "raceWeight") {
-    const toFund = (proportional + shortfall) / 5n;
+    const toFund = trainingPart(s, proportional + shortfall);
     training += toFund;
     issuancePool = proportional + shortfall - toFund;
     basis = [...weights.entries()].filter(([, w]) => w > 0n);
@@ -601,10 +604,21 @@ function parseSection(
 
 export const claimArgs = struct<Record<string, never>>("rewards.claim", {});
 
+/** What governance may change here (the training share has its own proposal kind, from year 5). */
+export const governableRewardParams: Record<string, GovernableParam> = {
+  hpSlots: {
+    min: 1n,
+    max: 1000n,
+    get: (s) => BigInt(params.get(s)!.hpSlots),
+    set: (s, v) => params.set(s, { ...params.get(s)!, hpSlots: Number(v) }),
+  },
+};
+
 export const rewards: Module = {
   id: 7,
   name: "rewards",
   address: REWARDS_MODULE_ADDRESS,
+  governable: governableRewardParams,
   genesis(ctx: GenesisContext) {
     const { params: p, founders } = parseSection(ctx.section, ctx.preset);
     params.set(ctx.store, p);

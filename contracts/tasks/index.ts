@@ -30,6 +30,7 @@ import { forfeitsOf, race } from "../race/index.ts";
 import { type RawStore, type ReadStore, type StoreMap, u32Key } from "../store.ts";
 import { validators as validatorsModule } from "../validators/index.ts";
 
+import { governableTaskParams } from "./governable.ts";
 import { HONEYPOT_MAX, honeypotDrawn, isHoneypot, plantHoneypot } from "./honeypots.ts";
 import { taskQueries } from "./queries.ts";
 import { pruneRecords } from "./records.ts";
@@ -56,6 +57,7 @@ import {
 } from "./rules.ts";
 import { declare, serveArgs, servingCandidates } from "./serving.ts";
 
+export * from "./governable.ts";
 export * from "./honeypots.ts";
 export * from "./records.ts";
 export * from "./rules.ts";
@@ -516,6 +518,7 @@ export const tasksModule: Module = {
   id: 6,
   name: "tasks",
   address: TASKS_MODULE_ADDRESS,
+  governable: governableTaskParams,
   genesis(ctx: GenesisContext) {
     params.set(ctx.store, parseSection(ctx.section));
   },
