@@ -99,11 +99,17 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
       const d = net.decisions.find((x) => x.at >= healedAt! && x.height > heightAtHeal);
       if (d) firstAfterHeal = d.at;
     }
-    if (net.finalizedByAll() >= target && (o.partition === undefined || healedAt !== undefined)) break;
+    if (
+      o.partition === undefined
+        ? net.finalizedByAll() >= target
+        : healedAt !== undefined && net.finalizedByAll() >= Math.max(target, heightAtHeal + 3)
+    )
+      break;
   }
+  const last = o.partition ? net.finalizedByAll() : target;
 
   // Height 1 starts from a cold network; it is left out of the figures.
-  const ds = net.decisions.filter((d) => d.height > 1 && d.height <= target);
+  const ds = net.decisions.filter((d) => d.height > 1 && d.height <= last);
   const heightMs = ds.map((d) => d.heightMs);
   const b2f = ds.map((d) => d.blockToFinalMs);
   const roundsByHeight = new Map<number, number>();
@@ -111,7 +117,7 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
   const firstAt = new Map<number, number>();
   for (const d of net.decisions) if (!firstAt.has(d.height)) firstAt.set(d.height, d.at);
   const intervals: number[] = [];
-  for (let h = 3; h <= target; h++) {
+  for (let h = 3; h <= last; h++) {
     const a = firstAt.get(h);
     const b = firstAt.get(h - 1);
     if (a !== undefined && b !== undefined) intervals.push(a - b);

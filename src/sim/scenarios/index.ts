@@ -1,5 +1,6 @@
 /** Named scenarios for `npm run sim -- --scenario NAME`; each returns one JSON summary. */
 import { defaultFinalityOptions, runFinality } from "./finality.ts";
+import { defaultRaceCycleOptions, runRaceCycle } from "./raceCycle.ts";
 
 export type ScenarioArgs = Record<string, string>;
 
@@ -26,6 +27,16 @@ const scenarios: Record<string, (a: ScenarioArgs) => Record<string, unknown>> = 
       heights: num(a, "heights", 0),
       txs: num(a, "txs", defaultFinalityOptions.txs),
       partition: { atMs: num(a, "at", 30) * 1000, forMs: num(a, "for", 300) * 1000 },
+    }),
+  "race-cycle": (a) =>
+    runRaceCycle({
+      ...defaultRaceCycleOptions,
+      seed: a.seed ?? defaultRaceCycleOptions.seed,
+      miners: num(a, "miners", defaultRaceCycleOptions.miners),
+      validators: num(a, "validators", defaultRaceCycleOptions.validators),
+      vrfSample: num(a, "vrf-sample", defaultRaceCycleOptions.vrfSample),
+      medianNoncesPerSec: num(a, "nonces-per-sec", defaultRaceCycleOptions.medianNoncesPerSec),
+      measure: a.measure === "true",
     }),
 };
 
