@@ -56,18 +56,22 @@ export const DEFAULT_GOV_PARAMS: GovParams = {
   vetoMilli: 334,
 };
 
-/** Bounds of each parameter, for genesis and for proposals that change them. */
+/**
+ * Bounds of each parameter, for genesis and for proposals that change them. They keep governance
+ * able to change itself: no deposit above 1 % of the supply, no quorum above two thirds, no
+ * threshold a determined minority could never clear (≤ 750‰, expedited ≤ 900‰), and none below
+ * half, where a minority could pass what the majority opposes.
+ */
 export const GOV_PARAM_BOUNDS: Record<keyof GovParams, [bigint, bigint]> = {
-  minDeposit: [1n, 10n ** 30n],
-  expeditedMinDeposit: [1n, 10n ** 30n],
+  minDeposit: [1n, 10_000_000n * COIN],
+  expeditedMinDeposit: [1n, 10_000_000n * COIN],
   initialDepositMilli: [0n, 1000n],
   depositCycles: [1n, 64n],
   votingCycles: [1n, 64n],
   expeditedVotingCycles: [1n, 64n],
-  quorumMilli: [1n, 1000n],
-  // Below half a minority could pass what the majority opposes.
-  thresholdMilli: [500n, 999n],
-  expeditedThresholdMilli: [500n, 999n],
+  quorumMilli: [1n, 667n],
+  thresholdMilli: [500n, 750n],
+  expeditedThresholdMilli: [500n, 900n],
   vetoMilli: [1n, 1000n],
 };
 

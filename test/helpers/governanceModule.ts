@@ -37,7 +37,8 @@ export function govHarness(opts: { weights?: bigint[]; section?: unknown; cycles
         store: storeIn(scratch, governance),
         storeOf: (m: Pick<Module, "address">) => storeIn(scratch, m),
         sender,
-        emit: (topics: Uint8Array[], data: Uint8Array) => logs.push({ address: governance.address, topics, data }),
+        emit: (topics: Uint8Array[], data: Uint8Array) =>
+          logs.push({ address: governance.address, topics, data }),
       },
       args,
     );

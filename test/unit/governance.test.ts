@@ -9,15 +9,19 @@ import {
   DEFAULT_GOV_PARAMS,
   FLOAT_MODEL,
   GovStatus,
-  govProposals,
   governance,
+  govProposals,
   modelEntry,
   models,
   rewards,
   taskParams,
   tasksModule,
 } from "../../contracts/index.ts";
-import { trainingPart, trainingShareMilli, trainingShareUnlockHeight } from "../../contracts/rewards/index.ts";
+import {
+  trainingPart,
+  trainingShareMilli,
+  trainingShareUnlockHeight,
+} from "../../contracts/rewards/index.ts";
 import { GOVERNANCE_MODULE_ADDRESS, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
 import { readStoreIn } from "../../src/state/index.ts";
 import { fromHex } from "../../src/types/index.ts";
@@ -41,7 +45,12 @@ describe("governance", () => {
     const h = govHarness();
     const supply = h.totalBalances();
     const before = h.balance(dev);
-    h.call(h.at(0, 5), dev, "proposeParam", { ...head(), module: "tasks", param: "maxReputation", value: 12n });
+    h.call(h.at(0, 5), dev, "proposeParam", {
+      ...head(),
+      module: "tasks",
+      param: "maxReputation",
+      value: 12n,
+    });
     let p = proposal(h, 1);
     assert.equal(p.status, GovStatus.voting, "the full deposit starts the vote at once");
     assert.equal(p.votingEndCycle, 2);
@@ -86,10 +95,23 @@ describe("governance", () => {
     assert.equal(p.status, GovStatus.rejected);
     assert.match(p.result, /quorum not reached: 100 of 400/);
     assert.equal(h.balance(dev), before);
-    assert.equal(governance.queries.governable!.run(
-      { height: 200, preset: h.preset, state: h.state, store: h.store(), storeOf: (m) => readStoreIn(h.state, m) },
-      {},
-    ).params.find((x: { module: string; param: string }) => x.module === "rewards" && x.param === "hpSlots").value, 10n);
+    assert.equal(
+      governance.queries
+        .governable!.run(
+          {
+            height: 200,
+            preset: h.preset,
+            state: h.state,
+            store: h.store(),
+            storeOf: (m) => readStoreIn(h.state, m),
+          },
+          {},
+        )
+        .params.find(
+          (x: { module: string; param: string }) => x.module === "rewards" && x.param === "hpSlots",
+        ).value,
+      10n,
+    );
   });
 
   it("a veto sends the deposits to the training fund; supply is conserved", () => {
@@ -162,8 +184,14 @@ describe("governance", () => {
     );
     const cycle = Math.ceil(unlock / h.preset.cycleLength);
     const h5 = govHarness({ cycles: cycle + 4 });
-    assert.match(h5.refusal(h5.at(cycle), dev, "proposeTrainingShare", { ...head(), milli: 501 }), /0 to 500/);
-    assert.match(h5.refusal(h5.at(cycle), dev, "proposeTrainingShare", { ...head(), milli: 200 }), /already 200/);
+    assert.match(
+      h5.refusal(h5.at(cycle), dev, "proposeTrainingShare", { ...head(), milli: 501 }),
+      /0 to 500/,
+    );
+    assert.match(
+      h5.refusal(h5.at(cycle), dev, "proposeTrainingShare", { ...head(), milli: 200 }),
+      /already 200/,
+    );
     h5.call(h5.at(cycle), dev, "proposeTrainingShare", { ...head(), milli: 300 });
     for (const v of [a, b, c]) h5.call(h5.at(cycle, 1), v, "vote", { id: 1, option: YES });
     h5.endCycle(cycle + 2);
@@ -177,11 +205,26 @@ describe("governance", () => {
     const h = govHarness();
     const fast = DEFAULT_GOV_PARAMS.expeditedMinDeposit;
     assert.match(
-      h.refusal(h.at(0, 1), dev, "proposeParam", { ...head(MIN, 1), module: "tasks", param: "reportCommittee", value: 5n }),
+      h.refusal(h.at(0, 1), dev, "proposeParam", {
+        ...head(MIN, 1),
+        module: "tasks",
+        param: "reportCommittee",
+        value: 5n,
+      }),
       /at least 1250000000000000000000 wei/,
     );
-    h.call(h.at(0, 1), dev, "proposeParam", { ...head(fast, 1), module: "tasks", param: "reportCommittee", value: 5n });
-    h.call(h.at(0, 1), dev, "proposeParam", { ...head(fast, 1), module: "tasks", param: "honeypotMilli", value: 80n });
+    h.call(h.at(0, 1), dev, "proposeParam", {
+      ...head(fast, 1),
+      module: "tasks",
+      param: "reportCommittee",
+      value: 5n,
+    });
+    h.call(h.at(0, 1), dev, "proposeParam", {
+      ...head(fast, 1),
+      module: "tasks",
+      param: "honeypotMilli",
+      value: 80n,
+    });
     assert.equal(proposal(h, 1).votingEndCycle, 1);
     for (const v of [a, b, c]) h.call(h.at(0, 2), v, "vote", { id: 1, option: YES });
     h.call(h.at(0, 2), d, "vote", { id: 1, option: NO });
