@@ -1,4 +1,6 @@
 /** Named scenarios for `npm run sim -- --scenario NAME`; each returns one JSON summary. */
+
+import { defaultDkgOptions, runDkg } from "./dkg.ts";
 import { defaultFinalityOptions, runFinality } from "./finality.ts";
 import { defaultRaceCycleOptions, runRaceCycle } from "./raceCycle.ts";
 
@@ -36,6 +38,15 @@ const scenarios: Record<string, (a: ScenarioArgs) => Record<string, unknown>> = 
       validators: num(a, "validators", defaultRaceCycleOptions.validators),
       vrfSample: num(a, "vrf-sample", defaultRaceCycleOptions.vrfSample),
       medianNoncesPerSec: num(a, "nonces-per-sec", defaultRaceCycleOptions.medianNoncesPerSec),
+      measure: a.measure === "true",
+    }),
+  dkg: (a) =>
+    runDkg({
+      ...defaultDkgOptions,
+      seed: a.seed ?? defaultDkgOptions.seed,
+      members: num(a, "members", defaultDkgOptions.members),
+      silent: num(a, "silent", 0),
+      malicious: num(a, "malicious", 0),
       measure: a.measure === "true",
     }),
 };
