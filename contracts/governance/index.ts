@@ -43,6 +43,7 @@ import {
   type Proposal,
   params,
   proposals,
+  STATUS_NAMES,
   Status,
   votes,
 } from "./store.ts";
@@ -217,9 +218,7 @@ function openProposal(ctx: CallContext, id: number, status: Status, what: string
   const p = proposals.get(ctx.store, id);
   if (!p) throw new ModuleError(`no proposal ${id}`);
   if (p.status !== status)
-    throw new ModuleError(
-      `proposal ${id} is not in its ${what} period (it is ${p.status === Status.voting ? "voting" : "closed or in deposit"})`,
-    );
+    throw new ModuleError(`proposal ${id} is not in its ${what} period (it is ${STATUS_NAMES[p.status]})`);
   return p;
 }
 

@@ -101,6 +101,7 @@ import { storeIn } from "../../src/state/index.ts";
 import { decodeTx, TxError } from "../../src/tx/index.ts";
 import { type Address, EncodingError, fromHex, toChecksumAddress, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
+import { replayGovernanceVectors } from "../helpers/governanceScenario.ts";
 import { raceHarness } from "../helpers/raceModule.ts";
 import { runRewardsScenario, type ScenarioInput } from "../helpers/rewardsScenario.ts";
 import { answeredTask, tasksHarness } from "../helpers/tasksModule.ts";
@@ -694,6 +695,7 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
         );
     }
   },
+  governance: replayGovernanceVectors,
   rewards(file) {
     for (const c of file.mints as { issued: string; fee: string; minted: string }[])
       assert.equal(
