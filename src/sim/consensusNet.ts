@@ -50,6 +50,8 @@ export interface ConsensusNetOptions {
   txs: Uint8Array[];
   costs: SimCosts;
   gossip: GossipOptions;
+  /** Non-validator nodes after the validators: they verify, relay and follow. */
+  followers?: number;
 }
 
 interface NodeState {
@@ -111,14 +113,15 @@ export class ConsensusNet {
     this.gossip = new Gossip<Body>(
       wan,
       rng.fork("gossip"),
-      opts.weights.length,
+      opts.weights.length + (opts.followers ?? 0),
       { validate: (n, m) => this.validate(n, m), deliver: (n, m) => this.deliver(n, m) },
       opts.gossip,
     );
   }
 
+  /** Validators and followers (nodes that follow consensus without a vote, such as miners). */
   get size(): number {
-    return this.opts.weights.length;
+    return this.opts.weights.length + (this.opts.followers ?? 0);
   }
 
   start(): void {
@@ -157,7 +160,8 @@ export class ConsensusNet {
   }
 
   private newMachine(i: number, height: number): TendermintMachine {
-    return new TendermintMachine(height, this.set, this.schedule, i, this.opts.timeouts);
+    const self = i < this.opts.weights.length ? i : -1;
+    return new TendermintMachine(height, this.set, this.schedule, self, this.opts.timeouts);
   }
 
   private enterHeight(i: number, height: number): void {

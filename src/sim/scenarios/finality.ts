@@ -28,6 +28,8 @@ export interface FinalityOptions {
   loss: number;
   /** Split the set into two halves from `at` for `forMs` (simulated ms). */
   partition?: { atMs: number; forMs: number };
+  /** Non-validator nodes (miners following the chain): 20 Mbps up, 50 down. */
+  followers: number;
   costs: SimCosts;
   /** Give up after this much simulated time. */
   maxSimMs: number;
@@ -45,13 +47,19 @@ export const defaultFinalityOptions: FinalityOptions = {
   loss: 0.001,
   costs: defaultCosts,
   maxSimMs: 3_600_000,
+  followers: 0,
 };
 
 export function runFinality(o: FinalityOptions): Record<string, unknown> {
   const rng = new Rng(o.seed);
   const sim = new Simulator();
   const n = o.validators;
-  const wan = new Wan(sim, rng.fork("wan"), spreadLinks(n, rng.fork("regions"), o.upMbps, o.downMbps), {
+  const f = o.followers;
+  const links = [
+    ...spreadLinks(n, rng.fork("regions"), o.upMbps, o.downMbps),
+    ...spreadLinks(f, rng.fork("follower-regions"), 20, 50),
+  ];
+  const wan = new Wan(sim, rng.fork("wan"), links, {
     ...defaultWanOptions,
     loss: o.loss,
   });
@@ -65,6 +73,7 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     txs: transfers(o.txs, rng.fork("txs"), SIM_CHAIN_ID),
     costs: o.costs,
     gossip: defaultGossipOptions,
+    followers: f,
   });
   const faulty = rng
     .fork("faults")
@@ -109,7 +118,9 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
   const last = o.partition ? net.finalizedByAll() : target;
 
   // Height 1 starts from a cold network; it is left out of the figures.
-  const ds = net.decisions.filter((d) => d.height > 1 && d.height <= last);
+  const all = net.decisions.filter((d) => d.height > 1 && d.height <= last);
+  const ds = all.filter((d) => d.node < n);
+  const fds = all.filter((d) => d.node >= n);
   const heightMs = ds.map((d) => d.heightMs);
   const b2f = ds.map((d) => d.blockToFinalMs);
   const roundsByHeight = new Map<number, number>();
@@ -123,12 +134,13 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     if (a !== undefined && b !== undefined) intervals.push(a - b);
   }
   const live = [...Array(n).keys()].filter((i) => !net.down.has(i));
+  const followers = [...Array(f).keys()].map((i) => n + i);
   const secs = sim.now / 1000;
   const up = live.map((i) => wan.nodes[i]!.bytesUp / secs / 1024);
   const down = live.map((i) => wan.nodes[i]!.bytesDown / secs / 1024);
   const cpu = live.map((i) => wan.nodes[i]!.cpuBusyMs / sim.now);
   const topics = Object.fromEntries(
-    [...net.gossip.bytesByTopic].sort().map(([t, b]) => [t, r(b / secs / 1024 / live.length, 2)]),
+    [...net.gossip.bytesByTopic].sort().map(([t, b]) => [t, r(b / secs / 1024 / (live.length + f), 2)]),
   );
   const summary: Record<string, unknown> = {
     scenario: o.partition ? "partition" : "finality",
@@ -157,9 +169,39 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     perValidator: {
       upKBps: { mean: r(mean(up)), max: r(Math.max(...up)) },
       downKBps: { mean: r(mean(down)), max: r(Math.max(...down)) },
-      gossipUpKBpsByTopic: topics,
+      gossipUpKBpsPerNodeByTopic: topics,
       cpuBusyFraction: { mean: r(mean(cpu), 3), max: r(Math.max(...cpu), 3) },
     },
+    ...(f > 0
+      ? {
+          followers: f,
+          perFollower: {
+            upKBps: {
+              mean: r(mean(followers.map((i) => wan.nodes[i]!.bytesUp / secs / 1024))),
+              max: r(Math.max(...followers.map((i) => wan.nodes[i]!.bytesUp / secs / 1024))),
+            },
+            downKBps: {
+              mean: r(mean(followers.map((i) => wan.nodes[i]!.bytesDown / secs / 1024))),
+              max: r(Math.max(...followers.map((i) => wan.nodes[i]!.bytesDown / secs / 1024))),
+            },
+            cpuBusyFraction: r(mean(followers.map((i) => wan.nodes[i]!.cpuBusyMs / sim.now)), 3),
+            proposalToDecide: {
+              p50: ms2s(
+                percentile(
+                  fds.map((d) => d.blockToFinalMs),
+                  50,
+                ),
+              ),
+              p99: ms2s(
+                percentile(
+                  fds.map((d) => d.blockToFinalMs),
+                  99,
+                ),
+              ),
+            },
+          },
+        }
+      : {}),
     evidence: net.evidence.length,
     simulatedSeconds: r(secs, 1),
     events: sim.events,

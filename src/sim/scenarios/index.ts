@@ -20,6 +20,7 @@ const scenarios: Record<string, (a: ScenarioArgs) => Record<string, unknown>> = 
       fault: (a.fault as "none" | "crash" | "slow") ?? "none",
       txs: num(a, "txs", defaultFinalityOptions.txs),
       loss: num(a, "loss", defaultFinalityOptions.loss),
+      followers: num(a, "followers", 0),
     }),
   partition: (a) =>
     runFinality({
