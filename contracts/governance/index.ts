@@ -99,6 +99,13 @@ export const depositArgs = struct<{ id: number; amount: bigint }>("gov.deposit",
 });
 export const voteArgs = struct<{ id: number; option: number }>("gov.vote", { id: uint, option: uint });
 
+/**
+ * A proposal's worst case: the kind's check (a model's files hash, the registry's keys), the open
+ * list, and evicting a proposal with 64 depositors — 2.5–3.8 ms on the reference machine under
+ * load, so 1,000,000 gas (8.3 ms at the ceiling's 8.33 ns a gas; spec/fees.md §Gas ceiling).
+ */
+export const PROPOSE_GAS = 1_000_000n;
+
 /** Governance's own parameters, changeable by proposal within GOV_PARAM_BOUNDS. */
 export const governableGovParams: Record<string, GovernableParam> = Object.fromEntries(
   (Object.keys(GOV_PARAM_BOUNDS) as (keyof GovParams)[]).map((name) => [
@@ -261,19 +268,19 @@ export const governance: Module = {
   methods: {
     proposeModel: {
       args: proposeModelArgs,
-      gas: 400_000n,
+      gas: PROPOSE_GAS,
       execute: (ctx, a: Head & { model: RegisteredModel }) =>
         submit(ctx, a, Kind.registerModel, modelCodec, a.model),
     },
     proposeRetire: {
       args: proposeRetireArgs,
-      gas: 400_000n,
+      gas: PROPOSE_GAS,
       execute: (ctx, a: Head & { id: string }) =>
         submit(ctx, a, Kind.retireModel, KINDS[Kind.retireModel]!.codec, { id: a.id }),
     },
     proposeParam: {
       args: proposeParamArgs,
-      gas: 400_000n,
+      gas: PROPOSE_GAS,
       execute: (ctx, a: Head & ParamChange) =>
         submit(ctx, a, Kind.changeParam, paramChangeCodec, {
           module: a.module,
@@ -283,7 +290,7 @@ export const governance: Module = {
     },
     proposeGrant: {
       args: proposeGrantArgs,
-      gas: 400_000n,
+      gas: PROPOSE_GAS,
       execute: (ctx, a: Head & Grant) =>
         submit(ctx, a, Kind.grant, grantCodec, {
           recipient: a.recipient,
@@ -293,7 +300,7 @@ export const governance: Module = {
     },
     proposeTrainingShare: {
       args: proposeTrainingShareArgs,
-      gas: 400_000n,
+      gas: PROPOSE_GAS,
       execute: (ctx, a: Head & { milli: number }) =>
         submit(ctx, a, Kind.trainingShare, KINDS[Kind.trainingShare]!.codec, { milli: a.milli }),
     },

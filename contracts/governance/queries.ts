@@ -88,8 +88,7 @@ function view(ctx: QueryContext, p: Proposal, withVotes: boolean): ProposalView 
     deposits: deposits
       .entries(ctx.store, u32Key.encode(p.id))
       .map(([[, depositor], amount]) => ({ depositor, amount })),
-    liveTally:
-      withVotes && p.status === Status.voting ? countVotes(ctx, p.id, weightsIn(ctx, cycle)) : p.tally,
+    liveTally: withVotes && p.status === Status.voting ? countVotes(ctx, p, weightsIn(ctx, cycle)) : p.tally,
   };
 }
 

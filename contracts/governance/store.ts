@@ -178,8 +178,11 @@ export const proposalFields = {
 };
 export const proposalCodec = struct<Proposal>("gov.Proposal", proposalFields);
 
-/** Proposals in their deposit or voting period at once. */
-export const MAX_OPEN_PROPOSALS = 64;
+/**
+ * Proposals in their deposit or voting period at once. It bounds the endCycle tally: at most this
+ * many proposals close in a cycle, each reading min(voters, weighted accounts) votes.
+ */
+export const MAX_OPEN_PROPOSALS = 16;
 /** Depositors per proposal: a new one puts down at least minDeposit / 64, so a full list has reached it. */
 export const MAX_DEPOSITORS = 64;
 

@@ -9,6 +9,7 @@ import {
   DEFAULT_GOV_PARAMS,
   FLOAT_MODEL,
   GovStatus,
+  govCountVotes,
   governance,
   govProposals,
   modelEntry,
@@ -16,6 +17,8 @@ import {
   rewards,
   taskParams,
   tasksModule,
+  validatorSets,
+  validators,
 } from "../../contracts/index.ts";
 import {
   trainingPart,
@@ -23,8 +26,8 @@ import {
   trainingShareUnlockHeight,
 } from "../../contracts/rewards/index.ts";
 import { GOVERNANCE_MODULE_ADDRESS, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
-import { readStoreIn } from "../../src/state/index.ts";
-import { fromHex } from "../../src/types/index.ts";
+import { readStoreIn, storeIn } from "../../src/state/index.ts";
+import { fromHex, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
 import { govHarness } from "../helpers/governanceModule.ts";
 
@@ -256,5 +259,42 @@ describe("governance", () => {
     assert.equal(proposal(h, 2).status, GovStatus.passed);
     h.call(h.at(6, 1), dev, "proposeParam", { ...head(), module: "gov", param: "votingCycles", value: 2n });
     assert.equal(proposal(h, 3).votingEndCycle, 10, "the new period applies to proposals after it");
+  });
+
+  it("votes count with the closing cycle's weight: a voter without weight then counts 0, whichever way the tally walks", () => {
+    const h = govHarness();
+    const sets = storeIn(h.state, validators);
+    const member = (i: number, weight: bigint) => ({
+      address: devAddresses[i]!,
+      weight,
+      blsKey: new Uint8Array(48),
+    });
+    // Six accounts weigh in cycle 0, when they vote; only three in cycle 2, when the vote closes.
+    validatorSets.set(
+      sets,
+      0,
+      [0, 1, 2, 3, 4, 5].map((i) => member(i, 100n)),
+    );
+    for (const cycle of [1, 2])
+      validatorSets.set(sets, cycle, [member(0, 100n), member(4, 100n), member(5, 300n)]);
+    h.call(h.at(0, 1), dev, "proposeRetire", { ...head(), id: FLOAT_MODEL.id });
+    for (const i of [1, 2, 3]) h.call(h.at(0, 2), devAddresses[i]!, "vote", { id: 1, option: YES });
+    for (const i of [0, 4, 5]) h.call(h.at(0, 2), devAddresses[i]!, "vote", { id: 1, option: NO });
+    const p = proposal(h, 1);
+    const closing = new Map([0, 4, 5].map((i) => [toHex(devAddresses[i]!), i === 5 ? 300n : 100n]));
+    const want = { yes: 0n, no: 500n, abstain: 0n, veto: 0n, total: 500n };
+    assert.deepEqual(
+      govCountVotes({ store: h.store() }, p, closing),
+      want,
+      "walks the weights (6 voters > 3 weighted)",
+    );
+    assert.deepEqual(
+      govCountVotes({ store: h.store() }, { ...p, voters: 0 }, closing),
+      want,
+      "walks the votes",
+    );
+    h.endCycle(2);
+    assert.equal(proposal(h, 1).status, GovStatus.rejected);
+    assert.deepEqual(proposal(h, 1).tally, want);
   });
 });
