@@ -67,10 +67,20 @@ import {
 import { offencesOf, validators as validatorsModule } from "../validators/index.ts";
 import { trainingPart } from "./fund.ts";
 import { COIN, CORE_INCENTIVE, cycleIssuance, cycleMinimum } from "./issuance.ts";
+import { beginSettlement, finishSettlement, SETTLE_UNITS_PER_BLOCK, settleStep } from "./settlement.ts";
 import { expectServed, isqrt, judgeServed } from "./standing.ts";
 
 export * from "./fund.ts";
 export * from "./issuance.ts";
+export {
+  beginSettlement,
+  finishSettlement,
+  SETTLE_UNITS_PER_BLOCK,
+  type SettlementRule,
+  settleCycle,
+  settleJob,
+  settleStep,
+} from "./settlement.ts";
 export { type Standing, standings } from "./standing.ts";
 
 export const FOUNDERS_ALLOCATION = 160_000_000n * COIN;
@@ -187,20 +197,20 @@ export const vestings = new StoreMap("vesting", addressKey20, vestingCodec);
 /** Additional hardware-provider reward paid per (cycle, miner). */
 export const hpPaid = new StoreMap("hp", pairKey(u32Key, 4, addressKey20), quantity);
 
-function credit(state: ModuleState, to: Address, amount: bigint): void {
+export function credit(state: ModuleState, to: Address, amount: bigint): void {
   if (amount === 0n) return;
   const a = state.getAccount(to);
   state.setAccount(to, { ...a, balance: a.balance + amount });
 }
 
-function debit(state: ModuleState, from: Address, amount: bigint): void {
+export function debit(state: ModuleState, from: Address, amount: bigint): void {
   if (amount === 0n) return;
   const a = state.getAccount(from);
   if (a.balance < amount) throw new Error(`rewards: ${toHex(from)} holds ${a.balance}, owes ${amount}`);
   state.setAccount(from, { ...a, balance: a.balance - amount });
 }
 
-const emptyAccount = (): AccountRewards => ({
+export const emptyAccount = (): AccountRewards => ({
   execution: 0n,
   verification: 0n,
   issuance: 0n,
@@ -220,313 +230,6 @@ const emptyAccount = (): AccountRewards => ({
 /** The additional hardware-provider tranche of one cycle: 120 M over four years of cycles. */
 export function hpTranche(cycleLength: number, blocksPerDay: number): bigint {
   return (HP_ADDITIONAL_ALLOCATION * BigInt(cycleLength)) / BigInt(4 * 365 * blocksPerDay);
-}
-
-/**
- * How a cycle's issuance reaches the nodes (spec/rewards.md §Self-dealing). The chain runs
- * `raceWeight`. `feeShare` is the rule first built from the paper's wording, kept so that
- * `npm run sim:economics` and the tests can measure the two on the same settlement code:
- *
- * - `feeShare`: fees and proportional issuance are split over the tasks by fee, the minimum's
- *   shortfall in proportion to those shares, and work is counted in tasks, one cycle at a time.
- *   Paying for one's own tasks buys issuance.
- * - `raceWeight`: issuance (proportional and the shortfall, less 20 % for the training fund) is
- *   split by race weight, so paying fees moves no one's share of it; the fees follow the tasks.
- *   Work and steering are judged on the task shares each node served against what its weight
- *   predicts, over a window of cycles (standing.ts): below the band the release shrinks, above it
- *   the excess is forfeited.
- */
-export type SettlementRule = "raceWeight" | "feeShare";
-
-/**
- * Settle cycle c (spec/rewards.md §Settlement). Pure over the stores: reads the tasks and race
- * modules, moves fees out of the tasks module account, mints issuance, pays releases and sends the
- * training share and every forfeit to the training fund. `rule` is the chain's rule unless a
- * measurement asks for the old one.
- */
-export function settleCycle(
-  ctx: ModuleContext,
-  c: number,
-  rule: SettlementRule = "raceWeight",
-): CycleRewards {
-  const s = ctx.store;
-  const p = params.get(s)!;
-  const sup = supply.get(s)!;
-  const taskStore = ctx.storeOf(tasksModule);
-  const ids = tasksByCycle.keys(taskStore, u32Key.encode(c)).map(([, id]) => id);
-  const records = ids.map((id) => tasks.get(taskStore, id)!);
-  const fees = records.reduce((t, r) => t + r.fee, 0n);
-  const minimum = cycleMinimum(
-    cycleStart(c, ctx.block.preset.cycleLength),
-    ctx.block.preset.cycleLength,
-    p.blocksPerDay,
-  );
-  // No work, no issuance: a cycle without a settled task mints nothing (race weight alone earns
-  // nothing). Work proven fraudulent is none: its fees mint nothing and unlock nothing, else a
-  // payer could buy wrong answers from a friend, prove them itself for its fee back as the
-  // bounty, and keep what the fees minted (spec/rewards.md §Settlement 3).
-  const minting = records.filter((r) => r.status !== TaskStatus.fraud);
-  const mintingFees = minting.reduce((t, r) => t + r.fee, 0n);
-  const { proportional, shortfall } =
-    minting.length > 0
-      ? cycleIssuance(sup.issued, mintingFees, minimum)
-      : { proportional: 0n, shortfall: 0n };
-  const weights = new Map(
-    voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), c).map(([a, w]) => [toHex(a), w]),
-  );
-  const totalWeight = [...weights.values()].reduce((t, w) => t + w, 0n);
-  const acct = new Map<string, AccountRewards>();
-  const of = (a: Address) => {
-    const k = toHex(a);
-    const r = acct.get(k) ?? emptyAccount();
-    acct.set(k, r);
-    return r;
-  };
-  // Task shares: 20 % of the pool to the training fund, the rest by fee; a verified task pays half
-  // to its verifier. Under the fee-share rule the pool holds the proportional issuance too.
-  const taskPool = rule === "feeShare" ? fees + proportional : fees;
-  let training = trainingPart(s, taskPool);
-  const distributable = taskPool - training;
-  const shares: bigint[] = [];
-  /** Each executor's tasks by their whole shares, before any verifier's half: what it served. */
-  const served = new Map<string, bigint>();
-  let paidOut = 0n;
-  for (const [i, t] of records.entries()) {
-    const share = fees === 0n ? 0n : (distributable * t.fee) / fees;
-    shares.push(share);
-    served.set(toHex(t.executor), (served.get(toHex(t.executor)) ?? 0n) + share);
-    paidOut += share;
-    const verified = t.status === TaskStatus.verified;
-    const toVerifier = verified ? share / 2n : 0n;
-    of(t.executor).execution += share - toVerifier;
-    if (t.status !== TaskStatus.fraud) of(t.executor).tasksDone++;
-    if (verified) of(t.verifier).verification += toVerifier;
-    // A check is counted only where one was drawn: an unchecked task later convicted has no verifier.
-    if (
-      t.status >= TaskStatus.checking &&
-      t.status !== TaskStatus.unchecked &&
-      !equalBytes(t.verifier, ZERO_ADDRESS)
-    ) {
-      of(t.verifier).checksDrawn++;
-      // A fraudulent task the verifier passed was not checked: it was rubber-stamped.
-      const passed = t.status === TaskStatus.fraud && passedFrauds.has(taskStore, ids[i]!);
-      if (t.status === TaskStatus.verified || (t.status === TaskStatus.fraud && !passed))
-        of(t.verifier).checksDone++;
-    }
-  }
-  training += distributable - paidOut;
-  // Honeypots (tasks spec §Honeypots): checks like any other, with a known wrong answer. Caught
-  // (fraud) is a check performed; passed (verified) is one not performed, and forfeits the
-  // verifier's verification share of the cycle.
-  for (const [, id] of honeypots.keys(taskStore, u32Key.encode(c))) {
-    const t = tasks.get(taskStore, id);
-    if (!t) continue;
-    const v = of(t.verifier);
-    v.checksDrawn++;
-    if (t.status === TaskStatus.fraud) v.checksDone++;
-    else if (t.status === TaskStatus.verified) v.honeypotsPassed++;
-  }
-  // Issuance apart from the task shares: under raceWeight all of it (proportional and the
-  // shortfall, less 20 % for the training fund) by race weight; under feeShare, the shortfall in
-  // proportion to the task shares.
-  let issuancePool = shortfall;
-  let basis: [string, bigint][];
-  if (rule === "raceWeight") {
-    const toFund = trainingPart(s, proportional + shortfall);
-    training += toFund;
-    issuancePool = proportional + shortfall - toFund;
-    basis = [...weights.entries()].filter(([, w]) => w > 0n);
-  } else basis = [...acct.entries()].map(([k, r]) => [k, r.execution + r.verification]);
-  const basisTotal = basis.reduce((t, [, v]) => t + v, 0n);
-  let issuancePaid = 0n;
-  if (issuancePool > 0n && basisTotal > 0n)
-    for (const [k, v] of basis) {
-      const share = (issuancePool * v) / basisTotal;
-      of(fromHex(k)).issuance += share;
-      issuancePaid += share;
-    }
-  training += issuancePool - issuancePaid;
-  // Fair shares (thousandths of a task: the record, and the fee-share rule's work factor): each
-  // task's executor was drawn by weight among the cycle's candidates but its intermediary, so a
-  // node's expected count is Σ w / (W − w_intermediary) over the tasks.
-  // Tasks with the same intermediary share one draw distribution: counted per intermediary, the
-  // work is intermediaries × candidates, not tasks × candidates (the same sums).
-  const byIntermediary = new Map<string, bigint>();
-  for (const t of records) {
-    const i = toHex(t.intermediary);
-    byIntermediary.set(i, (byIntermediary.get(i) ?? 0n) + 1n);
-  }
-  const fair = new Map<string, bigint>();
-  for (const [i, count] of byIntermediary) {
-    const rest = totalWeight - (weights.get(i) ?? 0n);
-    if (rest <= 0n) continue;
-    for (const [a, w] of weights)
-      if (a !== i) fair.set(a, (fair.get(a) ?? 0n) + count * ((w * 1000n) / rest));
-  }
-  const raceFrauds = new Map(forfeitsOf(ctx.storeOf(race), c).map(([a, r]) => [toHex(a), r]));
-  // Offenders get a record even without earnings, so the reason is there to read.
-  const offenders = new Map(offencesOf(ctx.storeOf(validatorsModule), c).map(([a, o]) => [toHex(a), o]));
-  for (const k of offenders.keys()) of(fromHex(k));
-  // Under raceWeight, the shares each node served are judged against what its weight predicts,
-  // over a window of cycles (standing.ts).
-  const judgements =
-    rule === "raceWeight"
-      ? judgeServed(
-          s,
-          new Map([...acct.keys()].sort().map((k) => [k, served.get(k) ?? 0n])),
-          expectServed(
-            ctx,
-            c,
-            records.map((record, i) => ({ id: ids[i]!, record, share: shares[i]! })),
-            weights,
-          ),
-        )
-      : undefined;
-  let released = 0n;
-  let forfeited = 0n;
-  const raceFraudCost = new Map<string, bigint>();
-  for (const [k, r] of [...acct.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const earned = r.execution + r.verification + r.issuance;
-    const address = fromHex(k);
-    const taskFraud = taskFrauds.get(taskStore, [c, address]);
-    const raceFraud = raceFrauds.get(k);
-    const offence = offenders.get(k);
-    r.fairMilli = Number(fair.get(k) ?? 0n);
-    // What the node's work and checks release, before any conviction.
-    let byWork = earned;
-    const workReasons: string[] = [];
-    if (r.honeypotsPassed > 0) {
-      byWork -= r.verification;
-      workReasons.push(
-        `passed ${r.honeypotsPassed} honeypot${r.honeypotsPassed > 1 ? "s" : ""} (known wrong answers): verification share ${r.verification} forfeited`,
-      );
-    }
-    if (rule === "raceWeight") {
-      const judged = judgements!.get(k)!;
-      r.windowKept = judged.kept;
-      r.windowOwed = judged.owed;
-      // The excess is in served shares; what it forfeits is that part of its execution earnings.
-      r.steered = judged.served === 0n ? 0n : (r.execution * judged.excess) / judged.served;
-      byWork -= r.steered;
-      if (r.steered > 0n)
-        workReasons.push(
-          `served ${judged.excess} wei of task shares above its weight's band: ${r.steered} forfeited`,
-        );
-      if (judged.owed > judged.kept) {
-        byWork = (byWork * judged.kept) / judged.owed;
-        workReasons.push(
-          `kept ${judged.kept} wei of task shares over recent cycles, below the ${judged.owed} its weight owes`,
-        );
-      }
-    } else {
-      // Draws are random: a share is "done" from its fair value less two standard deviations
-      // (2·√fair tasks), so honest luck costs nothing and a node that skips work loses in proportion.
-      const owed = workThresholdMilli(BigInt(r.fairMilli));
-      const doneM = BigInt(r.tasksDone * 1000);
-      if (owed > 0n && doneM < owed) {
-        byWork = (byWork * doneM) / owed;
-        workReasons.push(`did ${r.tasksDone} of a fair share of ${(r.fairMilli / 1000).toFixed(1)} tasks`);
-      }
-    }
-    if (r.checksDrawn > 0 && r.checksDone < r.checksDrawn) {
-      byWork = (byWork * BigInt(r.checksDone)) / BigInt(r.checksDrawn);
-      workReasons.push(`performed ${r.checksDone} of ${r.checksDrawn} checks`);
-    }
-    let out = byWork;
-    r.reason = workReasons.join("; ").slice(0, 256);
-    if (taskFraud) {
-      out = 0n;
-      r.reason = `task fraud: ${taskFraud}`.slice(0, 256);
-    } else if (raceFraud) {
-      // Race fraud, and a commitment left unrevealed (no free retry for a count that might not
-      // survive its samples), forfeit the cycle. A bounty may come only out of what the fraud
-      // itself took: what work alone would have released.
-      out = 0n;
-      r.reason = `race ${raceFraud}`.slice(0, 256);
-      if (raceFraud.startsWith("fraud")) raceFraudCost.set(k, byWork);
-    } else if (offence) {
-      out = 0n;
-      r.reason = `offence: ${offence.reason}`.slice(0, 256);
-    }
-    r.released = out;
-    r.forfeited = earned - out;
-    released += out;
-    forfeited += r.forfeited;
-    credit(ctx.state, address, out);
-    accountRewards.set(s, [c, address], r);
-  }
-  // Bounties for upheld user reports, from the convicted executor's forfeit: each capped at the
-  // reported task's fee (what honest work on it paid), half to the reporter, half to the committee.
-  let bounties = 0n;
-  for (const [, [executor, taskId]] of upheldReports.keys(taskStore, u32Key.encode(c))) {
-    const r = acct.get(toHex(executor));
-    const report = reports.get(taskStore, taskId)!;
-    if (!r || r.forfeited === 0n) continue;
-    const bounty = report.fee < r.forfeited ? report.fee : r.forfeited;
-    r.forfeited -= bounty;
-    accountRewards.set(s, [c, executor], r);
-    const toReporter = bounty - bounty / 2n;
-    credit(ctx.state, report.reporter, toReporter);
-    const each = report.committee.length > 0 ? bounty / 2n / BigInt(report.committee.length) : 0n;
-    for (const m of report.committee) credit(ctx.state, m, each);
-    const paid = toReporter + each * BigInt(report.committee.length);
-    forfeited -= bounty;
-    training += bounty - paid;
-    bounties += paid;
-  }
-  // Bounties for race fraud that stood (an upheld claim or an order fraud proof), to its prover:
-  // min(what the fraud itself took, the claim bond). A node whose rewards were forfeit anyway
-  // (task fraud, an offence, skipped work) gains nothing by having a friend convict it.
-  const bondCap = ctx.block.preset.raceFraudBond;
-  for (const [[, miner], fraud] of raceFraudRecords.entries(ctx.storeOf(race), u32Key.encode(c))) {
-    const r = acct.get(toHex(miner));
-    const cost = raceFraudCost.get(toHex(miner)) ?? 0n;
-    if (!r || cost === 0n || r.forfeited === 0n || equalBytes(fraud.by, miner)) continue;
-    let bounty = cost < bondCap ? cost : bondCap;
-    if (bounty > r.forfeited) bounty = r.forfeited;
-    r.forfeited -= bounty;
-    accountRewards.set(s, [c, miner], r);
-    credit(ctx.state, fraud.by, bounty);
-    forfeited -= bounty;
-    bounties += bounty;
-  }
-  // Bounties for task fraud proven with `fraud`, to its prover, from the convicted executor's
-  // forfeit: each capped at the task's fee, as a report's is (proving fraud pays like verifying).
-  for (const [[, [executor, taskId]], prover] of fraudProvers.entries(taskStore, u32Key.encode(c))) {
-    const r = acct.get(toHex(executor));
-    const t = tasks.get(taskStore, taskId);
-    if (!r || !t || r.forfeited === 0n || equalBytes(prover, executor)) continue;
-    // A payer's upheld report refunds the fee (the task's fee reads 0 after it): the cap is the
-    // fee the task was settled for, so the report does not take the prover's bounty.
-    const fee = reports.get(taskStore, taskId)?.fee ?? t.fee;
-    const bounty = fee < r.forfeited ? fee : r.forfeited;
-    r.forfeited -= bounty;
-    accountRewards.set(s, [c, executor], r);
-    credit(ctx.state, prover, bounty);
-    forfeited -= bounty;
-    bounties += bounty;
-  }
-  // Funds: the fees leave the tasks module account, issuance is minted, the rest is the fund's.
-  debit(ctx.state, TASKS_MODULE_ADDRESS, fees);
-  credit(ctx.state, TRAINING_FUND_ADDRESS, training + forfeited);
-  supply.set(s, {
-    ...sup,
-    issued: sup.issued + proportional + shortfall,
-    proportional: sup.proportional + proportional,
-    minimum: sup.minimum + shortfall,
-  });
-  const out: CycleRewards = {
-    fees,
-    proportional,
-    shortfall,
-    training,
-    released,
-    forfeited,
-    bounties,
-    tasks: records.length,
-  };
-  cycleRewards.set(s, c, out);
-  return out;
 }
 
 /**
@@ -555,11 +258,18 @@ function payHpTranche(ctx: ModuleContext, c: number): void {
   }
 }
 
+/** A settlement too long for one block goes on here (settlement.ts). */
+function endBlock(ctx: ModuleContext): void {
+  settleStep(ctx, SETTLE_UNITS_PER_BLOCK);
+}
+
 function endCycle(ctx: ModuleContext): void {
   const c = ctx.block.cycle;
   if (c < SETTLE_DELAY_CYCLES) return;
   payHpTranche(ctx, c - SETTLE_DELAY_CYCLES);
-  settleCycle(ctx, c - SETTLE_DELAY_CYCLES);
+  finishSettlement(ctx);
+  beginSettlement(ctx, c - SETTLE_DELAY_CYCLES);
+  settleStep(ctx, SETTLE_UNITS_PER_BLOCK);
 }
 
 interface Section {
@@ -641,6 +351,7 @@ export const rewards: Module = {
       minimum: 0n,
     });
   },
+  endBlock,
   endCycle,
   methods: {
     claimVested: {

@@ -73,35 +73,11 @@ export function expectServed(
   weights: Map<string, bigint>,
 ): Map<string, Expectation> {
   const total = [...weights.values()].reduce((t, w) => t + w, 0n);
-  const candidateSets = new Map<string, { address: Address; weight: bigint }[]>();
-  // The candidates of a cycle that serve a model (tasks.md §Serving): those its draws ran over.
-  const candidates = (cycle: number, model: string) => {
-    const k = `${cycle}:${model}`;
-    if (!candidateSets.has(k)) {
-      const all = voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), cycle).map(
-        ([address, weight]) => ({
-          address,
-          weight,
-        }),
-      );
-      candidateSets.set(k, servingCandidates(ctx, all, cycle, model));
-    }
-    return candidateSets.get(k)!;
-  };
-  // Each (cycle, model) set sorted once for every redrawn task's recomputed draws.
-  const pools = new Map<string, WeightedPool>();
-  const poolOf = (cycle: number, model: string) => {
-    const k = `${cycle}:${model}`;
-    if (!pools.has(k)) pools.set(k, new WeightedPool(candidates(cycle, model)));
-    return pools.get(k)!;
-  };
-  const groups = new Map<
-    string,
-    { intermediary: string; model: string; refused: string[]; sum: bigint; squares: bigint }
-  >();
+  const sets = new DrawSets(ctx);
+  const groups = new Map<string, DrawGroup>();
   for (const { id, record, share } of tasks) {
     const intermediary = toHex(record.intermediary);
-    const refused = record.attempt > 0 ? refusedDraws(ctx, poolOf, c, id, record) : [];
+    const refused = record.attempt > 0 ? refusedDraws(ctx, sets, c, id, record) : [];
     const key = [intermediary, record.model, ...refused].join();
     const g = groups.get(key) ?? { intermediary, model: record.model, refused, sum: 0n, squares: 0n };
     g.sum += share;
@@ -109,25 +85,89 @@ export function expectServed(
     groups.set(key, g);
   }
   const out = new Map<string, Expectation>();
-  for (const g of groups.values()) {
-    const rest = total - (weights.get(g.intermediary) ?? 0n);
-    if (rest <= 0n) continue;
-    // What a node's weight owes is of all the cycle's tasks, served or not; what it may keep is of
-    // the final draws, which ran only over the model's servers the refusals left.
-    const servers = new Set(candidates(c, g.model).map((x) => toHex(x.address)));
-    let finalRest = 0n;
-    for (const [a, w] of weights)
-      if (servers.has(a) && a !== g.intermediary && !g.refused.includes(a)) finalRest += w;
-    for (const [a, w] of weights) {
-      if (a === g.intermediary) continue;
-      const e = out.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
-      e.owed += (g.sum * w) / rest;
-      if (finalRest > 0n && servers.has(a) && !g.refused.includes(a)) e.drawn += (g.sum * w) / finalRest;
-      e.variance += (g.squares * w * (rest - w)) / (rest * rest);
-      out.set(a, e);
-    }
-  }
+  for (const g of groups.values()) expectGroup(g, weights, total, sets.servers(c, g.model), out);
   return out;
+}
+
+/**
+ * The candidates of a cycle that serve a model (tasks.md §Serving), those its draws ran over: read
+ * and sorted once per (cycle, model) for every task and group that needs them.
+ */
+export class DrawSets {
+  private readonly sets = new Map<string, { address: Address; weight: bigint }[]>();
+  private readonly pools = new Map<string, WeightedPool>();
+  private readonly serverSets = new Map<string, Set<string>>();
+  constructor(private readonly ctx: ModuleContext) {}
+
+  candidates(cycle: number, model: string): { address: Address; weight: bigint }[] {
+    const k = `${cycle}:${model}`;
+    let set = this.sets.get(k);
+    if (!set) {
+      const all = voterWeights(this.ctx.storeOf(race), this.ctx.storeOf(validatorsModule), cycle).map(
+        ([address, weight]) => ({ address, weight }),
+      );
+      set = servingCandidates(this.ctx, all, cycle, model);
+      this.sets.set(k, set);
+    }
+    return set;
+  }
+
+  pool(cycle: number, model: string): WeightedPool {
+    const k = `${cycle}:${model}`;
+    let pool = this.pools.get(k);
+    if (!pool) {
+      pool = new WeightedPool(this.candidates(cycle, model));
+      this.pools.set(k, pool);
+    }
+    return pool;
+  }
+
+  servers(cycle: number, model: string): Set<string> {
+    const k = `${cycle}:${model}`;
+    let set = this.serverSets.get(k);
+    if (!set) {
+      set = new Set(this.candidates(cycle, model).map((x) => toHex(x.address)));
+      this.serverSets.set(k, set);
+    }
+    return set;
+  }
+}
+
+/** Tasks that share one draw distribution: the same intermediary, model and refusals. */
+export interface DrawGroup {
+  intermediary: string;
+  model: string;
+  refused: string[];
+  /** Their task shares, and the sum of the shares' squares. */
+  sum: bigint;
+  squares: bigint;
+}
+
+/**
+ * Add what one group's draws predict for each weighted node to `out`: `servers` are the model's
+ * candidates in the cycle. What a node's weight owes is of all the cycle's tasks, served or not;
+ * what it may keep is of the final draws, which ran only over the model's servers the refusals left.
+ */
+export function expectGroup(
+  g: DrawGroup,
+  weights: Map<string, bigint>,
+  total: bigint,
+  servers: Set<string>,
+  out: Map<string, Expectation>,
+): void {
+  const rest = total - (weights.get(g.intermediary) ?? 0n);
+  if (rest <= 0n) return;
+  let finalRest = 0n;
+  for (const [a, w] of weights)
+    if (servers.has(a) && a !== g.intermediary && !g.refused.includes(a)) finalRest += w;
+  for (const [a, w] of weights) {
+    if (a === g.intermediary) continue;
+    const e = out.get(a) ?? { owed: 0n, drawn: 0n, variance: 0n };
+    e.owed += (g.sum * w) / rest;
+    if (finalRest > 0n && servers.has(a) && !g.refused.includes(a)) e.drawn += (g.sum * w) / finalRest;
+    e.variance += (g.squares * w * (rest - w)) / (rest * rest);
+    out.set(a, e);
+  }
 }
 
 /**
@@ -179,9 +219,9 @@ export function judgeServed(
  * are recomputed from the receipt's beacon round under the weights of the settlement cycle or, for
  * a receipt routed the cycle before, of that cycle: whichever names the executor at its attempt.
  */
-function refusedDraws(
+export function refusedDraws(
   ctx: ModuleContext,
-  poolOf: (cycle: number, model: string) => WeightedPool,
+  sets: DrawSets,
   c: number,
   taskId: Uint8Array,
   t: TaskRecord,
@@ -189,18 +229,10 @@ function refusedDraws(
   const round = beaconRounds.get(ctx.storeOf(beacon), t.round);
   if (!round) return [];
   for (const cycle of c > 0 ? [c, c - 1] : [c]) {
-    // Draws 0 … attempt of the routing rule (routedExecutor), in one pass over the prepared pool.
-    const draws: Address[] = [];
-    for (const d of poolOf(cycle, t.model).inTurn(
-      "racecoin/executor",
-      round.output,
-      taskId,
-      [t.intermediary],
-      true,
-    )) {
-      draws.push(d);
-      if (draws.length > t.attempt) break;
-    }
+    // Draws 0 … attempt of the routing rule (routedExecutor) over the prepared pool.
+    const draws = sets
+      .pool(cycle, t.model)
+      .firstDraws("racecoin/executor", round.output, taskId, [t.intermediary], t.attempt + 1, true);
     const last = draws[t.attempt];
     if (last && equalBytes(last, t.executor)) return draws.slice(0, t.attempt).map((d) => toHex(d));
   }

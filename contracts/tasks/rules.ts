@@ -57,14 +57,8 @@ export function routedExecutor(
   attempt: number,
 ): Address | undefined {
   const pool = candidates instanceof WeightedPool ? candidates : new WeightedPool(candidates);
-  // The first draw is one scan of the prepared pool; redraws exclude the earlier ones in turn.
-  if (attempt === 0) return pool.draw("racecoin/executor", output, taskId, [intermediary], 0);
-  let a = 0;
-  for (const e of pool.inTurn("racecoin/executor", output, taskId, [intermediary], true)) {
-    if (a === attempt) return e;
-    a++;
-  }
-  return undefined;
+  // Draws 0 … attempt, each a search of the pool's prefix sums less the draws before it.
+  return pool.firstDraws("racecoin/executor", output, taskId, [intermediary], attempt + 1, true)[attempt];
 }
 
 /** Blocks an executor has to publish a payload after a withholding claim: half a cycle, at least 10. */

@@ -58,8 +58,72 @@ function drawHash(domain: string, beaconOutput: Uint8Array, taskId: Uint8Array, 
 export class WeightedPool {
   private readonly pool: Candidate[];
 
+  /** Built on first use by firstDraws: prefix sums of the weights, and each address's entries. */
+  private prefix?: bigint[];
+  private entriesOf?: Map<string, number[]>;
+
   constructor(candidates: readonly Candidate[]) {
     this.pool = candidates.filter((c) => c.weight > 0n).sort((a, b) => compareBytes(a.address, b.address));
+  }
+
+  /**
+   * The first `k` draws of `inTurn` (same results), for few draws over a large pool: each draw is
+   * a binary search over prefix sums prepared once per pool, less the few entries excluded so far,
+   * O(k · (|exclude| + k) · log n) instead of building a tree over the pool per call.
+   */
+  firstDraws(
+    domain: string,
+    beaconOutput: Uint8Array,
+    taskId: Uint8Array,
+    exclude: readonly Address[],
+    k: number,
+    countAttempts = false,
+  ): Address[] {
+    if (!this.prefix || !this.entriesOf) {
+      const prefix = [0n];
+      const entriesOf = new Map<string, number[]>();
+      for (const [j, c] of this.pool.entries()) {
+        prefix.push(prefix[j]! + c.weight);
+        const a = toHex(c.address);
+        entriesOf.set(a, [...(entriesOf.get(a) ?? []), j]);
+      }
+      this.prefix = prefix;
+      this.entriesOf = entriesOf;
+    }
+    const prefix = this.prefix;
+    const n = this.pool.length;
+    /** Excluded entries, by index: [index, weight]. */
+    const out: [number, bigint][] = [];
+    const leave = (a: Address) => {
+      for (const j of this.entriesOf!.get(toHex(a)) ?? [])
+        if (!out.some(([i]) => i === j)) out.push([j, this.pool[j]!.weight]);
+    };
+    for (const a of exclude) leave(a);
+    const fixed = countAttempts ? 0n : drawHash(domain, beaconOutput, taskId, 0);
+    const drawn: Address[] = [];
+    for (let d = 0; d < k; d++) {
+      let total = prefix[n]!;
+      for (const [, w] of out) total -= w;
+      if (total <= 0n) break;
+      const r = (countAttempts ? drawHash(domain, beaconOutput, taskId, d) : fixed) % total;
+      // The first index whose cumulative weight, less the excluded entries up to it, exceeds r.
+      const below = (i: number) => {
+        let v = prefix[i + 1]!;
+        for (const [j, w] of out) if (j <= i) v -= w;
+        return v;
+      };
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (below(mid) > r) hi = mid;
+        else lo = mid + 1;
+      }
+      const chosen = this.pool[lo]!.address;
+      drawn.push(chosen);
+      leave(chosen);
+    }
+    return drawn;
   }
 
   /**
