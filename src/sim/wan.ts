@@ -30,6 +30,11 @@ const RTT: number[][] = [
   [120, 180, 185, 200, 250, 250, 20],
 ];
 
+/** Round-trip time (ms) between two regions (indices into REGIONS). */
+export function regionRtt(a: number, b: number): number {
+  return RTT[a]![b]!;
+}
+
 export interface WanOptions {
   /** Jitter: the one-way delay is stretched by jitter × |N(0,1)| of itself. */
   jitter: number;
@@ -85,7 +90,7 @@ export class Wan {
   }
 
   rtt(a: number, b: number): number {
-    return RTT[this.nodes[a]!.region]![this.nodes[b]!.region]!;
+    return regionRtt(this.nodes[a]!.region, this.nodes[b]!.region);
   }
 
   setPartition(groupOf: number[] | undefined): void {

@@ -3,7 +3,7 @@
  * preset's timeouts and block pacing, optionally 1/3 − ε of the weight crashed or slow, and an
  * optional partition of the set into two halves for a while (then healed).
  */
-import { mainnet } from "../../params/index.ts";
+import { mainnet, minimal } from "../../params/index.ts";
 import { ConsensusNet, SIM_CHAIN_ID } from "../consensusNet.ts";
 import { defaultCosts, type SimCosts } from "../costs.ts";
 import { Simulator } from "../engine.ts";
@@ -11,7 +11,12 @@ import { defaultGossipOptions } from "../gossip.ts";
 import { Rng } from "../rng.ts";
 import { histogram, mean, ms2s, percentile, r } from "../stats.ts";
 import { transfers } from "../txs.ts";
-import { defaultWanOptions, spreadLinks, Wan } from "../wan.ts";
+import { defaultWanOptions, type NodeLink, spreadLinks, Wan } from "../wan.ts";
+
+/** The validators' regions and links of a seed: shared with the namespace testnet (calibration). */
+export function validatorLinks(seed: string, n: number, upMbps: number, downMbps: number): NodeLink[] {
+  return spreadLinks(n, new Rng(`${seed}/regions`), upMbps, downMbps);
+}
 
 export interface FinalityOptions {
   seed: string;
@@ -30,6 +35,10 @@ export interface FinalityOptions {
   partition?: { atMs: number; forMs: number };
   /** Non-validator nodes (miners following the chain): 20 Mbps up, 50 down. */
   followers: number;
+  preset: "mainnet" | "minimal";
+  /** The pause after a commit (the node's --block-time-ms); default: the preset's. */
+  blockTimeMs?: number;
+  jitter: number;
   costs: SimCosts;
   /** Give up after this much simulated time. */
   maxSimMs: number;
@@ -48,6 +57,8 @@ export const defaultFinalityOptions: FinalityOptions = {
   costs: defaultCosts,
   maxSimMs: 3_600_000,
   followers: 0,
+  preset: "mainnet",
+  jitter: defaultWanOptions.jitter,
 };
 
 export function runFinality(o: FinalityOptions): Record<string, unknown> {
@@ -56,20 +67,22 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
   const n = o.validators;
   const f = o.followers;
   const links = [
-    ...spreadLinks(n, rng.fork("regions"), o.upMbps, o.downMbps),
+    ...validatorLinks(o.seed, n, o.upMbps, o.downMbps),
     ...spreadLinks(f, rng.fork("follower-regions"), 20, 50),
   ];
   const wan = new Wan(sim, rng.fork("wan"), links, {
     ...defaultWanOptions,
     loss: o.loss,
+    jitter: o.jitter,
   });
-  const { consensus } = mainnet;
+  const preset = o.preset === "minimal" ? minimal : mainnet;
+  const consensus = { ...preset.consensus, commitMs: o.blockTimeMs ?? preset.consensus.commitMs };
   const net = new ConsensusNet(sim, wan, rng.fork("consensus"), {
     weights: Array.from({ length: n }, () => 1000n),
     timeouts: consensus,
     commitMs: consensus.commitMs,
     rebroadcastMs: consensus.rebroadcastMs,
-    cycleLength: mainnet.cycleLength,
+    cycleLength: preset.cycleLength,
     txs: transfers(o.txs, rng.fork("txs"), SIM_CHAIN_ID),
     costs: o.costs,
     gossip: defaultGossipOptions,
@@ -133,6 +146,15 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     const b = firstAt.get(h - 1);
     if (a !== undefined && b !== undefined) intervals.push(a - b);
   }
+  const nodeIntervals: number[] = [];
+  const lastAt = new Map<number, { height: number; at: number }>();
+  for (const d of net.decisions) {
+    if (d.node >= n) continue;
+    const prev = lastAt.get(d.node);
+    if (prev && prev.height === d.height - 1 && d.height > 2 && d.height <= last)
+      nodeIntervals.push(d.at - prev.at);
+    lastAt.set(d.node, { height: d.height, at: d.at });
+  }
   const live = [...Array(n).keys()].filter((i) => !net.down.has(i));
   const followers = [...Array(f).keys()].map((i) => n + i);
   const secs = sim.now / 1000;
@@ -145,6 +167,7 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
   const summary: Record<string, unknown> = {
     scenario: o.partition ? "partition" : "finality",
     seed: o.seed,
+    preset: preset.name,
     validators: n,
     fault: o.fault,
     faultyValidators: faulty.length,
@@ -156,6 +179,11 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
       proposalToDecide: { p50: ms2s(percentile(b2f, 50)), p99: ms2s(percentile(b2f, 99)) },
     },
     blockIntervalSeconds: { p50: ms2s(percentile(intervals, 50)), p99: ms2s(percentile(intervals, 99)) },
+    decideIntervalPerNodeSeconds: {
+      p50: ms2s(percentile(nodeIntervals, 50)),
+      p99: ms2s(percentile(nodeIntervals, 99)),
+    },
+    commitPauseSeconds: consensus.commitMs / 1000,
     roundsPerHeight: {
       mean: r(mean([...roundsByHeight.values()]), 2),
       max: Math.max(0, ...roundsByHeight.values()),

@@ -21,6 +21,9 @@ const scenarios: Record<string, (a: ScenarioArgs) => Record<string, unknown>> = 
       txs: num(a, "txs", defaultFinalityOptions.txs),
       loss: num(a, "loss", defaultFinalityOptions.loss),
       followers: num(a, "followers", 0),
+      preset: a.preset === "minimal" ? "minimal" : "mainnet",
+      blockTimeMs: a["block-time-ms"] !== undefined ? Number(a["block-time-ms"]) : undefined,
+      jitter: num(a, "jitter", defaultFinalityOptions.jitter),
     }),
   partition: (a) =>
     runFinality({
