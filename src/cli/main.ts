@@ -64,6 +64,11 @@ const commands: CommandEntry[] = [
     load: async () => (await import("./commands/rewards.ts")).rewardsCommand,
   },
   {
+    name: "gov",
+    summary: "governance: propose, deposit, vote, status",
+    load: async () => (await import("./commands/gov.ts")).govCommand,
+  },
+  {
     name: "serve-model",
     summary: "serve the built-in model over an OpenAI-compatible HTTP API (an upstream for executors)",
     load: async () => (await import("./commands/serveModel.ts")).serveModelCommand,
