@@ -125,13 +125,13 @@ export {
 export { Registered } from "./validators/index.ts";
 
 import { Transfer as bankTransfer } from "./bank/index.ts";
+import { govEvents } from "./governance/index.ts";
 import {
   RaceAttested as raceAttested,
   RaceCommitted as raceCommitted,
   RaceFraudProven as raceFraud,
   RaceRevealed as raceRevealed,
 } from "./race/index.ts";
-import { govEvents } from "./governance/index.ts";
 import * as taskEvents from "./tasks/index.ts";
 import { Registered as validatorRegistered } from "./validators/index.ts";
 /** Every event the default modules emit (explorers decode logs with it; spec/events.md). */
@@ -148,6 +148,39 @@ export const moduleEvents = [
   taskEvents.TaskFraudProven,
   ...govEvents,
 ];
+export {
+  bodyKey as govBodyKey,
+  countVotes as govCountVotes,
+  DEFAULT_GOV_PARAMS,
+  depositArgs as govDepositArgs,
+  deposits as govDeposits,
+  type GovParams,
+  governance,
+  govParams,
+  grantCodec as govGrantCodec,
+  KIND_NAMES as GOV_KIND_NAMES,
+  Kind as GovKind,
+  MAX_DEPOSITORS as GOV_MAX_DEPOSITORS,
+  MAX_OPEN_PROPOSALS as GOV_MAX_OPEN_PROPOSALS,
+  OPTION_NAMES as GOV_OPTION_NAMES,
+  type Proposal as GovProposal,
+  ProposalDeposited,
+  ProposalSubmitted,
+  proposals as govProposals,
+  proposeGrantArgs,
+  proposeModelArgs,
+  proposeParamArgs,
+  proposeRetireArgs,
+  proposeTrainingShareArgs,
+  STATUS_NAMES as GOV_STATUS_NAMES,
+  Status as GovStatus,
+  Voted,
+  VoteOption as GovVoteOption,
+  VotingStarted,
+  verdict as govVerdict,
+  voteArgs as govVoteArgs,
+  votes as govVotes,
+} from "./governance/index.ts";
 export {
   BUILTIN_MODEL,
   DEFAULT_MODELS,
@@ -239,36 +272,3 @@ export {
   voteArgs,
   withdrawals,
 } from "./tasks/index.ts";
-export {
-  bodyKey as govBodyKey,
-  countVotes as govCountVotes,
-  DEFAULT_GOV_PARAMS,
-  depositArgs as govDepositArgs,
-  deposits as govDeposits,
-  type GovParams,
-  governance,
-  govParams,
-  grantCodec as govGrantCodec,
-  Kind as GovKind,
-  KIND_NAMES as GOV_KIND_NAMES,
-  MAX_DEPOSITORS as GOV_MAX_DEPOSITORS,
-  MAX_OPEN_PROPOSALS as GOV_MAX_OPEN_PROPOSALS,
-  OPTION_NAMES as GOV_OPTION_NAMES,
-  type Proposal as GovProposal,
-  ProposalDeposited,
-  ProposalSubmitted,
-  proposals as govProposals,
-  proposeGrantArgs,
-  proposeModelArgs,
-  proposeParamArgs,
-  proposeRetireArgs,
-  proposeTrainingShareArgs,
-  STATUS_NAMES as GOV_STATUS_NAMES,
-  Status as GovStatus,
-  VoteOption as GovVoteOption,
-  Voted,
-  VotingStarted,
-  verdict as govVerdict,
-  voteArgs as govVoteArgs,
-  votes as govVotes,
-} from "./governance/index.ts";
