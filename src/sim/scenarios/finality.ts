@@ -36,6 +36,8 @@ export interface FinalityOptions {
   /** Non-validator nodes (miners following the chain): 20 Mbps up, 50 down. */
   followers: number;
   preset: "mainnet" | "minimal";
+  /** Time to execute one block when validating or importing it (default: per transfer, costs.ts). */
+  blockApplyMs?: number;
   /** The pause after a commit (the node's --block-time-ms); default: the preset's. */
   blockTimeMs?: number;
   jitter: number;
@@ -84,7 +86,10 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     rebroadcastMs: consensus.rebroadcastMs,
     cycleLength: preset.cycleLength,
     txs: transfers(o.txs, rng.fork("txs"), SIM_CHAIN_ID),
-    costs: o.costs,
+    costs:
+      o.blockApplyMs !== undefined && o.txs > 0
+        ? { ...o.costs, applyTxMs: o.blockApplyMs / o.txs, buildTxMs: o.blockApplyMs / o.txs }
+        : o.costs,
     gossip: defaultGossipOptions,
     followers: f,
   });
@@ -173,6 +178,7 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     faultyValidators: faulty.length,
     faultyWeightFraction: r(faulty.length / n, 3),
     txsPerBlock: o.txs,
+    blockApplySeconds: ms2s(o.blockApplyMs ?? o.costs.applyTxMs * o.txs),
     heightsFinalized: net.finalizedByAll(),
     finalitySeconds: {
       heightStartToDecide: { p50: ms2s(percentile(heightMs, 50)), p99: ms2s(percentile(heightMs, 99)) },

@@ -24,6 +24,7 @@ const scenarios: Record<string, (a: ScenarioArgs) => Record<string, unknown>> = 
       preset: a.preset === "minimal" ? "minimal" : "mainnet",
       blockTimeMs: a["block-time-ms"] !== undefined ? Number(a["block-time-ms"]) : undefined,
       jitter: num(a, "jitter", defaultFinalityOptions.jitter),
+      blockApplyMs: a["block-apply-ms"] !== undefined ? Number(a["block-apply-ms"]) : undefined,
     }),
   partition: (a) =>
     runFinality({

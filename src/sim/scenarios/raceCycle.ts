@@ -300,6 +300,12 @@ export function runRaceCycle(o: RaceCycleOptions): Record<string, unknown> {
       verificationPassesScaled: Math.round(verificationPasses * scale + judgePasses),
       judgePasses,
       ratio: r((verificationPasses * scale + judgePasses) / racePasses, 6),
+      // Every miner and every verifier calibrates the cycle's threshold once (race.md §Threshold).
+      calibrationPasses: (M + V) * p.race.calibrationNonces,
+      ratioWithCalibration: r(
+        (verificationPasses * scale + judgePasses + (M + V) * p.race.calibrationNonces) / racePasses,
+        6,
+      ),
       passesPerValidatorScaled: {
         mean: Math.round(mean(verifierPasses) * scale),
         max: Math.round(Math.max(...verifierPasses) * scale),
