@@ -7,7 +7,7 @@
  * check held in the same hook, so it never fails half-way.
  */
 import { address20, type Codec, decode, quantity, str, struct, uint } from "../../src/encoding/index.ts";
-import { TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
+import { isModuleAddress } from "../../src/params/index.ts";
 import { type Address, equalBytes, toChecksumAddress, ZERO_ADDRESS } from "../../src/types/index.ts";
 import {
   modelCodec,
@@ -67,6 +67,15 @@ export const grantCodec = struct<Grant>("gov.Grant", {
 export const retireCodec = struct<{ id: string }>("gov.Retire", { id: str(64) });
 export const trainingShareCodec = struct<{ milli: number }>("gov.TrainingShare", { milli: uint });
 
+/**
+ * Module ids whose address may receive a grant: a training module (issue 25 item 2) will take
+ * grants to its own account and pay jobs from them. Any other reserved address — the pools, the
+ * fund itself, governance — would hold the funds where nothing can spend them.
+ */
+export const GRANTABLE_MODULES: number[] = [];
+
+const moduleIdOf = (a: Address) => (a[18]! << 8) | a[19]!;
+
 interface KindDef<B> {
   codec: Codec<B>;
   check(ctx: KindContext, body: B): string;
@@ -116,8 +125,9 @@ const grantKind: KindDef<Grant> = {
   codec: grantCodec,
   check(ctx, g) {
     if (g.amount === 0n) return "a grant of 0";
-    if (equalBytes(g.recipient, ZERO_ADDRESS) || equalBytes(g.recipient, TRAINING_FUND_ADDRESS))
-      return "a grant's recipient is neither the zero address nor the fund itself";
+    if (equalBytes(g.recipient, ZERO_ADDRESS)) return "a grant's recipient is not the zero address";
+    if (isModuleAddress(g.recipient) && !GRANTABLE_MODULES.includes(moduleIdOf(g.recipient)))
+      return "a grant's recipient is an account, or a module that takes grants (none yet): funds sent to a pool or another module would be stuck";
     const fund = trainingFundBalance(ctx.state);
     return g.amount > fund ? `the training fund holds ${fund} wei, the grant asks ${g.amount}` : "";
   },

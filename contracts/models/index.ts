@@ -302,7 +302,8 @@ export function registrationProblem(store: ReadStore, m: RegisteredModel): strin
     if (v < 1 || v > 1 << 20) return `${name}: an integer in [1, ${1 << 20}]`;
   if (m.verification !== "exact" && m.verification !== "tolerance")
     return 'verification: "exact" or "tolerance"';
-  if (!/^[A-Za-z0-9._-]{1,32}$/.test(m.tokenizer)) return "tokenizer: a file name or 'bytes' (≤ 32)";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(m.tokenizer))
+    return "tokenizer: a file name or 'bytes' (≤ 32)";
   const names = new Set<string>();
   for (const f of m.files) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(f.name) || names.has(f.name))

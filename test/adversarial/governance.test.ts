@@ -24,7 +24,7 @@ import { inlineRecovery, privateKeyToAddress } from "../../src/crypto/index.ts";
 import { ChainDb, MemoryKV } from "../../src/db/index.ts";
 import { encode } from "../../src/encoding/index.ts";
 import { silentLogger } from "../../src/logger/index.ts";
-import { TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
+import { LIQUIDITY_POOL_ADDRESS, moduleAddress, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
 import { readStoreIn } from "../../src/state/index.ts";
 import { intrinsicGas, signTx } from "../../src/tx/index.ts";
 import { fromHex, ZERO_ADDRESS } from "../../src/types/index.ts";
@@ -97,7 +97,13 @@ describe("governance attacks", () => {
     const grant = (recipient: Uint8Array, amount: bigint) => ({ ...head(), recipient, amount, purpose: "x" });
     refused(h, at, dev, "proposeGrant", grant(a, 0n), /a grant of 0/);
     refused(h, at, dev, "proposeGrant", grant(ZERO_ADDRESS, 1n), /recipient/);
-    refused(h, at, dev, "proposeGrant", grant(TRAINING_FUND_ADDRESS, 1n), /recipient/);
+    for (const reserved of [
+      TRAINING_FUND_ADDRESS,
+      LIQUIDITY_POOL_ADDRESS,
+      governance.address,
+      moduleAddress(6),
+    ])
+      refused(h, at, dev, "proposeGrant", grant(reserved, 1n), /would be stuck/);
     refused(h, at, dev, "proposeGrant", grant(a, 100n * COIN + 1n), /the training fund holds/);
     refused(h, at, dev, "proposeTrainingShare", { ...head(), milli: 100 }, /year 5/);
     refused(h, at, dev, "proposeRetire", { ...head(MIN, 2), id: BUILTIN_MODEL.id }, /expedited is 0 or 1/);
