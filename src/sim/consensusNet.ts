@@ -393,7 +393,10 @@ export class ConsensusNet {
     });
     const block = s.blocks.get(hash);
     const commitCost =
-      c.aggregateMsPerSig * precommits.length + c.blsVerifyMs + c.applyTxMs * (block?.txs.length ?? 0);
+      c.aggregateMsPerSig * precommits.length +
+      c.blsVerifyMs +
+      c.applyTxMs * (block?.txs.length ?? 0) +
+      c.heightOverheadMs;
     this.wan.cpu(i, commitCost, () => {
       this.sim.after(this.opts.commitMs, () => this.wan.cpu(i, 0, () => this.enterHeight(i, height + 1)));
     });

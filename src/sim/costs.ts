@@ -19,6 +19,11 @@ export interface SimCosts {
   applyTxMs: number;
   /** Selecting and executing a transfer when building a block. */
   buildTxMs: number;
+  /**
+   * Per-height work of a real node beyond the above (block assembly, state root, database commit,
+   * WAL, event loop): 0 by default; the namespace testnet measures it at zero latency.
+   */
+  heightOverheadMs: number;
 }
 
 /** Measured 2026-12-03 on the 2-core project machine (blst 2.2; bench:import 1,304–6,379 tx/s). */
@@ -29,6 +34,7 @@ export const defaultCosts: SimCosts = {
   decodeBlockMsPerKb: 0.02,
   applyTxMs: 0.3,
   buildTxMs: 0.3,
+  heightOverheadMs: 0,
 };
 
 /** Measure the BLS costs on this machine (wall clock: for calibration only, never inside a run). */

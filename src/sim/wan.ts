@@ -42,9 +42,11 @@ export interface WanOptions {
   loss: number;
   /** Retransmission timeout floor (ms); Linux's minimum RTO is 200 ms. */
   minRtoMs: number;
+  /** Multiplies every RTT (0: a LAN with bandwidth limits only). */
+  latencyScale: number;
 }
 
-export const defaultWanOptions: WanOptions = { jitter: 0.1, loss: 0, minRtoMs: 200 };
+export const defaultWanOptions: WanOptions = { jitter: 0.1, loss: 0, minRtoMs: 200, latencyScale: 1 };
 
 export interface NodeLink {
   region: number;
@@ -124,7 +126,7 @@ export class Wan {
       this.dropped++;
       return false;
     }
-    const rtt = this.rtt(from, to);
+    const rtt = this.rtt(from, to) * this.opts.latencyScale;
     let delay = (rtt / 2) * (1 + this.opts.jitter * Math.abs(this.rng.normal()));
     if (this.opts.loss > 0 && this.rng.next() < this.opts.loss)
       delay += Math.max(this.opts.minRtoMs, rtt * 1.5);

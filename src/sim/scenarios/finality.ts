@@ -36,11 +36,14 @@ export interface FinalityOptions {
   /** Non-validator nodes (miners following the chain): 20 Mbps up, 50 down. */
   followers: number;
   preset: "mainnet" | "minimal";
+  /** Per-height node work beyond messages and execution (costs.ts heightOverheadMs). */
+  heightOverheadMs?: number;
   /** Time to execute one block when validating or importing it (default: per transfer, costs.ts). */
   blockApplyMs?: number;
   /** The pause after a commit (the node's --block-time-ms); default: the preset's. */
   blockTimeMs?: number;
   jitter: number;
+  latencyScale: number;
   costs: SimCosts;
   /** Give up after this much simulated time. */
   maxSimMs: number;
@@ -61,6 +64,7 @@ export const defaultFinalityOptions: FinalityOptions = {
   followers: 0,
   preset: "mainnet",
   jitter: defaultWanOptions.jitter,
+  latencyScale: 1,
 };
 
 export function runFinality(o: FinalityOptions): Record<string, unknown> {
@@ -76,6 +80,7 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     ...defaultWanOptions,
     loss: o.loss,
     jitter: o.jitter,
+    latencyScale: o.latencyScale,
   });
   const preset = o.preset === "minimal" ? minimal : mainnet;
   const consensus = { ...preset.consensus, commitMs: o.blockTimeMs ?? preset.consensus.commitMs };
@@ -86,10 +91,13 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     rebroadcastMs: consensus.rebroadcastMs,
     cycleLength: preset.cycleLength,
     txs: transfers(o.txs, rng.fork("txs"), SIM_CHAIN_ID),
-    costs:
-      o.blockApplyMs !== undefined && o.txs > 0
-        ? { ...o.costs, applyTxMs: o.blockApplyMs / o.txs, buildTxMs: o.blockApplyMs / o.txs }
-        : o.costs,
+    costs: {
+      ...o.costs,
+      ...(o.blockApplyMs !== undefined && o.txs > 0
+        ? { applyTxMs: o.blockApplyMs / o.txs, buildTxMs: o.blockApplyMs / o.txs }
+        : {}),
+      heightOverheadMs: o.heightOverheadMs ?? o.costs.heightOverheadMs,
+    },
     gossip: defaultGossipOptions,
     followers: f,
   });

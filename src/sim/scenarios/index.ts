@@ -25,6 +25,8 @@ const scenarios: Record<string, (a: ScenarioArgs) => Record<string, unknown>> = 
       blockTimeMs: a["block-time-ms"] !== undefined ? Number(a["block-time-ms"]) : undefined,
       jitter: num(a, "jitter", defaultFinalityOptions.jitter),
       blockApplyMs: a["block-apply-ms"] !== undefined ? Number(a["block-apply-ms"]) : undefined,
+      latencyScale: num(a, "latency-scale", 1),
+      heightOverheadMs: a["height-overhead-ms"] !== undefined ? Number(a["height-overhead-ms"]) : undefined,
     }),
   partition: (a) =>
     runFinality({
