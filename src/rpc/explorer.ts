@@ -15,6 +15,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/explorer/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/explorer/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
   "/explorer/economy.js": { file: "economy.js", type: "text/javascript; charset=utf-8" },
+  "/explorer/governance.js": { file: "governance.js", type: "text/javascript; charset=utf-8" },
   "/explorer/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
 };
 const cache = new Map<string, Buffer>();

@@ -4,13 +4,15 @@
 // alone; dev 1 and dev 2 (100 and 200) hold weight without running nodes.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
 import { FLOAT_MODEL } from "../../contracts/index.ts";
 import { devnetGenesisJson } from "../../src/chain/index.ts";
 import { GOVERNANCE_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { toHex } from "../../src/types/index.ts";
+import { ARTIFACTS, CHROMIUM, openExplorer, WIDTHS } from "../helpers/browser.ts";
 import { devKeys } from "../helpers/chain.ts";
 import { type NodeProcess, rpc, startNode, tempDir, waitFor } from "../helpers/process.ts";
 
@@ -196,5 +198,37 @@ describe("governance on a running node", () => {
     );
     assert.match(await ok(["gov", "status", "--id", "1", "--rpc", node.url]), /#1 \[passed\]/);
     assert.match(await ok(["gov", "status", "--rpc", node.url]), /#3 \[rejected\] more slots/);
+  });
+
+  it("the explorer's governance page lists the proposals, and a proposal's page its tally and votes", {
+    skip: !CHROMIUM && "no chromium",
+  }, async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        await openExplorer(page, `${node.url}/explorer/#/gov`, "#proposals");
+        assert.equal(await page.locator("#proposals tr").count(), 4, "a header and three proposals");
+        for (const s of ["passed", "rejected"]) assert.ok(await page.isVisible(`#proposals >> text=${s}`), s);
+        assert.ok(await page.isVisible("#gov-params >> text=Quorum"));
+        await page.screenshot({ path: `${ARTIFACTS}/gov-${width}.png`, fullPage: true });
+        await openExplorer(page, `${node.url}/explorer/#/gov/1`, "#tally");
+        assert.ok(await page.isVisible("text=set tasks.maxReputation to 12"));
+        assert.ok((await page.locator("#gov-votes tr").count()) >= 2, "dev 0's vote listed");
+        assert.equal(await page.locator("#tally tr").count(), 5, "yes, no, abstain, veto");
+        await page.screenshot({ path: `${ARTIFACTS}/gov-proposal-${width}.png`, fullPage: true });
+        const overflow = await page.evaluate<number>(
+          "document.documentElement.scrollWidth - window.innerWidth",
+        );
+        assert.ok(overflow <= 0, `no sideways scrolling at ${width}px (${overflow}px)`);
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 });
