@@ -47,7 +47,7 @@ import {
   Status,
   votes,
 } from "./store.ts";
-import { bodyKey, closeDue, closeProposal, weightsIn } from "./tally.ts";
+import { bodyKey, closeDue, closeProposal, closingCycle, weightsIn } from "./tally.ts";
 
 export * from "./kinds.ts";
 export * from "./store.ts";
@@ -145,8 +145,9 @@ function take(ctx: CallContext, amount: bigint): void {
 }
 
 function startVoting(ctx: CallContext, p: Proposal, params: GovParams): Proposal {
-  const end = ctx.block.cycle + (p.expedited === 1 ? params.expeditedVotingCycles : params.votingCycles);
   due.delete(ctx.store, [p.depositEndCycle, p.id]);
+  const period = p.expedited === 1 ? params.expeditedVotingCycles : params.votingCycles;
+  const end = closingCycle(ctx.store, ctx.block.cycle + period);
   due.set(ctx.store, [end, p.id], 1);
   emit(ctx, VotingStarted, p.id, end);
   return { ...p, status: Status.voting, votingStartHeight: ctx.block.height, votingEndCycle: end };
@@ -204,7 +205,7 @@ function submit<B>(ctx: CallContext, head: Head, kind: Kind, codec: Codec<B>, bo
     expedited: head.expedited,
     status: Status.deposit,
     submitHeight: ctx.block.height,
-    depositEndCycle: ctx.block.cycle + params.depositCycles,
+    depositEndCycle: closingCycle(ctx.store, ctx.block.cycle + params.depositCycles),
     votingStartHeight: 0,
     votingEndCycle: 0,
     deposit: head.deposit,

@@ -183,6 +183,11 @@ export const proposalCodec = struct<Proposal>("gov.Proposal", proposalFields);
  * many proposals close in a cycle, each reading min(voters, weighted accounts) votes.
  */
 export const MAX_OPEN_PROPOSALS = 16;
+/**
+ * Proposals whose period ends in one cycle: a period that would end in a full cycle ends in the
+ * next one with room. The endCycle tally reads min(voters, weighted accounts) votes for each.
+ */
+export const MAX_CLOSING_PER_CYCLE = 8;
 /** Depositors per proposal: a new one puts down at least minDeposit / 64, so a full list has reached it. */
 export const MAX_DEPOSITORS = 64;
 

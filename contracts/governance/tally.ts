@@ -18,6 +18,7 @@ import {
   due,
   type GovParams,
   govParams,
+  MAX_CLOSING_PER_CYCLE,
   open,
   openBodies,
   type Proposal,
@@ -31,6 +32,19 @@ import {
 /** The key that keeps one change from being open twice: keccak256(u32be(kind) ‖ body). */
 export function bodyKey(kind: number, body: Uint8Array): Uint8Array {
   return keccak256(concatBytes(u32be(kind), body));
+}
+
+/**
+ * The cycle a period ending at `from` closes in: `from`, or the first cycle after it with fewer
+ * than MAX_CLOSING_PER_CYCLE proposals due, so one endCycle closes at most that many.
+ */
+export function closingCycle(store: ReadStore, from: number): number {
+  for (let c = from; ; c++)
+    if (
+      due.scan(store, { under: u32Key.encode(c), limit: MAX_CLOSING_PER_CYCLE }).length <
+      MAX_CLOSING_PER_CYCLE
+    )
+      return c;
 }
 
 /** The cycle's voting weight by account: the race weights the models module's price vote uses. */
@@ -137,8 +151,8 @@ function tallyAndClose(
     // An expedited proposal that did not pass becomes a regular one: voting runs on to the
     // regular period's end, counted then with the regular threshold (votes carry over).
     const startCycle = Math.floor(p.votingStartHeight / ctx.block.preset.cycleLength);
-    const regularEnd = startCycle + params.votingCycles;
-    if (regularEnd > ctx.block.cycle) {
+    if (startCycle + params.votingCycles > ctx.block.cycle) {
+      const regularEnd = closingCycle(ctx.store, startCycle + params.votingCycles);
       due.delete(ctx.store, [p.votingEndCycle, p.id]);
       due.set(ctx.store, [regularEnd, p.id], 1);
       proposals.set(ctx.store, p.id, { ...p, expedited: 0, votingEndCycle: regularEnd, tally });

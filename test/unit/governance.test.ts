@@ -297,4 +297,17 @@ describe("governance", () => {
     assert.equal(proposal(h, 1).status, GovStatus.rejected);
     assert.deepEqual(proposal(h, 1).tally, want);
   });
+
+  it("at most 8 proposals close in one cycle: the ninth's period ends with the next cycle", () => {
+    const h = govHarness();
+    for (let i = 0; i < 10; i++)
+      h.call(h.at(0, 1), dev, "proposeParam", { ...head(), module: "tasks", param: "reportFee", value: BigInt(i + 1) });
+    const ends = Array.from({ length: 10 }, (_, i) => proposal(h, i + 1).votingEndCycle);
+    assert.deepEqual(ends, [2, 2, 2, 2, 2, 2, 2, 2, 3, 3]);
+    h.endCycle(2);
+    assert.equal(proposal(h, 8).status, GovStatus.rejected);
+    assert.equal(proposal(h, 9).status, GovStatus.voting);
+    h.endCycle(3);
+    assert.equal(proposal(h, 10).status, GovStatus.rejected);
+  });
 });
