@@ -246,6 +246,7 @@ export {
   MAX_DECLARED,
   MAX_RECEIPTS_PER_SETTLE,
   params as taskParamsItem,
+  payerRefusal,
   payloadArgs as taskPayloadArgs,
   publishedPayloads,
   publishWindow,

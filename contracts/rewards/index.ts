@@ -19,23 +19,13 @@
  */
 import { address20, list, quantity, str, struct, uint } from "../../src/encoding/index.ts";
 import {
-  cycleStart,
   FOUNDERS_VESTING_ADDRESS,
   HP_POOL_ADDRESS,
   LIQUIDITY_POOL_ADDRESS,
   REWARDS_MODULE_ADDRESS,
-  TASKS_MODULE_ADDRESS,
   TRAINING_FUND_ADDRESS,
 } from "../../src/params/index.ts";
-import {
-  type Address,
-  compareBytes,
-  equalBytes,
-  fromHex,
-  toHex,
-  ZERO_ADDRESS,
-} from "../../src/types/index.ts";
-import { voterWeights } from "../models/index.ts";
+import { type Address, compareBytes, fromHex, toHex } from "../../src/types/index.ts";
 import {
   type GenesisContext,
   type GovernableParam,
@@ -44,31 +34,12 @@ import {
   ModuleError,
   type ModuleState,
 } from "../module.ts";
-import {
-  forfeitsOf,
-  race,
-  frauds as raceFraudRecords,
-  settled as raceSettled,
-  raceWeights,
-} from "../race/index.ts";
+import { race, settled as raceSettled, raceWeights } from "../race/index.ts";
 import { addressKey20, pairKey, StoreItem, StoreMap, u32Key } from "../store.ts";
-import {
-  fraudProvers,
-  honeypots,
-  passedFrauds,
-  reports,
-  TaskStatus,
-  taskFrauds,
-  tasks,
-  tasksByCycle,
-  tasksModule,
-  upheldReports,
-} from "../tasks/index.ts";
 import { offencesOf, validators as validatorsModule } from "../validators/index.ts";
-import { trainingPart } from "./fund.ts";
-import { COIN, CORE_INCENTIVE, cycleIssuance, cycleMinimum } from "./issuance.ts";
+import { COIN, CORE_INCENTIVE } from "./issuance.ts";
 import { beginSettlement, finishSettlement, SETTLE_UNITS_PER_BLOCK, settleStep } from "./settlement.ts";
-import { expectServed, isqrt, judgeServed } from "./standing.ts";
+import { isqrt } from "./standing.ts";
 
 export * from "./fund.ts";
 export * from "./issuance.ts";

@@ -42,6 +42,7 @@ import {
   checkRateMilli,
   claimWithdrawalArgs,
   exactModel,
+  heldBack,
   judgeGas,
   keyArgs,
   parseSection,
@@ -54,6 +55,7 @@ import {
   taskIdArgs,
   taskParams,
   voteArgs,
+  WITHDRAW_DELAY_CYCLES,
 } from "./rules.ts";
 import { declare, serveArgs, servingCandidates } from "./serving.ts";
 
@@ -125,9 +127,6 @@ function taskOrFail(s: ReadStore, taskId: Uint8Array): TaskRecord {
   if (!t) throw new ModuleError(`no settled task ${toHex(taskId)}`);
   return t;
 }
-
-/** Cycles from a withdrawal request to its unlock: receipts of the cycle before it settle until then. */
-export const WITHDRAW_DELAY_CYCLES = 3;
 
 /** The task leaves every pending index: its check (assigned, due) and the check draw (undrawn). */
 function close(s: RawStore, taskId: Uint8Array, t: TaskRecord): void {
@@ -400,11 +399,7 @@ function settleOne(
     unitPriceAt(ctx.storeOf(modelsModule), r.cycle);
   if (key!.spent + fee > key!.limit) fail(`the fee ${fee} would pass the key's spend limit`);
   const escrow = escrows.get(store, key!.owner) ?? 0n;
-  // Escrow asked back pays only receipts of the cycles before the request (withdraw: they settle
-  // before it unlocks); later receipts spend what is not being withdrawn.
-  const w = withdrawals.get(store, key!.owner);
-  const held =
-    w && r.cycle >= w.unlockHeight / block.preset.cycleLength - WITHDRAW_DELAY_CYCLES ? w.amount : 0n;
+  const held = heldBack(withdrawals.get(store, key!.owner), r.cycle, block.preset.cycleLength);
   if (escrow - held < fee)
     fail(
       `the fee ${fee} exceeds the developer's escrow ${escrow}${held > 0n ? ` less the ${held} asked back` : ""}`,

@@ -12,10 +12,18 @@ import {
   taskPayloadCodec,
   WeightedPool,
 } from "../../src/inference/index.ts";
-import { type Address, toHex } from "../../src/types/index.ts";
+import { type Address, toChecksumAddress, toHex } from "../../src/types/index.ts";
 import { modelEntry } from "../models/index.ts";
 import type { ReadStore } from "../store.ts";
-import { DEFAULT_TASK_PARAMS, MAX_RECEIPTS_PER_SETTLE, params, type TaskParams } from "./store.ts";
+import {
+  apiKeys,
+  DEFAULT_TASK_PARAMS,
+  escrows,
+  MAX_RECEIPTS_PER_SETTLE,
+  params,
+  type TaskParams,
+  withdrawals,
+} from "./store.ts";
 
 let exact: ExactModel | undefined;
 /** The built-in exact model, if the registry entry of `id` is it (same weights hash). */
@@ -146,3 +154,50 @@ export const payloadArgs = struct<{ taskId: Uint8Array; payload: TaskPayload }>(
   taskId: hash32,
   payload: taskPayloadCodec,
 });
+
+/**
+ * Cycles from a withdrawal request to its unlock: receipts of the request's cycle settle until the
+ * end of the next, before it.
+ */
+export const WITHDRAW_DELAY_CYCLES = 3;
+
+/**
+ * The escrow a receipt of `cycle` may not spend: what a pending withdrawal asked back, for receipts
+ * of cycles after the request's (spec/tasks.md §Escrow). Receipts of the request's cycle and
+ * before spend all of it: they settle before the withdrawal unlocks, and an executor that served
+ * one before the request reached the chain could not have seen it coming.
+ */
+export function heldBack(
+  w: { amount: bigint; unlockHeight: number } | undefined,
+  cycle: number,
+  cycleLength: number,
+): bigint {
+  if (!w) return 0n;
+  return cycle > w.unlockHeight / cycleLength - WITHDRAW_DELAY_CYCLES ? w.amount : 0n;
+}
+
+/**
+ * Why an executor should not answer a task of `cycle` costing up to `fee`, paid by API key `key`,
+ * or undefined when the key's receipt would settle as the chain stands: the key is authorized and
+ * not revoked, its spend limit has room, and its owner's escrow less what it asked back covers the
+ * fee (spec/tasks.md §Escrow). Other receipts of the key still in flight are the executor's risk.
+ */
+export function payerRefusal(
+  s: ReadStore,
+  key: Address,
+  fee: bigint,
+  cycle: number,
+  cycleLength: number,
+): string | undefined {
+  const k = apiKeys.get(s, key);
+  if (!k) return `key ${toChecksumAddress(key)} is not an authorized API key`;
+  if (k.revoked) return `key ${toChecksumAddress(key)} is revoked`;
+  if (k.spent + fee > k.limit)
+    return `the key's spend limit leaves ${k.limit - k.spent} wei; the task may cost ${fee}`;
+  const escrow = escrows.get(s, k.owner) ?? 0n;
+  const held = heldBack(withdrawals.get(s, k.owner), cycle, cycleLength);
+  const free = escrow > held ? escrow - held : 0n;
+  if (free < fee)
+    return `the payer's escrow holds ${free} wei${held > 0n ? ` besides the ${held} asked back` : ""}; the task may cost ${fee}`;
+  return undefined;
+}

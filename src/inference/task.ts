@@ -160,12 +160,55 @@ export function receiptDigest(chainId: bigint, r: ReceiptBody): Uint8Array {
 }
 
 export function signReceipt(apiKey: Uint8Array, chainId: bigint, body: ReceiptBody): Receipt {
-  const sig = signDigest(receiptDigest(chainId, body), apiKey);
-  const signature = new Uint8Array(65);
-  signature.set(Buffer.from(sig.r.toString(16).padStart(64, "0"), "hex"), 0);
-  signature.set(Buffer.from(sig.s.toString(16).padStart(64, "0"), "hex"), 32);
-  signature[64] = sig.recovery;
-  return { ...body, signature };
+  return { ...body, signature: packSignature(signDigest(receiptDigest(chainId, body), apiKey)) };
+}
+
+/**
+ * What the API key signs for a task before it is answered (spec/tasks.md §Messages between nodes):
+ * SHA-256("racecoin/task-request" ‖ u64be(chainId) ‖ taskId ‖ u32be(cycle)). It names the payer to
+ * the executor, which checks on chain that the receipt would settle before running anything.
+ */
+function requestDigest(chainId: bigint, taskId: Uint8Array, cycle: number): Uint8Array {
+  const n = Buffer.alloc(12);
+  n.writeBigUInt64BE(chainId);
+  n.writeUInt32BE(cycle, 8);
+  return new Uint8Array(
+    createHash("sha256")
+      .update("racecoin/task-request")
+      .update(n.subarray(0, 8))
+      .update(taskId)
+      .update(n.subarray(8))
+      .digest(),
+  );
+}
+
+function packSignature(sig: { r: bigint; s: bigint; recovery: number }): Uint8Array {
+  const out = new Uint8Array(65);
+  out.set(Buffer.from(sig.r.toString(16).padStart(64, "0"), "hex"), 0);
+  out.set(Buffer.from(sig.s.toString(16).padStart(64, "0"), "hex"), 32);
+  out[64] = sig.recovery;
+  return out;
+}
+
+export function signRequest(
+  apiKey: Uint8Array,
+  chainId: bigint,
+  taskId: Uint8Array,
+  cycle: number,
+): Uint8Array {
+  return packSignature(signDigest(requestDigest(chainId, taskId, cycle), apiKey));
+}
+
+/** The API key that signed a task request, or null for a signature that recovers to none. */
+export function requestSigner(
+  chainId: bigint,
+  taskId: Uint8Array,
+  cycle: number,
+  signature: Uint8Array,
+): Address | null {
+  const v = signature[64];
+  if (signature.length !== 65 || (v !== 0 && v !== 1)) return null;
+  return recoverAddress(requestDigest(chainId, taskId, cycle), signature.subarray(0, 64), v);
 }
 
 /** The API key that signed a receipt, or null for a signature that recovers to none. */

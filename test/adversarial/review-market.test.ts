@@ -33,13 +33,21 @@ import {
 import { unitPrices } from "../../contracts/models/index.ts";
 import { beginSettlement, settleCycle, settleJob, settleStep } from "../../contracts/rewards/index.ts";
 import { u32Key } from "../../contracts/store.ts";
-import { declarations, reports, undrawn, withdrawals } from "../../contracts/tasks/index.ts";
+import {
+  declarations,
+  payerRefusal,
+  reports,
+  undrawn,
+  withdrawals,
+} from "../../contracts/tasks/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { encode } from "../../src/encoding/index.ts";
 import {
   drawByWeight,
   payloadHash,
+  requestSigner,
   signReceipt,
+  signRequest,
   type TaskPayload,
   WeightedPool,
 } from "../../src/inference/index.ts";
@@ -894,23 +902,63 @@ describe("serving declarations: the check draws of a block", () => {
 });
 
 describe("escrow withdrawals", () => {
-  it("a developer that asked to withdraw cannot take back the fee of a task served before its claim", {
-    todo: "open: receipts of the request's cycle or later spend only the escrow not asked back, so a payer that is its own intermediary can be served after asking and its executor is refused; executors do not check the payer's escrow before answering",
-  }, () => {
-    const { h, task } = fundedMarket({ amount: 10n ** 18n });
+  it("a task answered in the cycle a withdrawal is asked settles from the escrow asked back; a later one spends only what is left, and its executor is told before answering", () => {
+    const { h, task } = fundedMarket({ amount: 10n ** 18n, apiKey: new Uint8Array(32).fill(5) });
     const dev = devAddresses[7]!;
-    // Cycle 0: the developer asks for all of its escrow back, and keeps using its key.
+    const key = privateKeyToAddress(new Uint8Array(32).fill(5));
+    // Cycle 0: a task is answered, then the developer asks for all of its escrow back.
+    const served = task(1n, { cycle: 0 });
+    const fee = 10n ** 12n;
+    assert.equal(payerRefusal(h.store(), key, fee, 0, L), undefined, "before the request: payable");
     assert.equal(h.refusal(7, dev, "withdraw", { amount: 10n ** 18n }), "");
     const unlock = withdrawals.get(h.store(), dev)!.unlockHeight;
-    // A task answered in the cycle before the unlock: its receipt settles until that cycle's end.
-    const t = task(1n, { cycle: Math.floor(unlock / L) - 1 });
-    // First block of the unlock: it claims before the executor's settlement.
-    assert.equal(h.refusal(unlock, dev, "claimWithdrawal", {}), "");
-    assert.equal(
-      h.refusal(unlock, t.executor, "settle", { receipts: [t.receipt] }),
-      "",
-      "the executor served a task before the claim and settles it within its window",
+    assert.equal(unlock, 3 * L, "unlocks three cycles on");
+    // The executor that answered in cycle 0 could not have seen the request coming: its receipt
+    // spends the escrow asked back, and settles (within cycle 1) before the withdrawal unlocks.
+    assert.equal(payerRefusal(h.store(), key, fee, 0, L), undefined, "a task of the request's cycle");
+    assert.equal(h.refusal(L + 1, served.executor, "settle", { receipts: [served.receipt] }), "");
+    // From the next cycle, an executor sees the request and does not answer: nothing is left.
+    assert.match(
+      payerRefusal(h.store(), key, fee, 1, L) ?? "",
+      /escrow holds 0 wei besides the .* asked back/,
     );
+    // And a receipt of a later cycle is refused on chain whatever an executor did.
+    const later = task(2n, { cycle: 1 });
+    assert.match(
+      h.refusal(L + 2, later.executor, "settle", { receipts: [later.receipt] }),
+      /exceeds the developer's escrow .* less the .* asked back/,
+    );
+    // The claim pays what the settlement left, once.
+    assert.equal(h.refusal(unlock, dev, "claimWithdrawal", {}), "");
+    assert.equal(escrows.get(h.store(), dev) ?? 0n, 0n);
+  });
+
+  it("the executor's payer check: unknown, revoked and over-limit keys, and the key a request signature names", () => {
+    const { h } = fundedMarket({ amount: 10n ** 18n, apiKey: new Uint8Array(32).fill(6) });
+    const apiKey = new Uint8Array(32).fill(6);
+    const key = privateKeyToAddress(apiKey);
+    assert.match(payerRefusal(h.store(), devAddresses[3]!, 1n, 0, L) ?? "", /not an authorized API key/);
+    assert.match(payerRefusal(h.store(), key, 10n ** 30n, 0, L) ?? "", /spend limit leaves/);
+    const taskId = new Uint8Array(32).fill(0x44);
+    const sig = signRequest(apiKey, CHAIN_ID, taskId, 3);
+    assert.ok(equalBytes(requestSigner(CHAIN_ID, taskId, 3, sig)!, key), "the signing key");
+    // Another task, cycle or chain recovers to some other key: not the payer's.
+    for (const [id, c, chain] of [
+      [new Uint8Array(32).fill(0x45), 3, CHAIN_ID],
+      [taskId, 4, CHAIN_ID],
+      [taskId, 3, CHAIN_ID + 1n],
+    ] as const) {
+      const who = requestSigner(chain, id, c, sig);
+      assert.ok(!who || !equalBytes(who, key), "a signature binds its task, cycle and chain");
+    }
+    assert.equal(
+      requestSigner(CHAIN_ID, taskId, 3, new Uint8Array(65)),
+      null,
+      "v = 0 with r = s = 0 recovers none",
+    );
+    assert.equal(requestSigner(CHAIN_ID, taskId, 3, new Uint8Array(64)), null, "short");
+    assert.equal(h.refusal(8, devAddresses[7]!, "revokeKey", { key }), "");
+    assert.match(payerRefusal(h.store(), key, 1n, 0, L) ?? "", /revoked/);
   });
 });
 

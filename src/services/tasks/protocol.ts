@@ -82,6 +82,8 @@ export interface TaskRequest {
   intermediary: Address;
   /** 1: a marked dummy task (served after real requests); 0 otherwise. */
   dummy: number;
+  /** The API key's signature of the task (signRequest): the payer, checked before answering. */
+  keySignature: Uint8Array;
 }
 
 export const taskRequestCodec = struct<TaskRequest>("tasks.Request", {
@@ -97,6 +99,7 @@ export const taskRequestCodec = struct<TaskRequest>("tasks.Request", {
   attempt: uint,
   intermediary: address20,
   dummy: uint,
+  keySignature: bytes({ length: 65 }),
 });
 
 /**

@@ -28,6 +28,7 @@ import {
   latestRound,
   modelEntry,
   models as modelsModule,
+  payerRefusal,
   publishedPayloads,
   routedExecutor,
   serveArgs,
@@ -56,7 +57,9 @@ import {
   type Receipt,
   receiptCodec,
   receiptSigner,
+  requestSigner,
   signReceipt,
+  signRequest,
   type TaskPayload,
   taskIdOf,
   taskPayloadCodec,
@@ -76,6 +79,7 @@ import { readStoreIn } from "../../state/index.ts";
 import { type Address, equalBytes, toChecksumAddress, toHex, ZERO_ADDRESS } from "../../types/index.ts";
 import type { ModuleTxSender } from "../miner/sender.ts";
 import { ExactGenerator } from "./generator.ts";
+import { admitRequest, unpaidReason, worstFee } from "./payer.ts";
 import {
   decodeFrame,
   encodeFrame,
@@ -210,41 +214,13 @@ export class TaskService implements InferenceRouter {
     const { chain } = this.m;
     const keyAddress = privateKeyToAddress(r.apiKey);
     const keyHex = toHex(keyAddress);
-    const store = readStoreIn(chain.state, tasksModule);
-    const key = apiKeys.get(store, keyAddress);
-    if (!key)
-      throw new ApiError(
-        401,
-        `Incorrect API key provided: ${toChecksumAddress(keyAddress)} is not authorized on chain (authorize it from your account with tasks.authorizeKey)`,
-        null,
-        "invalid_api_key",
-      );
-    if (key.revoked) throw new ApiError(401, "This API key has been revoked", null, "invalid_api_key");
     const cycle = cycleOf(chain.head.height + 1, chain.preset.cycleLength);
-    const modelsStore = readStoreIn(chain.state, modelsModule);
-    const entry = modelEntry(modelsStore, r.model)!;
     const float = this.opts.models?.loaded.get(r.model);
-    const worst =
-      BigInt(r.prompt.length + r.maxTokens) * BigInt(entry.unitsPerToken) * unitPriceAt(modelsStore, cycle);
+    const worst = worstFee(chain, r.model, r.prompt.length, r.maxTokens, cycle);
     this.pruneOutstanding(cycle);
     let owed = 0n;
     for (const o of this.outstanding.values()) if (o.key === keyHex) owed += o.fee;
-    if (key.spent + owed + worst > key.limit)
-      throw new ApiError(
-        429,
-        `This request may cost up to ${worst} wei; the key's spend limit leaves ${key.limit - key.spent - owed}`,
-        null,
-        "insufficient_quota",
-      );
-    // Escrow asked back (tasks.withdraw) still pays receipts until it unlocks, but not new requests.
-    const escrow = (escrows.get(store, key.owner) ?? 0n) - (withdrawals.get(store, key.owner)?.amount ?? 0n);
-    if (escrow < owed + worst)
-      throw new ApiError(
-        429,
-        `This request may cost up to ${worst} wei; the developer's escrow holds ${escrow - owed} not yet spoken for (deposit with tasks.deposit)`,
-        null,
-        "insufficient_quota",
-      );
+    admitRequest(chain, keyAddress, worst, owed);
     const round = latestRound(readStoreIn(chain.state, beaconModule));
     if (!round)
       throw new ApiError(
@@ -285,6 +261,7 @@ export class TaskService implements InferenceRouter {
           attempt,
           intermediary: this.address,
           dummy: r.dummy ? 1 : 0,
+          keySignature: signRequest(r.apiKey, chain.ctx.chainId, taskId, cycle),
         };
         const tokens: number[] = [];
         const positions: Position[] = [];
@@ -345,10 +322,8 @@ export class TaskService implements InferenceRouter {
           intermediary: this.address,
           payloadHash: payloadHash(payload),
         });
-        const fee =
-          BigInt(promptTokens + completionTokens) *
-          BigInt(entry.unitsPerToken) *
-          unitPriceAt(modelsStore, cycle);
+        // What the receipt's tokens cost: the worst case of a prompt of promptTokens and no more.
+        const fee = worstFee(chain, r.model, promptTokens, completionTokens, cycle);
         this.outstanding.set(reservation, { key: keyHex, fee, cycle });
         void this.deliverReceipt(peer, receipt);
         return { finish: end.finish, taskId, executor };
@@ -414,6 +389,9 @@ export class TaskService implements InferenceRouter {
       );
       if (!due || !equalBytes(due, this.address)) throw new Error("this task was not drawn to this executor");
     }
+    // The payer, named by its key's signature: its receipt must settle, or the answer goes unpaid.
+    const unpaid = unpaidReason(chain, t);
+    if (unpaid) throw new Error(`not answered: ${unpaid}`);
     const sampling = {
       temperatureMilli: t.temperatureMilli,
       topPMilli: t.topPMilli,
