@@ -182,10 +182,12 @@ export {
   votes as govVotes,
 } from "./governance/index.ts";
 export {
+  activeModel,
   BUILTIN_MODEL,
   DEFAULT_MODELS,
   DEFAULT_UNIT_PRICE,
   FLOAT_MODEL,
+  isRetired,
   modelEntry,
   modelList,
   models,

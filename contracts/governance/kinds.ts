@@ -10,6 +10,7 @@ import { address20, type Codec, decode, quantity, str, struct, uint } from "../.
 import { isModuleAddress } from "../../src/params/index.ts";
 import { type Address, equalBytes, toChecksumAddress, ZERO_ADDRESS } from "../../src/types/index.ts";
 import {
+  isRetired,
   modelCodec,
   modelEntry,
   models,
@@ -100,8 +101,14 @@ const registerKind: KindDef<RegisteredModel> = {
 
 const retireKind: KindDef<{ id: string }> = {
   codec: retireCodec,
-  check: (ctx, { id }) => (modelEntry(ctx.storeOf(models), id) ? "" : `model ${id} is not registered`),
-  apply: (ctx, { id }) => retireModel(ctx.storeOf(models), id),
+  check: (ctx, { id }) =>
+    !modelEntry(ctx.storeOf(models), id)
+      ? `model ${id} is not registered`
+      : isRetired(ctx.storeOf(models), id)
+        ? `model ${id} is already retired`
+        : "",
+  // From the next cycle: this cycle's tasks for it were served in good faith and still settle.
+  apply: (ctx, { id }) => retireModel(ctx.storeOf(models), id, ctx.block.cycle + 1),
   describe: ({ id }) => `retire model ${id}`,
 };
 

@@ -292,8 +292,11 @@ export const governableModelParams: Record<string, GovernableParam> = {
 export function registrationProblem(store: ReadStore, m: RegisteredModel): string {
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(m.id))
     return "model id: lower-case letters, digits, '.', '_', '-' (1 to 64)";
-  if (modelEntry(store, m.id)) return `model ${m.id} is already registered`;
-  if (registeredModels.keys(store).length >= maxModels(store))
+  if (modelEntry(store, m.id))
+    return retiredFrom.has(store, idKey(m.id))
+      ? `model ${m.id} is retired (its records still read the entry): register it under a new id`
+      : `model ${m.id} is already registered`;
+  if (modelList(store).length >= maxModels(store))
     return `the registry holds its limit of ${maxModels(store)} models`;
   for (const [name, v] of [
     ["contextLength", m.contextLength],
@@ -322,9 +325,42 @@ export function registerModel(store: RawStore, m: RegisteredModel): void {
   registeredModels.set(store, idKey(m.id), m);
 }
 
-/** Remove an entry: nodes stop serving it and new tasks for it are refused. */
-export function retireModel(store: RawStore, id: string): void {
-  registeredModels.delete(store, idKey(id));
+/**
+ * model id → the first cycle in which it takes no new task (governance retired it). The entry
+ * stays while the tasks of its last cycles are settled, checked, disputed and kept on record
+ * (RECORD_CYCLES, spec/tasks.md §Records), then leaves the registry.
+ */
+export const retiredFrom = new StoreMap("retired", bytesKey, uint);
+/** Cycles a retired entry stays after its last serving cycle: the tasks module keeps records 16. */
+export const RETIRED_KEEP_CYCLES = 16;
+
+/**
+ * Retire a model from `fromCycle` on: it leaves the list nodes serve at once, receipts and serving
+ * declarations for that cycle or later are refused; tasks of earlier cycles settle and are checked
+ * as before.
+ */
+export function retireModel(store: RawStore, id: string, fromCycle: number): void {
+  retiredFrom.set(store, idKey(id), fromCycle);
+}
+
+export function isRetired(store: ReadStore, id: string): boolean {
+  return retiredFrom.has(store, idKey(id));
+}
+
+/** The entry of a model that takes tasks in `cycle`: registered, and not retired by then. */
+export function activeModel(store: ReadStore, id: string, cycle: number): RegisteredModel | undefined {
+  const from = retiredFrom.get(store, idKey(id));
+  return from !== undefined && cycle >= from ? undefined : modelEntry(store, id);
+}
+
+/** endCycle: retired entries whose records are gone leave the registry (≤ the registry's size). */
+function dropRetired(ctx: ModuleContext): void {
+  for (const key of retiredFrom.keys(ctx.store)) {
+    const from = retiredFrom.get(ctx.store, key)!;
+    if (ctx.block.cycle + 1 < from + RETIRED_KEEP_CYCLES) continue;
+    retiredFrom.delete(ctx.store, key);
+    registeredModels.delete(ctx.store, key);
+  }
 }
 
 export { modelCodec };
@@ -333,8 +369,12 @@ export function modelEntry(store: ReadStore, id: string): RegisteredModel | unde
   return registeredModels.get(store, idKey(id));
 }
 
+/** The models nodes serve: registered and not retired. */
 export function modelList(store: ReadStore): RegisteredModel[] {
-  return registeredModels.entries(store).map(([, m]) => m);
+  return registeredModels
+    .entries(store)
+    .filter(([key]) => !retiredFrom.has(store, key))
+    .map(([, m]) => m);
 }
 
 const priceResult = struct<{
@@ -370,7 +410,10 @@ export const models: Module = {
     for (const m of list) registeredModels.set(ctx.store, idKey(m.id), m);
     unitPrices.set(ctx.store, 0, unitPrice);
   },
-  endCycle: settlePrice,
+  endCycle(ctx) {
+    settlePrice(ctx);
+    dropRetired(ctx);
+  },
   methods: {
     votePrice: {
       args: votePriceArgs,

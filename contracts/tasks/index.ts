@@ -18,7 +18,13 @@ import {
 } from "../../src/types/index.ts";
 import { beacon, rounds as beaconRounds, latestRound } from "../beacon/index.ts";
 import { emit } from "../events.ts";
-import { modelEntry, models as modelsModule, unitPriceAt, voterWeights } from "../models/index.ts";
+import {
+  activeModel,
+  modelEntry,
+  models as modelsModule,
+  unitPriceAt,
+  voterWeights,
+} from "../models/index.ts";
 import {
   type CallContext,
   type GenesisContext,
@@ -358,8 +364,8 @@ function settleOne(
   const id = toHex(r.taskId);
   if (seen.has(id) || tasks.has(store, r.taskId)) fail(`task ${id} is already settled`);
   seen.add(id);
-  const entry = modelEntry(ctx.storeOf(modelsModule), r.model);
-  if (!entry) fail(`model ${r.model} is not registered`);
+  const entry = activeModel(ctx.storeOf(modelsModule), r.model, r.cycle);
+  if (!entry) fail(`model ${r.model} is not registered for cycle ${r.cycle}`);
   if (r.cycle > block.cycle || block.cycle - r.cycle > 1)
     fail(`cycle ${r.cycle} is not this cycle (${block.cycle}) or the previous one`);
   const round = beaconRounds.get(ctx.storeOf(beacon), r.round);
@@ -617,7 +623,8 @@ export const tasksModule: Module = {
         if (new Set(models).size !== models.length) throw new ModuleError("a model is named twice");
         const registry = ctx.storeOf(modelsModule);
         for (const m of models)
-          if (!modelEntry(registry, m)) throw new ModuleError(`model ${m.slice(0, 64)} is not registered`);
+          if (!activeModel(registry, m, ctx.block.cycle + 1))
+            throw new ModuleError(`model ${m.slice(0, 64)} is not registered for the next cycle`);
         declare(ctx.store, ctx.sender, ctx.block.cycle, models);
       },
     },

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  activeModel,
   BUILTIN_MODEL,
   COIN,
   DEFAULT_GOV_PARAMS,
@@ -13,6 +14,7 @@ import {
   governance,
   govProposals,
   modelEntry,
+  modelList,
   models,
   rewards,
   taskParams,
@@ -20,16 +22,19 @@ import {
   validatorSets,
   validators,
 } from "../../contracts/index.ts";
+import { retireModel } from "../../contracts/models/index.ts";
 import {
   trainingPart,
   trainingShareMilli,
   trainingShareUnlockHeight,
 } from "../../contracts/rewards/index.ts";
+import { privateKeyToAddress } from "../../src/crypto/index.ts";
 import { GOVERNANCE_MODULE_ADDRESS, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
 import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import { fromHex, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
 import { govHarness } from "../helpers/governanceModule.ts";
+import { answeredTask, tasksHarness } from "../helpers/tasksModule.ts";
 
 const [a, b, c, d, dev] = devAddresses as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 const MIN = DEFAULT_GOV_PARAMS.minDeposit;
@@ -147,14 +152,60 @@ describe("governance", () => {
     assert.match(h.refusal(h.at(3, 0), a, "deposit", { id: 1, amount: MIN }), /not in its deposit period/);
   });
 
-  it("retiring a model removes it from the registry", () => {
-    const h = govHarness();
+  it("retiring a model stops it from the next cycle: this cycle's tasks still settle, the entry goes after 16 cycles", () => {
+    const h = govHarness({ cycles: 24 });
     h.call(h.at(0, 1), dev, "proposeRetire", { ...head(), id: FLOAT_MODEL.id });
     for (const v of [a, b]) h.call(h.at(0, 2), v, "vote", { id: 1, option: YES });
     h.call(h.at(0, 2), c, "vote", { id: 1, option: NO });
+    assert.match(h.refusal(h.at(0, 3), a, "proposeRetire", { ...head(), id: "no-such" }), /not registered/);
     h.endCycle(2);
     assert.equal(proposal(h, 1).status, GovStatus.passed, proposal(h, 1).result);
-    assert.equal(modelEntry(readStoreIn(h.state, models), FLOAT_MODEL.id), undefined);
+    const registry = () => readStoreIn(h.state, models);
+    assert.ok(!modelList(registry()).some((m) => m.id === FLOAT_MODEL.id), "nodes stop serving it");
+    assert.ok(activeModel(registry(), FLOAT_MODEL.id, 2), "receipts of cycle 2 still settle");
+    assert.equal(activeModel(registry(), FLOAT_MODEL.id, 3), undefined, "none from cycle 3");
+    assert.ok(modelEntry(registry(), FLOAT_MODEL.id), "the entry stays for the records");
+    assert.match(
+      h.refusal(h.at(3, 1), dev, "proposeRetire", { ...head(), id: FLOAT_MODEL.id }),
+      /already retired/,
+    );
+    assert.match(
+      h.refusal(h.at(3, 1), dev, "proposeModel", { ...head(), model: FLOAT_MODEL }),
+      /retired .* under a new id/,
+    );
+    const endModels = (cycle: number) =>
+      models.endCycle!(h.ctx(h.at(cycle, h.preset.cycleLength - 1), models));
+    endModels(17);
+    assert.ok(modelEntry(registry(), FLOAT_MODEL.id), "kept through cycle 18");
+    endModels(18);
+    assert.equal(modelEntry(registry(), FLOAT_MODEL.id), undefined, "gone once its records are");
+  });
+
+  it("a receipt for a retired model settles only for a cycle before the retirement", () => {
+    for (const [from, refused] of [
+      [1, false],
+      [0, true],
+    ] as const) {
+      const h = tasksHarness();
+      const output = h.beaconOutput(5, new Uint8Array(32).fill(7));
+      const apiKey = new Uint8Array(32).fill(9);
+      const payer = devAddresses[7]!;
+      h.call(6, payer, "deposit", { amount: 10n ** 15n });
+      h.call(6, payer, "authorizeKey", { key: privateKeyToAddress(apiKey), limit: 10n ** 14n });
+      const t = answeredTask({
+        apiKey,
+        beaconOutput: output,
+        round: 1,
+        cycle: 0,
+        serial: 1n,
+        intermediary: a,
+        state: h.state,
+      });
+      retireModel(storeIn(h.state, models), BUILTIN_MODEL.id, from);
+      const reason = h.refusal(8, t.executor, "settle", { receipts: [t.receipt] });
+      if (refused) assert.match(reason, /not registered for cycle 0/);
+      else assert.equal(reason, "");
+    }
   });
 
   it("a grant moves the amount from the training fund to its recipient; one the fund cannot pay fails at execution", () => {
@@ -301,7 +352,12 @@ describe("governance", () => {
   it("at most 8 proposals close in one cycle: the ninth's period ends with the next cycle", () => {
     const h = govHarness();
     for (let i = 0; i < 10; i++)
-      h.call(h.at(0, 1), dev, "proposeParam", { ...head(), module: "tasks", param: "reportFee", value: BigInt(i + 1) });
+      h.call(h.at(0, 1), dev, "proposeParam", {
+        ...head(),
+        module: "tasks",
+        param: "reportFee",
+        value: BigInt(i + 1),
+      });
     const ends = Array.from({ length: 10 }, (_, i) => proposal(h, i + 1).votingEndCycle);
     assert.deepEqual(ends, [2, 2, 2, 2, 2, 2, 2, 2, 3, 3]);
     h.endCycle(2);
