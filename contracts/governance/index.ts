@@ -192,6 +192,7 @@ function submit<B>(ctx: CallContext, head: Head, kind: Kind, codec: Codec<B>, bo
   if (ctx.state.getAccount(ctx.sender).balance < head.deposit)
     throw new ModuleError(`the deposit of ${head.deposit} wei is above the balance`);
   const id = nextId.get(ctx.store) ?? 1;
+  if (id === 0xffffffff) throw new ModuleError("proposal ids are exhausted");
   makeRoom(ctx, head.deposit, id);
   nextId.set(ctx.store, id + 1);
   take(ctx, head.deposit);
