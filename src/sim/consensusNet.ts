@@ -145,10 +145,10 @@ export class ConsensusNet {
     }
   }
 
-  /** Highest height decided by every live node. */
+  /** Highest height decided by every live validator. */
   finalizedByAll(): number {
     let min = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.size; i++) {
+    for (let i = 0; i < this.opts.weights.length; i++) {
       if (this.down.has(i)) continue;
       min = Math.min(min, this.nodes[i]!.machine.height - 1);
     }

@@ -59,7 +59,15 @@ export class Gossip<T> {
       }
     }
     this.peers = sets.map((s) => [...s].sort((a, b) => a - b));
-    this.mesh = this.peers.map((p) => rng.shuffle([...p]).slice(0, opts.mesh));
+    // The mesh is symmetric, as gossipsub's GRAFT makes it: each node grafts D/2 of its peers and
+    // is grafted by others, so every node has mesh links in both directions.
+    const mesh = Array.from({ length: n }, () => new Set<number>());
+    for (let i = 0; i < n; i++)
+      for (const j of rng.shuffle([...this.peers[i]!]).slice(0, Math.ceil(opts.mesh / 2))) {
+        mesh[i]!.add(j);
+        mesh[j]!.add(i);
+      }
+    this.mesh = mesh.map((m) => [...m].sort((a, b) => a - b));
   }
 
   message(topic: string, bytes: number, body: T): GossipMessage<T> {
