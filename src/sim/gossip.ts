@@ -29,9 +29,11 @@ export interface GossipOptions {
   peers: number;
   /** Mesh degree per topic (gossipsub D). */
   mesh: number;
+  /** Publish to every connected peer (the node's setting) instead of the mesh only. */
+  floodPublish: boolean;
 }
 
-export const defaultGossipOptions: GossipOptions = { peers: 30, mesh: 6 };
+export const defaultGossipOptions: GossipOptions = { peers: 30, mesh: 6, floodPublish: true };
 
 export class Gossip<T> {
   readonly peers: number[][];
@@ -39,6 +41,7 @@ export class Gossip<T> {
   readonly bytesByTopic = new Map<string, number>();
   /** Extra delay before a node's own messages leave it (a slow node). */
   readonly sendDelayMs: number[];
+  private readonly flood: boolean;
 
   constructor(
     private readonly wan: Wan,
@@ -48,6 +51,7 @@ export class Gossip<T> {
     opts: GossipOptions = defaultGossipOptions,
   ) {
     this.sendDelayMs = new Array(n).fill(0);
+    this.flood = opts.floodPublish;
     // A random graph: each node dials `peers / 2` others; connections are two-way.
     const sets = Array.from({ length: n }, () => new Set<number>());
     const dial = Math.min(n - 1, Math.ceil(opts.peers / 2));
@@ -78,7 +82,7 @@ export class Gossip<T> {
   publish(from: number, m: GossipMessage<T>, simAfter: (ms: number, f: () => void) => void): void {
     m.seenBy[from] = 1;
     const go = () => {
-      for (const p of this.peers[from]!) this.transmit(from, p, m);
+      for (const p of this.flood ? this.peers[from]! : this.mesh[from]!) this.transmit(from, p, m);
     };
     const d = this.sendDelayMs[from]!;
     if (d > 0) simAfter(d, go);

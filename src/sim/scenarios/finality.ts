@@ -44,6 +44,7 @@ export interface FinalityOptions {
   blockTimeMs?: number;
   jitter: number;
   latencyScale: number;
+  floodPublish: boolean;
   costs: SimCosts;
   /** Give up after this much simulated time. */
   maxSimMs: number;
@@ -65,6 +66,7 @@ export const defaultFinalityOptions: FinalityOptions = {
   preset: "mainnet",
   jitter: defaultWanOptions.jitter,
   latencyScale: 1,
+  floodPublish: true,
 };
 
 export function runFinality(o: FinalityOptions): Record<string, unknown> {
@@ -98,7 +100,7 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
         : {}),
       heightOverheadMs: o.heightOverheadMs ?? o.costs.heightOverheadMs,
     },
-    gossip: defaultGossipOptions,
+    gossip: { ...defaultGossipOptions, floodPublish: o.floodPublish },
     followers: f,
   });
   const faulty = rng
@@ -185,6 +187,7 @@ export function runFinality(o: FinalityOptions): Record<string, unknown> {
     fault: o.fault,
     faultyValidators: faulty.length,
     faultyWeightFraction: r(faulty.length / n, 3),
+    floodPublish: o.floodPublish,
     txsPerBlock: o.txs,
     blockApplySeconds: ms2s(o.blockApplyMs ?? o.costs.applyTxMs * o.txs),
     heightsFinalized: net.finalizedByAll(),

@@ -26,6 +26,7 @@ const scenarios: Record<string, (a: ScenarioArgs) => Record<string, unknown>> = 
       jitter: num(a, "jitter", defaultFinalityOptions.jitter),
       blockApplyMs: a["block-apply-ms"] !== undefined ? Number(a["block-apply-ms"]) : undefined,
       latencyScale: num(a, "latency-scale", 1),
+      floodPublish: a["flood-publish"] !== "false",
       heightOverheadMs: a["height-overhead-ms"] !== undefined ? Number(a["height-overhead-ms"]) : undefined,
     }),
   partition: (a) =>
