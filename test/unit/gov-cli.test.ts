@@ -74,6 +74,31 @@ describe("racecoin gov", () => {
       ],
       [["gov", "vote", "--id", "1", "--option", "maybe", ...key], /--option yes\|no\|abstain\|veto/],
       [["gov", "deposit", "--id", "x", "--amount", "1", ...key], /--id/],
+      [
+        ["gov", "propose", "model", "--title", "t", "--deposit", "1", "--file", "/nonexistent.json", ...key],
+        /--file: no such file/,
+      ],
+      [
+        [
+          "gov",
+          "propose",
+          "model",
+          "--title",
+          "t",
+          "--deposit",
+          "1",
+          "--dir",
+          "/nonexistent",
+          "--model",
+          "m",
+          ...key,
+        ],
+        /nonexistent/,
+      ],
+      [
+        ["gov", "propose", "model", "--title", "t", "--deposit", "1", ...key],
+        /--file ENTRY.json or --dir DIR/,
+      ],
     ];
     for (const [args, reason] of cases) {
       const r = racecoin(args);

@@ -11,6 +11,7 @@ import {
   envelopeCodec,
   govDepositArgs,
   govVoteArgs,
+  ProposalSubmitted,
   proposeGrantArgs,
   proposeModelArgs,
   proposeParamArgs,
@@ -21,7 +22,7 @@ import {
 import { type Codec, encode } from "../../encoding/index.ts";
 import { filesHash } from "../../inference/index.ts";
 import { GOVERNANCE_MODULE_ADDRESS } from "../../params/index.ts";
-import { fromHex, parseAddress } from "../../types/index.ts";
+import { fromHex, parseAddress, toHex } from "../../types/index.ts";
 import {
   asUsage,
   type Command,
@@ -155,9 +156,19 @@ function modelArg(values: Record<string, string | boolean | undefined>): Registe
   };
 }
 
-async function send(url: string, key: Uint8Array, data: Uint8Array): Promise<void> {
+async function send(url: string, key: Uint8Array, data: Uint8Array): Promise<string> {
   const r = await sendTransaction(url, key, { to: GOVERNANCE_MODULE_ADDRESS, value: 0n, data });
   if (r.status !== "success") throw new Error(`transaction ${r.hash} failed on chain`);
+  return r.hash;
+}
+
+/** The id in the ProposalSubmitted log of a proposal's transaction. */
+async function submittedId(url: string, hash: string): Promise<number> {
+  const receipt = await rpcCall<{ logs: { topics: string[] }[] }>(url, "eth_getTransactionReceipt", [hash]);
+  const topic0 = toHex(ProposalSubmitted.topic0);
+  const log = receipt.logs.find((l) => l.topics[0] === topic0);
+  if (!log) throw new Error(`transaction ${hash} submitted no proposal`);
+  return Number(BigInt(log.topics[1]!));
 }
 
 interface ProposalJson {
@@ -268,12 +279,8 @@ export const govCommand: Command = {
             milli: Number(bigArg(values.milli, "--milli")),
           });
         else throw new UsageError("gov propose: expected param, model, retire, grant or training-share");
-        await send(url, signerKey(values), data);
-        const { proposals } = await rpcCall<{ proposals: ProposalJson[] }>(url, "gov_proposals", [
-          { from: 0, limit: 100 },
-        ]);
-        const mine = await latest(url, proposals);
-        process.stdout.write(`${mine ? line(mine) : "proposal submitted"}\n`);
+        const id = await submittedId(url, await send(url, signerKey(values), data));
+        process.stdout.write(`${line(await rpcCall<ProposalJson>(url, "gov_proposal", [{ id }]))}\n`);
         return 0;
       }
       case "deposit": {
@@ -301,16 +308,3 @@ export const govCommand: Command = {
     }
   },
 };
-
-/** The newest proposal (pages of 100 from the first). */
-async function latest(url: string, first: ProposalJson[]): Promise<ProposalJson | undefined> {
-  let page = first;
-  let last = page[page.length - 1];
-  while (page.length === 100) {
-    page = (
-      await rpcCall<{ proposals: ProposalJson[] }>(url, "gov_proposals", [{ from: last!.id + 1, limit: 100 }])
-    ).proposals;
-    last = page[page.length - 1] ?? last;
-  }
-  return last;
-}
