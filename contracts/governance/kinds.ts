@@ -153,7 +153,8 @@ const shareKind: KindDef<{ milli: number }> = {
     if (milli === trainingShareMilli(ctx.storeOf(rewards))) return `the training share is already ${milli}`;
     return "";
   },
-  apply: (ctx, { milli }) => setTrainingShare(ctx.storeOf(rewards), milli),
+  // The revenue of the next cycle on: settlements of earlier cycles keep the share they were earned under.
+  apply: (ctx, { milli }) => setTrainingShare(ctx.storeOf(rewards), milli, ctx.block.cycle + 1),
   describe: ({ milli }) => `set the training share to ${milli / 10} %`,
 };
 

@@ -419,7 +419,7 @@ function pools(ctx: ModuleContext, job: SettleJob) {
       ? cycleIssuance(sup.issued, job.mintingFees, minimum)
       : { proportional: 0n, shortfall: 0n };
   const taskPool = job.feeShare === 1 ? job.fees + proportional : job.fees;
-  const training = trainingPart(ctx.store, taskPool);
+  const training = trainingPart(ctx.store, taskPool, job.cycle);
   return { proportional, shortfall, taskPool, training, distributable: taskPool - training };
 }
 
@@ -475,7 +475,7 @@ function finalize(ctx: ModuleContext, job: SettleJob, cache: SumsCache): CycleRe
   let issuancePool = shortfall;
   let basis: [string, bigint][];
   if (!feeShare) {
-    const toFund = trainingPart(s, proportional + shortfall);
+    const toFund = trainingPart(s, proportional + shortfall, c);
     training += toFund;
     issuancePool = proportional + shortfall - toFund;
     basis = [...weights.entries()].filter(([, w]) => w > 0n);

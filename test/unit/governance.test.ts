@@ -24,6 +24,7 @@ import {
 } from "../../contracts/index.ts";
 import { retireModel } from "../../contracts/models/index.ts";
 import {
+  setTrainingShare,
   trainingPart,
   trainingShareMilli,
   trainingShareUnlockHeight,
@@ -251,8 +252,13 @@ describe("governance", () => {
     h5.endCycle(cycle + 2);
     const s = readStoreIn(h5.state, rewards);
     assert.equal(trainingShareMilli(s), 300);
-    assert.equal(trainingPart(s, 1000n), 300n);
-    assert.equal(trainingPart(rewardsStore(), 1000n), 200n, "the other chain keeps 20 %");
+    assert.equal(trainingPart(s, 1000n, cycle + 3), 300n, "revenue earned after the change");
+    assert.equal(
+      trainingPart(s, 1000n, cycle + 2),
+      200n,
+      "revenue of the closing cycle and before keeps 20 %",
+    );
+    assert.equal(trainingPart(rewardsStore(), 1000n, cycle + 3), 200n, "the other chain keeps 20 %");
   });
 
   it("expedited: a short vote with a higher threshold; one that misses it continues as a regular proposal", () => {
@@ -365,5 +371,22 @@ describe("governance", () => {
     assert.equal(proposal(h, 9).status, GovStatus.voting);
     h.endCycle(3);
     assert.equal(proposal(h, 10).status, GovStatus.rejected);
+  });
+
+  it("the training share by cycle: each change applies from its cycle on, history behind the newest is dropped", () => {
+    const h = govHarness();
+    const s = storeIn(h.state, rewards);
+    setTrainingShare(s, 300, 10);
+    setTrainingShare(s, 250, 12);
+    assert.deepEqual(
+      [9, 10, 11, 12, 99].map((c) => trainingShareMilli(s, c)),
+      [200, 300, 300, 250, 250],
+    );
+    setTrainingShare(s, 100, 30);
+    assert.deepEqual(
+      [9, 11, 12, 29, 30].map((c) => trainingShareMilli(s, c)),
+      [200, 200, 250, 250, 100],
+      "10 dropped, 12 kept",
+    );
   });
 });
