@@ -62,6 +62,11 @@ export interface ProtocolLimits {
   /** Requests per second per peer (token bucket of the same size). */
   ratePerSec: number;
   timeoutMs: number;
+  /**
+   * Streamed responses: frames sent within this many ms of the last write go out together, in one
+   * muxer frame and one noise message (the first frame at once). 0 or absent: each frame at once.
+   */
+  coalesceMs?: number;
 }
 
 export class RequestError extends Error {}
@@ -346,15 +351,36 @@ export class Network {
           const req = await this.admit(stream, peer, protocol, limits);
           if (!req) return;
           let sent = 0;
+          // Frames waiting for the next write, and when the last write went out.
+          let pending: Uint8Array[] = [];
+          let lastWrite = 0;
+          let timer: NodeJS.Timeout | undefined;
+          const flush = async () => {
+            clearTimeout(timer);
+            timer = undefined;
+            if (pending.length === 0) return;
+            // Lengths and frames in one write: one muxer frame and one noise message.
+            const out = new Uint8Array(pending.reduce((t, f) => t + 4 + f.length, 0));
+            let at = 0;
+            for (const f of pending) {
+              new DataView(out.buffer).setUint32(at, f.length);
+              out.set(f, at + 4);
+              at += 4 + f.length;
+            }
+            pending = [];
+            lastWrite = performance.now();
+            if (!stream.send(out)) await stream.onDrain();
+          };
+          const wait = limits.coalesceMs ?? 0;
           await handler(req, peer, async (frame) => {
             sent += frame.length + 4;
             if (sent > limits.maxResponseBytes) throw new RequestError("response too large");
-            // Length and frame in one write: one muxer frame and one noise message per frame.
-            const out = new Uint8Array(4 + frame.length);
-            new DataView(out.buffer).setUint32(0, frame.length);
-            out.set(frame, 4);
-            if (!stream.send(out)) await stream.onDrain();
+            pending.push(frame);
+            const due = lastWrite + wait - performance.now();
+            if (due <= 0) await flush();
+            else timer ??= setTimeout(() => void flush().catch(() => {}), due);
           });
+          await flush();
           await stream.close();
         } catch (e) {
           this.m.log.debug({ protocol, peer, err: (e as Error).message }, "Streamed request failed");

@@ -508,7 +508,16 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
     completion_tokens: completionTokens,
     total_tokens: r.promptTokens + completionTokens,
   });
-  const write = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
+  // Events of one tick go out in one write (tokens relayed a few at a time arrive together).
+  let queued = "";
+  const flush = () => {
+    if (queued && !res.destroyed && !res.writableEnded) res.write(queued);
+    queued = "";
+  };
+  const write = (o: unknown) => {
+    if (!queued) setImmediate(flush);
+    queued += `data: ${JSON.stringify(o)}\n\n`;
+  };
   const piece = (content: string, finish: string | null, lps: ReturnType<typeof lp>[] | null = null) =>
     chat
       ? {
@@ -549,7 +558,7 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
         ],
       });
   };
-  const { finish, taskId, executor } = await run((t) => {
+  const ran = run((t) => {
     begin();
     completionTokens++;
     const s = decoder.decode(t.bytes ?? Uint8Array.of(t.token), { stream: true });
@@ -558,6 +567,11 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
     if (r.stream && !res.destroyed && (s || r.logprobs))
       write(piece(s, null, r.logprobs ? [lp(t, s)] : null));
   });
+  // Tokens already relayed reach the client before an error ends the stream.
+  const { finish, taskId, executor } = await ran.catch((e) => {
+    flush();
+    throw e;
+  });
   begin();
   if (res.destroyed) return;
   const tail = decoder.decode();
@@ -565,6 +579,7 @@ async function complete(res: ServerResponse, r: Request, chat: boolean, run: Run
   if (r.stream) {
     write(piece(tail, finish));
     if (r.includeUsage) write({ ...base, object, choices: [], usage: usage() });
+    flush();
     res.end("data: [DONE]\n\n");
     return;
   }

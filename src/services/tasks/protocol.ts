@@ -26,6 +26,8 @@ export const INFER_LIMITS: ProtocolLimits = {
   maxResponseBytes: 64 * 1024,
   ratePerSec: 200,
   timeoutMs: 60_000,
+  // Tokens faster than one per 2 ms travel a few to a write (bench:inference, float model).
+  coalesceMs: 2,
 };
 export const RECEIPT_LIMITS: ProtocolLimits = {
   maxRequestBytes: 1024,
