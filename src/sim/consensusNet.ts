@@ -135,11 +135,10 @@ export class ConsensusNet {
         decided: new Map(),
       });
     }
+    for (const i of this.down) this.wan.setUp(i, false);
+    this.gossip.refreshMesh();
     for (let i = 0; i < this.size; i++) {
-      if (this.down.has(i)) {
-        this.wan.setUp(i, false);
-        continue;
-      }
+      if (this.down.has(i)) continue;
       this.enterHeight(i, 1);
       this.tickRebroadcast(i);
     }

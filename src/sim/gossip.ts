@@ -42,6 +42,8 @@ export class Gossip<T> {
   /** Extra delay before a node's own messages leave it (a slow node). */
   readonly sendDelayMs: number[];
   private readonly flood: boolean;
+  private readonly meshDegree: number;
+  private live: (number[] | undefined)[] = [];
 
   constructor(
     private readonly wan: Wan,
@@ -52,6 +54,7 @@ export class Gossip<T> {
   ) {
     this.sendDelayMs = new Array(n).fill(0);
     this.flood = opts.floodPublish;
+    this.meshDegree = opts.mesh;
     // A random graph: each node dials `peers / 2` others; connections are two-way.
     const sets = Array.from({ length: n }, () => new Set<number>());
     const dial = Math.min(n - 1, Math.ceil(opts.peers / 2));
@@ -72,6 +75,32 @@ export class Gossip<T> {
         mesh[j]!.add(i);
       }
     this.mesh = mesh.map((m) => [...m].sort((a, b) => a - b));
+  }
+
+  /** Where a node forwards: its live mesh (see refreshMesh). */
+  private forwardTargets(node: number): number[] {
+    return this.live[node] ?? this.mesh[node]!;
+  }
+
+  /**
+   * Rebuild the live mesh after nodes went down or came up, as gossipsub's heartbeat does: links
+   * to peers that are gone are pruned, and a node left with fewer than D grafts live peers —
+   * both ways, as GRAFT does, so no live node is left out of forwarding.
+   */
+  refreshMesh(): void {
+    const up = (p: number) => this.wan.isUp(p);
+    const live = this.mesh.map((m) => new Set(m.filter(up)));
+    for (let i = 0; i < this.n; i++) {
+      if (!up(i)) continue;
+      for (const p of this.peers[i]!) {
+        if (live[i]!.size >= this.meshDegree) break;
+        if (up(p) && p !== i) {
+          live[i]!.add(p);
+          live[p]!.add(i);
+        }
+      }
+    }
+    this.live = live.map((m) => [...m].sort((a, b) => a - b));
   }
 
   message(topic: string, bytes: number, body: T): GossipMessage<T> {
@@ -101,7 +130,7 @@ export class Gossip<T> {
     this.wan.cpu(node, costMs, () => {
       if (verdict !== "accept") return;
       this.h.deliver(node, m);
-      for (const p of this.mesh[node]!) if (p !== source) this.transmit(node, p, m);
+      for (const p of this.forwardTargets(node)) if (p !== source) this.transmit(node, p, m);
     });
   }
 }
