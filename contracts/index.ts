@@ -247,6 +247,7 @@ export {
   keyArgs as taskKeyArgs,
   MAX_DECLARED,
   MAX_RECEIPTS_PER_SETTLE,
+  mayDeclare,
   params as taskParamsItem,
   payerRefusal,
   payloadArgs as taskPayloadArgs,

@@ -13,6 +13,7 @@ import {
   signReceipt,
   type TaskPayload,
 } from "../src/inference/index.ts";
+import { minimal } from "../src/params/index.ts";
 import { fromHex, toHex } from "../src/types/index.ts";
 import { devAddresses } from "../test/helpers/chain.ts";
 import { answeredTask, CHAIN_ID, tasksHarness } from "../test/helpers/tasksModule.ts";
@@ -54,6 +55,7 @@ function receiptJson(r: Receipt) {
 function build() {
   const model = new ExactModel();
   const h = tasksHarness();
+  const L = minimal.cycleLength;
   h.beaconOutput(5, BEACON);
   const task = (serial: bigint, extra: Partial<Parameters<typeof answeredTask>[0]> = {}) =>
     answeredTask({
@@ -107,15 +109,15 @@ function build() {
     6,
     DEVELOPER,
     "authorizeKey",
-    { key, limit: 200_000_000_000n },
+    { key, limit: 90_000_000_000n },
     {
       key: toHex(key),
-      limit: "200000000000",
+      limit: "90000000000",
     },
   );
   const settle = (name: string, height: number, sender: Uint8Array, rs: Receipt[]) =>
     step(name, height, sender, "settle", { receipts: rs }, { receipts: rs.map(receiptJson) });
-  const [a, b, c] = tasks;
+  const [a, b, c, d] = tasks;
   settle(
     "settle by another account",
     8,
@@ -130,19 +132,22 @@ function build() {
   const misrouted = signReceipt(API_KEY, CHAIN_ID, { ...b!.receipt, executor: other });
   settle("misrouted", 9, other, [misrouted]);
   settle("settle second", 9, b!.executor, [b!.receipt]);
+  // A key's limit only rises; a revocation refuses receipts of the cycles after it.
   step("lower the limit", 10, DEVELOPER, "authorizeKey", { key, limit: 1n }, { key: toHex(key), limit: "1" });
-  settle("over the spend limit", 11, c!.executor, [c!.receipt]);
-  step("revoke", 12, DEVELOPER, "revokeKey", { key }, { key: toHex(key) });
-  settle("revoked key", 12, c!.executor, [c!.receipt]);
+  step("revoke", 10, DEVELOPER, "revokeKey", { key }, { key: toHex(key) });
+  settle("settle after the revocation, same cycle", 10, c!.executor, [c!.receipt]);
+  settle("over the spend limit", 11, d!.executor, [d!.receipt]);
+  const e = task(5n, { cycle: 1 });
+  settle("revoked key, a later cycle", L + 2, e.executor, [e.receipt]);
   step(
     "reinstate",
-    12,
+    L + 2,
     DEVELOPER,
     "authorizeKey",
     { key, limit: 10n ** 15n },
     { key: toHex(key), limit: "1000000000000000" },
   );
-  settle("expired: two cycles later", 130, c!.executor, [c!.receipt]);
+  settle("expired: two cycles later", 130, d!.executor, [d!.receipt]);
   return {
     kind: "task-receipts",
     description:

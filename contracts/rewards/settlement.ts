@@ -274,9 +274,16 @@ function foldTasks(ctx: ModuleContext, job: SettleJob, sums: SumsCache, budget: 
       limit: limit + 1,
     });
     const batch = keys.slice(0, limit);
+    /** The first key of the batch left for the next step (its units would pass the budget). */
+    let stop: Uint8Array | undefined;
     for (const [, id] of batch) {
       const t = tasks.get(ts, id)!;
-      used += 1 + (t.attempt > 0 ? REDRAW_UNITS * t.attempt : 0);
+      const units = 1 + (t.attempt > 0 ? REDRAW_UNITS * t.attempt : 0);
+      if (used > 0 && used + units > budget) {
+        stop = id;
+        break;
+      }
+      used += units;
       job.tasks++;
       job.fees += t.fee;
       if (t.status !== TaskStatus.fraud) {
@@ -327,9 +334,9 @@ function foldTasks(ctx: ModuleContext, job: SettleJob, sums: SumsCache, budget: 
       g.feeSum += t.fee;
       g.feeSquares += t.fee * t.fee;
     }
-    const next = keys[limit];
-    job.cursor = next ? next[1] : new Uint8Array(0);
-    if (!next || used >= budget) break;
+    const next = stop ?? keys[limit]?.[1];
+    job.cursor = next ?? new Uint8Array(0);
+    if (!next || stop || used >= budget) break;
   }
   for (const [name, g] of groups) settleGroups.set(ctx.store, groupKey(name), g);
   if (job.cursor.length === 0) job.phase = Phase.groups;

@@ -32,9 +32,9 @@ import {
   type ModuleContext,
   ModuleError,
 } from "../module.ts";
-import { forfeitsOf, race } from "../race/index.ts";
+import { forfeitsOf, race, weights as raceWeightMap } from "../race/index.ts";
 import { type RawStore, type ReadStore, type StoreMap, u32Key } from "../store.ts";
-import { validators as validatorsModule } from "../validators/index.ts";
+import { validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
 
 import { governableTaskParams } from "./governable.ts";
 import { HONEYPOT_MAX, honeypotDrawn, isHoneypot, plantHoneypot } from "./honeypots.ts";
@@ -126,6 +126,26 @@ export function candidatesFor(
 
 function add<K>(map: StoreMap<K, bigint>, s: RawStore, k: K, v: bigint): void {
   map.set(s, k, (map.get(s, k) ?? 0n) + v);
+}
+
+/**
+ * Whether `address` may declare what it serves in `cycle` (spec/tasks.md §Serving): it holds race
+ * weight in the cycle or the next, by the race's weights or the validator sets. Declarations of
+ * accounts that can never be drawn would only grow what every draw reads. Direct reads: a weight
+ * entry each, and the two sets (≤ maxValidators each).
+ */
+export function mayDeclare(
+  ctx: { storeOf(m: Pick<Module, "address">): ReadStore },
+  address: Address,
+  cycle: number,
+): boolean {
+  const raceStore = ctx.storeOf(race);
+  for (const c of [cycle - 1, cycle])
+    if (c >= 0 && (raceWeightMap.get(raceStore, [c, address]) ?? 0n) > 0n) return true;
+  const vs = ctx.storeOf(validatorsModule);
+  return [cycle, cycle + 1].some((c) =>
+    (validatorSetOf(vs, c) ?? []).some((v) => v.weight > 0n && equalBytes(v.address, address)),
+  );
 }
 
 function taskOrFail(s: ReadStore, taskId: Uint8Array): TaskRecord {
@@ -380,7 +400,8 @@ function settleOne(
   if (!signer) fail("the signature recovers to no key");
   const key = apiKeys.get(store, signer!);
   if (!key) fail(`key ${toChecksumAddress(signer!)} is not an authorized API key`);
-  if (key!.revoked) fail(`key ${toChecksumAddress(signer!)} is revoked`);
+  if (key!.revoked && r.cycle >= key!.revoked)
+    fail(`key ${toChecksumAddress(signer!)} is revoked for receipts of cycle ${key!.revoked} on`);
   const set = `${r.cycle}:${r.model}`;
   if (!pools.has(set)) pools.set(set, new WeightedPool(candidatesFor(ctx, r.cycle, r.model)));
   const due = routedExecutor(round!.output, r.taskId, pools.get(set)!, r.intermediary, r.attempt);
@@ -587,6 +608,11 @@ export const tasksModule: Module = {
         const k = apiKeys.get(ctx.store, key);
         if (k && !equalBytes(k.owner, ctx.sender))
           throw new ModuleError("this key belongs to another account");
+        // A receipt already answered must not fail on a limit lowered after the answer.
+        if (k && limit < k.limit)
+          throw new ModuleError(
+            `a key's limit only rises (it is ${k.limit}): revoke the key and authorize a new one for a lower limit`,
+          );
         apiKeys.set(ctx.store, key, { owner: ctx.sender, limit, spent: k?.spent ?? 0n, revoked: 0 });
         ownerKeys.set(ctx.store, [ctx.sender, key], 1);
       },
@@ -597,7 +623,10 @@ export const tasksModule: Module = {
       execute(ctx, { key }: { key: Address }) {
         const k = apiKeys.get(ctx.store, key);
         if (!k || !equalBytes(k.owner, ctx.sender)) throw new ModuleError("not a key of this account");
-        apiKeys.set(ctx.store, key, { ...k, revoked: 1 });
+        if (k.revoked) throw new ModuleError("this key is already revoked");
+        // Receipts of this cycle and before still settle (answered before the revocation could be
+        // seen); revoked = the first cycle whose receipts are refused.
+        apiKeys.set(ctx.store, key, { ...k, revoked: ctx.block.cycle + 1 });
       },
     },
     settle: {
@@ -620,6 +649,10 @@ export const tasksModule: Module = {
        * executor, verifier or panel member only for those. An empty list serves none.
        */
       execute(ctx, { models }: { models: string[] }) {
+        if (!mayDeclare(ctx, ctx.sender, ctx.block.cycle))
+          throw new ModuleError(
+            "only an account with race weight this cycle or the next declares what it serves (an undeclared one serves every model)",
+          );
         if (new Set(models).size !== models.length) throw new ModuleError("a model is named twice");
         const registry = ctx.storeOf(modelsModule);
         for (const m of models)

@@ -188,16 +188,19 @@ export function payerRefusal(
   fee: bigint,
   cycle: number,
   cycleLength: number,
+  /** What the asking executor already answered and has not settled, for this key and its owner. */
+  inFlight: { key: bigint; owner: bigint } = { key: 0n, owner: 0n },
 ): string | undefined {
   const k = apiKeys.get(s, key);
   if (!k) return `key ${toChecksumAddress(key)} is not an authorized API key`;
   if (k.revoked) return `key ${toChecksumAddress(key)} is revoked`;
-  if (k.spent + fee > k.limit)
-    return `the key's spend limit leaves ${k.limit - k.spent} wei; the task may cost ${fee}`;
+  const room = k.limit - k.spent - inFlight.key;
+  if (room < fee)
+    return `the key's spend limit leaves ${room > 0n ? room : 0n} wei; the task may cost ${fee}`;
   const escrow = escrows.get(s, k.owner) ?? 0n;
-  const held = heldBack(withdrawals.get(s, k.owner), cycle, cycleLength);
+  const held = heldBack(withdrawals.get(s, k.owner), cycle, cycleLength) + inFlight.owner;
   const free = escrow > held ? escrow - held : 0n;
   if (free < fee)
-    return `the payer's escrow holds ${free} wei${held > 0n ? ` besides the ${held} asked back` : ""}; the task may cost ${fee}`;
+    return `the payer's escrow holds ${free} wei${held > 0n ? ` besides the ${held} asked back or answered here` : ""}; the task may cost ${fee}`;
   return undefined;
 }

@@ -82,6 +82,7 @@ export interface ApiKey {
   owner: Address;
   limit: bigint;
   spent: bigint;
+  /** 0: in force; else the first cycle whose receipts are refused (the revocation's cycle + 1). */
   revoked: number;
 }
 export const apiKeyFields = {

@@ -165,20 +165,16 @@ export function signReceipt(apiKey: Uint8Array, chainId: bigint, body: ReceiptBo
 
 /**
  * What the API key signs for a task before it is answered (spec/tasks.md §Messages between nodes):
- * SHA-256("racecoin/task-request" ‖ u64be(chainId) ‖ taskId ‖ u32be(cycle)). It names the payer to
- * the executor, which checks on chain that the receipt would settle before running anything.
+ * SHA-256("racecoin/task-request" ‖ u64be(chainId) ‖ the request's canonical msgpack without the
+ * signature). It names the payer to the executor, which checks on chain that the receipt would
+ * settle before running anything, and binds the whole request: its prompt, limits, cycle, round
+ * and attempt.
  */
-function requestDigest(chainId: bigint, taskId: Uint8Array, cycle: number): Uint8Array {
-  const n = Buffer.alloc(12);
-  n.writeBigUInt64BE(chainId);
-  n.writeUInt32BE(cycle, 8);
+function requestDigest(chainId: bigint, body: Uint8Array): Uint8Array {
+  const id = Buffer.alloc(8);
+  id.writeBigUInt64BE(chainId);
   return new Uint8Array(
-    createHash("sha256")
-      .update("racecoin/task-request")
-      .update(n.subarray(0, 8))
-      .update(taskId)
-      .update(n.subarray(8))
-      .digest(),
+    createHash("sha256").update("racecoin/task-request").update(id).update(body).digest(),
   );
 }
 
@@ -190,25 +186,15 @@ function packSignature(sig: { r: bigint; s: bigint; recovery: number }): Uint8Ar
   return out;
 }
 
-export function signRequest(
-  apiKey: Uint8Array,
-  chainId: bigint,
-  taskId: Uint8Array,
-  cycle: number,
-): Uint8Array {
-  return packSignature(signDigest(requestDigest(chainId, taskId, cycle), apiKey));
+export function signRequest(apiKey: Uint8Array, chainId: bigint, body: Uint8Array): Uint8Array {
+  return packSignature(signDigest(requestDigest(chainId, body), apiKey));
 }
 
-/** The API key that signed a task request, or null for a signature that recovers to none. */
-export function requestSigner(
-  chainId: bigint,
-  taskId: Uint8Array,
-  cycle: number,
-  signature: Uint8Array,
-): Address | null {
+/** The API key that signed a task request's body, or null for a signature that recovers to none. */
+export function requestSigner(chainId: bigint, body: Uint8Array, signature: Uint8Array): Address | null {
   const v = signature[64];
   if (signature.length !== 65 || (v !== 0 && v !== 1)) return null;
-  return recoverAddress(requestDigest(chainId, taskId, cycle), signature.subarray(0, 64), v);
+  return recoverAddress(requestDigest(chainId, body), signature.subarray(0, 64), v);
 }
 
 /** The API key that signed a receipt, or null for a signature that recovers to none. */

@@ -33,13 +33,7 @@ import {
 import { unitPrices } from "../../contracts/models/index.ts";
 import { beginSettlement, settleCycle, settleJob, settleStep } from "../../contracts/rewards/index.ts";
 import { u32Key } from "../../contracts/store.ts";
-import {
-  declarations,
-  payerRefusal,
-  reports,
-  undrawn,
-  withdrawals,
-} from "../../contracts/tasks/index.ts";
+import { declarations, payerRefusal, reports, undrawn, withdrawals } from "../../contracts/tasks/index.ts";
 import { privateKeyToAddress, randomPrivateKey } from "../../src/crypto/index.ts";
 import { encode } from "../../src/encoding/index.ts";
 import {
@@ -939,24 +933,28 @@ describe("escrow withdrawals", () => {
     const key = privateKeyToAddress(apiKey);
     assert.match(payerRefusal(h.store(), devAddresses[3]!, 1n, 0, L) ?? "", /not an authorized API key/);
     assert.match(payerRefusal(h.store(), key, 10n ** 30n, 0, L) ?? "", /spend limit leaves/);
-    const taskId = new Uint8Array(32).fill(0x44);
-    const sig = signRequest(apiKey, CHAIN_ID, taskId, 3);
-    assert.ok(equalBytes(requestSigner(CHAIN_ID, taskId, 3, sig)!, key), "the signing key");
-    // Another task, cycle or chain recovers to some other key: not the payer's.
-    for (const [id, c, chain] of [
-      [new Uint8Array(32).fill(0x45), 3, CHAIN_ID],
-      [taskId, 4, CHAIN_ID],
-      [taskId, 3, CHAIN_ID + 1n],
+    const body = new TextEncoder().encode("a request body");
+    const sig = signRequest(apiKey, CHAIN_ID, body);
+    assert.ok(equalBytes(requestSigner(CHAIN_ID, body, sig)!, key), "the signing key");
+    // Another body or chain recovers to some other key: not the payer's.
+    for (const [b, chain] of [
+      [new TextEncoder().encode("a request bodz"), CHAIN_ID],
+      [body, CHAIN_ID + 1n],
     ] as const) {
-      const who = requestSigner(chain, id, c, sig);
-      assert.ok(!who || !equalBytes(who, key), "a signature binds its task, cycle and chain");
+      const who = requestSigner(chain, b, sig);
+      assert.ok(!who || !equalBytes(who, key), "a signature binds its body and chain");
     }
     assert.equal(
-      requestSigner(CHAIN_ID, taskId, 3, new Uint8Array(65)),
+      requestSigner(CHAIN_ID, body, new Uint8Array(65)),
       null,
       "v = 0 with r = s = 0 recovers none",
     );
-    assert.equal(requestSigner(CHAIN_ID, taskId, 3, new Uint8Array(64)), null, "short");
+    assert.equal(requestSigner(CHAIN_ID, body, new Uint8Array(64)), null, "short");
+    // What the asking executor has answered and not settled counts against the limit and escrow.
+    assert.match(
+      payerRefusal(h.store(), key, 1n, 0, L, { key: 0n, owner: 10n ** 18n }) ?? "",
+      /escrow holds 0 wei besides/,
+    );
     assert.equal(h.refusal(8, devAddresses[7]!, "revokeKey", { key }), "");
     assert.match(payerRefusal(h.store(), key, 1n, 0, L) ?? "", /revoked/);
   });

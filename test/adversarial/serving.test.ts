@@ -15,10 +15,12 @@ import {
   taskCandidates,
   taskCandidatesFor,
   tasks,
+  validatorSets,
+  validators,
 } from "../../contracts/index.ts";
 import { expectServed } from "../../contracts/rewards/standing.ts";
 import { minimal } from "../../src/params/index.ts";
-import { readStoreIn } from "../../src/state/index.ts";
+import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import { equalBytes, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
 import { fundedMarket } from "../helpers/tasksModule.ts";
@@ -50,6 +52,9 @@ describe("serving declarations", () => {
   it("declarations older than DECLARATION_CYCLES are removed, the one still in force kept", () => {
     const { h } = fundedMarket();
     const me = devAddresses[3]!;
+    // The genesis set carries forward: every cycle's set holds `me`.
+    const vs = storeIn(h.state, validators);
+    for (let c = 1; c <= 2 * DECLARATION_CYCLES + 1; c++) validatorSets.set(vs, c, validatorSets.get(vs, 0)!);
     for (let c = 0; c < 2 * DECLARATION_CYCLES; c++)
       assert.equal(h.refusal(c * L + 1, me, "serve", { models: c % 2 ? [BUILTIN_MODEL.id] : [] }), "");
     const kept = servingDeclarations.keys(h.store(), me);
@@ -57,6 +62,16 @@ describe("serving declarations", () => {
     const last = 2 * DECLARATION_CYCLES - 1;
     assert.deepEqual(declaredModels(h.store(), me, last + 1), [BUILTIN_MODEL.id]);
     assert.deepEqual(declaredModels(h.store(), me, last), []);
+  });
+
+  it("only an account with race weight declares: the declarations every draw reads stay bounded by the weighted", () => {
+    const { h } = fundedMarket();
+    assert.match(
+      h.refusal(7, devAddresses[9]!, "serve", { models: [] }),
+      /only an account with race weight this cycle or the next declares/,
+    );
+    assert.equal(servingDeclarations.keys(h.store(), devAddresses[9]!).length, 0, "nothing stored");
+    assert.equal(h.refusal(7, devAddresses[2]!, "serve", { models: [] }), "", "a member of the set does");
   });
 
   it("a node that serves nothing is never drawn: settlement refuses a receipt that names it", () => {

@@ -110,8 +110,11 @@ describe("tasks: escrow, keys and settlement", () => {
   it("holds the spend limit, the escrow and revocation; stale receipts expire", () => {
     const { h, task } = setup();
     const t = task(20n);
-    assert.equal(h.refusal(7, dev, "authorizeKey", { key: keyAddress, limit: 10n }), "");
-    assert.match(h.refusal(8, t.executor, "settle", { receipts: [t.receipt] }), /spend limit/);
+    // A limit only rises (a receipt answered under it must not fail when it is lowered after).
+    assert.match(h.refusal(7, dev, "authorizeKey", { key: keyAddress, limit: 10n }), /limit only rises/);
+    const other = privateKeyToAddress(new Uint8Array(32).fill(0x77));
+    assert.equal(h.refusal(7, dev, "authorizeKey", { key: other, limit: 10n }), "");
+    assert.match(h.refusal(7, dev, "authorizeKey", { key: other, limit: 9n }), /limit only rises/);
     assert.equal(h.refusal(7, dev, "authorizeKey", { key: keyAddress, limit: 10n ** 20n }), "");
     assert.equal(h.refusal(7, dev, "withdraw", { amount: 10n ** 15n - 10n }), "");
     assert.match(h.refusal(7, dev, "withdraw", { amount: 11n }), /withdraw 1 to 10 wei/);
@@ -128,7 +131,13 @@ describe("tasks: escrow, keys and settlement", () => {
     );
     assert.equal(h.refusal(7, dev, "deposit", { amount: 10n ** 15n }), "");
     assert.equal(h.refusal(7, dev, "revokeKey", { key: keyAddress }), "");
-    assert.match(h.refusal(8, t.executor, "settle", { receipts: [t.receipt] }), /revoked/);
+    assert.match(h.refusal(7, dev, "revokeKey", { key: keyAddress }), /already revoked/);
+    // Revoked in cycle 0: receipts of cycle 1 on are refused (those of cycle 0 still settle).
+    const next = task(21n, { cycle: 1 });
+    assert.match(
+      h.refusal(minimal.cycleLength + 1, next.executor, "settle", { receipts: [next.receipt] }),
+      /revoked for receipts of cycle 1 on/,
+    );
     assert.equal(h.refusal(7, dev, "authorizeKey", { key: keyAddress, limit: 10n ** 20n }), "");
     assert.match(
       h.refusal(2 * minimal.cycleLength + 1, t.executor, "settle", { receipts: [t.receipt] }),

@@ -10,16 +10,18 @@ import {
   modelEntry,
   models as modelsModule,
   payerRefusal,
+  tasks,
   tasksModule,
   unitPriceAt,
   withdrawals,
 } from "../../../contracts/index.ts";
 import type { Chain } from "../../chain/index.ts";
 import { requestSigner } from "../../inference/index.ts";
+import { cycleOf } from "../../params/index.ts";
 import { ApiError } from "../../rpc/index.ts";
 import { readStoreIn } from "../../state/index.ts";
-import { type Address, toChecksumAddress } from "../../types/index.ts";
-import type { TaskRequest } from "./protocol.ts";
+import { type Address, fromHex, toChecksumAddress, toHex } from "../../types/index.ts";
+import { requestBody, type TaskRequest } from "./protocol.ts";
 
 /** The most a task of `bytes` prompt bytes and `maxTokens` can cost in `cycle`. */
 export function worstFee(
@@ -67,11 +69,37 @@ export function admitRequest(chain: Chain, key: Address, worst: bigint, owed: bi
     );
 }
 
-/** Why the executor does not answer `t`: its payer's receipt would not settle; undefined if it would. */
-export function unpaidReason(chain: Chain, t: TaskRequest): string | undefined {
-  const payer = requestSigner(chain.ctx.chainId, t.taskId, t.cycle, t.keySignature);
-  if (!payer) return "the request's key signature recovers to no key";
-  const worst = worstFee(chain, t.model, t.prompt.length, t.maxTokens, t.cycle);
-  const store = readStoreIn(chain.state, tasksModule);
-  return payerRefusal(store, payer, worst, t.cycle, chain.preset.cycleLength);
+/**
+ * The executor's answers whose receipts have not settled, by payer key and owner: a new answer is
+ * given only if the key's limit and the owner's escrow cover it beside those (spec/tasks.md
+ * §Messages between nodes). An answer leaves when its task settles or its cycle can no longer.
+ * Answers of other executors to the same payer are not seen: that exposure remains theirs.
+ */
+export class Answered {
+  private readonly open = new Map<string, { key: string; owner: string; fee: bigint; cycle: number }>();
+
+  /** The payer's key, recorded against this answer; or why not to answer. */
+  check(chain: Chain, t: TaskRequest): Address | string {
+    const cycle = cycleOf(chain.head.height + 1, chain.preset.cycleLength);
+    if (t.cycle !== cycle && t.cycle !== cycle - 1)
+      return `the request is of cycle ${t.cycle}; in cycle ${cycle} only receipts of cycles ${cycle - 1} and ${cycle} settle`;
+    const payer = requestSigner(chain.ctx.chainId, requestBody(t), t.keySignature);
+    if (!payer) return "the request's key signature recovers to no key";
+    const store = readStoreIn(chain.state, tasksModule);
+    for (const [id, o] of this.open)
+      if (cycle - o.cycle > 1 || tasks.has(store, fromHex(id))) this.open.delete(id);
+    const owner = apiKeys.get(store, payer)?.owner;
+    const keyHex = toHex(payer);
+    const ownerHex = owner ? toHex(owner) : "";
+    const inFlight = { key: 0n, owner: 0n };
+    for (const o of this.open.values()) {
+      if (o.key === keyHex) inFlight.key += o.fee;
+      if (o.owner === ownerHex) inFlight.owner += o.fee;
+    }
+    const worst = worstFee(chain, t.model, t.prompt.length, t.maxTokens, t.cycle);
+    const refusal = payerRefusal(store, payer, worst, t.cycle, chain.preset.cycleLength, inFlight);
+    if (refusal) return refusal;
+    this.open.set(toHex(t.taskId), { key: keyHex, owner: ownerHex, fee: worst, cycle: t.cycle });
+    return payer;
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { recoverAddress, signDigest } from "../../crypto/index.ts";
-import { address20, bytes, hash32, quantity, str, struct, uint } from "../../encoding/index.ts";
+import { address20, bytes, encode, hash32, quantity, str, struct, uint } from "../../encoding/index.ts";
 import { MAX_PROMPT_BYTES, type Position, TOP_K } from "../../inference/index.ts";
 import type { ProtocolLimits } from "../../network/index.ts";
 import type { Address } from "../../types/index.ts";
@@ -88,7 +88,7 @@ export interface TaskRequest {
   keySignature: Uint8Array;
 }
 
-export const taskRequestCodec = struct<TaskRequest>("tasks.Request", {
+const taskRequestFields = {
   taskId: hash32,
   model: str(64),
   prompt: bytes({ max: MAX_PROMPT_BYTES }),
@@ -101,8 +101,18 @@ export const taskRequestCodec = struct<TaskRequest>("tasks.Request", {
   attempt: uint,
   intermediary: address20,
   dummy: uint,
+};
+export const taskRequestCodec = struct<TaskRequest>("tasks.Request", {
+  ...taskRequestFields,
   keySignature: bytes({ length: 65 }),
 });
+const requestBodyCodec = struct<Omit<TaskRequest, "keySignature">>("tasks.RequestBody", taskRequestFields);
+
+/** What the API key signs (signRequest): the request without its signature, canonical msgpack. */
+export function requestBody(t: Omit<TaskRequest, "keySignature">): Uint8Array {
+  const { keySignature: _, ...body } = t as TaskRequest;
+  return encode(requestBodyCodec, body);
+}
 
 /**
  * Answer frames: a token with its probability under the rule (exact class: the token is a byte);

@@ -79,7 +79,7 @@ import { readStoreIn } from "../../state/index.ts";
 import { type Address, equalBytes, toChecksumAddress, toHex, ZERO_ADDRESS } from "../../types/index.ts";
 import type { ModuleTxSender } from "../miner/sender.ts";
 import { ExactGenerator } from "./generator.ts";
-import { admitRequest, unpaidReason, worstFee } from "./payer.ts";
+import { Answered, admitRequest, worstFee } from "./payer.ts";
 import {
   decodeFrame,
   encodeFrame,
@@ -89,6 +89,7 @@ import {
   PAYLOAD_PROTOCOL,
   RECEIPT_LIMITS,
   RECEIPT_PROTOCOL,
+  requestBody,
   signWhoami,
   type TaskRequest,
   taskRequestCodec,
@@ -146,6 +147,8 @@ export class TaskService implements InferenceRouter {
   // Verifier state.
   private readonly handled = new Set<string>();
   private busy = false;
+  /** Tasks this executor answered whose receipts have not settled: its exposure per payer. */
+  private readonly answered = new Answered();
   /** The cycle whose serving declaration was last checked. */
   private declaredIn = -1;
 
@@ -248,7 +251,7 @@ export class TaskService implements InferenceRouter {
           );
           continue;
         }
-        const task: TaskRequest = {
+        const body: Omit<TaskRequest, "keySignature"> = {
           taskId,
           model: r.model,
           prompt: r.prompt,
@@ -261,7 +264,10 @@ export class TaskService implements InferenceRouter {
           attempt,
           intermediary: this.address,
           dummy: r.dummy ? 1 : 0,
-          keySignature: signRequest(r.apiKey, chain.ctx.chainId, taskId, cycle),
+        };
+        const task: TaskRequest = {
+          ...body,
+          keySignature: signRequest(r.apiKey, chain.ctx.chainId, requestBody(body)),
         };
         const tokens: number[] = [];
         const positions: Position[] = [];
@@ -390,8 +396,8 @@ export class TaskService implements InferenceRouter {
       if (!due || !equalBytes(due, this.address)) throw new Error("this task was not drawn to this executor");
     }
     // The payer, named by its key's signature: its receipt must settle, or the answer goes unpaid.
-    const unpaid = unpaidReason(chain, t);
-    if (unpaid) throw new Error(`not answered: ${unpaid}`);
+    const payer = this.answered.check(chain, t);
+    if (typeof payer === "string") throw new Error(`not answered: ${payer}`);
     const sampling = {
       temperatureMilli: t.temperatureMilli,
       topPMilli: t.topPMilli,

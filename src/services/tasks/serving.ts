@@ -4,6 +4,7 @@
  */
 import {
   declaredModels,
+  mayDeclare,
   modelEntry,
   models as modelsModule,
   registeredExactModel,
@@ -14,7 +15,7 @@ import type { Address } from "../../types/index.ts";
 
 /**
  * The models to declare from `cycle`, or undefined when the declaration in force then already
- * lists exactly those.
+ * lists exactly those, or the account holds no race weight to declare with.
  */
 export function servingUpdate(
   state: Parameters<typeof readStoreIn>[0],
@@ -22,6 +23,8 @@ export function servingUpdate(
   cycle: number,
   loaded: Iterable<string>,
 ): string[] | undefined {
+  // Sent in the cycle before `cycle`: only an account with race weight may declare.
+  if (!mayDeclare({ storeOf: (m) => readStoreIn(state, m) }, address, cycle - 1)) return undefined;
   const registry = readStoreIn(state, modelsModule);
   const mine = [...loaded];
   const exact = registeredExactModel(registry);
