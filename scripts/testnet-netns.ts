@@ -15,9 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { devnetGenesisJson } from "../src/chain/index.ts";
-import { runScenario } from "../src/sim/index.ts";
-import { validatorLinks } from "../src/sim/scenarios/finality.ts";
-import { REGIONS, regionRtt } from "../src/sim/wan.ts";
+import { REGIONS, regionRtt, runScenario, validatorLinks } from "../src/sim/index.ts";
 
 const { values } = parseArgs({
   options: {

@@ -6,5 +6,6 @@ export { ConsensusNet } from "./consensusNet.ts";
 export { defaultCosts, measureCosts, type SimCosts } from "./costs.ts";
 export { Simulator } from "./engine.ts";
 export { Rng } from "./rng.ts";
+export { validatorLinks } from "./scenarios/finality.ts";
 export { runScenario, scenarioNames } from "./scenarios/index.ts";
-export { Wan } from "./wan.ts";
+export { REGIONS, regionRtt, Wan } from "./wan.ts";
