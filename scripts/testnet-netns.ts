@@ -216,13 +216,19 @@ async function main(): Promise<void> {
     if (performance.now() - ready > 120_000) throw new Error(`network not ready: ${JSON.stringify(ss)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  log("network ready; measuring at zero latency");
-  const zero = await measure(seconds / 2);
-  latencyScale = 1;
-  await new Promise((r) => setTimeout(r, 5000));
-  log("measuring at WAN latency");
-  const wan = await measure(seconds);
+  // Zero-latency and WAN phases alternate (4 of each), so that a change in the machine's load
+  // during the run falls on both alike.
+  const zeroIntervals: number[] = [];
+  const wanIntervals: number[] = [];
+  for (let k = 0; k < 8; k++) {
+    latencyScale = k % 2;
+    log(`measuring at ${latencyScale === 0 ? "zero" : "WAN"} latency (${k + 1}/8)`);
+    await new Promise((r) => setTimeout(r, 3000)); // let the heights in flight finish
+    (latencyScale === 0 ? zeroIntervals : wanIntervals).push(...(await measure(seconds / 8)));
+  }
   cleanup();
+  const zero = summarise(zeroIntervals);
+  const wan = summarise(wanIntervals);
 
   const simAt = (scale: number, overheadMs: number) =>
     (
@@ -255,7 +261,7 @@ async function main(): Promise<void> {
         regions: regions.map((r) => REGIONS[r]),
         preset: "minimal",
         commitPauseSeconds: COMMIT_MS / 1000,
-        measuredSeconds: { zeroLatency: seconds / 2, wan: seconds },
+        measuredSeconds: { zeroLatency: seconds / 2, wan: seconds / 2, alternating: 8 },
         testnet: { zeroLatency: finality(zero), wan: measured },
         nodeHeightOverheadMs: overheadMs,
         simulator: { plain, calibrated },
@@ -271,8 +277,12 @@ async function main(): Promise<void> {
   );
 }
 
-/** Per node, decide-to-decide intervals of consecutive heights over `secs` (p50/p99, seconds). */
-async function measure(secs: number): Promise<{ p50: number; p99: number }> {
+function summarise(intervalsMs: number[]): { p50: number; p99: number } {
+  return { p50: percentile(intervalsMs, 50) / 1000, p99: percentile(intervalsMs, 99) / 1000 };
+}
+
+/** Per node, decide-to-decide intervals (ms) of consecutive heights seen over `secs`. */
+async function measure(secs: number): Promise<number[]> {
   const seen: Map<number, number>[] = Array.from({ length: n }, () => new Map());
   const end = performance.now() + secs * 1000;
   while (performance.now() < end) {
@@ -288,7 +298,7 @@ async function measure(secs: number): Promise<{ p50: number; p99: number }> {
     const hs = [...m.keys()].sort((a, b) => a - b).slice(1);
     for (const h of hs) if (m.has(h - 1)) intervals.push(m.get(h)! - m.get(h - 1)!);
   }
-  return { p50: percentile(intervals, 50) / 1000, p99: percentile(intervals, 99) / 1000 };
+  return intervals;
 }
 
 main().catch((e) => {
