@@ -1,4 +1,4 @@
-// npm run testnet:netns -- [--nodes 8] [--seconds 60] [--seed racecoin]
+// npm run testnet:netns -- [--nodes 8] [--seconds 120] [--seed racecoin]
 // A real testnet in network namespaces, the simulator's calibration (spec/scale.md). Each node
 // process runs in its own namespace, joined to the root namespace by a veth pair and nothing else
 // (no bridge, no route between namespaces): the only way from node i to node j is a TCP relay in
@@ -20,7 +20,7 @@ import { REGIONS, regionRtt, runScenario, validatorLinks } from "../src/sim/inde
 const { values } = parseArgs({
   options: {
     nodes: { type: "string", default: "8" },
-    seconds: { type: "string", default: "60" },
+    seconds: { type: "string", default: "120" },
     seed: { type: "string", default: "racecoin" },
   },
 });
