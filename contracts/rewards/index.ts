@@ -43,13 +43,16 @@ import { isqrt } from "./standing.ts";
 
 export * from "./fund.ts";
 export * from "./issuance.ts";
+export { SETTLE_DELAY_CYCLES, settleJob } from "./job.ts";
+
+import { SETTLE_DELAY_CYCLES } from "./job.ts";
+
 export {
   beginSettlement,
   finishSettlement,
   SETTLE_UNITS_PER_BLOCK,
   type SettlementRule,
   settleCycle,
-  settleJob,
   settleStep,
 } from "./settlement.ts";
 export { type Standing, standings } from "./standing.ts";
@@ -57,8 +60,6 @@ export { type Standing, standings } from "./standing.ts";
 export const FOUNDERS_ALLOCATION = 160_000_000n * COIN;
 export const HP_ADDITIONAL_ALLOCATION = 120_000_000n * COIN;
 export const LIQUIDITY_ALLOCATION = 120_000_000n * COIN;
-/** Cycles after which a cycle's rewards are settled (its fraud and check windows have closed). */
-export const SETTLE_DELAY_CYCLES = 2;
 
 export interface Supply {
   /** Sum of all balances written at genesis (always 400 M: the genesis accounts come from the pool). */

@@ -56,6 +56,7 @@ import {
   workThresholdMilli,
 } from "./index.ts";
 import { cycleIssuance, cycleMinimum } from "./issuance.ts";
+import { type SettleJob, settleJob } from "./job.ts";
 import { DrawSets, type Expectation, expectGroup, judgeServed, refusedDraws } from "./standing.ts";
 
 /**
@@ -84,29 +85,6 @@ const REDRAW_UNITS = 4;
 const GROUP_WEIGHTS_PER_UNIT = 16;
 
 const Phase = { tasks: 0, groups: 1 } as const;
-
-/** The settlement under way: its cycle, where its fold stands, and the cycle's fee totals. */
-interface SettleJob {
-  cycle: number;
-  feeShare: number;
-  phase: number;
-  /** The next key to fold (a tasksByCycle key after the cycle, or a group key); empty: the first. */
-  cursor: Uint8Array;
-  fees: bigint;
-  mintingFees: bigint;
-  tasks: number;
-  minting: number;
-}
-const jobCodec = struct<SettleJob>("rewards.SettleJob", {
-  cycle: uint,
-  feeShare: uint,
-  phase: uint,
-  cursor: bytes({ max: 64 }),
-  fees: quantity,
-  mintingFees: quantity,
-  tasks: uint,
-  minting: uint,
-});
 
 /** One node's sums in the cycle under settlement. */
 interface NodeSums {
@@ -159,7 +137,6 @@ const groupCodec = struct<GroupSums>("rewards.GroupSums", {
   feeSquares: quantity,
 });
 
-export const settleJob = new StoreItem("settleJob", jobCodec);
 const settleSums = new StoreMap("settleSums", addressKey20, sumsCodec);
 const settleGroups = new StoreMap("settleGroups", bytesKey, groupCodec);
 

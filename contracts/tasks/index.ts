@@ -32,10 +32,11 @@ import {
   type ModuleContext,
   ModuleError,
 } from "../module.ts";
-import { forfeitsOf, race, weights as raceWeightMap } from "../race/index.ts";
+import { forfeitsOf, race } from "../race/index.ts";
+import { SETTLE_DELAY_CYCLES } from "../rewards/job.ts";
 import { type RawStore, type ReadStore, type StoreMap, u32Key } from "../store.ts";
-import { validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
-
+import { validators as validatorsModule } from "../validators/index.ts";
+import { settling, taskForChange } from "./access.ts";
 import { governableTaskParams } from "./governable.ts";
 import { HONEYPOT_MAX, honeypotDrawn, isHoneypot, plantHoneypot } from "./honeypots.ts";
 import { taskQueries } from "./queries.ts";
@@ -63,7 +64,7 @@ import {
   voteArgs,
   WITHDRAW_DELAY_CYCLES,
 } from "./rules.ts";
-import { declare, serveArgs, servingCandidates } from "./serving.ts";
+import { declare, mayDeclare, serveArgs, servingCandidates } from "./serving.ts";
 
 export * from "./governable.ts";
 export * from "./honeypots.ts";
@@ -128,32 +129,6 @@ function add<K>(map: StoreMap<K, bigint>, s: RawStore, k: K, v: bigint): void {
   map.set(s, k, (map.get(s, k) ?? 0n) + v);
 }
 
-/**
- * Whether `address` may declare what it serves in `cycle` (spec/tasks.md §Serving): it holds race
- * weight in the cycle or the next, by the race's weights or the validator sets. Declarations of
- * accounts that can never be drawn would only grow what every draw reads. Direct reads: a weight
- * entry each, and the two sets (≤ maxValidators each).
- */
-export function mayDeclare(
-  ctx: { storeOf(m: Pick<Module, "address">): ReadStore },
-  address: Address,
-  cycle: number,
-): boolean {
-  const raceStore = ctx.storeOf(race);
-  for (const c of [cycle - 1, cycle])
-    if (c >= 0 && (raceWeightMap.get(raceStore, [c, address]) ?? 0n) > 0n) return true;
-  const vs = ctx.storeOf(validatorsModule);
-  return [cycle, cycle + 1].some((c) =>
-    (validatorSetOf(vs, c) ?? []).some((v) => v.weight > 0n && equalBytes(v.address, address)),
-  );
-}
-
-function taskOrFail(s: ReadStore, taskId: Uint8Array): TaskRecord {
-  const t = tasks.get(s, taskId);
-  if (!t) throw new ModuleError(`no settled task ${toHex(taskId)}`);
-  return t;
-}
-
 /** The task leaves every pending index: its check (assigned, due) and the check draw (undrawn). */
 function close(s: RawStore, taskId: Uint8Array, t: TaskRecord): void {
   assigned.delete(s, [t.verifier, taskId]);
@@ -173,6 +148,17 @@ function convict(ctx: ModuleContext | CallContext, taskId: Uint8Array, t: TaskRe
   tasks.set(s, taskId, { ...t, status: TaskStatus.fraud });
   const key: [number, Address] = [t.cycle, t.executor];
   if (!taskFrauds.has(s, key)) taskFrauds.set(s, key, reason.slice(0, 256));
+  // Proven after its cycle settled (a check reopened by a late publish can run past c + 2): the
+  // executor forfeits the cycle it is in now instead, so a late conviction still costs a cycle.
+  if (ctx.block.cycle > t.cycle + SETTLE_DELAY_CYCLES) {
+    const now: [number, Address] = [ctx.block.cycle, t.executor];
+    if (!taskFrauds.has(s, now))
+      taskFrauds.set(
+        s,
+        now,
+        `${reason} (a task of cycle ${t.cycle}, settled before the proof)`.slice(0, 256),
+      );
+  }
   const lost = pending.get(s, key) ?? 0n;
   if (lost > 0n) add(forfeited, s, key, lost);
   pending.delete(s, key);
@@ -220,7 +206,7 @@ function judge(ctx: CallContext, t: TaskRecord, payload: TaskPayload): string {
  */
 function fileReport(ctx: CallContext, taskId: Uint8Array, payload: TaskPayload): void {
   const s = ctx.store;
-  const t = taskOrFail(s, taskId);
+  const t = taskForChange(ctx, taskId);
   if (!equalBytes(t.payer, ctx.sender))
     throw new ModuleError("only the developer who paid for the task reports it");
   if (reports.has(s, taskId)) throw new ModuleError("this task was already reported");
@@ -507,6 +493,8 @@ function endBlock(ctx: ModuleContext): void {
   }
   for (const [, taskId] of due.scan(s, { to: u32Key.encode(height + 1) })) {
     const t = tasks.get(s, taskId)!;
+    // Its cycle is being settled: it closes in the first block after the settlement ends.
+    if (settling(ctx, t)) continue;
     if (t.status === TaskStatus.withheld) convict(ctx, taskId, t, "payload withheld and never published");
     else if (t.status === TaskStatus.disputed) resolveDispute(ctx, taskId, t, disputes.get(s, taskId)!, true);
     else {
@@ -665,7 +653,7 @@ export const tasksModule: Module = {
       args: taskIdArgs,
       gas: 20_000n,
       execute(ctx, { taskId }: { taskId: Uint8Array }) {
-        const t = taskOrFail(ctx.store, taskId);
+        const t = taskForChange(ctx, taskId);
         if (t.status !== TaskStatus.checking)
           throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not checking`);
         if (!equalBytes(t.verifier, ctx.sender))
@@ -682,7 +670,7 @@ export const tasksModule: Module = {
       args: taskIdArgs,
       gas: 20_000n,
       execute(ctx, { taskId }: { taskId: Uint8Array }) {
-        const t = taskOrFail(ctx.store, taskId);
+        const t = taskForChange(ctx, taskId);
         if (t.status !== TaskStatus.checking)
           throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not checking`);
         if (!equalBytes(t.verifier, ctx.sender))
@@ -701,7 +689,7 @@ export const tasksModule: Module = {
       args: payloadArgs,
       gas: judgeGas,
       execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
-        const t = taskOrFail(ctx.store, taskId);
+        const t = taskForChange(ctx, taskId);
         if (t.status !== TaskStatus.withheld)
           throw new ModuleError("no withholding claim stands against this task");
         if (isTolerance(ctx, t)) {
@@ -726,7 +714,7 @@ export const tasksModule: Module = {
       args: taskIdArgs,
       gas: 1_500_000n,
       execute(ctx, { taskId }: { taskId: Uint8Array }) {
-        const t = taskOrFail(ctx.store, taskId);
+        const t = taskForChange(ctx, taskId);
         if (t.status !== TaskStatus.checking)
           throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not checking`);
         if (!equalBytes(t.verifier, ctx.sender))
@@ -742,7 +730,7 @@ export const tasksModule: Module = {
       args: voteArgs,
       gas: 1_000_000n,
       execute(ctx, { taskId, fraud }: { taskId: Uint8Array; fraud: number }) {
-        const t = taskOrFail(ctx.store, taskId);
+        const t = taskForChange(ctx, taskId);
         if (t.status !== TaskStatus.disputed)
           throw new ModuleError(`task is ${STATUS_NAMES[t.status]}, not disputed`);
         if (fraud > 1) throw new ModuleError("vote 1 (out of tolerance) or 0 (within tolerance)");
@@ -767,7 +755,7 @@ export const tasksModule: Module = {
       args: payloadArgs,
       gas: judgeGas,
       execute(ctx, { taskId, payload }: { taskId: Uint8Array; payload: TaskPayload }) {
-        const t = taskOrFail(ctx.store, taskId);
+        const t = taskForChange(ctx, taskId);
         if (t.status === TaskStatus.fraud) throw new ModuleError("fraud is already proven for this task");
         if (ctx.block.cycle > t.cycle + 1)
           throw new ModuleError(

@@ -6,9 +6,11 @@
  */
 import { list, str, struct } from "../../src/encoding/index.ts";
 import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { type Address, concatBytes, toHex } from "../../src/types/index.ts";
+import { type Address, concatBytes, equalBytes, toHex } from "../../src/types/index.ts";
 import type { Module } from "../module.ts";
+import { race, weights as raceWeightMap } from "../race/index.ts";
 import { addressKey20, pairKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
+import { validatorSetOf, validators as validatorsModule } from "../validators/index.ts";
 
 /** Models one declaration names at most. */
 export const MAX_DECLARED = 8;
@@ -66,4 +68,24 @@ export function declare(store: RawStore, sender: Address, cycle: number, models:
     to: concatBytes(addressKey20.encode(sender), u32Key.encode(cycle + 1 - DECLARATION_CYCLES)),
   });
   for (const k of old.slice(0, -1)) declarations.delete(store, k);
+}
+
+/**
+ * Whether `address` may declare what it serves in `cycle` (spec/tasks.md §Serving): it holds race
+ * weight in the cycle or the next, by the race's weights or the validator sets. Declarations of
+ * accounts that can never be drawn would only grow what every draw reads. Direct reads: a weight
+ * entry each, and the two sets (≤ maxValidators each).
+ */
+export function mayDeclare(
+  ctx: { storeOf(m: Pick<Module, "address">): ReadStore },
+  address: Address,
+  cycle: number,
+): boolean {
+  const raceStore = ctx.storeOf(race);
+  for (const c of [cycle - 1, cycle])
+    if (c >= 0 && (raceWeightMap.get(raceStore, [c, address]) ?? 0n) > 0n) return true;
+  const vs = ctx.storeOf(validatorsModule);
+  return [cycle, cycle + 1].some((c) =>
+    (validatorSetOf(vs, c) ?? []).some((v) => v.weight > 0n && equalBytes(v.address, address)),
+  );
 }
