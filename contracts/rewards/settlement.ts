@@ -57,7 +57,7 @@ import {
 } from "./index.ts";
 import { cycleIssuance, cycleMinimum } from "./issuance.ts";
 import { type SettleJob, settleJob } from "./job.ts";
-import { DrawSets, type Expectation, expectGroup, judgeServed, refusedDraws } from "./standing.ts";
+import { DrawSets, type Expectation, judgeServed, refusedDraws } from "./standing.ts";
 
 /**
  * How a cycle's issuance reaches the nodes (spec/rewards.md §Self-dealing). The chain runs
@@ -77,12 +77,11 @@ export type SettlementRule = "raceWeight" | "feeShare";
 
 /**
  * Units of settlement work one block may take: a task is 1 (a redrawn one 1 + 4 a redraw, for its
- * recomputed draws), a draw group 1 + 1 per 16 weighted nodes. 20,000 units are ~0.2 s on the
+ * recomputed draws), a draw group 1 + 1 per refused draw. 6,000 units are ~0.15 s on the
  * reference machine (npm run bench:settle), inside the 500 ms hook budget (spec/fees.md).
  */
 export const SETTLE_UNITS_PER_BLOCK = 6_000;
 const REDRAW_UNITS = 4;
-const GROUP_WEIGHTS_PER_UNIT = 16;
 
 const Phase = { tasks: 0, groups: 1 } as const;
 
@@ -99,11 +98,6 @@ interface NodeSums {
   checksDone: number;
   /** 1: an executor or a verifier of the cycle (it has a rewards record whatever it earned). */
   worked: number;
-  /** What the draw groups predict for it (shares of the cycle's pool, not fees). */
-  owed: bigint;
-  drawn: bigint;
-  variance: bigint;
-  fairMilli: bigint;
 }
 const sumsCodec = struct<NodeSums>("rewards.NodeSums", {
   execFee: quantity,
@@ -113,10 +107,6 @@ const sumsCodec = struct<NodeSums>("rewards.NodeSums", {
   checksDrawn: uint,
   checksDone: uint,
   worked: uint,
-  owed: quantity,
-  drawn: quantity,
-  variance: quantity,
-  fairMilli: quantity,
 });
 
 /** Tasks with one draw distribution: their count and the sum of their fees and squared fees. */
@@ -140,6 +130,58 @@ const groupCodec = struct<GroupSums>("rewards.GroupSums", {
 const settleSums = new StoreMap("settleSums", addressKey20, sumsCodec);
 const settleGroups = new StoreMap("settleGroups", bytesKey, groupCodec);
 
+/**
+ * What the draw groups predict, with the weights factored out (fixed point, × 2^96): per group,
+ * Σ count · 1000 / rest, Σ S / rest, Σ S² / rest, Σ S² / rest² and, per model, Σ S / finalRest —
+ * over every group ("*"), over the groups an account is intermediary of ("i|address", which it
+ * never draws), per model ("m|model") and per model less an account it excludes from the final
+ * draws ("d|model|address": intermediary or refused). A node's expectation is its weight times the
+ * difference, taken once at the release: a group costs its refusals, not the whole weighted set.
+ */
+interface Rates {
+  fair: bigint;
+  owed: bigint;
+  v1: bigint;
+  v2: bigint;
+  drawn: bigint;
+}
+const ratesCodec = struct<Rates>("rewards.Rates", {
+  fair: quantity,
+  owed: quantity,
+  v1: quantity,
+  v2: quantity,
+  drawn: quantity,
+});
+const settleRates = new StoreMap("settleRates", bytesKey, ratesCodec);
+const ONE = 1n << 96n;
+const noRates = (): Rates => ({ fair: 0n, owed: 0n, v1: 0n, v2: 0n, drawn: 0n });
+const rateKey = (name: string) => new TextEncoder().encode(name);
+
+/** Rates as this step sees them: read once, written back at a pause, drained at the release. */
+class RatesCache {
+  readonly touched = new Map<string, Rates>();
+  constructor(private readonly ctx: ModuleContext) {}
+  of(name: string): Rates {
+    let r = this.touched.get(name);
+    if (!r) {
+      r = settleRates.get(this.ctx.store, rateKey(name)) ?? noRates();
+      this.touched.set(name, r);
+    }
+    return r;
+  }
+  flush(): void {
+    for (const [k, v] of this.touched) settleRates.set(this.ctx.store, rateKey(k), v);
+    this.touched.clear();
+  }
+  drain(): Map<string, Rates> {
+    for (const k of settleRates.keys(this.ctx.store)) {
+      this.of(new TextDecoder().decode(k));
+      settleRates.delete(this.ctx.store, k);
+    }
+    return this.touched;
+  }
+}
+
 const emptySums = (): NodeSums => ({
   execFee: 0n,
   verFee: 0n,
@@ -148,10 +190,6 @@ const emptySums = (): NodeSums => ({
   checksDrawn: 0,
   checksDone: 0,
   worked: 0,
-  owed: 0n,
-  drawn: 0n,
-  variance: 0n,
-  fairMilli: 0n,
 });
 
 /** Settle cycle c in one call (tests, benchmarks, sim:economics): the steps with no bound. */
@@ -192,18 +230,20 @@ export function settleStep(ctx: ModuleContext, budget: number): CycleRewards | u
   const job = settleJob.get(ctx.store);
   if (!job) return undefined;
   const sums = new SumsCache(ctx);
+  const rates = new RatesCache(ctx);
   let used = 0;
   if (job.phase === Phase.tasks) {
     used += foldTasks(ctx, job, sums, budget);
-    if (job.phase === Phase.tasks) return pause(ctx, job, sums);
+    if (job.phase === Phase.tasks) return pause(ctx, job, sums, rates);
   }
-  used += foldGroups(ctx, job, sums, budget - used);
-  if (job.cursor.length > 0) return pause(ctx, job, sums);
-  return finalize(ctx, job, sums);
+  used += foldGroups(ctx, job, rates, budget - used);
+  if (job.cursor.length > 0) return pause(ctx, job, sums, rates);
+  return finalize(ctx, job, sums, rates);
 }
 
-function pause(ctx: ModuleContext, job: SettleJob, sums: SumsCache): undefined {
+function pause(ctx: ModuleContext, job: SettleJob, sums: SumsCache, rates: RatesCache): undefined {
   sums.flush();
+  rates.flush();
   settleJob.set(ctx.store, job);
   return undefined;
 }
@@ -326,57 +366,114 @@ function groupKey(name: string): Uint8Array {
 }
 
 /**
- * Turn the draw groups from the cursor into each weighted node's fair share and expectations; the
- * cursor is left empty when none is left. A group's shares come from its fees: ⌊pool · fees / F⌋,
- * its squares ⌊pool² · squared fees / F²⌋.
+ * Add the draw groups from the cursor to the rates (each group: 1 unit and one per refused draw);
+ * the cursor is left empty when none is left. A group's shares come from its fees: S = ⌊pool ·
+ * fees / F⌋, its squares S² = ⌊pool² · squared fees / F²⌋.
  */
-function foldGroups(ctx: ModuleContext, job: SettleJob, sums: SumsCache, budget: number): number {
+function foldGroups(ctx: ModuleContext, job: SettleJob, rates: RatesCache, budget: number): number {
   const c = job.cycle;
   const weights = weightsOf(ctx, c);
   const total = [...weights.values()].reduce((t, w) => t + w, 0n);
   const { distributable } = pools(ctx, job);
   const sets = new DrawSets(ctx);
-  const perGroup = 1 + Math.floor(weights.size / GROUP_WEIGHTS_PER_UNIT);
-  const n = Number.isFinite(budget) ? Math.max(1, Math.ceil(budget / perGroup)) : undefined;
+  /** Weight of the model's servers: the final draws' total before exclusions. */
+  const serverWeight = new Map<string, bigint>();
+  const serversOf = (model: string) => {
+    const servers = sets.servers(c, model);
+    if (!serverWeight.has(model)) {
+      let t = 0n;
+      for (const [a, w] of weights) if (servers.has(a)) t += w;
+      serverWeight.set(model, t);
+    }
+    return { servers, weight: serverWeight.get(model)! };
+  };
   const keys = settleGroups.scan(ctx.store, {
     from: job.cursor.length > 0 ? job.cursor : undefined,
-    limit: n === undefined ? undefined : n + 1,
+    limit: Number.isFinite(budget) ? Math.max(1, Math.ceil(budget)) + 1 : undefined,
   });
-  const batch = n === undefined ? keys : keys.slice(0, n);
-  const out = new Map<string, Expectation>();
   let used = 0;
-  for (const key of batch) {
+  let i = 0;
+  for (; i < keys.length; i++) {
+    const key = keys[i]!;
     const g = settleGroups.get(ctx.store, key)!;
+    const units = 1 + g.refused.length;
+    if (used > 0 && used + units > budget) break;
+    used += units;
     settleGroups.delete(ctx.store, key);
-    used += perGroup;
     const intermediary = toHex(g.intermediary);
-    const rest = total - (weights.get(intermediary) ?? 0n);
+    const w = weights.get(intermediary) ?? 0n;
+    const rest = total - w;
     if (rest <= 0n) continue;
     // Fair shares (thousandths of a task): each task's executor was drawn by weight among the
     // cycle's candidates but its intermediary, so a node expects Σ w / (W − w_intermediary).
-    for (const [a, w] of weights)
-      if (a !== intermediary) sums.of(a).fairMilli += BigInt(g.count) * ((w * 1000n) / rest);
-    if (job.feeShare === 1) continue;
+    const fair = (BigInt(g.count) * 1000n * ONE) / rest;
+    const add = (name: string, r: Partial<Rates>) => {
+      const x = rates.of(name);
+      x.fair += r.fair ?? 0n;
+      x.owed += r.owed ?? 0n;
+      x.v1 += r.v1 ?? 0n;
+      x.v2 += r.v2 ?? 0n;
+      x.drawn += r.drawn ?? 0n;
+    };
+    if (job.feeShare === 1) {
+      add("*", { fair });
+      add(`i|${intermediary}`, { fair });
+      continue;
+    }
     const F = job.fees;
     const sum = F === 0n ? 0n : (distributable * g.feeSum) / F;
     const squares = F === 0n ? 0n : (distributable * distributable * g.feeSquares) / (F * F);
-    expectGroup(
-      { intermediary, model: g.model, refused: g.refused.map((a) => toHex(a)), sum, squares },
-      weights,
-      total,
-      sets.servers(c, g.model),
-      out,
-    );
+    // What a node's weight owes is of all the cycle's tasks, served or not (owed, variance); what it
+    // may keep is of the final draws, which ran only over the model's servers the refusals left.
+    const own: Partial<Rates> = {
+      fair,
+      owed: (sum * ONE) / rest,
+      v1: (squares * ONE) / rest,
+      v2: (squares * ONE) / (rest * rest),
+    };
+    add("*", own);
+    add(`i|${intermediary}`, own);
+    const { servers, weight } = serversOf(g.model);
+    const excluded = [intermediary, ...g.refused.map((a) => toHex(a))].filter((a) => servers.has(a));
+    let finalRest = weight;
+    for (const a of excluded) finalRest -= weights.get(a) ?? 0n;
+    if (finalRest <= 0n) continue;
+    const drawn = (sum * ONE) / finalRest;
+    add(`m|${g.model}`, { drawn });
+    for (const a of excluded) add(`d|${g.model}|${a}`, { drawn });
   }
-  for (const [a, e] of out) {
-    const s = sums.of(a);
-    s.owed += e.owed;
-    s.drawn += e.drawn;
-    s.variance += e.variance;
-  }
-  const next = n === undefined ? undefined : keys[n];
+  const next = keys[i];
   job.cursor = next ?? new Uint8Array(0);
   return used;
+}
+
+/** Each weighted node's fair share and expectation: its weight times the rates it is not excluded from. */
+function expectations(
+  ctx: ModuleContext,
+  c: number,
+  rates: Map<string, Rates>,
+): { fair: Map<string, bigint>; expected: Map<string, Expectation> } {
+  const weights = weightsOf(ctx, c);
+  const sets = new DrawSets(ctx);
+  const all = rates.get("*") ?? noRates();
+  const models = [...rates.keys()].filter((k) => k.startsWith("m|")).map((k) => k.slice(2));
+  const fair = new Map<string, bigint>();
+  const expected = new Map<string, Expectation>();
+  for (const [a, w] of weights) {
+    const mine = rates.get(`i|${a}`) ?? noRates();
+    fair.set(a, (w * (all.fair - mine.fair)) / ONE);
+    const variance = w * (all.v1 - mine.v1) - w * w * (all.v2 - mine.v2);
+    let drawn = 0n;
+    for (const m of models)
+      if (sets.servers(c, m).has(a))
+        drawn += (w * (rates.get(`m|${m}`)!.drawn - (rates.get(`d|${m}|${a}`)?.drawn ?? 0n))) / ONE;
+    expected.set(a, {
+      owed: (w * (all.owed - mine.owed)) / ONE,
+      drawn,
+      variance: variance > 0n ? variance / ONE : 0n,
+    });
+  }
+  return { fair, expected };
 }
 
 function weightsOf(ctx: ModuleContext, c: number): Map<string, bigint> {
@@ -408,12 +505,13 @@ function pools(ctx: ModuleContext, job: SettleJob) {
 }
 
 /** Shares, issuance, judgements, releases, bounties and funds, from the cycle's sums. */
-function finalize(ctx: ModuleContext, job: SettleJob, cache: SumsCache): CycleRewards {
+function finalize(ctx: ModuleContext, job: SettleJob, cache: SumsCache, rateCache: RatesCache): CycleRewards {
   const s = ctx.store;
   const c = job.cycle;
   const taskStore = ctx.storeOf(tasksModule);
   const feeShare = job.feeShare === 1;
   const sums = cache.drain();
+  const { fair, expected } = expectations(ctx, c, rateCache.drain());
   settleJob.delete(s);
   const { proportional, shortfall, training: toFundFromTasks, distributable } = pools(ctx, job);
   let training = toFundFromTasks;
@@ -481,13 +579,7 @@ function finalize(ctx: ModuleContext, job: SettleJob, cache: SumsCache): CycleRe
   // over a window of cycles (standing.ts).
   const judgements = feeShare
     ? undefined
-    : judgeServed(
-        s,
-        new Map([...acct.keys()].sort().map((k) => [k, served.get(k) ?? 0n])),
-        new Map(
-          [...sums.entries()].map(([k, n]) => [k, { owed: n.owed, drawn: n.drawn, variance: n.variance }]),
-        ),
-      );
+    : judgeServed(s, new Map([...acct.keys()].sort().map((k) => [k, served.get(k) ?? 0n])), expected);
   let released = 0n;
   let forfeited = 0n;
   const raceFraudCost = new Map<string, bigint>();
@@ -497,7 +589,7 @@ function finalize(ctx: ModuleContext, job: SettleJob, cache: SumsCache): CycleRe
     const taskFraud = taskFrauds.get(taskStore, [c, address]);
     const raceFraud = raceFrauds.get(k);
     const offence = offenders.get(k);
-    r.fairMilli = Number(sums.get(k)?.fairMilli ?? 0n);
+    r.fairMilli = Number(fair.get(k) ?? 0n);
     // What the node's work and checks release, before any conviction.
     let byWork = earned;
     const workReasons: string[] = [];

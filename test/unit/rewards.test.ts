@@ -159,14 +159,19 @@ describe("rewards", () => {
       g.squares += share * share;
     }
     const [first, redrawn] = group as [{ sum: bigint; squares: bigint }, { sum: bigint; squares: bigint }];
+    // The weights factored out of the groups (fixed point × 2^96): a node's expectation is its
+    // weight times the rates of the groups it is not excluded from, floored once.
+    const ONE = 1n << 96n;
+    const owedRate = (first.sum * ONE) / 300n + (redrawn.sum * ONE) / 300n;
+    const v1 = (first.squares * ONE) / 300n + (redrawn.squares * ONE) / 300n;
+    const v2 = (first.squares * ONE) / 90_000n + (redrawn.squares * ONE) / 90_000n;
     const band = new Map(
       [1, 2, 3].map((i) => [
         toHex(devAddresses[i]!),
         {
-          owed: (first.sum * 100n) / 300n + (redrawn.sum * 100n) / 300n,
-          drawn: (first.sum * 100n) / 300n + (i === 3 ? 0n : (redrawn.sum * 100n) / 200n),
-          variance:
-            (first.squares * 100n * 200n) / (300n * 300n) + (redrawn.squares * 100n * 200n) / (300n * 300n),
+          owed: (100n * owedRate) / ONE,
+          drawn: (100n * ((first.sum * ONE) / 300n + (i === 3 ? 0n : (redrawn.sum * ONE) / 200n))) / ONE,
+          variance: (100n * v1 - 10_000n * v2) / ONE,
         },
       ]),
     );
