@@ -50,7 +50,7 @@ import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import { intrinsicGas } from "../../src/tx/index.ts";
 import { type Address, equalBytes, fromHex, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
-import { CHAIN_ID, fundedMarket } from "../helpers/tasksModule.ts";
+import { CHAIN_ID, fundedMarket, lightSet } from "../helpers/tasksModule.ts";
 
 const L = minimal.cycleLength;
 const COIN = 10n ** 18n;
@@ -140,20 +140,6 @@ describe("self-dealing through a convicted Sybil", () => {
   });
 });
 
-/** Replace the validator set of cycles 0–7 by `n` light members of weight 1 (and `extra`). */
-function lightSet(m: Market, n: number, extra: Address[] = []) {
-  const light = Array.from({ length: n }, (_, i) => {
-    const a = new Uint8Array(20);
-    a[0] = 0xc0;
-    a[1] = i & 0xff;
-    a[2] = i >> 8;
-    return a as Address;
-  });
-  const set = [...light, ...extra].map((address) => ({ address, weight: 1n, blsKey: new Uint8Array(48) }));
-  for (let c = 0; c < 8; c++) validatorSets.set(storeIn(m.h.state, validators), c, set);
-  return light;
-}
-
 /** CPU per unit of gas of one call, as bench:gas counts it: execute ÷ (intrinsic + method gas). */
 function nsPerGas(ms: number, module: Module, method: string, args: unknown): number {
   const m = module.methods[method]!;
@@ -173,7 +159,7 @@ describe("gas against CPU, and hooks paid by no one", () => {
     let args: { taskId: Uint8Array; fraud: number } | undefined;
     for (let rep = 0; rep < 3; rep++) {
       const m = fundedMarket();
-      const seats = lightSet(m, 256);
+      const seats = lightSet(m.h, 256);
       const taskId = new Uint8Array(32).fill(0xd1);
       const ts = storeIn(m.h.state, tasksModule);
       tasks.set(ts, taskId, {
@@ -217,7 +203,7 @@ describe("gas against CPU, and hooks paid by no one", () => {
     const m = fundedMarket();
     // One heavy member is drawn for (almost) every task: 64 receipts of one executor in one batch.
     const heavy = devAddresses[3]!;
-    const light = lightSet(m, 1000, [devAddresses[0]!]);
+    const light = lightSet(m.h, 1000, [devAddresses[0]!]);
     const set = [...light, devAddresses[0]!].map((address) => ({
       address,
       weight: 1n,
@@ -245,7 +231,7 @@ describe("gas against CPU, and hooks paid by no one", () => {
     const K = 400;
     const build = () => {
       const m = fundedMarket({ apiKey: new Uint8Array(32).fill(9) });
-      const light = lightSet(m, 1000, [devAddresses[0]!]);
+      const light = lightSet(m.h, 1000, [devAddresses[0]!]);
       const ts = storeIn(m.h.state, tasksModule);
       for (let i = 0; i < K; i++) {
         const id = new Uint8Array(32);
@@ -819,7 +805,7 @@ describe("serving declarations: draws over declared servers", () => {
     for (let rep = 0; rep < 2; rep++) {
       const m = fundedMarket();
       const verifier = devAddresses[4]!;
-      const light = lightSet(m, 1000, [verifier]);
+      const light = lightSet(m.h, 1000, [verifier]);
       const ts = storeIn(m.h.state, tasksModule);
       for (const a of [...light, verifier])
         declarations.set(ts, [a, 0], [FLOAT_MODEL.id, "racecoin-exact-tiny"]);
@@ -855,7 +841,7 @@ describe("serving declarations: draws over declared servers", () => {
 describe("serving declarations: the check draws of a block", () => {
   it("endBlock drawing checks of both models among 1,001 declared members stays within the 500 ms hook budget", () => {
     const m = fundedMarket();
-    const light = lightSet(m, 1000, [devAddresses[0]!]);
+    const light = lightSet(m.h, 1000, [devAddresses[0]!]);
     const ts = storeIn(m.h.state, tasksModule);
     for (const a of light) declarations.set(ts, [a, 0], [FLOAT_MODEL.id, "racecoin-exact-tiny"]);
     for (let i = 0; i < 64; i++) {
@@ -965,7 +951,7 @@ describe("serving declarations: what one refused receipt costs", () => {
     todo: "timed, so informational (bench:gas is the measurement): fixed by re-pricing and one pool / one declaration scan per batch (946cbdb)",
   }, () => {
     const m = fundedMarket();
-    const light = lightSet(m, 1000, [devAddresses[0]!]);
+    const light = lightSet(m.h, 1000, [devAddresses[0]!]);
     const ts = storeIn(m.h.state, tasksModule);
     for (const a of light) declarations.set(ts, [a, 0], [FLOAT_MODEL.id, "racecoin-exact-tiny"]);
     const t = m.task(1n);

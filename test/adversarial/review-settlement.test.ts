@@ -19,8 +19,6 @@ import {
   tasksByCycle,
   tasksModule,
   unitPriceAt,
-  validatorSets,
-  validators,
 } from "../../contracts/index.ts";
 import { registrationProblem } from "../../contracts/models/index.ts";
 import {
@@ -49,7 +47,7 @@ import { requestBody, type TaskRequest } from "../../src/services/tasks/protocol
 import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import { type Address, equalBytes, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
-import { answeredTask, CHAIN_ID, fundedMarket } from "../helpers/tasksModule.ts";
+import { answeredTask, CHAIN_ID, fundedMarket, lightSet } from "../helpers/tasksModule.ts";
 
 const L = minimal.cycleLength;
 type Market = ReturnType<typeof fundedMarket>;
@@ -58,20 +56,6 @@ const ZERO = new Uint8Array(20) as Address;
 
 function quiet(h: Harness) {
   taskParamsItem.set(storeIn(h.state, tasksModule), { ...DEFAULT_TASK_PARAMS, honeypotMilli: 0 });
-}
-
-/** n members of weight 1 (plus `extra`) as every cycle's validator set. */
-function lightSet(h: Harness, n: number, extra: Address[] = []) {
-  const light = Array.from({ length: n }, (_, i) => {
-    const a = new Uint8Array(20);
-    a[0] = 0xc0;
-    a[1] = i & 0xff;
-    a[2] = i >> 8;
-    return a as Address;
-  });
-  const set = [...light, ...extra].map((address) => ({ address, weight: 1n, blsKey: new Uint8Array(48) }));
-  for (let c = 0; c < 8; c++) validatorSets.set(storeIn(h.state, validators), c, set);
-  return light;
 }
 
 /** Write `n` tasks of cycle 0 straight into the store (ids prefix ‖ i), their fees into the module account. */

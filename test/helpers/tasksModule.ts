@@ -206,3 +206,24 @@ export function fundedMarket(
   };
   return { h, task, resign };
 }
+
+/**
+ * Replace the validator set of cycles 0–7 by `n` light members of weight 1 (and `extra`): the large
+ * weighted sets the adversarial tests measure draws and settlements among.
+ */
+export function lightSet(
+  h: { state: ReturnType<typeof tasksHarness>["state"] },
+  n: number,
+  extra: Address[] = [],
+) {
+  const light = Array.from({ length: n }, (_, i) => {
+    const a = new Uint8Array(20);
+    a[0] = 0xc0;
+    a[1] = i & 0xff;
+    a[2] = i >> 8;
+    return a as Address;
+  });
+  const set = [...light, ...extra].map((address) => ({ address, weight: 1n, blsKey: new Uint8Array(48) }));
+  for (let c = 0; c < 8; c++) validatorSets.set(storeIn(h.state, validators), c, set);
+  return light;
+}
