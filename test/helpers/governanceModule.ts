@@ -4,12 +4,12 @@
 // runs on a scratch overlay merged only if it succeeds, as the state transition does. Used by the
 // unit and adversarial tests and by the proposal-lifecycle vectors (generator and replay).
 import { createHash } from "node:crypto";
-import { governance, type Module, ModuleError, validatorSets, validators } from "../../contracts/index.ts";
+import { governance, validatorSets, validators } from "../../contracts/index.ts";
 import { cycleEnd, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
-import { readStoreIn, StateOverlay, storeIn } from "../../src/state/index.ts";
+import { readStoreIn, storeIn } from "../../src/state/index.ts";
 import type { Address, Log } from "../../src/types/index.ts";
 import { devAddresses } from "./chain.ts";
-import { CHAIN_ID, tasksHarness } from "./tasksModule.ts";
+import { CHAIN_ID, moduleCaller, tasksHarness } from "./tasksModule.ts";
 
 export function govHarness(opts: { weights?: bigint[]; section?: unknown; cycles?: number } = {}) {
   const weights = opts.weights ?? [100n, 100n, 100n, 100n];
@@ -27,33 +27,7 @@ export function govHarness(opts: { weights?: bigint[]; section?: unknown; cycles
     store: storeIn(state, governance),
   });
   const logs: Log[] = [];
-  const call = (height: number, sender: Address, method: string, args: unknown) => {
-    const scratch = new StateOverlay(state);
-    const ctx = h.ctx(height, governance);
-    governance.methods[method]!.execute(
-      {
-        ...ctx,
-        state: { getAccount: (a) => scratch.getAccount(a), setAccount: (a, v) => scratch.setAccount(a, v) },
-        store: storeIn(scratch, governance),
-        storeOf: (m: Pick<Module, "address">) => storeIn(scratch, m),
-        sender,
-        emit: (topics: Uint8Array[], data: Uint8Array) =>
-          logs.push({ address: governance.address, topics, data }),
-      },
-      args,
-    );
-    scratch.mergeInto(state);
-  };
-  /** The reason a call is refused ("" when it succeeds). */
-  const refusal = (height: number, sender: Address, method: string, args: unknown): string => {
-    try {
-      call(height, sender, method, args);
-      return "";
-    } catch (e) {
-      if (!(e instanceof ModuleError)) throw e;
-      return e.message;
-    }
-  };
+  const { call, refusal } = moduleCaller(h, governance, logs);
   /** Governance's endCycle in the last block of `cycle`. */
   const endCycle = (cycle: number) =>
     governance.endCycle!(h.ctx(cycleEnd(cycle * preset.cycleLength, preset.cycleLength), governance));

@@ -54,34 +54,7 @@ export function tasksHarness(weights: bigint[] = [100n, 100n, 100n, 100n], prese
   const set = weights.map((weight, i) => ({ address: devAddresses[i]!, weight, blsKey: new Uint8Array(48) }));
   for (let c = 0; c < 8; c++) validatorSets.set(storeIn(state, validators), c, set);
   const logs: Log[] = [];
-  /** Run a method as the transition does: on a scratch overlay, merged only if it succeeds. */
-  const call = (height: number, sender: Address, method: string, args: unknown) => {
-    const scratch = new StateOverlay(state);
-    const ctx = h.ctx(height, tasksModule);
-    tasksModule.methods[method]!.execute(
-      {
-        ...ctx,
-        state: { getAccount: (a) => scratch.getAccount(a), setAccount: (a, v) => scratch.setAccount(a, v) },
-        store: storeIn(scratch, tasksModule),
-        storeOf: (m) => storeIn(scratch, m),
-        sender,
-        emit: (topics: Uint8Array[], data: Uint8Array) =>
-          logs.push({ address: tasksModule.address, topics, data }),
-      },
-      args,
-    );
-    scratch.mergeInto(state);
-  };
-  /** The reason a call is refused ("" when it succeeds). */
-  const refusal = (height: number, sender: Address, method: string, args: unknown): string => {
-    try {
-      call(height, sender, method, args);
-      return "";
-    } catch (e) {
-      if (!(e instanceof ModuleError)) throw e;
-      return e.message;
-    }
-  };
+  const { call, refusal } = moduleCaller(h, tasksModule, logs);
   const endBlocks = (from: number, to: number) => {
     for (let height = from; height <= to; height++) {
       tasksModule.endBlock!(h.ctx(height, tasksModule));
@@ -226,4 +199,42 @@ export function lightSet(
   const set = [...light, ...extra].map((address) => ({ address, weight: 1n, blsKey: new Uint8Array(48) }));
   for (let c = 0; c < 8; c++) validatorSets.set(storeIn(h.state, validators), c, set);
   return light;
+}
+
+/**
+ * `call` runs one of `module`'s methods as the transition does: on a scratch overlay of `h.state`,
+ * merged only if it succeeds, its events pushed to `logs`; `refusal` returns the reason a call is
+ * refused ("" when it succeeds).
+ */
+export function moduleCaller(
+  h: Pick<ReturnType<typeof raceHarness>, "state" | "ctx">,
+  module: Module,
+  logs: Log[],
+) {
+  const call = (height: number, sender: Address, method: string, args: unknown) => {
+    const scratch = new StateOverlay(h.state);
+    module.methods[method]!.execute(
+      {
+        ...h.ctx(height, module),
+        state: { getAccount: (a) => scratch.getAccount(a), setAccount: (a, v) => scratch.setAccount(a, v) },
+        store: storeIn(scratch, module),
+        storeOf: (m: Pick<Module, "address">) => storeIn(scratch, m),
+        sender,
+        emit: (topics: Uint8Array[], data: Uint8Array) =>
+          logs.push({ address: module.address, topics, data }),
+      },
+      args,
+    );
+    scratch.mergeInto(h.state);
+  };
+  const refusal = (height: number, sender: Address, method: string, args: unknown): string => {
+    try {
+      call(height, sender, method, args);
+      return "";
+    } catch (e) {
+      if (!(e instanceof ModuleError)) throw e;
+      return e.message;
+    }
+  };
+  return { call, refusal };
 }
