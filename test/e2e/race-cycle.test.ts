@@ -241,34 +241,46 @@ async function checkCheatersOfCycle2(urls: string[]): Promise<void> {
   );
 }
 
-/** Cycle 3, everyone honest: five racers make cycle 4's set, and the newcomer signs its certificates. */
+/**
+ * Cycle 3, everyone honest: five racers make cycle 4's set, and the newcomer signs its certificates.
+ * Miners race at the lowest CPU priority, so on a loaded machine (another devnet test beside this
+ * one on 2 cores) a cycle can end with no proofs at all: then the set carries forward (the
+ * small-set rule, checked) and the next cycle is the honest one, up to cycle 5.
+ */
 async function checkNewcomerJoins(urls: string[], newcomer: string): Promise<void> {
-  await waitFor(
-    "cycle 4 under way on every node",
-    async () => (await Promise.all(urls.map(status))).every((s) => s.height >= 244),
-    120_000,
-  );
-  const { commitments } = await rpc<{ commitments: Commitment[] }>(urls[0]!, "race_commitments", [
-    { cycle: 3 },
-  ]);
-  const valid = commitments
-    .filter((c) => c.revealed === 1 && c.fraud === "" && c.count > 0)
-    .map((c) => [toChecksumAddress(fromHex(c.miner)), String(c.count)]);
-  console.log(`# cycle 3 counts: ${JSON.stringify(valid)}`);
+  let cycle = 3;
+  let valid: string[][] = [];
+  for (; ; cycle++) {
+    const next = (cycle + 1) * 60 + 1;
+    await waitFor(
+      `cycle ${cycle + 1} under way on every node`,
+      async () => (await Promise.all(urls.map(status))).every((s) => s.height >= next + 3),
+      120_000,
+    );
+    const { commitments } = await rpc<{ commitments: Commitment[] }>(urls[0]!, "race_commitments", [
+      { cycle },
+    ]);
+    valid = commitments
+      .filter((c) => c.revealed === 1 && c.fraud === "" && c.count > 0)
+      .map((c) => [toChecksumAddress(fromHex(c.miner)), String(c.count)]);
+    console.log(`# cycle ${cycle} counts: ${JSON.stringify(valid)}`);
+    const before = await rpc<SetJson>(urls[0]!, "chain_getValidators", [next - 60]);
+    const after = await rpc<SetJson>(urls[0]!, "chain_getValidators", [next]);
+    assert.deepEqual(after.validators.map((v) => [v.address, v.weight]).sort(), setFrom(valid, before));
+    if (valid.length >= MIN_RACE_SET) break;
+    assert.ok(cycle < 5, `honest cycles 3–5 on onnx gave racers no proofs: ${valid.length} at most`);
+  }
+  const set = await rpc<SetJson>(urls[0]!, "chain_getValidators", [(cycle + 1) * 60 + 1]);
+  const index = set.validators.findIndex((v) => v.address === newcomer);
   assert.ok(
-    valid.length >= MIN_RACE_SET,
-    `an honest cycle on onnx gives every racer proofs: ${valid.length}`,
+    index >= 0,
+    `the newcomer (outside genesis, registered by its miner) is in cycle ${cycle + 1}'s set`,
   );
-  const set3 = await rpc<SetJson>(urls[0]!, "chain_getValidators", [181]);
-  const set4 = await rpc<SetJson>(urls[0]!, "chain_getValidators", [241]);
-  assert.deepEqual(set4.validators.map((v) => [v.address, v.weight]).sort(), setFrom(valid, set3));
-  const index = set4.validators.findIndex((v) => v.address === newcomer);
-  assert.ok(index >= 0, "the newcomer (outside genesis, registered by its miner) is in cycle 4's set");
   await waitFor(
     "the newcomer's signature in a certificate",
     async () => {
       const top = (await status(urls[0]!)).height;
-      for (let h = 241; h < top; h++) {
+      for (let h = (cycle + 1) * 60 + 1; h < top; h++) {
         const c = await rpc<{ signers: string }>(urls[0]!, "chain_getCommit", [h]);
         if (((fromHex(c.signers)[index >> 3] ?? 0) >> (index & 7)) & 1) return true;
       }
