@@ -6,6 +6,7 @@ import { race } from "./race/index.ts";
 import { ModuleRegistry } from "./registry.ts";
 import { rewards } from "./rewards/index.ts";
 import { tasksModule } from "./tasks/index.ts";
+import { training } from "./training/index.ts";
 import { validators } from "./validators/index.ts";
 
 export { accountQueryArgs, accountQueryResult, bank, memoArgs, transferArgs } from "./bank/index.ts";
@@ -111,6 +112,7 @@ export const defaultModules = new ModuleRegistry([
   tasksModule,
   rewards,
   governance,
+  training,
 ]);
 export { Transfer } from "./bank/index.ts";
 export { type EventDef, emit, event } from "./events.ts";
@@ -133,6 +135,7 @@ import {
   RaceRevealed as raceRevealed,
 } from "./race/index.ts";
 import * as taskEvents from "./tasks/index.ts";
+import { trainingEvents } from "./training/index.ts";
 import { Registered as validatorRegistered } from "./validators/index.ts";
 /** Every event the default modules emit (explorers decode logs with it; spec/events.md). */
 export const moduleEvents = [
@@ -147,6 +150,7 @@ export const moduleEvents = [
   taskEvents.TaskVerified,
   taskEvents.TaskFraudProven,
   ...govEvents,
+  ...trainingEvents,
 ];
 export {
   bodyKey as govBodyKey,
@@ -171,6 +175,7 @@ export {
   proposeModelArgs,
   proposeParamArgs,
   proposeRetireArgs,
+  proposeTrainingJobArgs,
   proposeTrainingShareArgs,
   STATUS_NAMES as GOV_STATUS_NAMES,
   Status as GovStatus,
@@ -276,3 +281,27 @@ export {
   voteArgs,
   withdrawals,
 } from "./tasks/index.ts";
+export {
+  commitArgs as trainingCommitArgs,
+  commitments as trainingCommitments,
+  DEFAULT_TRAINING_PARAMS,
+  deltaHash as trainingDeltaHash,
+  type Job as TrainingJob,
+  type JobSpec as TrainingJobSpec,
+  JobStatus as TrainingJobStatus,
+  jobs as trainingJobs,
+  type Round as TrainingRound,
+  RoundStatus as TrainingRoundStatus,
+  registerArgs as trainingRegisterArgs,
+  roundAt as trainingRoundAt,
+  rounds as trainingRounds,
+  scoreArgs as trainingScoreArgs,
+  TrainingCommitted,
+  TrainingRegistered,
+  TrainingScored,
+  training,
+  trainingParams,
+  Verdict as TrainingVerdict,
+  windowsOf as trainingWindows,
+  ZERO_DELTA_HASH,
+} from "./training/index.ts";

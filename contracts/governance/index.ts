@@ -14,6 +14,7 @@ import type { CallContext, GenesisContext, GovernableParam, Module, ModuleContex
 import { ModuleError } from "../module.ts";
 import { rewards } from "../rewards/index.ts";
 import { tasksModule } from "../tasks/index.ts";
+import { type JobSpec, jobSpecCodec, jobSpecFields, training } from "../training/index.ts";
 import {
   type Grant,
   grantCodec,
@@ -93,6 +94,10 @@ export const proposeTrainingShareArgs = struct<Head & { milli: number }>("gov.pr
   ...headFields,
   milli: uint,
 });
+export const proposeTrainingJobArgs = struct<Head & JobSpec>("gov.proposeTrainingJob", {
+  ...headFields,
+  ...jobSpecFields,
+});
 export const depositArgs = struct<{ id: number; amount: bigint }>("gov.deposit", {
   id: uint,
   amount: quantity,
@@ -127,7 +132,7 @@ export const governableGovParams: Record<string, GovernableParam> = Object.fromE
 
 /** The modules whose declared parameters proposals may change. */
 export function governedModules(): Module[] {
-  return [models, tasksModule, rewards, governance];
+  return [models, tasksModule, rewards, training, governance];
 }
 
 function kindContext(ctx: ModuleContext): KindContext {
@@ -307,6 +312,12 @@ export const governance: Module = {
       gas: PROPOSE_GAS,
       execute: (ctx, a: Head & { milli: number }) =>
         submit(ctx, a, Kind.trainingShare, KINDS[Kind.trainingShare]!.codec, { milli: a.milli }),
+    },
+    proposeTrainingJob: {
+      args: proposeTrainingJobArgs,
+      gas: PROPOSE_GAS,
+      execute: (ctx, { title, expedited, deposit, ...spec }: Head & JobSpec) =>
+        submit(ctx, { title, expedited, deposit }, Kind.trainingJob, jobSpecCodec, spec),
     },
     deposit: {
       args: depositArgs,

@@ -8,7 +8,7 @@
  */
 import { address20, type Codec, decode, quantity, str, struct, uint } from "../../src/encoding/index.ts";
 import { isModuleAddress } from "../../src/params/index.ts";
-import { type Address, equalBytes, toChecksumAddress, ZERO_ADDRESS } from "../../src/types/index.ts";
+import { type Address, equalBytes, toChecksumAddress, toHex, ZERO_ADDRESS } from "../../src/types/index.ts";
 import {
   isRetired,
   modelCodec,
@@ -32,6 +32,7 @@ import {
   trainingShareUnlockHeight,
 } from "../rewards/index.ts";
 import type { RawStore } from "../store.ts";
+import { createJob, type JobSpec, jobProblem, jobSpecCodec, training } from "../training/index.ts";
 import { Kind } from "./store.ts";
 
 /** What a kind's check and effect see: the block, accounts, and the governed modules' stores. */
@@ -69,9 +70,10 @@ export const retireCodec = struct<{ id: string }>("gov.Retire", { id: str(64) })
 export const trainingShareCodec = struct<{ milli: number }>("gov.TrainingShare", { milli: uint });
 
 /**
- * Module ids whose address may receive a grant: a training module (issue 25 item 2) will take
- * grants to its own account and pay jobs from them. Any other reserved address — the pools, the
- * fund itself, governance — would hold the funds where nothing can spend them.
+ * Module ids whose address may receive a plain grant: none. A reserved address — the pools, the
+ * fund itself, governance — would hold the funds where nothing can spend them; the training module
+ * spends only what its jobs' ledgers hold (its account equals their unspent budgets), so a job is
+ * funded by its own kind, trainingJob, never by a grant to the module's account.
  */
 export const GRANTABLE_MODULES: number[] = [];
 
@@ -134,7 +136,7 @@ const grantKind: KindDef<Grant> = {
     if (g.amount === 0n) return "a grant of 0";
     if (equalBytes(g.recipient, ZERO_ADDRESS)) return "a grant's recipient is not the zero address";
     if (isModuleAddress(g.recipient) && !GRANTABLE_MODULES.includes(moduleIdOf(g.recipient)))
-      return "a grant's recipient is an account, or a module that takes grants (none yet): funds sent to a pool or another module would be stuck";
+      return "a grant's recipient is an account, not a module or pool (fund a training job with a trainingJob proposal): funds sent there would be stuck";
     const fund = trainingFundBalance(ctx.state);
     return g.amount > fund ? `the training fund holds ${fund} wei, the grant asks ${g.amount}` : "";
   },
@@ -158,6 +160,16 @@ const shareKind: KindDef<{ milli: number }> = {
   describe: ({ milli }) => `set the training share to ${milli / 10} %`,
 };
 
+const trainingJobKind: KindDef<JobSpec> = {
+  codec: jobSpecCodec,
+  check: (ctx, s) => jobProblem(ctx.storeOf(training), ctx.state, s),
+  apply: (ctx, s) => {
+    createJob(ctx.storeOf(training), ctx.state, s, ctx.block.height);
+  },
+  describe: (s) =>
+    `training job: ${s.rounds} rounds of ${s.innerSteps} inner steps, ≤ ${s.participantsMax} participants, budget ${s.budget} wei from the training fund, model ${toHex(s.modelHash)}, dataset ${toHex(s.datasetHash)}: ${s.purpose}`,
+};
+
 // biome-ignore lint/suspicious/noExplicitAny: each kind has its own body type
 export const KINDS: Record<number, KindDef<any>> = {
   [Kind.registerModel]: registerKind,
@@ -165,6 +177,7 @@ export const KINDS: Record<number, KindDef<any>> = {
   [Kind.changeParam]: paramKind,
   [Kind.grant]: grantKind,
   [Kind.trainingShare]: shareKind,
+  [Kind.trainingJob]: trainingJobKind,
 };
 
 /** Decode a stored body (encoded by the submitting method, so it decodes). */

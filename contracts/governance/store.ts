@@ -81,6 +81,7 @@ export enum Kind {
   changeParam = 3,
   grant = 4,
   trainingShare = 5,
+  trainingJob = 6,
 }
 export const KIND_NAMES: Record<number, string> = {
   1: "registerModel",
@@ -88,6 +89,7 @@ export const KIND_NAMES: Record<number, string> = {
   3: "changeParam",
   4: "grant",
   5: "trainingShare",
+  6: "trainingJob",
 };
 
 export enum Status {

@@ -35,6 +35,7 @@ export const MODELS_MODULE_ADDRESS = moduleAddress(5);
 export const TASKS_MODULE_ADDRESS = moduleAddress(6);
 export const REWARDS_MODULE_ADDRESS = moduleAddress(7);
 export const GOVERNANCE_MODULE_ADDRESS = moduleAddress(8);
+export const TRAINING_MODULE_ADDRESS = moduleAddress(9);
 /** Accounts the rewards module keeps (spec/rewards.md §Supply): no key can sign for them. */
 export const TRAINING_FUND_ADDRESS = moduleAddress(0x100);
 export const LIQUIDITY_POOL_ADDRESS = moduleAddress(0x101);
