@@ -72,7 +72,7 @@ function viewJob(ctx: QueryContext, j: Job): JobView {
     roundBudget: roundBudget(j),
     currentRound: now?.round ?? 0,
     phase: now?.phase ?? (j.status === 1 ? "waiting" : "finished"),
-    windows: now ? { ...now.windows } : NO_WINDOWS,
+    windows: now ? (({ round: _, ...w }) => w)(now.windows) : NO_WINDOWS,
   };
 }
 const emptyJob: JobView = {
