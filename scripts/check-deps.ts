@@ -15,6 +15,7 @@ const layers: Record<string, number> = {
   race: 2,
   beacon: 2,
   consensus: 2,
+  training: 2,
   contracts: 3,
   inference: 3,
   state: 3,
