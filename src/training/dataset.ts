@@ -7,6 +7,9 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { ALPHABET_SIZE, type TrainingConfig } from "./config.ts";
 import { TrainingError } from "./errors.ts";
 
+/** Where the repository ships the default corpus (read by callers: the core does no I/O). */
+export const DEFAULT_CORPUS_PATH = "genesis/training/corpus.txt";
+
 export interface Dataset {
   /** One symbol per corpus byte. */
   readonly symbols: Uint8Array;

@@ -18,7 +18,14 @@ export {
   type TrainingConfig,
   trainingPresets,
 } from "./config.ts";
-export { charOf, type Dataset, datasetFilesHash, prepareDataset, symbolOf } from "./dataset.ts";
+export {
+  charOf,
+  type Dataset,
+  DEFAULT_CORPUS_PATH,
+  datasetFilesHash,
+  prepareDataset,
+  symbolOf,
+} from "./dataset.ts";
 export {
   type Checkpoint,
   checkpointHash,
