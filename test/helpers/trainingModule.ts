@@ -85,21 +85,39 @@ export function trainingHarness(opts: { weights?: bigint[]; section?: unknown; f
     goto(height);
     g.call(height, sender, method, args);
   };
-  /** A trainingJob proposal by dev account 4, voted yes by accounts 0–2; passes at the end of cycle 2. */
-  const grantJob = (spec: Partial<TrainingJobSpec> = {}) => {
-    const id = nextProposal++;
-    gov(g.at(0, 1 + id), devAddresses[4]!, "proposeTrainingJob", {
-      title: `job ${id}`,
-      expedited: 0,
-      deposit: DEFAULT_GOV_PARAMS.minDeposit,
-      ...JOB_SPEC,
-      ...spec,
+  /** trainingJob proposals by dev account 4 in cycle 0, voted yes by accounts 0–2 in cycle 1; they pass at the end of cycle 2. */
+  const grantJobs = (...specs: Partial<TrainingJobSpec>[]) => {
+    const ids = specs.map((spec) => {
+      const id = nextProposal++;
+      gov(g.at(0, id), devAddresses[4]!, "proposeTrainingJob", {
+        title: `job ${id}`,
+        expedited: 0,
+        deposit: DEFAULT_GOV_PARAMS.minDeposit,
+        ...JOB_SPEC,
+        ...spec,
+      });
+      return id;
     });
-    for (const v of devAddresses.slice(0, 3)) gov(g.at(1, 1 + id), v, "vote", { id, option: 1 });
-    return id;
+    for (const id of ids)
+      for (const v of devAddresses.slice(0, 3)) gov(g.at(1, id), v, "vote", { id, option: 1 });
+    return ids;
   };
+  const grantJob = (spec: Partial<TrainingJobSpec> = {}) => grantJobs(spec)[0]!;
   const store = () => readStoreIn(state, training);
   const job = (id: number) => trainingJobs.get(store(), id)!;
   const round = (jobId: number, r: number) => trainingRounds.get(store(), [jobId, r])!;
-  return { ...g, goto, call, refusal, gov, grantJob, store, job, round, beaconAt, height: () => cur };
+  return {
+    ...g,
+    goto,
+    call,
+    refusal,
+    gov,
+    grantJob,
+    grantJobs,
+    store,
+    job,
+    round,
+    beaconAt,
+    height: () => cur,
+  };
 }
