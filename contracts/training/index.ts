@@ -11,8 +11,11 @@ import { hash32, list, struct, uint } from "../../src/encoding/index.ts";
 import { TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { toHex } from "../../src/types/index.ts";
 import { emit, event } from "../events.ts";
+import { voterWeights } from "../models/index.ts";
 import type { CallContext, GenesisContext, GovernableParam, Module } from "../module.ts";
 import { ModuleError } from "../module.ts";
+import { race } from "../race/index.ts";
+import { validators as validatorsModule } from "../validators/index.ts";
 import { trainingQueries } from "./queries.ts";
 import {
   closeRound,
@@ -22,7 +25,6 @@ import {
   type Phase,
   roundAt,
   runningJobs,
-  verifierCandidates,
 } from "./rounds.ts";
 import {
   commitments,
@@ -167,8 +169,11 @@ export const training: Module = {
           throw new ModuleError(
             `round ${a.round} of training job ${a.job} has ${j.participantsMax} participants`,
           );
+        // Weight now, as gov.vote asks (one unit of compute, one seat); an exclusion from verifier
+        // draws does not keep an account from training.
         const sender = toHex(ctx.sender);
-        if (!verifierCandidates(ctx, ctx.block.cycle).some((c) => toHex(c.address) === sender))
+        const weights = voterWeights(ctx.storeOf(race), ctx.storeOf(validatorsModule), ctx.block.cycle);
+        if (!weights.some(([a, w]) => w > 0n && toHex(a) === sender))
           throw new ModuleError(`only accounts with race weight in cycle ${ctx.block.cycle} train`);
         participants.set(ctx.store, [a.job, a.round, ctx.sender], 0);
         rounds.set(ctx.store, [a.job, a.round], { ...r, registered: r.registered + 1 });
