@@ -43,12 +43,12 @@ import {
 const ZERO32 = new Uint8Array(32);
 
 /**
- * deltaHash = SHA-256("racecoin/training/delta" ‖ deltaBytes), deltaBytes the core's encoding of a
- * pseudo-gradient, and the empty string for an all-zero one whatever the model's size: so the chain
- * knows the zero delta's hash without knowing the model.
+ * deltaHash = SHA-256("racecoin/training/v1/delta" ‖ payload): the payload is the pseudo-gradient's
+ * canonical bytes (src/training: int32 little-endian values), and the empty string for an all-zero
+ * one whatever the model's size, so the chain knows the zero delta's hash without knowing the model.
  */
-export function deltaHash(deltaBytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update("racecoin/training/delta").update(deltaBytes).digest());
+export function deltaHash(payload: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update("racecoin/training/v1/delta").update(payload).digest());
 }
 /** The hash of an all-zero pseudo-gradient: it scores 0 on chain whatever the verifiers submit. */
 export const ZERO_DELTA_HASH = deltaHash(new Uint8Array(0));
