@@ -13,7 +13,7 @@ mkdirSync("spec/vectors/training", { recursive: true });
 write("spec/vectors/training/round.json", {
   kind: "training-round",
   description:
-    "One training round (spec/training.md): recompute every output from `input`. Losses and scores are Q16 nats; payouts are ⌊budget·score/Σscore⌋; expNegQ30 and lnQ16 are [input, output] pairs; each invalid Δ (a zero Δ of the given length, or with one int32 set) must be refused with its code.",
+    "One training round (spec/training.md): recompute every output from `input`. Losses and scores are Q16 nats; payouts are ⌊budget·score/Σscore⌋; expNegQ30 and lnQ16 are [input, output] pairs; zeroDeltaHash is the hash of the all-zero Δ (encoded as no bytes); genesisCheckpointHash is the preset's canonical first checkpoint; each invalid Δ (a zero Δ of the given length, or with one int32 set) must be refused with its code.",
   input: TRAINING_ROUND_INPUT,
   ...computeTrainingRound(TRAINING_ROUND_INPUT),
   invalid: invalidDeltas(TRAINING_ROUND_INPUT.preset),

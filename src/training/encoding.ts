@@ -1,12 +1,25 @@
 /**
  * Wire forms and hashes (spec/training.md §A round off chain). A vector is its int32 values,
  * little-endian, nothing else: its length is fixed by the job's configuration, so a decoder knows
- * it before reading and refuses any other length. Hashes carry a domain tag.
+ * it before reading and refuses any other length. The one exception is the all-zero Δ, encoded as
+ * no bytes at all, so that the chain knows its hash without knowing the model. Hashes carry a
+ * domain tag.
  */
+import { sha256 } from "@noble/hashes/sha2.js";
 import { parameterCount, type TrainingConfig } from "./config.ts";
 import { TrainingError } from "./errors.ts";
 import { MAX_ABS } from "./fixedPoint.ts";
-import { taggedHash } from "./seeds.ts";
+
+const enc = new TextEncoder();
+const DELTA_TAG = enc.encode("racecoin/training/v1/delta");
+const CHECKPOINT_TAG = enc.encode("racecoin/training/v1/checkpoint");
+
+function tagged(tag: Uint8Array, body: Uint8Array): Uint8Array {
+  const input = new Uint8Array(tag.length + body.length);
+  input.set(tag);
+  input.set(body, tag.length);
+  return sha256(input);
+}
 
 /** θ and the outer momentum m: the state a round starts from and the outer step produces. */
 export interface Checkpoint {
@@ -41,9 +54,16 @@ function decodeVector(bytes: Uint8Array, length: number, limit: number, what: st
   return out;
 }
 
-/** Refuses a Δ of the wrong length or with a value outside ±DELTA_MAX. */
+/** A Δ on the wire: no bytes when every value is 0, else encodeVector(Δ). */
+export function encodeDelta(delta: Int32Array): Uint8Array {
+  return delta.every((v) => v === 0) ? new Uint8Array(0) : encodeVector(delta);
+}
+
+/** Refuses a Δ of the wrong length or with a value outside ±DELTA_MAX; no bytes is the zero Δ. */
 export function decodeDelta(bytes: Uint8Array, config: TrainingConfig): Int32Array {
-  return decodeVector(bytes, parameterCount(config), DELTA_MAX, "delta");
+  const n = parameterCount(config);
+  if (bytes.length === 0) return new Int32Array(n);
+  return decodeVector(bytes, n, DELTA_MAX, "delta");
 }
 
 /** A checkpoint is θ ‖ m, each parameterCount int32 within ±MAX_ABS. */
@@ -67,12 +87,15 @@ export function decodeCheckpoint(bytes: Uint8Array, config: TrainingConfig): Che
   };
 }
 
-/** SHA-256("racecoin/training/v1/delta" ‖ encoding). */
+/** SHA-256("racecoin/training/v1/delta" ‖ encodeDelta(Δ)): what a participant commits. */
 export function deltaHash(delta: Int32Array): Uint8Array {
-  return taggedHash("delta", encodeVector(delta));
+  return tagged(DELTA_TAG, encodeDelta(delta));
 }
+
+/** The all-zero Δ's hash, whatever the model: it scores 0 on chain without any verifier. */
+export const ZERO_DELTA_HASH = tagged(DELTA_TAG, new Uint8Array(0));
 
 /** SHA-256("racecoin/training/v1/checkpoint" ‖ θ ‖ m): the hash a round's outer step puts on chain. */
 export function checkpointHash(c: Checkpoint): Uint8Array {
-  return taggedHash("checkpoint", encodeCheckpoint(c));
+  return tagged(CHECKPOINT_TAG, encodeCheckpoint(c));
 }

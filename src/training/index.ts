@@ -34,7 +34,9 @@ export {
   decodeDelta,
   deltaHash,
   encodeCheckpoint,
+  encodeDelta,
   encodeVector,
+  ZERO_DELTA_HASH,
 } from "./encoding.ts";
 export { TrainingError, type TrainingErrorCode } from "./errors.ts";
 export { expNegQ30, FRAC_BITS, lnQ16, MAX_ABS, ONE } from "./fixedPoint.ts";
@@ -50,5 +52,12 @@ export {
   settleRound,
   validationLoss,
 } from "./proofOfLearning.ts";
-export { honestDelta, initialCheckpoint, outerStep, pseudoGradient, trainInner } from "./round.ts";
+export {
+  genesisCheckpoint,
+  honestDelta,
+  initialCheckpoint,
+  outerStep,
+  pseudoGradient,
+  trainInner,
+} from "./round.ts";
 export { batchPositions, shardOf, shardRange, validationPositions } from "./sampling.ts";

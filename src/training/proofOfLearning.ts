@@ -7,7 +7,7 @@
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { TrainingConfig } from "./config.ts";
 import type { Dataset } from "./dataset.ts";
-import type { Checkpoint } from "./encoding.ts";
+import { type Checkpoint, ZERO_DELTA_HASH } from "./encoding.ts";
 import { TrainingError } from "./errors.ts";
 import { clamp, MAX_ABS } from "./fixedPoint.ts";
 import { exampleLoss, workspace } from "./model.ts";
@@ -65,14 +65,17 @@ export function scoreContribution(
   return scoreContributions(config, data, theta, [delta], validationSeed)[0]!;
 }
 
-/** The copy rule: a Δ whose hash an earlier commitment (commit order) already holds scores 0. */
+/**
+ * The copy rule: a Δ whose hash an earlier commitment (commit order) already holds scores 0; so does
+ * the zero Δ's hash, as the chain applies it without a verifier.
+ */
 export function finalScores(scores: readonly number[], deltaHashes: readonly Uint8Array[]): number[] {
   if (scores.length !== deltaHashes.length)
     throw new TrainingError(
       "TRAINING_ERROR_LENGTH",
       `${scores.length} scores for ${deltaHashes.length} hashes`,
     );
-  const seen = new Set<string>();
+  const seen = new Set<string>([bytesToHex(ZERO_DELTA_HASH)]);
   return scores.map((s, i) => {
     const key = bytesToHex(deltaHashes[i]!);
     if (seen.has(key)) return 0;

@@ -10,11 +10,21 @@ import { TrainingError } from "./errors.ts";
 import { clamp, MAX_ABS } from "./fixedPoint.ts";
 import { accumulateGradient, initialTheta, sgdStep, workspace } from "./model.ts";
 import { batchPositions } from "./sampling.ts";
+import { taggedHash } from "./seeds.ts";
 
 /** The job's first checkpoint: θ₀ from the seed, momentum 0. */
 export function initialCheckpoint(config: TrainingConfig, seed: Uint8Array): Checkpoint {
   const theta = initialTheta(config, seed);
   return { theta, momentum: new Int32Array(theta.length) };
+}
+
+/**
+ * A preset's canonical first checkpoint: initialCheckpoint from SHA-256("racecoin/training/v1/genesis" ‖
+ * name). Its checkpointHash is what a job on that model names as its starting model, so every node
+ * can rebuild the checkpoint from the preset alone.
+ */
+export function genesisCheckpoint(config: TrainingConfig): Checkpoint {
+  return initialCheckpoint(config, taggedHash("genesis", new TextEncoder().encode(config.name)));
 }
 
 /** θ_H: H inner SGD steps from θ on the participant's batches (θ itself is not modified). */

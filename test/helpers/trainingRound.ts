@@ -12,6 +12,7 @@ import {
   deltaHash,
   expNegQ30,
   freeRiderDelta,
+  genesisCheckpoint,
   honestDelta,
   initialCheckpoint,
   lnQ16,
@@ -90,6 +91,8 @@ export function computeTrainingRound(input: TrainingRoundInput) {
       after: validationLoss(config, data, outcome.next.theta),
     },
     payouts: payouts(BigInt(input.budget), outcome.scores).map(String),
+    zeroDeltaHash: toHex(deltaHash(freeRiderDelta(config))),
+    genesisCheckpointHash: toHex(checkpointHash(genesisCheckpoint(config))),
     expNegQ30: EXP_POINTS.map((x) => [x, expNegQ30(x)]),
     lnQ16: LN_POINTS.map((s) => [s, lnQ16(s)]),
   };
@@ -125,7 +128,7 @@ export interface InvalidDelta {
 export function invalidDeltas(preset: string): InvalidDelta[] {
   const n = parameterCount(trainingPresets[preset]!);
   return [
-    { name: "empty", bytes: 0, code: "TRAINING_ERROR_LENGTH" },
+    { name: "one int32", bytes: 4, code: "TRAINING_ERROR_LENGTH" },
     { name: "truncated by one byte", bytes: 4 * n - 1, code: "TRAINING_ERROR_LENGTH" },
     { name: "one int32 short", bytes: 4 * n - 4, code: "TRAINING_ERROR_LENGTH" },
     { name: "one int32 too many", bytes: 4 * n + 4, code: "TRAINING_ERROR_LENGTH" },

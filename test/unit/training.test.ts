@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { ZERO_DELTA_HASH as MODULE_ZERO_DELTA_HASH } from "../../contracts/index.ts";
 import {
   type Checkpoint,
   checkpointHash,
@@ -15,6 +16,7 @@ import {
   decodeDelta,
   deltaHash,
   encodeCheckpoint,
+  encodeDelta,
   encodeVector,
   expNegQ30,
   finalScores,
@@ -34,6 +36,7 @@ import {
   settleRound,
   TrainingError,
   validationLoss,
+  ZERO_DELTA_HASH,
 } from "../../src/training/index.ts";
 
 const config = minimal;
@@ -140,6 +143,7 @@ describe("training: scores and payouts", () => {
     const h = (b: number) => new Uint8Array(32).fill(b);
     assert.deepEqual(finalScores([5, 7, 9, 4], [h(1), h(2), h(1), h(2)]), [5, 7, 0, 0]);
     assert.deepEqual(finalScores([0, 7], [h(1), h(1)]), [0, 0], "a copy of a zero scores 0 too");
+    assert.deepEqual(finalScores([3, 2], [ZERO_DELTA_HASH, h(1)]), [0, 2], "the zero Δ's hash scores 0");
   });
 
   it("pays ⌊budget·s/Σs⌋ and leaves the remainder", () => {
@@ -163,6 +167,16 @@ describe("training: encodings", () => {
     assert.equal(hex(checkpointHash(back)), hex(checkpointHash(cp)));
     const extreme = new Int32Array(parameterCount(config)).fill(-DELTA_MAX);
     assert.deepEqual(decodeDelta(encodeVector(extreme), config), extreme);
+    assert.equal(hex(deltaHash(delta)), hex(deltaHash(decodeDelta(encodeDelta(delta), config))));
+  });
+
+  it("the zero Δ is no bytes, and its hash is the module's", () => {
+    const zero = freeRiderDelta(config);
+    assert.equal(encodeDelta(zero).length, 0);
+    assert.deepEqual(decodeDelta(new Uint8Array(0), config), zero);
+    assert.deepEqual(decodeDelta(encodeVector(zero), config), zero, "the long form is accepted too");
+    assert.equal(hex(deltaHash(zero)), hex(ZERO_DELTA_HASH));
+    assert.equal(hex(ZERO_DELTA_HASH), hex(MODULE_ZERO_DELTA_HASH), "contracts/training agrees");
   });
 
   it("malformed Δ bytes are refused with a reason", () => {
@@ -176,8 +190,8 @@ describe("training: encodings", () => {
       refusedWith("TRAINING_ERROR_LENGTH", /got/),
     );
     assert.throws(
-      () => decodeDelta(new Uint8Array(0), config),
-      refusedWith("TRAINING_ERROR_LENGTH", /got 0/),
+      () => decodeDelta(new Uint8Array(4), config),
+      refusedWith("TRAINING_ERROR_LENGTH", /got 4/),
     );
     assert.throws(
       () => decodeDelta(new Uint8Array([...bytes, 0, 0, 0, 0]), config),
