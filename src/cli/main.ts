@@ -69,6 +69,11 @@ const commands: CommandEntry[] = [
     load: async () => (await import("./commands/gov.ts")).govCommand,
   },
   {
+    name: "train",
+    summary: "training jobs: status of jobs and rounds",
+    load: async () => (await import("./commands/train.ts")).trainCommand,
+  },
+  {
     name: "serve-model",
     summary: "serve the built-in model over an OpenAI-compatible HTTP API (an upstream for executors)",
     load: async () => (await import("./commands/serveModel.ts")).serveModelCommand,

@@ -23,6 +23,7 @@ describe("racecoin gov", () => {
       "propose model",
       "propose grant",
       "training-share",
+      "training-job",
       "deposit",
       "vote",
       "status",
@@ -34,7 +35,7 @@ describe("racecoin gov", () => {
       [["gov", "propose", "param", "--deposit", "10", ...key], /--title TEXT is required/],
       [
         ["gov", "propose", "nope", "--title", "t", "--deposit", "10", ...key],
-        /expected param, model, retire, grant or training-share/,
+        /expected param, model, retire, grant, training-share or training-job/,
       ],
       [
         [
@@ -99,6 +100,24 @@ describe("racecoin gov", () => {
         ["gov", "propose", "model", "--title", "t", "--deposit", "1", ...key],
         /--file ENTRY.json or --dir DIR/,
       ],
+      [
+        [
+          "gov",
+          "propose",
+          "training-job",
+          "--title",
+          "t",
+          "--deposit",
+          "1",
+          "--budget",
+          "5",
+          "--model-hash",
+          "0x12",
+          ...key,
+        ],
+        /--model-hash 0xHASH: 32 bytes/,
+      ],
+      [["train", "status", "--job", "zero"], /--job: expected a positive integer/],
     ];
     for (const [args, reason] of cases) {
       const r = racecoin(args);

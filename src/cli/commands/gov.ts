@@ -16,6 +16,7 @@ import {
   proposeModelArgs,
   proposeParamArgs,
   proposeRetireArgs,
+  proposeTrainingJobArgs,
   proposeTrainingShareArgs,
   type RegisteredModel,
 } from "../../../contracts/index.ts";
@@ -55,6 +56,12 @@ const options = {
   amount: { type: "string" },
   purpose: { type: "string" },
   milli: { type: "string" },
+  "model-hash": { type: "string" },
+  "dataset-hash": { type: "string" },
+  "inner-steps": { type: "string" },
+  rounds: { type: "string" },
+  participants: { type: "string" },
+  budget: { type: "string" },
   option: { type: "string" },
   ...signerOptions,
 } as const;
@@ -71,6 +78,10 @@ Usage:
   racecoin gov propose grant --to ADDRESS --amount ETHER [--purpose TEXT]
                                                                  grant from the training fund
   racecoin gov propose training-share --milli N                  the training share in thousandths (year 5 on)
+  racecoin gov propose training-job --model-hash 0xH --dataset-hash 0xH --inner-steps N --rounds N
+                             --participants N --budget ETHER [--purpose TEXT]
+                                                                 a training job paid from the fund
+                                                                 (spec/training.md; hashes of 32 bytes)
      each with: --title TEXT --deposit ETHER [--expedited] [signer]
   racecoin gov deposit --id N --amount ETHER [signer]            add to a proposal's deposit
   racecoin gov vote --id N --option yes|no|abstain|veto [signer] vote with your race weight
@@ -153,6 +164,27 @@ function modelArg(values: Record<string, string | boolean | undefined>): Registe
     unitsPerToken: intArg(str("units-per-token"), "--units-per-token"),
     verification: str("verification") ?? "tolerance",
     files,
+  };
+}
+
+function hashArg(v: string | undefined, flag: string): Uint8Array {
+  if (v === undefined || !/^0x[0-9a-fA-F]{64}$/.test(v))
+    throw new UsageError(`${flag} 0xHASH: 32 bytes of hex are required`);
+  return fromHex(v);
+}
+
+/** A training job's spec from the command line (spec/training.md §On chain). */
+function jobArg(values: Record<string, string | boolean | undefined>) {
+  const str = (k: string) => values[k] as string | undefined;
+  if (!str("budget")) throw new UsageError("gov propose training-job: --budget ETHER is required");
+  return {
+    modelHash: hashArg(str("model-hash"), "--model-hash"),
+    datasetHash: hashArg(str("dataset-hash"), "--dataset-hash"),
+    innerSteps: intArg(str("inner-steps"), "--inner-steps"),
+    rounds: intArg(str("rounds"), "--rounds"),
+    participantsMax: intArg(str("participants"), "--participants"),
+    budget: parseEther(str("budget")!, "--budget"),
+    purpose: str("purpose") ?? "",
   };
 }
 
@@ -278,7 +310,12 @@ export const govCommand: Command = {
             ...head,
             milli: Number(bigArg(values.milli, "--milli")),
           });
-        else throw new UsageError("gov propose: expected param, model, retire, grant or training-share");
+        else if (kind === "training-job")
+          data = call("proposeTrainingJob", proposeTrainingJobArgs, { ...head, ...jobArg(values) });
+        else
+          throw new UsageError(
+            "gov propose: expected param, model, retire, grant, training-share or training-job",
+          );
         const id = await submittedId(url, await send(url, signerKey(values), data));
         process.stdout.write(`${line(await rpcCall<ProposalJson>(url, "gov_proposal", [{ id }]))}\n`);
         return 0;
