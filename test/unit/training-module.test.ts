@@ -18,9 +18,11 @@ import {
   ZERO_DELTA_HASH,
 } from "../../contracts/index.ts";
 import { excludedUntil, participants, submissions } from "../../contracts/training/index.ts";
+import { decode, encode } from "../../src/encoding/index.ts";
 import { TRAINING_FUND_ADDRESS, TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { toJson } from "../../src/rpc/moduleQueries.ts";
 import { readStoreIn } from "../../src/state/index.ts";
-import type { Address } from "../../src/types/index.ts";
+import { type Address, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
 import { JOB_SPEC, trainingHarness } from "../helpers/trainingModule.ts";
 
@@ -230,5 +232,50 @@ describe("training module", () => {
       scoreStart: 205,
       end: 210,
     });
+  });
+
+  it("queries answer through their result codecs, as training_job, training_jobs, training_round and training_params do over RPC", () => {
+    const h = granted();
+    h.call(R1.register, a, "register", { job: 1, round: 1 });
+    h.call(R1.commit, a, "commit", { job: 1, round: 1, deltaHash: delta(1) });
+    h.goto(R1.score);
+    for (const v of h.round(1, 1).verifiers)
+      h.call(R1.score, v.address, "score", { job: 1, round: 1, scores: [4n], checkpointHash: NEXT });
+    h.goto(R1.end);
+    const ctx = {
+      height: R1.end,
+      preset: h.preset,
+      state: h.state,
+      store: h.store(),
+      storeOf: (m: { address: Uint8Array }) => readStoreIn(h.state, m),
+    };
+    const q = (name: string, args: unknown) => {
+      const def = training.queries[name]!;
+      const v = def.run(ctx, args);
+      return toJson(def.result, decode(def.result, encode(def.result, v))) as Record<string, unknown>;
+    };
+    const job = q("job", { id: 1 });
+    assert.equal(job.currentRound, 2);
+    assert.equal(job.phase, "register");
+    assert.deepEqual(job.windows, {
+      start: 270,
+      commitStart: 280,
+      exchangeStart: 320,
+      scoreStart: 340,
+      end: 360,
+    });
+    assert.equal(job.checkpointHash, toHex(NEXT));
+    const round = q("round", { job: 1, round: 1 }) as {
+      statusName: string;
+      commitments: { payout: string }[];
+      submissions: unknown[];
+    };
+    assert.equal(round.statusName, "scored");
+    assert.equal(round.commitments[0]!.payout, (JOB_SPEC.budget / 2n).toString());
+    assert.equal(round.submissions.length, 3);
+    assert.equal((q("jobs", { from: 0, limit: 1000 }).jobs as unknown[]).length, 1);
+    assert.equal(q("params", {}).zeroDeltaHash, toHex(ZERO_DELTA_HASH));
+    assert.equal(q("job", { id: 7 }).id, 0, "no such job: id 0");
+    assert.equal(q("round", { job: 1, round: 9 }).round, 0, "not opened: round 0");
   });
 });
