@@ -30,7 +30,15 @@ export const JOB_SPEC: TrainingJobSpec = {
   purpose: "tiny MLP on the shipped corpus",
 };
 
-export function trainingHarness(opts: { weights?: bigint[]; section?: unknown; fund?: bigint } = {}) {
+export function trainingHarness(
+  opts: {
+    weights?: bigint[];
+    section?: unknown;
+    fund?: bigint;
+    /** Whether a beacon round completes at this height (default: every 10th). */
+    beacon?: (height: number) => boolean;
+  } = {},
+) {
   const g = govHarness({ weights: opts.weights, cycles: 64 });
   const { state, preset } = g;
   training.genesis!({
@@ -57,7 +65,7 @@ export function trainingHarness(opts: { weights?: bigint[]; section?: unknown; f
     }
   };
   const begin = (height: number) => {
-    if (height % 10 === 0) g.beaconOutput(height, beaconAt(height));
+    if ((opts.beacon ?? ((x: number) => x % 10 === 0))(height)) g.beaconOutput(height, beaconAt(height));
     training.beginBlock!(g.ctx(height, training));
   };
   /** Run every hook up to `height`'s beginBlock (its calls come next). */

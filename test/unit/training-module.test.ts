@@ -278,4 +278,33 @@ describe("training module", () => {
     assert.equal(q("job", { id: 7 }).id, 0, "no such job: id 0");
     assert.equal(q("round", { job: 1, round: 9 }).round, 0, "not opened: round 0");
   });
+
+  it("the score seed is a beacon output from after the commit window; without one the round is void", () => {
+    const h = granted({}, { rounds: 1 });
+    h.call(R1.register, a, "register", { job: 1, round: 1 });
+    h.call(R1.commit, a, "commit", { job: 1, round: 1, deltaHash: delta(1) });
+    h.goto(R1.score);
+    const r = h.round(1, 1);
+    assert.deepEqual(
+      r.scoreSeed,
+      h.beaconAt(240),
+      "the latest output at the draw (249), completed after 230",
+    );
+    assert.deepEqual(r.shardSeed, h.beaconAt(180), "the latest output when the round opened");
+
+    // The beacon stalls after height 220: no output since the commit window closed at 230.
+    const g = trainingHarness({ beacon: (x) => x % 10 === 0 && x <= 220 });
+    g.grantJob({ rounds: 1 });
+    g.call(R1.register, a, "register", { job: 1, round: 1 });
+    g.call(R1.commit, a, "commit", { job: 1, round: 1, deltaHash: delta(1) });
+    g.goto(R1.score);
+    const v = g.round(1, 1);
+    assert.equal(v.status, TrainingRoundStatus.void);
+    assert.equal(v.result, "no beacon output since the commit window closed");
+    assert.equal(v.verifiers.length, 0);
+    assert.match(
+      g.refusal(R1.score, a, "score", { job: 1, round: 1, scores: [1n], checkpointHash: NEXT }),
+      /is void/,
+    );
+  });
 });
