@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   COIN,
+  DEFAULT_GOV_PARAMS,
   GovStatus,
   governance,
   govProposals,
@@ -15,6 +16,7 @@ import {
   training,
   trainingCommitments,
   trainingDeltaHash,
+  trainingParams,
   ZERO_DELTA_HASH,
 } from "../../contracts/index.ts";
 import { excludedUntil, participants, submissions } from "../../contracts/training/index.ts";
@@ -306,5 +308,19 @@ describe("training module", () => {
       g.refusal(R1.score, a, "score", { job: 1, round: 1, scores: [1n], checkpointHash: NEXT }),
       /is void/,
     );
+  });
+
+  it("governance changes a training parameter within its bounds; jobs created after take it", () => {
+    const h = trainingHarness();
+    const head = { title: "t", expedited: 0, deposit: DEFAULT_GOV_PARAMS.minDeposit };
+    const dev = devAddresses[4]!;
+    h.gov(1, dev, "proposeParam", { ...head, module: "training", param: "verifiers", value: 4n });
+    assert.throws(
+      () => h.gov(2, dev, "proposeParam", { ...head, module: "training", param: "verifiers", value: 17n }),
+      /training.verifiers must be in \[1, 16\]/,
+    );
+    for (const v of [a, b, c]) h.gov(61, v, "vote", { id: 1, option: 1 });
+    h.goto(180);
+    assert.equal(trainingParams(h.store()).verifiers, 4);
   });
 });
