@@ -20,6 +20,17 @@ export interface SettleJob {
   mintingFees: bigint;
   tasks: number;
   minting: number;
+  /** The judge phase's totals: task shares paid out, served, and served above the band. */
+  paidOut: bigint;
+  steered: bigint;
+  servedTotal: bigint;
+  /** The release phase's totals so far. */
+  issuancePaid: bigint;
+  released: bigint;
+  forfeited: bigint;
+  /** The weigh phase's: where the cycle's weights come from (cycleWeights.ts), and their total. */
+  source: number;
+  total: bigint;
 }
 const jobCodec = struct<SettleJob>("rewards.SettleJob", {
   cycle: uint,
@@ -30,6 +41,14 @@ const jobCodec = struct<SettleJob>("rewards.SettleJob", {
   mintingFees: quantity,
   tasks: uint,
   minting: uint,
+  paidOut: quantity,
+  steered: quantity,
+  servedTotal: quantity,
+  issuancePaid: quantity,
+  released: quantity,
+  forfeited: quantity,
+  source: uint,
+  total: quantity,
 });
 
 export const settleJob = new StoreItem("settleJob", jobCodec);

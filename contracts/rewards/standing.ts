@@ -7,7 +7,7 @@
  */
 import { quantity, struct } from "../../src/encoding/index.ts";
 import { WeightedPool } from "../../src/inference/index.ts";
-import { type Address, equalBytes, fromHex, toHex } from "../../src/types/index.ts";
+import { type Address, equalBytes, toHex } from "../../src/types/index.ts";
 import { beacon, rounds as beaconRounds } from "../beacon/index.ts";
 import { voterWeights } from "../models/index.ts";
 import type { ModuleContext } from "../module.ts";
@@ -170,48 +170,56 @@ export function expectGroup(
   }
 }
 
-/**
- * Judge the task shares every node served in the cycle against its standing and update the
- * standings. Over the window, a node keeps what its weight let it draw within two standard
- * deviations: above the band, the excess was steered to it, not drawn. Steered tasks were never
- * drawn to anyone else, so what the others owed shrinks by their part of the cycle's shares. Below
- * what its weight owed less two standard deviations (the floor), a node skipped work. (Refusals on
- * record are not counted against a node: the intermediary names the attempt, so it could put any
- * node on record as refusing, at the cost of one task's fee.)
+const keep = (v: bigint) => (v * KEEP_NUM) / KEEP_DEN;
+const keepSquared = (v: bigint) => (v * KEEP_NUM * KEEP_NUM) / (KEEP_DEN * KEEP_DEN);
+const noExpectation: Expectation = { owed: 0n, drawn: 0n, variance: 0n };
+const noStanding: Standing = { owed: 0n, drawn: 0n, variance: 0n, kept: 0n };
+
+/*
+ * Judging the task shares every node served in the cycle against its standing, in two passes over
+ * the nodes (the settlement's judge and release phases). Over the window, a node keeps what its
+ * weight let it draw within two standard deviations: above the band, the excess was steered to it,
+ * not drawn. Steered tasks were never drawn to anyone else, so what the others owed shrinks by
+ * their part of the cycle's shares. Below what its weight owed less two standard deviations (the
+ * floor), a node skipped work. (Refusals on record are not counted against a node: the
+ * intermediary names the attempt, so it could put any node on record as refusing, at the cost of
+ * one task's fee.)
  */
-export function judgeServed(
+
+/**
+ * The first pass for one node: the shares it served above its band (0 when it served none). The
+ * cycle's sums of these and of the shares scale what every node owes.
+ */
+export function excessOf(
   s: ModuleContext["store"],
-  served: Map<string, bigint>,
-  expectations: Map<string, Expectation>,
-): Map<string, Judgement> {
-  const keep = (v: bigint) => (v * KEEP_NUM) / KEEP_DEN;
-  const keepSquared = (v: bigint) => (v * KEEP_NUM * KEEP_NUM) / (KEEP_DEN * KEEP_DEN);
-  const none: Expectation = { owed: 0n, drawn: 0n, variance: 0n };
-  const empty: Standing = { owed: 0n, drawn: 0n, variance: 0n, kept: 0n };
-  const judged = new Map<string, Judgement>();
-  let steered = 0n;
-  let total = 0n;
-  for (const [k, shares] of served) {
-    const before = standings.get(s, fromHex(k)) ?? empty;
-    const e = expectations.get(k) ?? none;
-    const spread = 2n * isqrt(keepSquared(before.variance) + e.variance);
-    const over = keep(before.kept) + shares - (keep(before.drawn) + e.drawn + spread);
-    const excess = over <= 0n ? 0n : over < shares ? over : shares;
-    judged.set(k, { served: shares, excess, kept: keep(before.kept) + shares - excess, owed: 0n });
-    steered += excess;
-    total += shares;
-  }
+  a: Address,
+  shares: bigint,
+  e: Expectation = noExpectation,
+): bigint {
+  const before = standings.get(s, a) ?? noStanding;
+  const spread = 2n * isqrt(keepSquared(before.variance) + e.variance);
+  const over = keep(before.kept) + shares - (keep(before.drawn) + e.drawn + spread);
+  return over <= 0n ? 0n : over < shares ? over : shares;
+}
+
+/** The second pass for one node, given the cycle's steered and served totals: its judgement; writes its standing. */
+export function judgeAndStand(
+  s: ModuleContext["store"],
+  a: Address,
+  shares: bigint,
+  e: Expectation = noExpectation,
+  steered: bigint,
+  total: bigint,
+): Judgement {
+  const excess = excessOf(s, a, shares, e);
+  const before = standings.get(s, a) ?? noStanding;
   const unsteered = (v: bigint) => (total === 0n ? v : (v * (total - steered)) / total);
-  for (const [k, j] of judged) {
-    const before = standings.get(s, fromHex(k)) ?? empty;
-    const e = expectations.get(k) ?? none;
-    const owed = keep(before.owed) + unsteered(e.owed);
-    const variance = keepSquared(before.variance) + unsteered(e.variance);
-    const spread = 2n * isqrt(variance);
-    standings.set(s, fromHex(k), { owed, drawn: keep(before.drawn) + e.drawn, variance, kept: j.kept });
-    j.owed = owed > spread ? owed - spread : 0n;
-  }
-  return judged;
+  const owed = keep(before.owed) + unsteered(e.owed);
+  const variance = keepSquared(before.variance) + unsteered(e.variance);
+  const spread = 2n * isqrt(variance);
+  const kept = keep(before.kept) + shares - excess;
+  standings.set(s, a, { owed, drawn: keep(before.drawn) + e.drawn, variance, kept });
+  return { served: shares, excess, kept, owed: owed > spread ? owed - spread : 0n };
 }
 
 /**

@@ -41,7 +41,7 @@ const SMOKE: Record<string, SmokeRun> = {
   "bench:beacon": { args: ["--sizes", "4", "--devnet", "false"], timeoutS: 60 },
   "bench:beacon-storage": { args: ["--members", "4"], timeoutS: 60 },
   "bench:gas": { args: ["--repeat", "1", "--random", "1"], timeoutS: 60 },
-  "bench:settle": { args: ["--tasks", "2000", "--redrawn", "500"], timeoutS: 60 },
+  "bench:settle": { args: ["--tasks", "2000", "--redrawn", "500", "--racers", "1000"], timeoutS: 60 },
   "bench:training": { args: ["--rounds", "1"], timeoutS: 60 },
   "bench:tasks-store": { args: ["--tasks", "10000", "--per-cycle", "100", "--repeat", "1"], timeoutS: 90 },
 };
