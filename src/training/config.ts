@@ -39,7 +39,7 @@ export const minimal: TrainingConfig = {
   context: 4,
   embedding: 16,
   hidden: 64,
-  innerSteps: 48,
+  innerSteps: 128,
   batchSize: 32,
   innerLrQ16: 6554,
   outerLrMilli: 700,

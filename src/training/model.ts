@@ -3,9 +3,16 @@
  * cross-entropy, back-propagation and one SGD step. θ is one Int32Array laid out by `layoutOf`.
  * Loops run over typed arrays with exact integer sums; only floor divisions by 2^16 rescale.
  */
-import { type Layout, layoutOf, type TrainingConfig, ALPHABET_SIZE as V } from "./config.ts";
-import { clamp, expNegQ30, isqrt, lnQ16, MAX_ABS, ONE, rescale } from "./fixedPoint.ts";
+import { ALPHABET_SIZE, type Layout, layoutOf, type TrainingConfig } from "./config.ts";
+import * as fp from "./fixedPoint.ts";
 import { checkSeed, u32Stream } from "./seeds.ts";
+
+// Module-local copies: tsx compiles an imported binding to a getter call, which the inner loops
+// would pay on every iteration (measured: more than half the time of a forward pass).
+const V = ALPHABET_SIZE;
+const ONE = fp.ONE;
+const MAX_ABS = fp.MAX_ABS;
+const { clamp, expNegQ30, isqrt, lnQ16, rescale } = fp;
 
 /** Scratch buffers for one example and the gradient of one batch, reused to keep the loops allocation-free. */
 export interface Workspace {

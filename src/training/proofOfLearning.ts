@@ -9,10 +9,13 @@ import type { TrainingConfig } from "./config.ts";
 import type { Dataset } from "./dataset.ts";
 import { type Checkpoint, ZERO_DELTA_HASH } from "./encoding.ts";
 import { TrainingError } from "./errors.ts";
-import { clamp, MAX_ABS } from "./fixedPoint.ts";
+import * as fp from "./fixedPoint.ts";
 import { exampleLoss, workspace } from "./model.ts";
 import { outerStep } from "./round.ts";
 import { validationPositions } from "./sampling.ts";
+
+// Local copies: per-parameter loops would otherwise call an import getter each time (model.ts).
+const { clamp, MAX_ABS } = fp;
 
 /** ⌊Σ loss / count⌋ over the given target positions, Q16 nats. */
 export function meanLoss(

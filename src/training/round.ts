@@ -7,10 +7,13 @@ import { parameterCount, type TrainingConfig } from "./config.ts";
 import type { Dataset } from "./dataset.ts";
 import type { Checkpoint } from "./encoding.ts";
 import { TrainingError } from "./errors.ts";
-import { clamp, MAX_ABS } from "./fixedPoint.ts";
+import * as fp from "./fixedPoint.ts";
 import { accumulateGradient, initialTheta, sgdStep, workspace } from "./model.ts";
 import { batchPositions } from "./sampling.ts";
 import { taggedHash } from "./seeds.ts";
+
+// Local copies: per-parameter loops would otherwise call an import getter each time (model.ts).
+const { clamp, MAX_ABS } = fp;
 
 /** The job's first checkpoint: θ₀ from the seed, momentum 0. */
 export function initialCheckpoint(config: TrainingConfig, seed: Uint8Array): Checkpoint {
