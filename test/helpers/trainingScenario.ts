@@ -87,9 +87,8 @@ export function runTrainingSteps(steps: TrainingStep[], fund: bigint) {
 export function replayTrainingModuleVectors(file: Record<string, unknown>): void {
   const steps = file.steps as TrainingStep[];
   const got = JSON.parse(JSON.stringify(runTrainingSteps(steps, BigInt(file.fund as string))));
-  (file.outcomes as unknown[]).forEach((o, i) =>
-    assertEqual(got.outcomes[i], o, `step ${i} (${steps[i]!.note})`),
-  );
+  for (const [i, o] of (file.outcomes as unknown[]).entries())
+    assertEqual(got.outcomes[i], o, `step ${i} (${steps[i]!.note})`);
   assertEqual(got.final, file.final, "final state");
 }
 
