@@ -4,7 +4,7 @@
  * part trains, the last `validationPermille` is held out for proof of learning and the loss curve.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { ALPHABET_SIZE, type TrainingConfig } from "./config.ts";
+import { ALPHABET_SIZE, checkTrainingConfig, type TrainingConfig } from "./config.ts";
 import { TrainingError } from "./errors.ts";
 
 /** Where the repository ships the default corpus (read by callers: the core does no I/O). */
@@ -41,6 +41,7 @@ export function datasetFilesHash(bytes: Uint8Array): Uint8Array {
 
 /** Both parts must hold more than a context's worth of symbols, or no example can be drawn from them. */
 export function prepareDataset(bytes: Uint8Array, config: TrainingConfig): Dataset {
+  checkTrainingConfig(config);
   const symbols = Uint8Array.from(bytes, symbolOf);
   const held = Math.floor((symbols.length * config.validationPermille) / 1000);
   const trainEnd = symbols.length - held;

@@ -3,7 +3,7 @@
  * cross-entropy, back-propagation and one SGD step. θ is one Int32Array laid out by `layoutOf`.
  * Loops run over typed arrays with exact integer sums; only floor divisions by 2^16 rescale.
  */
-import { ALPHABET_SIZE, type Layout, layoutOf, type TrainingConfig } from "./config.ts";
+import { ALPHABET_SIZE, checkTrainingConfig, type Layout, layoutOf, type TrainingConfig } from "./config.ts";
 import * as fp from "./fixedPoint.ts";
 import { checkSeed, u32Stream } from "./seeds.ts";
 
@@ -31,7 +31,9 @@ export interface Workspace {
   readonly grad: Float64Array;
 }
 
+/** Checks the configuration's bounds first: every pass goes through here, so none runs outside them. */
 export function workspace(config: TrainingConfig): Workspace {
+  checkTrainingConfig(config);
   const layout = layoutOf(config);
   const kd = config.context * config.embedding;
   return {
