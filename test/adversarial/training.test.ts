@@ -8,18 +8,32 @@ import { describe, it } from "node:test";
 import {
   COIN,
   DEFAULT_GOV_PARAMS,
+  defaultModules,
   ENVELOPE_VERSION,
   envelopeCodec,
+  ModuleRegistry,
+  methodGas,
   resolveCall,
   TrainingRoundStatus,
   training,
   trainingDeltaHash,
 } from "../../contracts/index.ts";
-import { MAX_ACTIVE_JOBS, MAX_PARTICIPANTS, MAX_VERIFIERS } from "../../contracts/training/index.ts";
+import {
+  MAX_ACTIVE_JOBS,
+  MAX_PARTICIPANTS,
+  MAX_VERIFIERS,
+  trainingParams,
+} from "../../contracts/training/index.ts";
+import { Chain } from "../../src/chain/index.ts";
+import { inlineRecovery } from "../../src/crypto/index.ts";
+import { ChainDb, MemoryKV } from "../../src/db/index.ts";
 import { encode, hash32, list, quantity, struct, uint } from "../../src/encoding/index.ts";
+import { silentLogger } from "../../src/logger/index.ts";
 import { TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { readStoreIn } from "../../src/state/index.ts";
+import { intrinsicGas, signTx } from "../../src/tx/index.ts";
 import type { Address } from "../../src/types/index.ts";
-import { devAddresses } from "../helpers/chain.ts";
+import { devAddresses, devCertifier, devGenesis, devKeys } from "../helpers/chain.ts";
 import { lightSet } from "../helpers/tasksModule.ts";
 import { JOB_SPEC, trainingHarness } from "../helpers/trainingModule.ts";
 
@@ -276,5 +290,66 @@ describe("training attacks", () => {
     assert.equal(h.balance(TRAINING_MODULE_ADDRESS), JOB_SPEC.budget - r.paid);
     // Not a timed assertion (2 shared cores): the close is one block's work, printed for the spec.
     process.stdout.write(`# maximal round closed in ${ms.toFixed(1)} ms\n`);
+  });
+
+  it("in real blocks: refused calls are failed receipts that pay their gas; a genesis section sets the parameters", async () => {
+    const genesis = devGenesis({ modules: { training: { registerBlocks: 5, verifiers: 4 } } });
+    const chain = await Chain.open(genesis, {
+      db: new ChainDb(new MemoryKV()),
+      recovery: inlineRecovery,
+      log: silentLogger(),
+    });
+    assert.equal(trainingParams(readStoreIn(chain.state, training)).registerBlocks, 5);
+    // On the defaults the module writes nothing at genesis: the state root of a chain without it.
+    const without = new ModuleRegistry(defaultModules.modules.filter((m) => m.name !== "training"));
+    assert.deepEqual(
+      Chain.genesisBlock(devGenesis()).header.stateRoot,
+      Chain.genesisBlock(devGenesis(), without).header.stateRoot,
+    );
+    const certify = devCertifier(chain);
+    const send = (from: number, nonce: bigint, method: string, args: unknown) => {
+      const data = envelope(method, encode(training.methods[method]!.args, args));
+      const gas = intrinsicGas({ data, accessList: [] }) + methodGas(resolveCall(training, data));
+      const tx = signTx(
+        {
+          type: 2,
+          chainId: genesis.chainId,
+          nonce,
+          maxPriorityFeePerGas: 1_000_000_000n,
+          maxFeePerGas: 100_000_000_000n,
+          gasLimit: gas,
+          to: training.address,
+          value: 0n,
+          data,
+          accessList: [],
+        },
+        devKeys[from]!,
+      );
+      return { tx: { tx, sender: devAddresses[from]! }, gas };
+    };
+    const calls = [
+      send(0, 0n, "register", { job: 1, round: 1 }),
+      send(0, 1n, "commit", { job: U32, round: U32, deltaHash: delta(1) }),
+      send(0, 2n, "score", {
+        job: 0,
+        round: 0,
+        scores: Array(256).fill((1n << 64n) - 1n),
+        checkpointHash: NEXT,
+      }),
+    ];
+    const before = readStoreIn(chain.state, training).keys(new Uint8Array(0)).length;
+    const b = await chain.produceBlock(
+      () => calls.map((c) => c.tx),
+      chain.validatorsAt(1).validators[0]!.address,
+      chain.head.time + 500n,
+      certify,
+    );
+    assert.equal(b.included.length, calls.length);
+    for (const [i, r] of b.receipts.entries()) {
+      assert.equal(r.status, 0);
+      assert.match(r.error, /no training job/);
+      assert.equal(r.gasUsed, calls[i]!.gas, "the refused call pays all its gas");
+    }
+    assert.equal(readStoreIn(chain.state, training).keys(new Uint8Array(0)).length, before);
   });
 });
