@@ -18,6 +18,10 @@ export const LN2_Q24 = 11629079;
 export const EXP_ONE = 2 ** 30;
 const Q24 = 2 ** 24;
 
+/** 2^0 … 2^60 by doubling: exact, and no Math.pow on the consensus path. */
+const POW2: number[] = [1];
+for (let i = 1; i <= 60; i++) POW2.push(POW2[i - 1]! * 2);
+
 export function clamp(x: number, limit: number): number {
   return x > limit ? limit : x < -limit ? -limit : x;
 }
@@ -41,7 +45,7 @@ export function expNegQ30(x: number): number {
     term = Math.floor((term * r) / (k * ONE));
     sum += k % 2 === 1 ? -term : term;
   }
-  return Math.floor(sum / 2 ** n);
+  return Math.floor(sum / POW2[n]!);
 }
 
 /**
@@ -50,8 +54,8 @@ export function expNegQ30(x: number): number {
  */
 export function lnQ16(s: number): number {
   let n = 0;
-  while (s >= 2 ** (31 + n)) n++;
-  const m = Math.floor(s / 2 ** (6 + n)); // Q24, in [2^24, 2^25)
+  while (s >= POW2[31 + n]!) n++;
+  const m = Math.floor(s / POW2[6 + n]!); // Q24, in [2^24, 2^25)
   const u = Math.floor(((m - Q24) * Q24) / (m + Q24));
   const u2 = Math.floor((u * u) / Q24);
   let t = u;
@@ -60,7 +64,7 @@ export function lnQ16(s: number): number {
     sum += Math.floor(t / k);
     t = Math.floor((t * u2) / Q24);
   }
-  return Math.floor((n * LN2_Q24 + 2 * sum) / 2 ** 8);
+  return Math.floor((n * LN2_Q24 + 2 * sum) / 256);
 }
 
 /** floor(√v) for an integer 0 ≤ v < 2^53, by Newton's method on integers. */
