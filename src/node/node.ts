@@ -43,6 +43,7 @@ import {
   ModuleTxSender,
   RaceVerifier,
   TaskService,
+  TrainingService,
 } from "../services/index.ts";
 import { readStoreIn } from "../state/index.ts";
 import { SyncService } from "../sync/index.ts";
@@ -211,6 +212,15 @@ export class RacecoinNode {
     // executes tasks, settles their receipts and verifies the checks drawn to it.
     let dummy: DummyTraffic | undefined;
     const localModels = await this.loadModels(opts, log);
+    // One sender per account: two would hand out the same nonces.
+    const senderDeps = {
+      chain: this.chain,
+      mempool: this.mempool,
+      broadcastTx: (raw: Uint8Array) => txGossip.broadcast(raw),
+      peers: () => this.network.peers().length,
+    };
+    const accountSender =
+      miner?.sender ?? (opts.mine ? new ModuleTxSender(opts.mine.accountKey, senderDeps) : undefined);
     const taskService = new TaskService(
       {
         observe: (r) => dummy?.model.observe(r, toHex(privateKeyToAddress(r.apiKey))),
@@ -218,14 +228,7 @@ export class RacecoinNode {
           ? {
               account: {
                 key: opts.mine.accountKey,
-                sender:
-                  miner?.sender ??
-                  new ModuleTxSender(opts.mine.accountKey, {
-                    chain: this.chain,
-                    mempool: this.mempool,
-                    broadcastTx: (raw) => txGossip.broadcast(raw),
-                    peers: () => this.network.peers().length,
-                  }),
+                sender: accountSender!,
               },
             }
           : {}),
@@ -238,6 +241,19 @@ export class RacecoinNode {
       { chain: this.chain, network: this.network, log: log.child({ module: "tasks" }) },
     );
     await taskService.start();
+    // Training jobs (spec/training.md): with --train, on the mining account if the node mines.
+    let trainer: TrainingService | undefined;
+    if (opts.train) {
+      const sender =
+        accountSender && toHex(accountSender.address) === toHex(privateKeyToAddress(opts.train.accountKey))
+          ? accountSender
+          : new ModuleTxSender(opts.train.accountKey, senderDeps);
+      trainer = new TrainingService(
+        { sender, ...(opts.train.cheat ? { cheat: opts.train.cheat } : {}) },
+        { chain: this.chain, network: this.network, log: log.child({ module: "training" }) },
+      );
+      await trainer.start();
+    }
     if (opts.dummy) {
       dummy = new DummyTraffic(
         { ...opts.dummy, fundEach: 10n ** 18n },
@@ -266,6 +282,7 @@ export class RacecoinNode {
       finalizedHeight: () => this.chain.head.height,
       broadcastTx: (raw) => txGossip.broadcast(raw),
       inference: taskService,
+      ...(trainer ? { training: trainer } : {}),
       localModels,
       admin: opts.adminRpc
         ? {

@@ -1,7 +1,7 @@
 import type { ModuleRegistry } from "../../contracts/index.ts";
 import type { BlsKeyPair } from "../crypto/index.ts";
 import { defaultRpcOptions, type RpcServerOptions } from "../rpc/index.ts";
-import type { RaceCheat, TaskCheat, VerifyMode } from "../services/index.ts";
+import type { RaceCheat, TaskCheat, TrainingCheat, VerifyMode } from "../services/index.ts";
 
 export interface P2pOptions {
   host: string;
@@ -53,6 +53,15 @@ export interface NodeOptions {
     cheats?: RaceCheat[];
     /** Test-only (RACECOIN_TASK_CHEAT): never set in production. */
     taskCheats?: { cheat: TaskCheat; fromCycle: number }[];
+  };
+  /**
+   * Join training jobs (spec/training.md): the account that registers, commits and scores (the
+   * mining account when the node also mines).
+   */
+  train?: {
+    accountKey: Uint8Array;
+    /** Test-only (RACECOIN_TRAIN_CHEAT): never set in production. */
+    cheat?: TrainingCheat;
   };
   /** Dummy tasks (spec/tasks.md §Dummy tasks): rate, the paying fund account, hidden or marked. */
   dummy?: { perMinute: number; fundKey: Uint8Array; mode: "hidden" | "marked" };

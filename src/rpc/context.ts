@@ -35,6 +35,10 @@ export interface RpcContext {
   filters?: FilterStore;
   /** The inference market (absent: this node does not route /v1 requests). */
   inference?: InferenceRouter;
+  /** Training jobs this node follows (absent: it runs without --train). */
+  training?: {
+    lossCurve(job: number): { round: number; checkpointHash: string; lossQ16: number; loss: number }[];
+  };
   /** Models loaded from local files (tolerance class), and why registered ones were not. */
   localModels?: LocalModels;
   /** Operator controls, present only when the node runs with --admin-rpc. */

@@ -69,6 +69,21 @@ function formatCommit(c: CommitCertificate) {
 }
 
 export const nativeHandlers = {
+  /**
+   * A training job's loss curve as this node computed it (spec/training.md §Loss curve): the
+   * validation loss of each checkpoint the job adopted, round 0 its first. Node-local, not
+   * consensus: only a node running with --train follows jobs.
+   */
+  training_lossCurve: (ctx: RpcContext, p: unknown[]) => {
+    if (!ctx.training)
+      throw new RpcError(METHOD_NOT_FOUND, "this node follows no training job; start it with --train");
+    const arg = p[0] as { job?: unknown } | undefined;
+    const job = arg && typeof arg === "object" ? arg.job : undefined;
+    if (typeof job !== "number" || !Number.isSafeInteger(job) || job < 1 || job > 0xffffffff)
+      throw new RpcError(INVALID_PARAMS, 'expected {"job": n}, a job id ≥ 1');
+    return { job, points: ctx.training.lossCurve(job) };
+  },
+
   chain_getStatus: (ctx: RpcContext) => ({
     chainId: ctx.chain.ctx.chainId.toString(10),
     height: ctx.chain.head.height,

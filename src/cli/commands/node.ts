@@ -11,7 +11,14 @@ import {
 } from "../../crypto/index.ts";
 import { createLogger } from "../../logger/index.ts";
 import { defaultNodeOptions, type NodeOptions, RacecoinNode } from "../../node/index.ts";
-import { RACE_CHEATS, type RaceCheat, TASK_CHEATS, type TaskCheat } from "../../services/index.ts";
+import {
+  RACE_CHEATS,
+  type RaceCheat,
+  TASK_CHEATS,
+  type TaskCheat,
+  TRAINING_CHEATS,
+  type TrainingCheat,
+} from "../../services/index.ts";
 import { fromHex } from "../../types/index.ts";
 import {
   asUsage,
@@ -56,11 +63,53 @@ const options = {
   "dummy-fund-key": { type: "string" },
   "dummy-marked": { type: "boolean" },
   "models-dir": { type: "string" },
+  train: { type: "boolean" },
 } as const;
+
+/** The node's account: a key file, or dev account N with --dev-validator N. */
+function accountKeyFrom(
+  values: { "miner-key-file"?: string; "dev-validator"?: string },
+  flag: string,
+): Uint8Array {
+  if (values["miner-key-file"]) {
+    const hex = readInputFile(values["miner-key-file"], "--miner-key-file").trim();
+    const key = asUsage(() => fromHex(hex.startsWith("0x") ? hex : `0x${hex}`, "--miner-key-file"));
+    if (!isValidPrivateKey(key)) throw new UsageError("--miner-key-file: expected a secp256k1 private key");
+    return key;
+  }
+  if (values["dev-validator"] !== undefined)
+    return deriveKeys(TEST_MNEMONIC, Number(values["dev-validator"]) + 1)[Number(values["dev-validator"])]!;
+  throw new UsageError(
+    `${flag} needs the node's account: --miner-key-file FILE (or --dev-validator N on a devnet)`,
+  );
+}
+
+/** --train: join training jobs with the node's account (the mining one when it mines). */
+function trainFrom(values: {
+  train?: boolean;
+  "miner-key-file"?: string;
+  "dev-validator"?: string;
+}): Pick<NodeOptions, "train"> {
+  const cheat = process.env.RACECOIN_TRAIN_CHEAT;
+  if (!values.train) {
+    if (cheat) throw new UsageError("RACECOIN_TRAIN_CHEAT needs --train (test-only)");
+    return {};
+  }
+  // Test-only (test/e2e/training.test.ts); deliberately not a documented flag.
+  if (cheat !== undefined && !TRAINING_CHEATS.includes(cheat as TrainingCheat))
+    throw new UsageError(`RACECOIN_TRAIN_CHEAT: ${TRAINING_CHEATS.join(" | ")} (test-only)`);
+  return {
+    train: {
+      accountKey: accountKeyFrom(values, "--train"),
+      ...(cheat ? { cheat: cheat as TrainingCheat } : {}),
+    },
+  };
+}
 
 /** --mine: the account that commits (a key file, or dev account N with --dev-validator N). */
 function minerFrom(values: {
   mine?: boolean;
+  train?: boolean;
   "serve-tasks"?: boolean;
   "inference-upstream"?: string;
   "miner-key-file"?: string;
@@ -82,26 +131,14 @@ function minerFrom(values: {
       "race-verify",
       "unit-price",
     ] as const)
-      if (values[f] !== undefined) throw new UsageError(`--${f} needs --mine`);
+      if (values[f] !== undefined && !(f === "miner-key-file" && values.train))
+        throw new UsageError(`--${f} needs --mine`);
     return undefined;
   }
   if (!values.mine)
     for (const f of ["race-backend", "race-workers", "race-duty", "race-verify", "unit-price"] as const)
       if (values[f] !== undefined) throw new UsageError(`--${f} needs --mine (--serve-tasks does not race)`);
-  let accountKey: Uint8Array;
-  if (values["miner-key-file"]) {
-    const hex = readInputFile(values["miner-key-file"], "--miner-key-file").trim();
-    accountKey = asUsage(() => fromHex(hex.startsWith("0x") ? hex : `0x${hex}`, "--miner-key-file"));
-    if (!isValidPrivateKey(accountKey))
-      throw new UsageError("--miner-key-file: expected a secp256k1 private key");
-  } else if (values["dev-validator"] !== undefined) {
-    accountKey = deriveKeys(TEST_MNEMONIC, Number(values["dev-validator"]) + 1)[
-      Number(values["dev-validator"])
-    ]!;
-  } else
-    throw new UsageError(
-      `${values.mine ? "--mine" : "--serve-tasks"} needs the node's account: --miner-key-file FILE (or --dev-validator N on a devnet)`,
-    );
+  const accountKey = accountKeyFrom(values, values.mine ? "--mine" : "--serve-tasks");
   const backend = values["race-backend"] ?? "reference";
   if (backend !== "reference" && backend !== "onnx") throw new UsageError("--race-backend: reference | onnx");
   const workers = parsePositiveInt(values["race-workers"], "--race-workers") ?? 1;
@@ -250,6 +287,7 @@ export function nodeOptionsFrom(
     byzantine: process.env.RACECOIN_BYZANTINE === "double-prevote" ? "double-prevote" : undefined,
     ...beaconSilence(),
     mine: minerFrom(values),
+    ...trainFrom(values),
     ...dummyFrom(values),
     ...modelsDirFrom(values["models-dir"]),
   };
@@ -295,6 +333,9 @@ Options:
   --models-dir DIR        registered models' files, one folder per model id in Hugging Face ONNX layout
                           (config.json, tokenizer.json, model.onnx); files must match the registry's
                           hashes (default: genesis/models, which holds racecoin-float-tiny)
+  --train                 join the training jobs governance grants from the fund with the node's
+                          account (--miner-key-file or --dev-validator N): train each round, commit,
+                          share pseudo-gradients with peers, score them when drawn (spec/training.md)
   --unit-price WEI        vote this price per unit of compute for inference (spec/inference.md §Price)
   --dummy-tasks PER_MIN   send dummy inference tasks shaped like the real requests this node relays,
                           paid by fresh accounts funded from --dummy-fund-key FILE (spec/tasks.md);

@@ -16,7 +16,8 @@ const help = `racecoin train — training jobs paid from the training fund (spec
 
 Usage:
   racecoin train status                      parameters and every job
-  racecoin train status --job N              one job: its round and window now, each round's outcome
+  racecoin train status --job N              one job: its round and window now, each round's outcome,
+                                             and its loss curve (from a node running with --train)
   racecoin train status --job N --round R    one round: commitments, scores, payouts, verifiers
 
 Jobs are created by governance: racecoin gov propose training-job --help.
@@ -65,6 +66,23 @@ interface RoundJson {
   }[];
 }
 
+interface LossPoint {
+  round: number;
+  loss: number;
+}
+
+/** The validation loss after each round as a bar per round, scaled between the curve's extremes. */
+export function lossChart(points: LossPoint[], width = 40): string[] {
+  const losses = points.map((p) => p.loss);
+  const lo = Math.min(...losses);
+  const hi = Math.max(...losses);
+  const bar = (v: number) => (hi === lo ? width : 1 + Math.round(((v - lo) / (hi - lo)) * (width - 1)));
+  return [
+    "  validation loss (nats, held-out part of the corpus; round 0: the starting checkpoint):",
+    ...points.map((p) => `  ${String(p.round).padStart(4)} ${p.loss.toFixed(4)} ${"█".repeat(bar(p.loss))}`),
+  ];
+}
+
 const VERDICTS = ["pending", "agreed", "minority", "absent", "undecided"];
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -104,6 +122,11 @@ async function status(url: string, job: number | undefined, round: number | unde
         `  round ${r} [${x.statusName}] ${x.committed} committed, paid ${formatEther(BigInt(x.paid))} RACE${x.result ? ` — ${x.result}` : ""}`,
       );
     }
+    // The loss curve, from a node that follows the job (--train); others answer -32601.
+    const curve = await rpcCall<{ points: LossPoint[] }>(url, "training_lossCurve", [{ job }]).catch(
+      () => undefined,
+    );
+    if (curve && curve.points.length > 0) for (const line of lossChart(curve.points)) out(line);
     return;
   }
   const x = await rpcCall<RoundJson>(url, "training_round", [{ job, round }]);

@@ -1,0 +1,190 @@
+// A training job paid from the fund, end to end on five nodes (spec/training.md): governance grants
+// it by vote; validators 0–2 train honestly, 3 free-rides (the zero Δ) and 4 poisons (its honest Δ
+// negated ×4). Every round each node trains H inner steps from the job's checkpoint, commits its
+// pseudo-gradient's hash, serves it over /racecoin/training/1, fetches the others', and the drawn
+// verifiers score them all. The validation loss falls, the free rider and the poisoner are scored
+// 0 and paid 0, and the fund falls by exactly what was paid.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { devnetGenesisJson } from "../../src/chain/index.ts";
+import { TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
+import {
+  checkpointHash,
+  DEFAULT_CORPUS_PATH,
+  datasetFilesHash,
+  genesisCheckpoint,
+  minimal,
+} from "../../src/training/index.ts";
+import { toChecksumAddress, toHex } from "../../src/types/index.ts";
+import { devAddresses, devKeys } from "../helpers/chain.ts";
+import { startNetwork, type TestNetwork } from "../helpers/network.ts";
+import { rpc, tempDir, waitFor } from "../helpers/process.ts";
+
+const ETH = 10n ** 18n;
+const ROUNDS = 3;
+const FUND = 3_000n * ETH;
+const BUDGET = 1_500n * ETH;
+
+interface JobJson {
+  id: number;
+  statusName: string;
+  roundsDone: number;
+  paid: string;
+  returned: string;
+  checkpointHash: string;
+  startHeight: number;
+}
+interface RoundJson {
+  statusName: string;
+  result: string;
+  commitments: { participant: string; score: string; payout: string; copyOf: number }[];
+  verifiers: { address: string; verdictName?: string; verdict?: number }[];
+}
+
+function cli(args: string[]): string {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, `racecoin ${args.slice(0, 3).join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const balance = async (url: string, a: string) =>
+  BigInt(await rpc<string>(url, "eth_getBalance", [a, "latest"]));
+
+describe("a training job granted by governance, trained by the network", { timeout: 420_000 }, () => {
+  let net: TestNetwork | undefined;
+  after(async () => {
+    await net?.stop();
+  });
+
+  it("the loss falls over the rounds; a free rider and a poisoner are scored 0 and paid 0; the fund falls by what was paid", async () => {
+    const g = devnetGenesisJson(5) as Record<string, unknown> & {
+      alloc: Record<string, { balance: string }>;
+    };
+    g.alloc[toChecksumAddress(TRAINING_FUND_ADDRESS)] = { balance: FUND.toString() };
+    g.modules = {
+      gov: { minDeposit: (10n * ETH).toString(), depositCycles: 1, votingCycles: 1 },
+      // Rounds of 40 blocks; the exchange outlasts the beacon's 10-block interval (a score seed).
+      training: { registerBlocks: 4, commitBlocks: 12, exchangeBlocks: 14, scoreBlocks: 10, verifiers: 3 },
+    };
+    const genesis = join(tempDir("racecoin-train-"), "genesis.json");
+    writeFileSync(genesis, JSON.stringify(g));
+    const cheats = [undefined, undefined, undefined, "free-rider", "poison"];
+    net = await startNetwork(
+      cheats.map((cheat, i) => ({
+        validator: i,
+        args: ["--train"],
+        ...(cheat ? { env: { RACECOIN_TRAIN_CHEAT: cheat } } : {}),
+      })),
+      { genesis, blockTimeMs: 300 },
+    );
+    const urls = net.nodes.map((n) => n.url);
+    const url = urls[0]!;
+    try {
+      const fundBefore = await balance(url, toHex(TRAINING_FUND_ADDRESS));
+      const key = (i: number) => ["--private-key", toHex(devKeys[i]!), "--rpc", url];
+      const modelHash = toHex(checkpointHash(genesisCheckpoint(minimal)));
+      const datasetHash = toHex(datasetFilesHash(readFileSync(DEFAULT_CORPUS_PATH)));
+      assert.match(
+        cli([
+          "gov",
+          "propose",
+          "training-job",
+          "--model-hash",
+          modelHash,
+          "--dataset-hash",
+          datasetHash,
+          "--inner-steps",
+          "128",
+          "--rounds",
+          String(ROUNDS),
+          "--participants",
+          "8",
+          "--budget",
+          "1500",
+          "--purpose",
+          "the character model on the shipped corpus",
+          "--title",
+          "train the tiny model",
+          "--deposit",
+          "10",
+          ...key(0),
+        ]),
+        /#1 \[voting\]/,
+      );
+      for (const i of [0, 1, 2]) cli(["gov", "vote", "--id", "1", "--option", "yes", ...key(i)]);
+      const job = async () => rpc<JobJson>(url, "training_job", [{ id: 1 }]);
+      await waitFor("the job granted", async () => (await job()).id === 1, 120_000);
+      await waitFor("the job finished", async () => (await job()).statusName === "finished", 240_000);
+      const j = await job();
+      const paid = BigInt(j.paid);
+      assert.equal(BigInt(j.returned), BUDGET - paid, "what was not paid went back");
+      const fundAfter = await balance(url, toHex(TRAINING_FUND_ADDRESS));
+      // The fund also receives the cycles' training share of revenue: none here (no tasks, no
+      // issuance), so it fell by exactly what was paid.
+      assert.equal(fundBefore - fundAfter, paid, "the fund fell by exactly what was paid");
+      assert.ok(paid > 0n, "the honest trainers were paid");
+      const scored: RoundJson[] = [];
+      for (let r = 1; r <= ROUNDS; r++) {
+        const round = await rpc<RoundJson>(url, "training_round", [{ job: 1, round: r }]);
+        console.log(
+          `# round ${r}: ${round.statusName} ${round.result} ${JSON.stringify(round.commitments.map((c) => [c.participant.slice(0, 8), c.score, c.payout]))}`,
+        );
+        if (round.statusName === "scored") scored.push(round);
+      }
+      assert.ok(
+        scored.length >= 2,
+        `at least two rounds scored by a majority: ${scored.length} of ${ROUNDS}`,
+      );
+      const of = (round: RoundJson, i: number) =>
+        round.commitments.find((c) => c.participant.toLowerCase() === toHex(devAddresses[i]!).toLowerCase());
+      for (const round of scored) {
+        for (const cheat of [3, 4]) {
+          const c = of(round, cheat);
+          assert.ok(c, `node ${cheat} committed`);
+          assert.equal(c.score, "0", `node ${cheat} (${cheats[cheat]}) scored 0`);
+          assert.equal(c.payout, "0", `node ${cheat} (${cheats[cheat]}) paid 0`);
+        }
+        const honest = [0, 1, 2].map((i) => of(round, i)).filter((c) => c && BigInt(c.score) > 0n);
+        assert.ok(honest.length >= 2, "honest trainers scored above 0");
+      }
+      // The loss curve every node computed the same way: it falls.
+      type Curve = { points: { round: number; checkpointHash: string; loss: number }[] };
+      let curves: Curve[] = [];
+      await waitFor(
+        "every node's loss curve through the last round",
+        async () => {
+          curves = await Promise.all(urls.map((u) => rpc<Curve>(u, "training_lossCurve", [{ job: 1 }])));
+          return curves.every((c) => c.points.at(-1)?.round === ROUNDS);
+        },
+        30_000,
+      );
+      const curve = curves[0]!.points;
+      console.log(`# loss curve: ${curve.map((p) => `${p.round}:${p.loss.toFixed(4)}`).join(" → ")}`);
+      assert.equal(curve[curve.length - 1]!.checkpointHash, j.checkpointHash.toLowerCase());
+      assert.ok(
+        curve[curve.length - 1]!.loss < curve[0]!.loss,
+        `the validation loss fell: ${curve[0]!.loss} → ${curve[curve.length - 1]!.loss}`,
+      );
+      for (const c of curves)
+        assert.deepEqual(c.points.at(-1), curve.at(-1), "every node holds the same checkpoint and loss");
+      const status = cli(["train", "status", "--job", "1", "--rpc", url]);
+      assert.match(status, /finished/);
+    } catch (e) {
+      const logs = net.nodes.map(
+        (n, i) =>
+          `node ${i}: ${n
+            .output()
+            .split("\n")
+            .filter((l) => /"module":"training"|Training/.test(l))
+            .slice(-30)
+            .join("\n  ")}`,
+      );
+      throw new Error(`${(e as Error).message}\n${logs.join("\n")}`);
+    }
+  });
+});
