@@ -1,16 +1,20 @@
-// A training job paid from the fund, end to end on five nodes (spec/training.md): governance grants
-// it by vote; validators 0–2 train honestly, 3 free-rides (the zero Δ) and 4 poisons (its honest Δ
-// negated ×4). Every round each node trains H inner steps from the job's checkpoint, commits its
+// Governance and a training job paid from the fund, end to end on five nodes (spec/governance.md,
+// spec/training.md), driven by the CLI a user runs. In one voting period: the job, a parameter change
+// and a model registration pass by vote, a proposal below quorum fails and changes nothing, a
+// proposal the chain refuses is refused with its reason, and every deposit comes back. Then
+// validators 0–2 train honestly, 3 free-rides (the zero Δ) and 4 poisons (its honest Δ negated ×4). Every round each node trains H inner steps from the job's checkpoint, commits its
 // pseudo-gradient's hash, serves it over /racecoin/training/1, fetches the others', and the drawn
 // verifiers score them all. The validation loss falls, the free rider and the poisoner are scored
 // 0 and paid 0, and the fund falls by exactly what was paid.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+import { FLOAT_MODEL } from "../../contracts/index.ts";
 import { devnetGenesisJson } from "../../src/chain/index.ts";
-import { TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
+import { GOVERNANCE_MODULE_ADDRESS, TRAINING_FUND_ADDRESS } from "../../src/params/index.ts";
 import {
   checkpointHash,
   DEFAULT_CORPUS_PATH,
@@ -19,6 +23,7 @@ import {
   minimal,
 } from "../../src/training/index.ts";
 import { toChecksumAddress, toHex } from "../../src/types/index.ts";
+import { ARTIFACTS, CHROMIUM, openExplorer, WIDTHS } from "../helpers/browser.ts";
 import { devAddresses, devKeys } from "../helpers/chain.ts";
 import { startNetwork, type TestNetwork } from "../helpers/network.ts";
 import { rpc, tempDir, waitFor } from "../helpers/process.ts";
@@ -44,10 +49,18 @@ interface RoundJson {
   verifiers: { address: string; verdictName?: string; verdict?: number }[];
 }
 
+interface ProposalJson {
+  id: number;
+  statusName: string;
+  result: string;
+}
+
+function racecoin(args: string[]) {
+  return spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8" });
+}
+
 function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    encoding: "utf8",
-  });
+  const r = racecoin(args);
   assert.equal(r.status, 0, `racecoin ${args.slice(0, 3).join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
@@ -55,13 +68,31 @@ function cli(args: string[]): string {
 const balance = async (url: string, a: string) =>
   BigInt(await rpc<string>(url, "eth_getBalance", [a, "latest"]));
 
-describe("a training job granted by governance, trained by the network", { timeout: 420_000 }, () => {
+describe("governance and a training job on a devnet", { timeout: 420_000 }, () => {
   let net: TestNetwork | undefined;
-  after(async () => {
-    await net?.stop();
-  });
+  let urls: string[] = [];
+  let url = "";
+  let fundBefore = 0n;
+  const cheats = [undefined, undefined, undefined, "free-rider", "poison"];
+  const key = (i: number) => ["--private-key", toHex(devKeys[i]!), "--rpc", url];
+  const logsOnFailure = async (body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (e) {
+      const logs = net!.nodes.map(
+        (n, i) =>
+          `node ${i}: ${n
+            .output()
+            .split("\n")
+            .filter((l) => /"module":"training"|Training/.test(l))
+            .slice(-30)
+            .join("\n  ")}`,
+      );
+      throw new Error(`${(e as Error).message}\n${logs.join("\n")}`);
+    }
+  };
 
-  it("the loss falls over the rounds; a free rider and a poisoner are scored 0 and paid 0; the fund falls by what was paid", async () => {
+  before(async () => {
     const g = devnetGenesisJson(5) as Record<string, unknown> & {
       alloc: Record<string, { balance: string }>;
     };
@@ -73,7 +104,6 @@ describe("a training job granted by governance, trained by the network", { timeo
     };
     const genesis = join(tempDir("racecoin-train-"), "genesis.json");
     writeFileSync(genesis, JSON.stringify(g));
-    const cheats = [undefined, undefined, undefined, "free-rider", "poison"];
     net = await startNetwork(
       cheats.map((cheat, i) => ({
         validator: i,
@@ -82,41 +112,165 @@ describe("a training job granted by governance, trained by the network", { timeo
       })),
       { genesis, blockTimeMs: 300 },
     );
-    const urls = net.nodes.map((n) => n.url);
-    const url = urls[0]!;
-    try {
-      const fundBefore = await balance(url, toHex(TRAINING_FUND_ADDRESS));
-      const key = (i: number) => ["--private-key", toHex(devKeys[i]!), "--rpc", url];
-      const modelHash = toHex(checkpointHash(genesisCheckpoint(minimal)));
-      const datasetHash = toHex(datasetFilesHash(readFileSync(DEFAULT_CORPUS_PATH)));
-      assert.match(
-        cli([
-          "gov",
-          "propose",
-          "training-job",
-          "--model-hash",
-          modelHash,
-          "--dataset-hash",
-          datasetHash,
-          "--inner-steps",
-          "128",
-          "--rounds",
-          String(ROUNDS),
-          "--participants",
-          "8",
-          "--budget",
-          "1500",
-          "--purpose",
-          "the character model on the shipped corpus",
-          "--title",
-          "train the tiny model",
-          "--deposit",
-          "10",
-          ...key(0),
-        ]),
-        /#1 \[voting\]/,
-      );
-      for (const i of [0, 1, 2]) cli(["gov", "vote", "--id", "1", "--option", "yes", ...key(i)]);
+    urls = net.nodes.map((n) => n.url);
+    url = urls[0]!;
+    fundBefore = await balance(url, toHex(TRAINING_FUND_ADDRESS));
+    const deposit = ["--deposit", "10"];
+    const modelHash = toHex(checkpointHash(genesisCheckpoint(minimal)));
+    const datasetHash = toHex(datasetFilesHash(readFileSync(DEFAULT_CORPUS_PATH)));
+    assert.match(
+      cli([
+        "gov",
+        "propose",
+        "training-job",
+        "--model-hash",
+        modelHash,
+        "--dataset-hash",
+        datasetHash,
+        "--inner-steps",
+        "128",
+        "--rounds",
+        String(ROUNDS),
+        "--participants",
+        "8",
+        "--budget",
+        "1500",
+        "--purpose",
+        "the character model on the shipped corpus",
+        "--title",
+        "train the tiny model",
+        ...deposit,
+        ...key(0),
+      ]),
+      /#1 \[voting\]/,
+    );
+    assert.match(
+      cli([
+        "gov",
+        "propose",
+        "param",
+        "--module",
+        "tasks",
+        "--param",
+        "maxReputation",
+        "--value",
+        "12",
+        "--title",
+        "slower reputation",
+        ...deposit,
+        ...key(1),
+      ]),
+      /#2 \[voting\] slower reputation: set tasks.maxReputation to 12/,
+    );
+    assert.match(
+      cli([
+        "gov",
+        "propose",
+        "model",
+        "--dir",
+        "genesis/models/racecoin-float-tiny",
+        "--model",
+        "float-governed",
+        "--units-per-token",
+        "2",
+        "--context",
+        "256",
+        "--verification",
+        "tolerance",
+        "--title",
+        "a second float model",
+        ...deposit,
+        ...key(2),
+      ]),
+      /#3 \[voting\] a second float model: register model float-governed/,
+    );
+    assert.match(
+      cli([
+        "gov",
+        "propose",
+        "param",
+        "--module",
+        "rewards",
+        "--param",
+        "hpSlots",
+        "--value",
+        "20",
+        "--title",
+        "more slots",
+        ...deposit,
+        ...key(3),
+      ]),
+      /#4 \[voting\]/,
+    );
+    // A proposal the chain refuses: the CLI says why and exits 1.
+    const refused = racecoin([
+      "gov",
+      "propose",
+      "param",
+      "--module",
+      "tasks",
+      "--param",
+      "maxReputation",
+      "--value",
+      "0",
+      "--title",
+      "x",
+      ...deposit,
+      ...key(0),
+    ]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /\[1, 1000\]/);
+    // Validators 0–2 (300 of 500) vote yes on 1–3; dev 4's 100 alone is below the 334‰ quorum on 4.
+    for (const i of [0, 1, 2])
+      for (const id of [1, 2, 3]) cli(["gov", "vote", "--id", String(id), "--option", "yes", ...key(i)]);
+    cli(["gov", "vote", "--id", "4", "--option", "yes", ...key(4)]);
+  });
+  after(async () => {
+    await net?.stop();
+  });
+
+  it("a parameter change and a model registration pass by vote; a proposal below quorum fails; deposits come back", async () => {
+    const closed = (p: ProposalJson) => p.statusName !== "voting" && p.statusName !== "deposit";
+    const final = await waitFor(
+      "proposals 1-4 closed",
+      async () => {
+        const ps = await Promise.all(
+          [1, 2, 3, 4].map((id) => rpc<ProposalJson>(url, "gov_proposal", [{ id }])),
+        );
+        return ps.every(closed) ? ps : undefined;
+      },
+      120_000,
+    );
+    assert.deepEqual(
+      final.map((p) => p.statusName),
+      ["passed", "passed", "passed", "rejected"],
+      final.map((p) => p.result).join("; "),
+    );
+    assert.match(final[3]!.result, /quorum not reached/);
+    const governable = await rpc<{ params: { module: string; param: string; value: string }[] }>(
+      url,
+      "gov_governable",
+      [{}],
+    );
+    const value = (m: string, p: string) =>
+      governable.params.find((x) => x.module === m && x.param === p)?.value;
+    assert.equal(value("tasks", "maxReputation"), "12");
+    assert.equal(value("rewards", "hpSlots"), "10", "the rejected change did not apply");
+    const models = await rpc<{ models: { id: string; weightsHash: string }[] }>(url, "models_list", [{}]);
+    const added = models.models.find((m) => m.id === "float-governed");
+    assert.ok(added, "registered");
+    assert.equal(
+      added.weightsHash,
+      toHex(FLOAT_MODEL.weightsHash),
+      "the CLI hashed the files as the registry does",
+    );
+    assert.equal(await balance(url, toHex(GOVERNANCE_MODULE_ADDRESS)), 0n, "every deposit refunded");
+    assert.match(cli(["gov", "status", "--id", "2", "--rpc", url]), /#2 \[passed\]/);
+    assert.match(cli(["gov", "status", "--rpc", url]), /#4 \[rejected\] more slots/);
+  });
+
+  it("the job trains: the loss falls over the rounds; a free rider and a poisoner are scored 0 and paid 0; the fund falls by what was paid", async () => {
+    await logsOnFailure(async () => {
       const job = async () => rpc<JobJson>(url, "training_job", [{ id: 1 }]);
       await waitFor("the job granted", async () => (await job()).id === 1, 120_000);
       await waitFor("the job finished", async () => (await job()).statusName === "finished", 240_000);
@@ -174,17 +328,39 @@ describe("a training job granted by governance, trained by the network", { timeo
         assert.deepEqual(c.points.at(-1), curve.at(-1), "every node holds the same checkpoint and loss");
       const status = cli(["train", "status", "--job", "1", "--rpc", url]);
       assert.match(status, /finished/);
-    } catch (e) {
-      const logs = net.nodes.map(
-        (n, i) =>
-          `node ${i}: ${n
-            .output()
-            .split("\n")
-            .filter((l) => /"module":"training"|Training/.test(l))
-            .slice(-30)
-            .join("\n  ")}`,
-      );
-      throw new Error(`${(e as Error).message}\n${logs.join("\n")}`);
+    });
+  });
+
+  it("the explorer's governance page lists the proposals, and a proposal's page its tally and votes", {
+    skip: !CHROMIUM && "no chromium",
+  }, async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        await openExplorer(page, `${url}/explorer/#/gov`, "#proposals");
+        assert.equal(await page.locator("#proposals tr").count(), 5, "a header and four proposals");
+        for (const st of ["passed", "rejected"])
+          assert.ok(await page.isVisible(`#proposals >> text=${st}`), st);
+        assert.ok(await page.isVisible("#gov-params >> text=Quorum"));
+        await page.screenshot({ path: `${ARTIFACTS}/gov-${width}.png`, fullPage: true });
+        await openExplorer(page, `${url}/explorer/#/gov/2`, "#tally");
+        assert.ok(await page.isVisible("text=set tasks.maxReputation to 12"));
+        assert.ok((await page.locator("#gov-votes tr").count()) >= 4, "the three votes listed");
+        assert.equal(await page.locator("#tally tr").count(), 5, "yes, no, abstain, veto");
+        await page.screenshot({ path: `${ARTIFACTS}/gov-proposal-${width}.png`, fullPage: true });
+        const overflow = await page.evaluate<number>(
+          "document.documentElement.scrollWidth - window.innerWidth",
+        );
+        assert.ok(overflow <= 0, `no sideways scrolling at ${width}px (${overflow}px)`);
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
     }
   });
 });
