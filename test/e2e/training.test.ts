@@ -282,6 +282,9 @@ describe("governance and a training job on a devnet", { timeout: 420_000 }, () =
       // issuance), so it fell by exactly what was paid.
       assert.equal(fundBefore - fundAfter, paid, "the fund fell by exactly what was paid");
       assert.ok(paid > 0n, "the honest trainers were paid");
+      console.log(
+        `# paid ${paid} wei of the ${BUDGET} budget; returned ${j.returned}; fund ${fundBefore} → ${fundAfter}`,
+      );
       const scored: RoundJson[] = [];
       for (let r = 1; r <= ROUNDS; r++) {
         const round = await rpc<RoundJson>(url, "training_round", [{ job: 1, round: r }]);
