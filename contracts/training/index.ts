@@ -3,7 +3,7 @@
  * (a trainingJob proposal moves its budget here); each round, accounts with race weight register,
  * commit the hash of their pseudo-gradient, exchange the deltas off chain, and verifiers drawn by
  * race weight with a beacon output that came after the commitments submit every participant's
- * score and the next checkpoint's hash. The chain keeps what a strict majority of the drawn weight
+ * score and the next checkpoint's hash. The chain keeps what a strict majority of the drawn seats
  * agreed on, zeroes copies and the zero delta, and pays the round's budget by score. It sees only
  * hashes, integer scores and money: the training itself is src/training's.
  */

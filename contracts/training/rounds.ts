@@ -2,7 +2,7 @@
  * A training job's rounds on chain (spec/training.md §On chain): the schedule of each round in
  * blocks from the job's start, and what the hooks do at its edges — open it (the shard seed), draw
  * its verifiers at the exchange's last block (the score seed), and close it at the score window's
- * last block: per participant the score a strict majority of the drawn weight submitted, the copy
+ * last block: per participant the score a strict majority of the drawn seats submitted, the copy
  * and zero rules, payment by score from the module's account; the job's unspent budget goes back to
  * the training fund after its last round.
  */
@@ -254,8 +254,10 @@ function pruneParticipants(store: RawStore, job: number, round: number): void {
 
 /**
  * endBlock at the score window's last block. Each participant's score is the value submitted by a
- * strict majority of the drawn verifiers' weight (absent verifiers count against every value), and
- * the next checkpoint hash likewise; with any of them short of a majority the round is void.
+ * strict majority of the drawn seats (absent verifiers count against every value), and the next
+ * checkpoint hash likewise; with any of them short of a majority the round is void. One seat, one
+ * vote: the draw is already by weight, so weighing the vote again would let one heavy account
+ * (45 % of the network beside two lighter seats) outvote the other seats and decide alone.
  */
 export function closeRound(ctx: ModuleContext, j: Job, round: number): Job {
   const s = ctx.store;
@@ -266,29 +268,29 @@ export function closeRound(ctx: ModuleContext, j: Job, round: number): Job {
   if (r.status === RoundStatus.void) return done;
   if (r.status !== RoundStatus.scoring)
     throw new InvariantError(`training job ${j.id} round ${round} closes in status ${r.status}`);
-  const total = r.verifiers.reduce((a, v) => a + v.weight, 0n);
+  const total = BigInt(r.verifiers.length);
   const subs = r.verifiers.map((v) => submissions.get(s, [j.id, round, v.address]));
   const voted = r.verifiers.flatMap((v, i) => (subs[i] ? [{ seat: v, sub: subs[i]! }] : []));
   const checkpoint = majorityOf(
-    voted.map(({ seat, sub }) => ({
+    voted.map(({ sub }) => ({
       key: toHex(sub.checkpointHash),
       value: sub.checkpointHash,
-      weight: seat.weight,
+      weight: 1n,
     })),
     total,
   );
   const scores: bigint[] = [];
-  let problem = checkpoint ? "" : "no majority of the drawn weight on the next checkpoint hash";
+  let problem = checkpoint ? "" : "no majority of the drawn seats on the next checkpoint hash";
   for (let i = 0; i < r.committed && !problem; i++) {
     const m = majorityOf(
-      voted.map(({ seat, sub }) => ({
+      voted.map(({ sub }) => ({
         key: sub.scores[i]!.toString(),
         value: sub.scores[i]!,
-        weight: seat.weight,
+        weight: 1n,
       })),
       total,
     );
-    if (m === undefined) problem = `no majority of the drawn weight on the score of commitment ${i}`;
+    if (m === undefined) problem = `no majority of the drawn seats on the score of commitment ${i}`;
     else scores.push(m);
   }
   const verdictOf = (i: number): Verdict => {

@@ -139,7 +139,7 @@ describe("training module", () => {
     assert.deepEqual(submissions.get(h.store(), [1, 1, v3!.address])!.scores, [0n, 12n], "kept for audit");
     assert.equal(trainingCommitments.get(h.store(), [1, 1, 0])!.score, 5n);
 
-    // Absent: one of three submits, the other two do not: 100 of 300 is no majority — void.
+    // Absent: one of three submits, the other two do not: 1 of 3 seats is no majority — void.
     const g = granted({}, { rounds: 1 });
     g.call(R1.register, a, "register", { job: 1, round: 1 });
     g.call(R1.commit, a, "commit", { job: 1, round: 1, deltaHash: delta(1) });
@@ -150,7 +150,7 @@ describe("training module", () => {
     g.goto(R1.end);
     const v = g.round(1, 1);
     assert.equal(v.status, TrainingRoundStatus.void);
-    assert.match(v.result, /no majority of the drawn weight on the next checkpoint hash/);
+    assert.match(v.result, /no majority of the drawn seats on the next checkpoint hash/);
     assert.deepEqual(
       v.verifiers.map((x) => x.verdict),
       [TrainingVerdict.undecided, TrainingVerdict.absent, TrainingVerdict.absent],
@@ -161,7 +161,7 @@ describe("training module", () => {
     assert.equal(g.balance(TRAINING_MODULE_ADDRESS), 0n);
   });
 
-  it("two of three agreeing with one absent is a majority (200 of 300)", () => {
+  it("two of three agreeing with one absent is a majority (2 of 3 seats)", () => {
     const h = granted({}, { rounds: 1 });
     h.call(R1.register, a, "register", { job: 1, round: 1 });
     h.call(R1.commit, a, "commit", { job: 1, round: 1, deltaHash: delta(1) });
