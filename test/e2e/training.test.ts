@@ -331,6 +331,10 @@ describe("governance and a training job on a devnet", { timeout: 420_000 }, () =
         assert.deepEqual(c.points.at(-1), curve.at(-1), "every node holds the same checkpoint and loss");
       const status = cli(["train", "status", "--job", "1", "--rpc", url]);
       assert.match(status, /finished/);
+      // The loss curve as the CLI draws it: one bar per round, from a node that followed the job.
+      assert.match(status, /validation loss/);
+      assert.equal(status.split("\n").filter((l) => /^\s+\d+ \d\.\d{4} █+$/.test(l)).length, ROUNDS + 1);
+      console.log(status.replace(/^/gm, "# "));
     });
   });
 

@@ -71,15 +71,15 @@ interface LossPoint {
   loss: number;
 }
 
-/** The validation loss after each round as a bar per round, scaled between the curve's extremes. */
+/** The validation loss after each round as a bar per round, from 0 to the curve's highest. */
 export function lossChart(points: LossPoint[], width = 40): string[] {
-  const losses = points.map((p) => p.loss);
-  const lo = Math.min(...losses);
-  const hi = Math.max(...losses);
-  const bar = (v: number) => (hi === lo ? width : 1 + Math.round(((v - lo) / (hi - lo)) * (width - 1)));
+  const hi = Math.max(...points.map((p) => p.loss), 1e-9);
   return [
     "  validation loss (nats, held-out part of the corpus; round 0: the starting checkpoint):",
-    ...points.map((p) => `  ${String(p.round).padStart(4)} ${p.loss.toFixed(4)} ${"█".repeat(bar(p.loss))}`),
+    ...points.map(
+      (p) =>
+        `  ${String(p.round).padStart(4)} ${p.loss.toFixed(4)} ${"█".repeat(Math.max(1, Math.round((p.loss / hi) * width)))}`,
+    ),
   ];
 }
 
