@@ -283,6 +283,7 @@ export {
 } from "./tasks/index.ts";
 export {
   commitArgs as trainingCommitArgs,
+  commitmentHash as trainingCommitmentHash,
   commitments as trainingCommitments,
   DEFAULT_TRAINING_PARAMS,
   deltaHash as trainingDeltaHash,
@@ -308,4 +309,5 @@ export {
   Verdict as TrainingVerdict,
   windowsOf as trainingWindows,
   ZERO_DELTA_HASH,
+  zeroCommitment as trainingZeroCommitment,
 } from "./training/index.ts";

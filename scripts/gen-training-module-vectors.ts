@@ -1,10 +1,16 @@
 // Generates spec/vectors/training/module.json (spec/training.md §On chain, Vectors): a training job
 // granted by a trainingJob proposal and vote, then its two rounds on chain — four registrations,
-// four commitments (one a copy, one the zero delta), three drawn verifiers of whom one submits a
+// four commitments (one replaying another's, one the zero delta's), three drawn verifiers of whom one submits a
 // minority vector, the round scored and paid by score; the second round void for want of
 // commitments and the unspent budget back in the fund — with refused calls among them.
 // `--check` reports a stale file instead.
-import { COIN, DEFAULT_GOV_PARAMS, governance, training, ZERO_DELTA_HASH } from "../contracts/index.ts";
+import {
+  COIN,
+  DEFAULT_GOV_PARAMS,
+  governance,
+  training,
+  trainingZeroCommitment,
+} from "../contracts/index.ts";
 import { deltaHash } from "../contracts/training/index.ts";
 import { encode } from "../src/encoding/index.ts";
 import { toHex } from "../src/types/index.ts";
@@ -66,8 +72,20 @@ const steps: TrainingStep[] = [
   t(185, 0, "commit", { ...job, deltaHash: d(0) }, "refused: the register window"),
   t(191, 0, "commit", { ...job, deltaHash: d(0) }, "dev0 commits"),
   t(191, 1, "commit", { ...job, deltaHash: d(1) }, "dev1 commits"),
-  t(192, 2, "commit", { ...job, deltaHash: d(0) }, "dev2 commits dev0's delta: a copy"),
-  t(193, 3, "commit", { ...job, deltaHash: ZERO_DELTA_HASH }, "dev3 commits the zero delta"),
+  t(
+    192,
+    2,
+    "commit",
+    { ...job, deltaHash: d(0) },
+    "dev2 replays dev0's commitment (no bytes of its own bind to it)",
+  ),
+  t(
+    193,
+    3,
+    "commit",
+    { ...job, deltaHash: trainingZeroCommitment(devAddresses[3]!) },
+    "dev3 commits the zero delta",
+  ),
   t(194, 3, "commit", { ...job, deltaHash: d(3) }, "refused: committed twice"),
   t(
     240,
@@ -98,7 +116,7 @@ const steps: TrainingStep[] = [
     "training",
     seats[0]!,
     "score",
-    { ...job, scores: [3n, 1n, 7n, 5n], checkpointHash: NEXT },
+    { ...job, scores: [3n, 1n, 0n, 5n], checkpointHash: NEXT },
     "seat 0",
   ),
   call(
@@ -106,7 +124,7 @@ const steps: TrainingStep[] = [
     "training",
     seats[1]!,
     "score",
-    { ...job, scores: [3n, 1n, 7n, 5n], checkpointHash: NEXT },
+    { ...job, scores: [3n, 1n, 0n, 5n], checkpointHash: NEXT },
     "seat 1",
   ),
   call(
@@ -122,10 +140,13 @@ const steps: TrainingStep[] = [
     "training",
     seats[2]!,
     "score",
-    { ...job, scores: [3n, 1n, 7n, 5n], checkpointHash: NEXT },
+    { ...job, scores: [3n, 1n, 0n, 5n], checkpointHash: NEXT },
     "refused: scored twice",
   ),
-  { goto: 270, note: "round 1 scored: dev0 3/4 and dev1 1/4 of 500 RACE; the copy and the zero delta 0" },
+  {
+    goto: 270,
+    note: "round 1 scored: dev0 3/4 and dev1 1/4 of 500 RACE; the replay (scored 0) and the zero delta 0",
+  },
   t(271, 0, "register", { job: 1, round: 2 }, "dev0 registers for round 2"),
   t(272, 1, "register", job, "refused: round 1 is over"),
   {

@@ -4,7 +4,7 @@
  * commit the hash of their pseudo-gradient, exchange the deltas off chain, and verifiers drawn by
  * race weight with a beacon output that came after the commitments submit every participant's
  * score and the next checkpoint's hash. The chain keeps what a strict majority of the drawn seats
- * agreed on, zeroes copies and the zero delta, and pays the round's budget by score. It sees only
+ * agreed on, zeroes the zero delta's commitment, and pays the round's budget by score. It sees only
  * hashes, integer scores and money: the training itself is src/training's.
  */
 import { hash32, list, struct, uint } from "../../src/encoding/index.ts";

@@ -2,8 +2,8 @@
  * A training job's rounds on chain (spec/training.md §On chain): the schedule of each round in
  * blocks from the job's start, and what the hooks do at its edges — open it (the shard seed), draw
  * its verifiers at the exchange's last block (the score seed), and close it at the score window's
- * last block: per participant the score a strict majority of the drawn seats submitted, the copy
- * and zero rules, payment by score from the module's account; the job's unspent budget goes back to
+ * last block: per participant the score a strict majority of the drawn seats submitted, the zero
+ * rule, payment by score from the module's account; the job's unspent budget goes back to
  * the training fund after its last round.
  */
 import { createHash } from "node:crypto";
@@ -50,8 +50,24 @@ const ZERO32 = new Uint8Array(32);
 export function deltaHash(payload: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update("racecoin/training/v1/delta").update(payload).digest());
 }
-/** The hash of an all-zero pseudo-gradient: it scores 0 on chain whatever the verifiers submit. */
+/** The hash of an all-zero pseudo-gradient. */
 export const ZERO_DELTA_HASH = deltaHash(new Uint8Array(0));
+
+/**
+ * What `commit` carries: SHA-256("racecoin/training/v1/commit" ‖ participant ‖ deltaHash), bound to
+ * the committer (src/training commitmentHash). A commitment lifted from another participant's
+ * transaction verifies for no bytes of its own, so honest verifiers score it 0 whichever lands
+ * first; the chain cannot tell a copy from an original by hashes, so it zeroes none.
+ */
+export function commitmentHash(participant: Address, dHash: Uint8Array): Uint8Array {
+  return new Uint8Array(
+    createHash("sha256").update("racecoin/training/v1/commit").update(participant).update(dHash).digest(),
+  );
+}
+/** A participant's commitment of the all-zero pseudo-gradient: it scores 0 on chain whatever the verifiers submit. */
+export function zeroCommitment(participant: Address): Uint8Array {
+  return commitmentHash(participant, ZERO_DELTA_HASH);
+}
 
 export type Phase = "register" | "commit" | "exchange" | "score";
 
@@ -309,7 +325,10 @@ export function closeRound(ctx: ModuleContext, j: Job, round: number): Job {
     rounds.set(s, [j.id, round], { ...r, status: RoundStatus.void, verifiers: seats, result: problem });
     return done;
   }
-  // Copies and the zero delta score 0: only the earliest commitment of a delta hash keeps its score.
+  // The zero delta's commitment scores 0. A commitment equal to an earlier one is recorded (copyOf)
+  // but not zeroed: commitments are bound to their committer, so the copy — earlier or later — is
+  // the one whose bytes verify for nobody, and the verifiers score it 0; zeroing the later one would
+  // hand a front-runner the original's pay.
   const first = new Map<string, number>();
   const entries = [];
   for (let i = 0; i < r.committed; i++) {
@@ -318,7 +337,7 @@ export function closeRound(ctx: ModuleContext, j: Job, round: number): Job {
     const key = toHex(c.deltaHash);
     const earlier = first.get(key);
     if (earlier === undefined) first.set(key, i);
-    const zero = earlier !== undefined || equalBytes(c.deltaHash, ZERO_DELTA_HASH);
+    const zero = equalBytes(c.deltaHash, zeroCommitment(c.participant));
     entries.push({ i, c, score: zero ? 0n : scores[i]!, copyOf: earlier === undefined ? 0 : earlier + 1 });
   }
   const sum = entries.reduce((a, e) => a + e.score, 0n);

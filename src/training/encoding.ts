@@ -13,6 +13,7 @@ import { MAX_ABS } from "./fixedPoint.ts";
 const enc = new TextEncoder();
 const DELTA_TAG = enc.encode("racecoin/training/v1/delta");
 const CHECKPOINT_TAG = enc.encode("racecoin/training/v1/checkpoint");
+const COMMIT_TAG = enc.encode("racecoin/training/v1/commit");
 
 function tagged(tag: Uint8Array, body: Uint8Array): Uint8Array {
   const input = new Uint8Array(tag.length + body.length);
@@ -94,6 +95,26 @@ export function deltaHash(delta: Int32Array): Uint8Array {
 
 /** The all-zero Δ's hash, whatever the model: it scores 0 on chain without any verifier. */
 export const ZERO_DELTA_HASH = tagged(DELTA_TAG, new Uint8Array(0));
+
+/**
+ * What a participant commits on chain: SHA-256("racecoin/training/v1/commit" ‖ participant (20
+ * bytes) ‖ deltaHash(Δ)). Bound to its committer: a commitment copied from another participant's
+ * transaction verifies for nobody's bytes but the original's, so it scores 0 — whoever lands first.
+ * The zero Δ's commitment is commitmentHash(participant, ZERO_DELTA_HASH): the chain knows it.
+ */
+export function commitmentHash(participant: Uint8Array, dHash: Uint8Array): Uint8Array {
+  if (participant.length !== 20)
+    throw new TrainingError(
+      "TRAINING_ERROR_LENGTH",
+      `participant must be 20 bytes, got ${participant.length}`,
+    );
+  if (dHash.length !== 32)
+    throw new TrainingError("TRAINING_ERROR_LENGTH", `delta hash must be 32 bytes, got ${dHash.length}`);
+  const body = new Uint8Array(52);
+  body.set(participant);
+  body.set(dHash, 20);
+  return tagged(COMMIT_TAG, body);
+}
 
 /** SHA-256("racecoin/training/v1/checkpoint" ‖ θ ‖ m): the hash a round's outer step puts on chain. */
 export function checkpointHash(c: Checkpoint): Uint8Array {

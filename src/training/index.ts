@@ -29,6 +29,7 @@ export {
 export {
   type Checkpoint,
   checkpointHash,
+  commitmentHash,
   DELTA_MAX,
   decodeCheckpoint,
   decodeDelta,

@@ -2,10 +2,33 @@
 // §Attacks). One test per finding: a fixed one is a plain test that failed before its fix; an open
 // one is `todo` with a test that fails while the hole is there.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { TrainingRoundStatus, TrainingVerdict, trainingDeltaHash } from "../../contracts/index.ts";
-import { TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { type Address, equalBytes } from "../../src/types/index.ts";
+import {
+  TrainingRoundStatus,
+  TrainingVerdict,
+  training,
+  trainingCommitmentHash,
+  trainingCommitments,
+  trainingDeltaHash,
+  trainingZeroCommitment,
+} from "../../contracts/index.ts";
+import { decode, encode } from "../../src/encoding/index.ts";
+import { silentLogger } from "../../src/logger/index.ts";
+import { TRAINING_FUND_ADDRESS, TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { WantKind, wantCodec } from "../../src/services/training/protocol.ts";
+import { TrainingService } from "../../src/services/training/service.ts";
+import {
+  checkpointHash,
+  commitmentHash,
+  DEFAULT_CORPUS_PATH,
+  datasetFilesHash,
+  deltaHash,
+  genesisCheckpoint,
+  minimal,
+  ZERO_DELTA_HASH,
+} from "../../src/training/index.ts";
+import { type Address, equalBytes, toHex } from "../../src/types/index.ts";
 import { devAddresses } from "../helpers/chain.ts";
 import { JOB_SPEC, trainingHarness } from "../helpers/trainingModule.ts";
 
@@ -16,6 +39,8 @@ const delta = (n: number) => trainingDeltaHash(new Uint8Array([n, 9, 9]));
 // Round 1 of a job passing at the end of cycle 2 (height 179), default windows 10/40/20/20.
 const R1 = { register: 181, commit: 191, exchange: 231, score: 251, end: 270 };
 const same = (x: Uint8Array, y: Uint8Array) => equalBytes(x, y);
+/** The first block of round 1's commit window (R1.commit is one after it). */
+const COMMIT_START = 190;
 
 function granted(opts: Parameters<typeof trainingHarness>[0] = {}, spec = {}) {
   const h = trainingHarness(opts);
@@ -37,7 +62,10 @@ describe("training review: the module", () => {
     h.goto(R1.score);
     const seats = h.round(1, 1).verifiers;
     assert.equal(seats.length, 3);
-    assert.ok(seats.some((s) => same(s.address, a)), "the heavy account is drawn (this seed)");
+    assert.ok(
+      seats.some((s) => same(s.address, a)),
+      "the heavy account is drawn (this seed)",
+    );
     for (const s of seats) {
       const liar = same(s.address, a);
       h.call(R1.score, s.address, "score", {
@@ -56,5 +84,160 @@ describe("training review: the module", () => {
     for (const s of r.verifiers)
       assert.equal(s.verdict, same(s.address, a) ? TrainingVerdict.minority : TrainingVerdict.agreed);
     assert.equal(h.balance(TRAINING_MODULE_ADDRESS), 0n, "a one-round job: everything paid or returned");
+  });
+});
+
+type H = ReturnType<typeof trainingHarness>;
+type Opts = ConstructorParameters<typeof TrainingService>[0];
+type Deps = ConstructorParameters<typeof TrainingService>[1];
+
+/**
+ * Training services (src/services/training) in process on the module harness: each node's sender
+ * runs its calls straight on the harness at the block being built, and its network asks the other
+ * services' handlers directly. `step(height)` runs every node's block listener with `height` the
+ * next block; `sent` keeps each node's calls and the chain's answer ("" accepted, else the reason).
+ */
+function serviceNet(h: H, accounts: Address[]) {
+  const chain = { state: h.state, head: { height: 0 }, onBlock: () => undefined };
+  const sent: { from: string; method: string; refused: string }[] = [];
+  const nodes = new Map<string, TrainingService>();
+  const network = (self: string) => ({
+    peers: () => [...nodes.keys()].filter((k) => k !== self),
+    request: async (peer: string, _p: string, req: Uint8Array) =>
+      (nodes.get(peer) as unknown as { serve(r: Uint8Array): Uint8Array }).serve(req),
+    handle: async () => undefined,
+  });
+  for (const address of accounts) {
+    const id = toHex(address);
+    const sender = {
+      address,
+      send: async (_to: Uint8Array, method: string, args: Uint8Array) => {
+        const height = chain.head.height + 1;
+        const refused = h.refusal(height, address, method, decode(training.methods[method]!.args, args));
+        sent.push({ from: id, method, refused });
+      },
+    };
+    nodes.set(
+      id,
+      new TrainingService(
+        { sender: sender as unknown as Opts["sender"] },
+        {
+          chain: chain as unknown as Deps["chain"],
+          network: network(id) as unknown as Deps["network"],
+          log: silentLogger(),
+        },
+      ),
+    );
+  }
+  const step = async (height: number) => {
+    h.goto(height);
+    chain.head.height = height - 1;
+    for (const n of nodes.values()) await (n as unknown as { step(): Promise<void> }).step();
+  };
+  const node = (a: Address) =>
+    nodes.get(toHex(a))! as unknown as {
+      serve(r: Uint8Array): Uint8Array;
+      work: Map<string, { commitment?: Uint8Array; hash?: Uint8Array }>;
+    };
+  return { chain, sent, step, node };
+}
+
+/** A job the services can run: the minimal preset's genesis checkpoint on the shipped corpus, short H. */
+function serviceJob(spec = {}) {
+  const h = trainingHarness();
+  h.grantJob({
+    modelHash: checkpointHash(genesisCheckpoint(minimal)),
+    datasetHash: datasetFilesHash(readFileSync(DEFAULT_CORPUS_PATH)),
+    innerSteps: 8,
+    rounds: 1,
+    ...spec,
+  });
+  h.goto(180);
+  return h;
+}
+
+describe("training review: the node service", () => {
+  it("front-running a commitment steals nothing: commitments bind the committer, the chain zeroes no later equal one", async () => {
+    // c (weighted, registered) sees a's commit transaction in the mempool and lands the same value
+    // first. Before: the delta hash was unbound and the chain kept only the earliest commitment's
+    // score, so the honest verifiers' own copy rule paid c for a's work and a nothing.
+    const h = serviceJob({ participantsMax: 3 });
+    const net = serviceNet(h, [a, b, d]);
+    h.call(R1.register, c, "register", { job: 1, round: 1 });
+    for (let x = R1.register; x < COMMIT_START; x++) await net.step(x);
+    const stolen = net.node(a).work.get("1/1")!.commitment!;
+    assert.ok(stolen, "a trained in its register window");
+    h.call(COMMIT_START, c, "commit", { job: 1, round: 1, deltaHash: stolen });
+    for (let x = COMMIT_START; x < R1.end; x++) {
+      await net.step(x);
+      if (x === R1.score) {
+        // c lies if drawn: the whole round for itself.
+        const seat = h.round(1, 1).verifiers.find((s) => same(s.address, c));
+        const n = h.round(1, 1).committed;
+        if (seat)
+          h.call(x, c, "score", {
+            job: 1,
+            round: 1,
+            scores: Array.from({ length: n }, (_, i) => (i === 0 ? 1_000n : 0n)),
+            checkpointHash: FORGED,
+          });
+      }
+    }
+    const before = [a, b, c].map((x) => h.balance(x));
+    h.goto(R1.end);
+    const r = h.round(1, 1);
+    assert.equal(r.status, TrainingRoundStatus.scored, r.result);
+    const commits = Array.from(
+      { length: r.committed },
+      (_, i) => trainingCommitments.get(h.store(), [1, 1, i])!,
+    );
+    assert.ok(same(commits[0]!.participant, c), "c's replay landed first");
+    const ofA = commits.find((x) => same(x.participant, a))!;
+    assert.ok(ofA.score > 0n, "a keeps the score of its own work");
+    assert.equal(commits[0]!.score, 0n, "the replay binds to no bytes of c's: 0");
+    assert.equal(commits[0]!.payout, 0n);
+    assert.ok(ofA.payout > 0n);
+    assert.equal(h.balance(a) - before[0]!, ofA.payout);
+    assert.equal(h.balance(c) - before[2]!, 0n, "c is paid nothing");
+    // The chain's and the core's commitments agree; the zero delta's is the chain's zero rule.
+    const dh = net.node(a).work.get("1/1")!.hash!;
+    assert.deepEqual(trainingCommitmentHash(a, dh), commitmentHash(a, dh));
+    assert.deepEqual(trainingZeroCommitment(c), commitmentHash(c, ZERO_DELTA_HASH));
+    assert.notDeepEqual(commitmentHash(a, dh), commitmentHash(c, dh), "bound to the committer");
+  });
+
+  it("a pseudo-gradient is not served while its round's commit window runs (no near-copy of a committed delta)", async () => {
+    // Before: a node served its Δ by hash as soon as it had trained, so anyone who read the
+    // commitment on chain could fetch the bytes, perturb one value and commit them as its own.
+    const h = serviceJob();
+    const net = serviceNet(h, [a]);
+    for (let x = R1.register; x <= COMMIT_START; x++) await net.step(x);
+    const w = net.node(a).work.get("1/1")!;
+    const want = encode(wantCodec, { kind: WantKind.delta, hash: w.commitment! });
+    for (const head of [COMMIT_START, R1.exchange - 3]) {
+      net.chain.head.height = head;
+      assert.equal(net.node(a).serve(want).length, 0, `served at head ${head}, inside the commit window`);
+    }
+    net.chain.head.height = R1.exchange - 2; // the next block is the exchange's first: commits are closed
+    const bytes = net.node(a).serve(want);
+    assert.equal(bytes.length, 4 * 6752);
+    assert.deepEqual(commitmentHash(a, trainingDeltaHash(bytes)), w.commitment);
+  });
+
+  it("a drawn verifier scores the round even when it could not register (a full round)", async () => {
+    // participantsMax 1: a registers first; b, c and d are refused and, before, never computed the
+    // round — when drawn their seats were absent, one vector of three is no majority, every round void.
+    const h = serviceJob({ participantsMax: 1 });
+    const net = serviceNet(h, [a, b, c, d]);
+    const before = h.balance(a);
+    const fund = h.balance(TRAINING_FUND_ADDRESS);
+    for (let x = R1.register; x < R1.end; x++) await net.step(x);
+    h.goto(R1.end);
+    const r = h.round(1, 1);
+    assert.equal(r.committed, 1);
+    assert.equal(r.status, TrainingRoundStatus.scored, r.result);
+    assert.ok(r.verifiers.every((v) => v.verdict === TrainingVerdict.agreed));
+    assert.ok(h.balance(a) - before > 0n, "a's contribution is paid");
+    assert.equal(h.balance(TRAINING_FUND_ADDRESS), fund + (h.job(1).budget - r.paid), "the rest went back");
   });
 });

@@ -17,6 +17,7 @@ import {
   trainingCommitments,
   trainingDeltaHash,
   trainingParams,
+  trainingZeroCommitment,
   ZERO_DELTA_HASH,
 } from "../../contracts/index.ts";
 import { excludedUntil, participants, submissions } from "../../contracts/training/index.ts";
@@ -68,19 +69,20 @@ describe("training module", () => {
     for (const p of [a, b, c, d]) h.call(R1.register, p, "register", { job: 1, round: 1 });
     h.call(R1.commit, a, "commit", { job: 1, round: 1, deltaHash: delta(1) });
     h.call(R1.commit, b, "commit", { job: 1, round: 1, deltaHash: delta(2) });
-    h.call(R1.commit + 1, c, "commit", { job: 1, round: 1, deltaHash: delta(1) }); // a's delta, copied
-    h.call(R1.commit + 2, d, "commit", { job: 1, round: 1, deltaHash: ZERO_DELTA_HASH });
+    h.call(R1.commit + 1, c, "commit", { job: 1, round: 1, deltaHash: delta(1) }); // a's commitment, replayed
+    h.call(R1.commit + 2, d, "commit", { job: 1, round: 1, deltaHash: trainingZeroCommitment(d) });
     h.goto(R1.score);
     const r = h.round(1, 1);
     assert.equal(r.status, TrainingRoundStatus.scoring);
     assert.equal(r.verifiers.length, 3);
     assert.notDeepEqual(r.scoreSeed, new Uint8Array(32));
-    // Honest verifiers agree exactly; the copy (99) and the zero delta (50) are zeroed by the chain.
+    // Honest verifiers agree exactly and score the replayed commitment 0 (no bytes bind it to c);
+    // the zero delta's commitment (50) is zeroed by the chain.
     for (const v of r.verifiers)
       h.call(R1.score, v.address, "score", {
         job: 1,
         round: 1,
-        scores: [10n, 30n, 99n, 50n],
+        scores: [10n, 30n, 0n, 50n],
         checkpointHash: NEXT,
       });
     const before = [a, b, c, d].map((x) => h.balance(x));

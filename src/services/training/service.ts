@@ -35,6 +35,7 @@ import { readStoreIn } from "../../state/index.ts";
 import {
   type Checkpoint,
   checkpointHash,
+  commitmentHash,
   type Dataset,
   DEFAULT_CORPUS_PATH,
   datasetFilesHash,
@@ -83,6 +84,8 @@ interface RoundWork {
   sent: Partial<Record<"register" | "commit" | "score", number>>;
   delta?: Int32Array;
   hash?: Uint8Array;
+  /** What is committed on chain: commitmentHash(this node's address, hash). */
+  commitment?: Uint8Array;
   /** The round as this node computed it: scores in commit order and the next checkpoint's hash. */
   settled?: { scores: bigint[]; next: Uint8Array };
 }
@@ -105,8 +108,15 @@ export class TrainingService {
   private readonly address: Address;
   /** Checkpoints held, by hash (hex), with the configuration that reads them. */
   private readonly checkpoints = new Map<string, { cp: Checkpoint; config: TrainingConfig }>();
-  /** Pseudo-gradients held, by hash (hex): this node's and the peers' it fetched. */
-  private readonly deltas = new Map<string, { bytes: Uint8Array; job: number; round: number }>();
+  /**
+   * Pseudo-gradients held, by commitment (hex): this node's and the peers' it fetched; served only
+   * from `from` (the round's exchange window) on: served during the commit window, a delta whose
+   * commitment is on chain could be fetched, perturbed and committed again as a near-copy.
+   */
+  private readonly deltas = new Map<
+    string,
+    { bytes: Uint8Array; job: number; round: number; from: number }
+  >();
   private readonly work = new Map<string, RoundWork>();
   private readonly curves = new Map<number, LossPoint[]>();
   private readonly datasets = new Map<string, Dataset>();
@@ -143,7 +153,11 @@ export class TrainingService {
   private serve(req: Uint8Array): Uint8Array {
     const want = decode(wantCodec, req);
     const k = toHex(want.hash);
-    if (want.kind === WantKind.delta) return this.deltas.get(k)?.bytes ?? new Uint8Array(0);
+    if (want.kind === WantKind.delta) {
+      const held = this.deltas.get(k);
+      // Not before the commit window has closed (its last block is `from` − 1, the head's height).
+      return held && this.m.chain.head.height + 1 >= held.from ? held.bytes : new Uint8Array(0);
+    }
     if (want.kind === WantKind.checkpoint) {
       const held = this.checkpoints.get(k);
       return held ? encodeCheckpoint(held.cp) : new Uint8Array(0);
@@ -270,6 +284,16 @@ export class TrainingService {
       this.m.log.info({ job: job.id, round }, "Training: registered for the round");
       return;
     }
+    // A drawn verifier scores whether or not it trains this round (a full round leaves most nodes
+    // unregistered; skipping them would leave their seats absent and void the round).
+    const drawn = rec.verifiers.some((s) => equalBytes(s.address, this.address));
+    if (
+      phase === "score" &&
+      rec.status === RoundStatus.scoring &&
+      next < windows.end &&
+      (me !== undefined || drawn)
+    )
+      return this.score(job, round, config, data, w, next);
     if (me === undefined) return;
     if ((phase === "register" || phase === "commit") && !w.delta) {
       const held = await this.checkpoint(job.checkpointHash, config);
@@ -290,19 +314,26 @@ export class TrainingService {
             : honest;
       w.delta = delta;
       w.hash = deltaHash(delta);
+      w.commitment = commitmentHash(this.address, w.hash);
       if (!equalBytes(w.hash, ZERO_DELTA_HASH))
-        this.deltas.set(toHex(w.hash), { bytes: encodeVector(delta), job: job.id, round });
+        this.deltas.set(toHex(w.commitment), {
+          bytes: encodeVector(delta),
+          job: job.id,
+          round,
+          from: windows.exchangeStart,
+        });
       this.m.log.info(
         { job: job.id, round, innerSteps: config.innerSteps, ms: Math.round(performance.now() - t0) },
         "Training: trained the round's inner steps",
       );
     }
-    if (phase === "commit" && w.hash && me === 0 && due(w, "commit", next)) {
-      await this.send("commit", encode(commitArgs, { job: job.id, round, deltaHash: w.hash }));
-      this.m.log.info({ job: job.id, round, deltaHash: toHex(w.hash).slice(0, 18) }, "Training: committed");
+    if (phase === "commit" && w.commitment && me === 0 && due(w, "commit", next)) {
+      await this.send("commit", encode(commitArgs, { job: job.id, round, deltaHash: w.commitment }));
+      this.m.log.info(
+        { job: job.id, round, commitment: toHex(w.commitment).slice(0, 18) },
+        "Training: committed",
+      );
     }
-    if (phase === "score" && rec.status === RoundStatus.scoring && next < windows.end)
-      await this.score(job, round, config, data, w, next);
   }
 
   /**
@@ -326,19 +357,15 @@ export class TrainingService {
     const list = Array.from({ length: rec.committed }, (_, i) => commitments.get(store, [job.id, round, i])!);
     const deltas: Int32Array[] = [];
     let missing = 0;
+    const from = roundAt(job, height)?.windows.exchangeStart ?? height;
     for (const c of list) {
-      const d = await this.deltaOf(c.deltaHash, config, job.id, round);
+      const d = await this.deltaOf(c.deltaHash, c.participant, config, job.id, round, from);
       if (!d) missing++;
       deltas.push(d ?? new Int32Array(held.cp.theta.length));
     }
-    const outcome = settleRound(
-      config,
-      data,
-      held.cp,
-      deltas,
-      list.map((c) => c.deltaHash),
-      rec.scoreSeed,
-    );
+    // The copy rule on the deltas' own hashes: a commitment is bound to its committer, so two
+    // participants holding one Δ commit different values; the earliest keeps the score.
+    const outcome = settleRound(config, data, held.cp, deltas, deltas.map(deltaHash), rec.scoreSeed);
     w.settled = { scores: outcome.scores.map((x) => BigInt(x)), next: checkpointHash(outcome.next) };
     this.checkpoints.set(toHex(w.settled.next), { cp: outcome.next, config: held.config });
     this.m.log.info(
@@ -360,20 +387,33 @@ export class TrainingService {
     this.m.log.info({ job: job.id, round }, "Training: drawn as a verifier, scores sent");
   }
 
-  private async deltaOf(hash: Uint8Array, config: TrainingConfig, job: number, round: number) {
-    if (equalBytes(hash, ZERO_DELTA_HASH)) return freeRiderDelta(config);
-    const k = toHex(hash);
+  /**
+   * The Δ a commitment names: bytes whose delta hash, bound to the committer, gives the commitment
+   * (held, or asked of the peers). A commitment lifted from another's transaction matches no bytes.
+   */
+  private async deltaOf(
+    commitment: Uint8Array,
+    participant: Address,
+    config: TrainingConfig,
+    job: number,
+    round: number,
+    from: number,
+  ) {
+    if (equalBytes(commitment, commitmentHash(participant, ZERO_DELTA_HASH))) return freeRiderDelta(config);
+    const binds = (b: Uint8Array) => {
+      try {
+        return equalBytes(commitmentHash(participant, deltaHash(decodeDelta(b, config))), commitment);
+      } catch {
+        return false;
+      }
+    };
+    const k = toHex(commitment);
     let bytes = this.deltas.get(k)?.bytes;
+    if (bytes && !binds(bytes)) bytes = undefined;
     if (!bytes) {
-      bytes = await this.fetch(WantKind.delta, hash, (b) => {
-        try {
-          return equalBytes(deltaHash(decodeDelta(b, config)), hash);
-        } catch {
-          return false;
-        }
-      });
+      bytes = await this.fetch(WantKind.delta, commitment, binds);
       if (!bytes) return undefined;
-      this.deltas.set(k, { bytes, job, round });
+      this.deltas.set(k, { bytes, job, round, from });
     }
     return decodeDelta(bytes, config);
   }
