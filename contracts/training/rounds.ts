@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { WeightedPool } from "../../src/inference/index.ts";
-import { TRAINING_FUND_ADDRESS, TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { roundOpenHeight, TRAINING_FUND_ADDRESS, TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { type Address, concatBytes, equalBytes, toHex, u32be } from "../../src/types/index.ts";
 import { beacon, latestRound } from "../beacon/index.ts";
 import { voterWeights } from "../models/index.ts";
@@ -211,9 +211,11 @@ export function verifierCandidates(
 }
 
 /**
- * endBlock at the exchange's last block: the score seed is the latest beacon output if it came at
- * or after the commit window's end (participants could not know it when they committed), and
- * `verifiers` accounts are drawn in turn by race weight with it.
+ * endBlock at the exchange's last block: the score seed is the latest beacon output if its round
+ * *opened* at or after the commit window's end — its partials did not exist while anyone could
+ * commit — and `verifiers` accounts are drawn in turn by race weight with it. Landing after the
+ * window is not enough: a round that opened at the last commit block circulates as partials while
+ * that block is built and routinely lands a block later, so its proposer could fit a Δ to it.
  */
 export function drawVerifiers(ctx: ModuleContext, j: Job, round: number): void {
   const r = rounds.get(ctx.store, [j.id, round]);
@@ -228,6 +230,10 @@ export function drawVerifiers(ctx: ModuleContext, j: Job, round: number): void {
   }
   if (!latest || latest.height < w.exchangeStart) {
     voidWith("no beacon output since the commit window closed");
+    return;
+  }
+  if (roundOpenHeight(latest.round, ctx.block.preset.beacon.roundInterval) < w.exchangeStart) {
+    voidWith(`the latest beacon round (${latest.round}) opened before the commit window closed`);
     return;
   }
   const candidates = verifierCandidates(ctx, ctx.block.cycle);

@@ -85,6 +85,30 @@ describe("training review: the module", () => {
       assert.equal(s.verdict, same(s.address, a) ? TrainingVerdict.minority : TrainingVerdict.agreed);
     assert.equal(h.balance(TRAINING_MODULE_ADDRESS), 0n, "a one-round job: everything paid or returned");
   });
+
+  it("the score seed is a beacon round that opened after the commit window, not one that merely landed after it", () => {
+    // Round 22 opens at 220; its partials circulate from then, but its output lands at 230, the
+    // first block after the commit window (a proposer delay; "0–1 blocks after the round opens" is
+    // the norm, so a round opening at the last commit block lands here routinely). Whoever builds
+    // the last commit block can read the output from the partials and fit its Δ to the 128
+    // validation examples it seeds. Before: accepted, since it *landed* at 230 ≥ exchangeStart.
+    const h = trainingHarness({ beacon: (x) => (x % 10 === 0 && x <= 210) || x === 230 });
+    h.grantJob({ rounds: 1 });
+    h.call(R1.register, a, "register", { job: 1, round: 1 });
+    h.call(R1.commit, a, "commit", { job: 1, round: 1, deltaHash: delta(1) });
+    h.goto(R1.score);
+    const r = h.round(1, 1);
+    assert.equal(r.status, TrainingRoundStatus.void, "a seed that could be known at the last commit");
+    assert.match(r.result, /opened before the commit window closed/);
+    assert.equal(r.verifiers.length, 0);
+    // A round that opens at the exchange's start (the default rhythm) is still the seed.
+    const g = trainingHarness();
+    g.grantJob({ rounds: 1 });
+    g.call(R1.register, a, "register", { job: 1, round: 1 });
+    g.call(R1.commit, a, "commit", { job: 1, round: 1, deltaHash: delta(1) });
+    g.goto(R1.score);
+    assert.equal(g.round(1, 1).status, TrainingRoundStatus.scoring);
+  });
 });
 
 type H = ReturnType<typeof trainingHarness>;
