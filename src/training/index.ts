@@ -60,5 +60,6 @@ export {
   outerStep,
   pseudoGradient,
   trainInner,
+  trainInnerSliced,
 } from "./round.ts";
 export { batchPositions, shardOf, shardRange, validationPositions } from "./sampling.ts";

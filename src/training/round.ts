@@ -48,6 +48,30 @@ export function trainInner(
   return local;
 }
 
+/**
+ * trainInner in slices: `pause` is awaited every `every` inner steps, so a node's event loop keeps
+ * turning (blocks, votes, gossip) while it trains. The same θ_H: the slices change nothing computed.
+ */
+export async function trainInnerSliced(
+  config: TrainingConfig,
+  data: Dataset,
+  theta: Int32Array,
+  roundSeed: Uint8Array,
+  address: Uint8Array,
+  pause: () => Promise<void>,
+  every = 8,
+): Promise<Int32Array> {
+  const ws = workspace(config);
+  const local = Int32Array.from(theta);
+  for (let step = 0; step < config.innerSteps; step++) {
+    if (step > 0 && step % every === 0) await pause();
+    const batch = batchPositions(config, data, roundSeed, address, step);
+    for (const t of batch) accumulateGradient(ws, local, data.symbols, t);
+    sgdStep(ws, local, batch.length);
+  }
+  return local;
+}
+
 /** Δ = θ − θ_H, element by element (within ±2·MAX_ABS, so an int32). */
 export function pseudoGradient(theta: Int32Array, thetaH: Int32Array): Int32Array {
   if (theta.length !== thetaH.length)

@@ -25,7 +25,9 @@ import {
   datasetFilesHash,
   deltaHash,
   genesisCheckpoint,
+  honestDelta,
   minimal,
+  prepareDataset,
   ZERO_DELTA_HASH,
 } from "../../src/training/index.ts";
 import { type Address, equalBytes, toHex } from "../../src/types/index.ts";
@@ -121,14 +123,21 @@ type Deps = ConstructorParameters<typeof TrainingService>[1];
  * services' handlers directly. `step(height)` runs every node's block listener with `height` the
  * next block; `sent` keeps each node's calls and the chain's answer ("" accepted, else the reason).
  */
-function serviceNet(h: H, accounts: Address[]) {
+function serviceNet(
+  h: H,
+  accounts: Address[],
+  /** Extra peers, listed first, answering every request with this (e.g. a stall). */
+  fakes: Record<string, (req: Uint8Array) => Promise<Uint8Array>> = {},
+) {
   const chain = { state: h.state, head: { height: 0 }, onBlock: () => undefined };
   const sent: { from: string; method: string; refused: string }[] = [];
   const nodes = new Map<string, TrainingService>();
   const network = (self: string) => ({
-    peers: () => [...nodes.keys()].filter((k) => k !== self),
+    peers: () => [...Object.keys(fakes), ...[...nodes.keys()].filter((k) => k !== self)],
     request: async (peer: string, _p: string, req: Uint8Array) =>
-      (nodes.get(peer) as unknown as { serve(r: Uint8Array): Uint8Array }).serve(req),
+      fakes[peer]
+        ? fakes[peer]!(req)
+        : (nodes.get(peer) as unknown as { serve(r: Uint8Array): Uint8Array }).serve(req),
     handle: async () => undefined,
   });
   for (const address of accounts) {
@@ -263,5 +272,87 @@ describe("training review: the node service", () => {
     assert.ok(r.verifiers.every((v) => v.verdict === TrainingVerdict.agreed));
     assert.ok(h.balance(a) - before > 0n, "a's contribution is paid");
     assert.equal(h.balance(TRAINING_FUND_ADDRESS), fund + (h.job(1).budget - r.paid), "the rest went back");
+  });
+
+  it("a peer that stalls every answer costs a verifier one stall, not one per commitment (fetches run side by side)", async () => {
+    // A peer listed first that holds each request until the network's timeout (5 s; here 1 s).
+    // Before: the verifier asked for each committed Δ in turn, peer by peer, so n commitments cost
+    // n stalls — 256 × 5 s against a 10 s score window — and every round went void.
+    const STALL = 1_000;
+    const h = serviceJob();
+    const net = serviceNet(h, [a, b, c, d], {
+      stall: () => new Promise((r) => setTimeout(() => r(new Uint8Array(0)), STALL)),
+    });
+    for (let x = R1.register; x < R1.score - 1; x++) await net.step(x);
+    assert.equal(h.round(1, 1).committed, 4);
+    const t0 = performance.now();
+    await net.step(R1.score - 1); // the score window's first block: every node fetches the three others' Δ and scores
+    const ms = performance.now() - t0;
+    assert.ok(ms < 4 * 2 * STALL, `four nodes scored in ${ms.toFixed(0)} ms: one stall each, not three`);
+    for (let x = R1.score; x < R1.end; x++) await net.step(x);
+    h.goto(R1.end);
+    assert.equal(h.round(1, 1).status, TrainingRoundStatus.scored, h.round(1, 1).result);
+  });
+
+  it("a job with a huge H neither freezes a node nor is joined beyond what a round can train", {
+    timeout: 60_000,
+  }, async () => {
+    // innerSteps up to 100,000 pass the core's check: before, every --train node ran them
+    // synchronously in its block listener — about 100 s with the event loop blocked (no blocks, no
+    // votes, no gossip) every round of such a job, for a commit window of seconds.
+    const h = serviceJob({ innerSteps: 100_000 });
+    const net = serviceNet(h, [a]);
+    const t0 = performance.now();
+    for (let x = R1.register; x < R1.register + 3; x++) await net.step(x);
+    assert.ok(performance.now() - t0 < 5_000, "not trained");
+    assert.deepEqual(net.sent, [], "not joined: no registration");
+    // An H it joins is trained in slices: the event loop keeps turning while it runs.
+    const g = serviceJob({ innerSteps: 512 });
+    const gn = serviceNet(g, [a]);
+    await gn.step(R1.register);
+    let lag = 0;
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const t1 = performance.now();
+    const run = gn.step(R1.register + 1);
+    const probe = new Promise<void>((r) =>
+      setTimeout(() => {
+        lag = performance.now() - t1;
+        r();
+      }, 0),
+    );
+    await Promise.all([run, probe]);
+    clearInterval(timer);
+    const trained = performance.now() - t1;
+    const config = { ...minimal, innerSteps: 512 };
+    const sync = honestDelta(
+      config,
+      prepareDataset(readFileSync(DEFAULT_CORPUS_PATH), config),
+      genesisCheckpoint(minimal).theta,
+      g.round(1, 1).shardSeed,
+      a,
+    );
+    assert.deepEqual(gn.node(a).work.get("1/1")!.hash, deltaHash(sync), "sliced training: the same Δ");
+    assert.ok(lag < 250, `a timer waited ${lag.toFixed(0)} ms behind ${trained.toFixed(0)} ms of training`);
+  });
+
+  it("a job whose H the core refuses does not stop a node from serving the jobs after it", async () => {
+    // The chain admits innerSteps up to 1,000,000, the core's configuration check 100,000: before,
+    // the core's refusal escaped the service's loop over running jobs, so every node skipped every
+    // job granted after such a one (and its pruning) — one passed proposal voided the others.
+    const h = trainingHarness();
+    const base = {
+      modelHash: checkpointHash(genesisCheckpoint(minimal)),
+      datasetHash: datasetFilesHash(readFileSync(DEFAULT_CORPUS_PATH)),
+      rounds: 1,
+    };
+    h.grantJobs({ ...base, innerSteps: 200_000, purpose: "refused by the core" }, { ...base, innerSteps: 8 });
+    h.goto(180);
+    const net = serviceNet(h, [a]);
+    for (let x = R1.register; x <= COMMIT_START; x++) await net.step(x);
+    assert.ok(
+      net.sent.some((x) => x.method === "commit" && x.refused === ""),
+      `job 2 trained and committed: ${JSON.stringify(net.sent)}`,
+    );
   });
 });

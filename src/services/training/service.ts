@@ -46,11 +46,12 @@ import {
   encodeVector,
   freeRiderDelta,
   genesisCheckpoint,
-  honestDelta,
   poisonDelta,
   prepareDataset,
+  pseudoGradient,
   settleRound,
   type TrainingConfig,
+  trainInnerSliced,
   trainingPresets,
   validationLoss,
   ZERO_DELTA_HASH,
@@ -102,6 +103,18 @@ function due(w: RoundWork, what: keyof RoundWork["sent"], height: number): boole
 
 /** Rounds of pseudo-gradients kept to serve peers (the current one and the one before). */
 const KEEP_ROUNDS = 2;
+
+/**
+ * Node-local policy: a job is joined only if its H is at most this many times its preset's (the
+ * chain admits up to 1,000,000; the core up to 100,000). Training runs between blocks, in slices,
+ * but a round of 100,000 inner steps (~100 s of CPU on the minimal preset) cannot land its
+ * commitment in a commit window of seconds, and would hold this node's other jobs meanwhile.
+ */
+export const JOIN_INNER_STEPS_FACTOR = 16;
+
+/** Training yields to the event loop every this many inner steps. */
+const SLICE_STEPS = 8;
+const pause = () => new Promise<void>((r) => setImmediate(r));
 
 export class TrainingService {
   private busy = false;
@@ -165,11 +178,29 @@ export class TrainingService {
     throw new Error(`unknown want kind ${want.kind}`);
   }
 
-  /** Ask each connected peer in turn for bytes by hash; the first whose bytes check out wins. */
-  private async fetch(kind: number, hash: Uint8Array, check: (bytes: Uint8Array) => boolean) {
+  /** Earliest time (ms) of the next ask to each peer: asks stay under its rate limit. */
+  private readonly nextAsk = new Map<string, number>();
+
+  /** Wait for a slot under the peer's rate (TRAINING_LIMITS.ratePerSec): past it, it refuses and penalises. */
+  private async paced(peer: string): Promise<void> {
+    const now = Date.now();
+    const at = Math.max(now, this.nextAsk.get(peer) ?? 0);
+    this.nextAsk.set(peer, at + Math.ceil(1000 / TRAINING_LIMITS.ratePerSec));
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  }
+
+  /**
+   * Ask the connected peers in turn for bytes by hash, starting at peer `start` (mod their number,
+   * so side-by-side fetches spread over the peers), each ask paced under the peer's rate limit;
+   * the first whose bytes check out wins.
+   */
+  private async fetch(kind: number, hash: Uint8Array, check: (bytes: Uint8Array) => boolean, start = 0) {
     const req = encode(wantCodec, { kind, hash });
-    for (const peer of this.m.network.peers()) {
+    const peers = this.m.network.peers();
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[(start + i) % peers.length]!;
       try {
+        await this.paced(peer);
         const res = await this.m.network.request(peer, TRAINING_PROTOCOL, req, TRAINING_LIMITS);
         if (res.length > 0 && check(res)) return res;
       } catch (e) {
@@ -230,7 +261,14 @@ export class TrainingService {
       const store = readStoreIn(this.m.chain.state, trainingModule);
       const next = this.m.chain.head.height + 1;
       const running = runningJobs(store);
-      for (const job of running) await this.stepJob(job, next);
+      // One job's failure (a configuration the core refuses, a missing file) stays that job's.
+      for (const job of running)
+        await this.stepJob(job, next).catch((e) =>
+          this.warnOnce(`fail/${job.id}`, "Training: a job's step failed", {
+            job: job.id,
+            err: (e as Error).message,
+          }),
+        );
       // A job that just finished: its last round's checkpoint still joins the curve.
       for (const [id, curve] of this.curves) {
         const job = running.some((j) => j.id === id) ? undefined : jobs.get(store, id);
@@ -263,6 +301,14 @@ export class TrainingService {
       return;
     }
     const config: TrainingConfig = { ...first.config, innerSteps: job.innerSteps };
+    if (job.innerSteps > JOIN_INNER_STEPS_FACTOR * first.config.innerSteps) {
+      this.warnOnce(
+        `steps/${job.id}`,
+        "Training: the job's inner steps exceed what this node trains in a round; not joining",
+        { job: job.id, innerSteps: job.innerSteps, max: JOIN_INNER_STEPS_FACTOR * first.config.innerSteps },
+      );
+      return;
+    }
     const data = this.datasetFor(job, config);
     if (!data) return;
     const at = roundAt(job, next);
@@ -305,7 +351,16 @@ export class TrainingService {
         return;
       }
       const t0 = performance.now();
-      const honest = honestDelta(config, data, held.cp.theta, rec.shardSeed, this.address);
+      const thetaH = await trainInnerSliced(
+        config,
+        data,
+        held.cp.theta,
+        rec.shardSeed,
+        this.address,
+        pause,
+        SLICE_STEPS,
+      );
+      const honest = pseudoGradient(held.cp.theta, thetaH);
       const delta =
         this.opts.cheat === "free-rider"
           ? freeRiderDelta(config)
@@ -358,8 +413,11 @@ export class TrainingService {
     const deltas: Int32Array[] = [];
     let missing = 0;
     const from = roundAt(job, height)?.windows.exchangeStart ?? height;
-    for (const c of list) {
-      const d = await this.deltaOf(c.deltaHash, c.participant, config, job.id, round, from);
+    // Side by side: a peer that stalls every answer costs one stall, not one per commitment.
+    const fetched = await Promise.all(
+      list.map((c, i) => this.deltaOf(c.deltaHash, c.participant, config, job.id, round, from, i)),
+    );
+    for (const d of fetched) {
       if (!d) missing++;
       deltas.push(d ?? new Int32Array(held.cp.theta.length));
     }
@@ -398,6 +456,7 @@ export class TrainingService {
     job: number,
     round: number,
     from: number,
+    start = 0,
   ) {
     if (equalBytes(commitment, commitmentHash(participant, ZERO_DELTA_HASH))) return freeRiderDelta(config);
     const binds = (b: Uint8Array) => {
@@ -411,7 +470,7 @@ export class TrainingService {
     let bytes = this.deltas.get(k)?.bytes;
     if (bytes && !binds(bytes)) bytes = undefined;
     if (!bytes) {
-      bytes = await this.fetch(WantKind.delta, commitment, binds);
+      bytes = await this.fetch(WantKind.delta, commitment, binds, start);
       if (!bytes) return undefined;
       this.deltas.set(k, { bytes, job, round, from });
     }
