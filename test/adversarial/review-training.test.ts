@@ -11,6 +11,7 @@ import {
   trainingCommitmentHash,
   trainingCommitments,
   trainingDeltaHash,
+  trainingJobs,
   trainingZeroCommitment,
 } from "../../contracts/index.ts";
 import { decode, encode } from "../../src/encoding/index.ts";
@@ -196,6 +197,66 @@ function serviceJob(spec = {}) {
   h.goto(180);
   return h;
 }
+
+describe("training review: conservation", () => {
+  it("two jobs side by side: at every block the module holds Σ (budget − paid) of the running jobs; the fund falls by exactly what was paid", () => {
+    const h = trainingHarness();
+    const supply = h.totalBalances();
+    const fund0 = h.balance(TRAINING_FUND_ADDRESS);
+    h.grantJobs(
+      { budget: (1_001n * JOB_SPEC.budget) / 1_000n + 7n, purpose: "one" },
+      { budget: 333n * 10n ** 18n + 1n, purpose: "two" },
+    );
+    const owed = () =>
+      [1, 2].reduce((t, id) => {
+        const j = trainingJobs.get(h.store(), id);
+        return j && j.status === 1 ? t + j.budget - j.paid : t;
+      }, 0n);
+    const check = (x: number) => {
+      assert.equal(h.balance(TRAINING_MODULE_ADDRESS), owed(), `height ${x}`);
+      assert.equal(h.totalBalances(), supply, `supply at height ${x}`);
+    };
+    for (let x = 180; x < 360; x++) {
+      h.goto(x);
+      check(x);
+      const w = { register: 181, commit: 191, score: 251 };
+      const r = x < 270 ? 1 : 2;
+      const off = (r - 1) * 90;
+      for (const job of [1, 2]) {
+        if (x === w.register + off) for (const p of [a, b, c]) h.call(x, p, "register", { job, round: r });
+        if (x === w.commit + off) {
+          h.call(x, a, "commit", { job, round: r, deltaHash: delta(job * 10 + r) });
+          h.call(x, b, "commit", { job, round: r, deltaHash: delta(job * 10 + r) }); // a replay
+          h.call(x, c, "commit", { job, round: r, deltaHash: trainingZeroCommitment(c) });
+        }
+        if (x === w.score + off) {
+          const seats = h.round(job, r).verifiers;
+          // Round 1: two agree, one dissents; round 2 of job 2: only one submits (void).
+          for (const [i, s] of seats.entries()) {
+            if (job === 2 && r === 2 && i > 0) continue;
+            h.call(x, s.address, "score", {
+              job,
+              round: r,
+              scores: i === 2 ? [1n, 1n, 1n] : [7n + BigInt(job), 0n, 99n],
+              checkpointHash: NEXT,
+            });
+          }
+        }
+      }
+    }
+    h.goto(360);
+    check(360);
+    const paid = [1, 2].map((id) => h.job(id).paid);
+    assert.ok(paid[0]! > 0n && paid[1]! > 0n);
+    assert.equal(h.round(2, 2).status, TrainingRoundStatus.void);
+    assert.equal(
+      h.balance(TRAINING_FUND_ADDRESS),
+      fund0 - paid[0]! - paid[1]!,
+      "the fund fell by exactly what was paid",
+    );
+    assert.equal(h.balance(TRAINING_MODULE_ADDRESS), 0n);
+  });
+});
 
 describe("training review: the node service", () => {
   it("front-running a commitment steals nothing: commitments bind the committer, the chain zeroes no later equal one", async () => {
