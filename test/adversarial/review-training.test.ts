@@ -23,16 +23,23 @@ import {
   checkpointHash,
   commitmentHash,
   DEFAULT_CORPUS_PATH,
+  DELTA_MAX,
   datasetFilesHash,
+  decodeCheckpoint,
+  decodeDelta,
   deltaHash,
+  encodeCheckpoint,
+  encodeDelta,
   genesisCheckpoint,
   honestDelta,
   layoutOf,
+  MAX_ABS,
   meanLoss,
   minimal,
   noiseDelta,
   prepareDataset,
   settleRound,
+  trainInner,
   ZERO_DELTA_HASH,
 } from "../../src/training/index.ts";
 import { type Address, equalBytes, toHex } from "../../src/types/index.ts";
@@ -551,5 +558,44 @@ describe("training review: proof of learning (the core)", () => {
       [],
       `accepted with score ${out.scores[0]} (honest ${clean.scores[0]}); the ${touched.length} training examples reading 'j' or 'x' lose ${(hurt / 65536).toFixed(2)} nats more than with the honest Δ`,
     );
+  });
+
+  it("hostile extremes stay exact: θ and m at ±MAX_ABS, Δ at ±DELTA_MAX — integer scores, a next checkpoint and a Δ inside their bounds", () => {
+    const n = cp.theta.length;
+    const pattern = (f: (i: number) => number) => Int32Array.from({ length: n }, (_, i) => f(i));
+    const thetas = [
+      pattern(() => MAX_ABS),
+      pattern(() => -MAX_ABS),
+      pattern((i) => (i % 2 ? MAX_ABS : -MAX_ABS)),
+      pattern((i) => (i % 3 ? -MAX_ABS : MAX_ABS)),
+    ];
+    const deltas = [
+      pattern(() => DELTA_MAX),
+      pattern(() => -DELTA_MAX),
+      pattern((i) => (i % 2 ? DELTA_MAX : -DELTA_MAX)),
+      pattern((i) => (i % 5 ? 1 : -DELTA_MAX)),
+    ];
+    for (const theta of thetas) {
+      const momentum = pattern((i) => (i % 7 ? MAX_ABS : -MAX_ABS));
+      const start = { theta, momentum };
+      const out = settleRound(config, data, start, deltas, deltas.map(deltaHash), seed(5));
+      for (const v of out.rawScores) assert.ok(Number.isSafeInteger(v) && v >= 0, `score ${v}`);
+      decodeCheckpoint(encodeCheckpoint(out.next), config); // inside ±MAX_ABS, or it throws
+      // Every Δ accepted at once: the outer step's sums stay exact.
+      const all = settleRound(
+        config,
+        data,
+        start,
+        [honest, ...deltas],
+        [honest, ...deltas].map(deltaHash),
+        seed(6),
+      );
+      decodeCheckpoint(encodeCheckpoint(all.next), config);
+      // Training from the hostile checkpoint: a Δ inside ±DELTA_MAX.
+      const few = { ...config, innerSteps: 2 };
+      const thetaH = trainInner(few, data, theta, seed(7), a);
+      const d = Int32Array.from(theta, (v, i) => v - thetaH[i]!);
+      assert.equal(decodeDelta(encodeDelta(d), config).length, n);
+    }
   });
 });
