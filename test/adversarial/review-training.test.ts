@@ -465,9 +465,10 @@ describe("training review: the node service", () => {
       );
   });
 
-  it("selective serving cannot get an honest verifier excluded as the minority", {
-    todo: "open: the chain cannot see the exchange; a participant that gives its Δ to one drawn verifier only makes that honest verifier the minority (excluded from draws) at the cost of its own score",
-  }, async () => {
+  it("selective serving — a Δ given to one drawn verifier alone — no longer makes that honest verifier the minority", async () => {
+    // Before: verifiers counted a Δ missing at the score window's start as withheld at once, so a
+    // participant serving one verifier alone split the seats: the one it served scored it, the
+    // others 0, and the honest one it served was recorded minority and left out of draws.
     const h = serviceJob();
     let favoured = "";
     const net = serviceNet(h, [a, b, c, d], undefined, (peer, asker) => {
@@ -478,6 +479,41 @@ describe("training review: the node service", () => {
         .filter((x) => x !== toHex(a));
       favoured ||= seats[0] ?? "";
       return asker !== favoured;
+    });
+    for (let x = R1.register; x < R1.end; x++) await net.step(x);
+    h.goto(R1.end);
+    const r = h.round(1, 1);
+    assert.equal(r.status, TrainingRoundStatus.scored, r.result);
+    const minority = r.verifiers
+      .filter((v) => v.verdict === TrainingVerdict.minority)
+      .map((v) => toHex(v.address));
+    assert.deepEqual(
+      minority,
+      [],
+      `honest verifier(s) ${minority} excluded for scoring a's Δ, which a served them alone`,
+    );
+    const ofA = Array.from(
+      { length: r.committed },
+      (_, i) => trainingCommitments.get(h.store(), [1, 1, i])!,
+    ).find((x) => same(x.participant, a))!;
+    assert.ok(ofA.score > 0n, "the others got a's Δ through the verifier it was served to");
+  });
+
+  it("selective serving timed to the verifiers' last ask cannot get an honest verifier excluded", {
+    todo: "open: a Δ served to one verifier alone at the last block the others ask again reaches it only; the others count it withheld, and the honest verifier it was served to is the minority. The chain cannot see the exchange",
+  }, async () => {
+    const h = serviceJob();
+    let favoured = "";
+    const net = serviceNet(h, [a, b, c, d], undefined, (peer, asker) => {
+      if (peer !== toHex(a)) return false;
+      const seats = h
+        .round(1, 1)
+        .verifiers.map((v) => toHex(v.address))
+        .filter((x) => x !== toHex(a));
+      // The last of them to step in a block: the others have settled by the time it asks.
+      const order = [a, b, c, d].map(toHex);
+      favoured ||= seats.sort((x, y) => order.indexOf(x) - order.indexOf(y))[seats.length - 1] ?? "";
+      return asker !== favoured || h.height() < R1.score - 1 + 3;
     });
     for (let x = R1.register; x < R1.end; x++) await net.step(x);
     h.goto(R1.end);

@@ -112,6 +112,11 @@ const KEEP_ROUNDS = 2;
  */
 export const JOIN_INNER_STEPS_FACTOR = 16;
 
+/** Blocks a verifier keeps asking for a missing Δ before it counts as withheld (a third of the score window, ≤ 3). */
+function missingWaitBlocks(job: Job): number {
+  return Math.min(3, Math.floor(job.scoreBlocks / 3));
+}
+
 /** Training yields to the event loop every this many inner steps. */
 const SLICE_STEPS = 8;
 const pause = () => new Promise<void>((r) => setImmediate(r));
@@ -412,7 +417,8 @@ export class TrainingService {
     const list = Array.from({ length: rec.committed }, (_, i) => commitments.get(store, [job.id, round, i])!);
     const deltas: Int32Array[] = [];
     let missing = 0;
-    const from = roundAt(job, height)?.windows.exchangeStart ?? height;
+    const windows = roundAt(job, height)?.windows;
+    const from = windows?.exchangeStart ?? height;
     // Side by side: a peer that stalls every answer costs one stall, not one per commitment.
     const fetched = await Promise.all(
       list.map((c, i) => this.deltaOf(c.deltaHash, c.participant, config, job.id, round, from, i)),
@@ -420,6 +426,16 @@ export class TrainingService {
     for (const d of fetched) {
       if (!d) missing++;
       deltas.push(d ?? new Int32Array(held.cp.theta.length));
+    }
+    // A Δ missing at the window's start is asked again for a few blocks before it counts as
+    // withheld: one served to another verifier alone reaches this one through it (every fetched
+    // Δ is served on), so selective serving no longer splits the verifiers by itself.
+    if (missing > 0 && windows && height < windows.scoreStart + missingWaitBlocks(job)) {
+      this.m.log.debug(
+        { job: job.id, round, missing },
+        "Training: pseudo-gradients missing; asking again next block",
+      );
+      return;
     }
     // The copy rule on the deltas' own hashes: a commitment is bound to its committer, so two
     // participants holding one Δ commit different values; the earliest keeps the score.
