@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
   checkpointHash,
+  commitmentHash,
   copyDelta,
   DEFAULT_CORPUS_PATH,
   decodeDelta,
@@ -81,6 +82,7 @@ export function computeTrainingRound(input: TrainingRoundInput) {
       behaviour: p.behaviour,
       shard: shardOf(config, roundSeed, fromHex(p.address)),
       deltaHash: toHex(hashes[i]!),
+      commitment: toHex(commitmentHash(fromHex(p.address), hashes[i]!)),
       rawScore: outcome.rawScores[i]!,
       score: outcome.scores[i]!,
     })),
