@@ -265,6 +265,22 @@ describe("training review: conservation", () => {
   });
 });
 
+describe("training review: grants racing for the fund", () => {
+  it("two jobs passing in one endCycle that together ask more than the fund: the second fails its check, nothing halts", () => {
+    const h = trainingHarness({ fund: 1_000n * 10n ** 18n });
+    const fund0 = h.balance(TRAINING_FUND_ADDRESS);
+    h.grantJobs(
+      { budget: 600n * 10n ** 18n, purpose: "first" },
+      { budget: 600n * 10n ** 18n, purpose: "second" },
+    );
+    h.goto(180);
+    assert.equal(h.job(1).budget, 600n * 10n ** 18n);
+    assert.equal(trainingJobs.get(h.store(), 2), undefined, "the second is not created");
+    assert.equal(h.balance(TRAINING_FUND_ADDRESS), fund0 - 600n * 10n ** 18n);
+    assert.equal(h.balance(TRAINING_MODULE_ADDRESS), 600n * 10n ** 18n);
+  });
+});
+
 describe("training review: the node service", () => {
   it("front-running a commitment steals nothing: commitments bind the committer, the chain zeroes no later equal one", async () => {
     // c (weighted, registered) sees a's commit transaction in the mempool and lands the same value
@@ -429,6 +445,32 @@ describe("training review: the node service", () => {
     assert.ok(
       net.sent.some((x) => x.method === "commit" && x.refused === ""),
       `job 2 trained and committed: ${JSON.stringify(net.sent)}`,
+    );
+  });
+
+  it("huge, malformed and forged answers on /racecoin/training/1 are dropped; the round is scored from an honest peer", async () => {
+    const h = serviceJob();
+    const junk = new Uint8Array(4 << 20).fill(0xff);
+    const forged = encodeDelta(noiseDelta(minimal, new Uint8Array(32).fill(9), 1000)); // right size, wrong hash
+    const net = serviceNet(h, [a, b, c, d], {
+      huge: async () => junk,
+      short: async () => new Uint8Array(27007),
+      forged: async () => forged,
+      throws: async () => {
+        throw new Error("stream reset");
+      },
+    });
+    for (let x = R1.register; x < R1.end; x++) await net.step(x);
+    h.goto(R1.end);
+    const r = h.round(1, 1);
+    assert.equal(r.status, TrainingRoundStatus.scored, r.result);
+    const scores = Array.from(
+      { length: r.committed },
+      (_, i) => trainingCommitments.get(h.store(), [1, 1, i])!.score,
+    );
+    assert.ok(
+      scores.every((x) => x > 0n),
+      `every honest Δ fetched despite the hostile peers: ${scores}`,
     );
   });
 
