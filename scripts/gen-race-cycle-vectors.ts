@@ -127,9 +127,12 @@ c(
   envelope("commit", raceCommitArgs, commit(proofsOf(late!, 1))),
   "after the deadline: refused",
 );
-at(start + w.commitDeadline).beacon = sampleSeed;
-const r = start + w.revealStart;
-c(r - 1, honestA!, revealOf(honestA!, setA), "reveal before the window: refused");
+// The sample randomness comes from a round that opened at or after the commit deadline: the first
+// opens with the reveal window (round × roundInterval) and lands in its first block, recorded by
+// that block's endBlock; reveals start the block after.
+at(start + w.revealStart).beacon = sampleSeed;
+const r = start + w.revealStart + 1;
+c(start + w.revealStart - 1, honestA!, revealOf(honestA!, setA), "reveal before the window: refused");
 c(r, honestA!, revealOf(honestA!, setA), "honest reveal");
 c(r, honestB!, revealOf(honestB!, setB), "honest reveal");
 c(r, padder!, revealOf(padder!, setP), "the padded set reveals (its tree is consistent)");
@@ -172,7 +175,7 @@ c(
   "false order fraud (the path is in order): refused",
 );
 c(
-  r - 1,
+  start + w.revealStart - 1,
   watcher!,
   envelope("fraudNonce", raceNonceFraudArgs, {
     miner: honestA!,
@@ -284,7 +287,7 @@ for (const [a, b] of balances) h.state.setAccount(a, { ...h.state.getAccount(a),
 const outBlocks = [];
 for (let height = start; height < start + preset.cycleLength; height++) {
   const b = blocks.get(height);
-  if (b?.beacon) h.beaconOutput(height, b.beacon);
+  if (b?.beacon) h.beaconOutput(height, b.beacon, true);
   const calls = [];
   for (const call of b?.calls ?? []) {
     const resolved = resolveCall(race, call.data);
@@ -308,12 +311,21 @@ for (let height = start; height < start + preset.cycleLength; height++) {
     });
   }
   race.endBlock!(h.ctx(height));
-  if (b) outBlocks.push({ height, ...(b.beacon ? { beaconOutput: toHex(b.beacon) } : {}), calls });
+  if (b)
+    outBlocks.push({
+      height,
+      // The round is the latest open by its height (round × roundInterval): seeds come only from
+      // rounds that opened inside the window they guard (spec/race-cycle.md §Seeds).
+      ...(b.beacon
+        ? { beaconOutput: toHex(b.beacon), beaconRound: Math.floor(height / preset.beacon.roundInterval) }
+        : {}),
+      calls,
+    });
 }
 const file = {
   kind: "race-cycle",
   description:
-    "One cycle of the race module (spec/race-cycle.md), block by block: each listed block's beacon output is recorded first, then its race transactions (call data to the race module; accepted, or refused with the reason), with the logs an accepted call emits (spec/events.md), then the module's endBlock runs; every other height of the cycle runs endBlock alone. validators: the cycle's set (the VRF verifiers and the judges of nonce fraud claims); balances: account balances before the cycle. Expected: every claim with its state (0 pending, 1 upheld, 2 refused, 3 lapsed) and judged weights, balances after settlement, the settled weights and forfeits.",
+    "One cycle of the race module (spec/race-cycle.md), block by block: each listed block's beacon output (of round beaconRound, which opened at beaconRound × roundInterval) is recorded first, then its race transactions (call data to the race module; accepted, or refused with the reason), with the logs an accepted call emits (spec/events.md), then the module's endBlock runs; every other height of the cycle runs endBlock alone. validators: the cycle's set (the VRF verifiers and the judges of nonce fraud claims); balances: account balances before the cycle. Expected: every claim with its state (0 pending, 1 upheld, 2 refused, 3 lapsed) and judged weights, balances after settlement, the settled weights and forfeits.",
   preset: preset.name,
   chainId: chainId.toString(),
   cycle: CYCLE,

@@ -25,6 +25,7 @@ import {
   cycleStart,
   positionAt,
   RACE_MODULE_ADDRESS,
+  roundOpenHeight,
   TRAINING_FUND_ADDRESS,
 } from "../../src/params/index.ts";
 import {
@@ -202,16 +203,20 @@ function endBlock(ctx: ModuleContext): void {
   const start = cycleStart(pos.cycle, preset.cycleLength);
   const latest = latestRound(ctx.storeOf(beaconModule));
   if (latest) {
+    // A round's partials circulate from the block it opens at (round × roundInterval), possibly
+    // blocks before the round lands on chain: a seed must come from a round that *opened* at or
+    // after the window it guards, not one that merely landed after it (spec/race-cycle.md §Seeds).
+    const opened = roundOpenHeight(latest.round, preset.beacon.roundInterval);
     if (
       !raceSeeds.has(ctx.store, pos.cycle) &&
-      latest.height >= start + preset.windows.raceStart &&
+      opened >= start + preset.windows.raceStart &&
       pos.offset < preset.windows.commitDeadline
     )
       raceSeeds.set(ctx.store, pos.cycle, latest.output);
     if (
       raceSeeds.has(ctx.store, pos.cycle) &&
       !sampleSeeds.has(ctx.store, pos.cycle) &&
-      latest.height >= start + preset.windows.commitDeadline &&
+      opened >= start + preset.windows.commitDeadline &&
       pos.offset < preset.windows.revealEnd
     )
       sampleSeeds.set(ctx.store, pos.cycle, latest.output);

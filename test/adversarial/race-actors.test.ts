@@ -40,7 +40,7 @@ const addr = (i: number) => new Uint8Array(20).fill(0x10 + i) as Address;
 describe("the race against Byzantine actors", () => {
   it("honest miners keep exactly their counts; every liar ends with 0; invariants hold after every block", () => {
     const h = raceHarness(preset, 1n);
-    const seed = h.beaconOutput(start + w.raceStart, new Uint8Array(32).fill(0x71));
+    const seed = h.beaconOutput(start + w.raceStart, new Uint8Array(32).fill(0x71), true);
     h.endBlocks(start, start + w.raceStart);
     const threshold = raceThreshold(seed, preset.race);
     const isProof = (m: Address, n: bigint) => BigInt(nonceDistance(seed, preset.race, m, n)) < threshold;
@@ -129,7 +129,7 @@ describe("the race against Byzantine actors", () => {
     };
 
     h.endBlocks(start + w.raceStart + 1, start + w.commitDeadline);
-    const randomness = h.beaconOutput(start + w.revealStart, new Uint8Array(32).fill(0x72));
+    const randomness = h.beaconOutput(start + w.revealStart, new Uint8Array(32).fill(0x72), true);
     h.endBlocks(start + w.revealStart, start + w.revealStart);
     const rv = start + w.revealStart + 1;
     const reveal = (m: Address) => {

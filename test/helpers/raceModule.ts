@@ -26,8 +26,20 @@ export function raceHarness(preset: Preset, chainId: bigint) {
   const beaconStore = storeIn(state, beacon);
   let round = 0;
   /** A completed beacon round at `height` with this output (the race module reads the latest). */
-  const beaconOutput = (height: number, output: Uint8Array) => {
-    round++;
+  /**
+   * A beacon round completing at `height`. `opened` numbers it as the real beacon does — round r
+   * opens at r × roundInterval and rounds complete in order, so it is the latest round open by
+   * `height` — which the race needs (it takes seeds only from rounds that opened inside their
+   * window). A number is the round itself (a late round: opened long before it lands). Without it
+   * rounds are numbered 1, 2, 3, … (the tasks and rewards tests' receipts name them).
+   */
+  const beaconOutput = (height: number, output: Uint8Array, opened: boolean | number = false) => {
+    round =
+      typeof opened === "number"
+        ? opened
+        : opened
+          ? Math.max(round + 1, Math.floor(height / preset.beacon.roundInterval))
+          : round + 1;
     beaconRounds.set(beaconStore, round, {
       round,
       output,

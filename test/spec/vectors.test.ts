@@ -498,7 +498,7 @@ const runners: Record<string, (file: Json) => void | Promise<void>> = {
     const start = cycle * preset.cycleLength;
     for (let height = start; height < start + preset.cycleLength; height++) {
       const b = blocks.get(height);
-      if (b?.beaconOutput) h.beaconOutput(height, fromHex(b.beaconOutput as string));
+      if (b?.beaconOutput) h.beaconOutput(height, fromHex(b.beaconOutput as string), true);
       for (const c of (b?.calls ?? []) as Json[]) {
         const resolved = resolveCall(race, fromHex(c.data as string));
         const before = snapshot();

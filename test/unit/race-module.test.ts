@@ -15,6 +15,7 @@ import {
   raceForfeitsOf,
   raceFrauds,
   raceReveals,
+  raceSampleSeeds,
   raceSeeds,
   raceVerifierInput,
   raceWeights,
@@ -53,7 +54,11 @@ function setup() {
   const h = raceHarness(minimal, genesis.chainId);
   return {
     ...h,
-    beaconOutput: (height: number, fill: number) => h.beaconOutput(height, new Uint8Array(32).fill(fill)),
+    beaconOutput: (height: number, fill: number) =>
+      h.beaconOutput(height, new Uint8Array(32).fill(fill), true),
+    /** A beacon output of round `round` (opened at round × roundInterval) landing at `height`. */
+    roundOutput: (height: number, fill: number, round: number) =>
+      h.beaconOutput(height, new Uint8Array(32).fill(fill), round),
   };
 }
 
@@ -69,6 +74,51 @@ const refused = (f: () => void, reason: RegExp) =>
   assert.throws(f, (e: unknown) => e instanceof ModuleError && reason.test(e.message));
 
 describe("race module", () => {
+  // Review (after the training module's score seed): a beacon round's partials circulate from the
+  // block it opens at, blocks before it may land. A round opened before the commit deadline that
+  // lands after it was taken as the sample randomness: whoever aggregated its partials first could
+  // commit a set padded with non-proofs exactly where no index is sampled. Likewise a race seed from
+  // a round opened before the race window let miners start early.
+  it("takes its seeds only from beacon rounds that opened inside their window, not ones that landed there late", () => {
+    const { call, endBlocks, roundOutput, store } = setup();
+    const I = minimal.beacon.roundInterval;
+    // The round that opened at the cycle's start lands in the race window: not the seed.
+    endBlocks(start, start + w.raceStart);
+    roundOutput(start + w.raceStart + 1, 0x01, start / I);
+    endBlocks(start + w.raceStart + 1, start + w.raceStart + 1);
+    assert.equal(
+      raceSeeds.get(store, CYCLE),
+      undefined,
+      "a round opened before the window is not the race seed",
+    );
+    const seed = roundOutput(start + w.raceStart + 2, 0x02, (start + w.raceStart) / I);
+    endBlocks(start + w.raceStart + 2, start + w.raceStart + 2);
+    assert.ok(equalBytes(raceSeeds.get(store, CYCLE)!, seed), "the round that opened with the window is");
+    const good = Array.from({ length: 8 }, (_, i) => BigInt(1000 + 7 * i));
+    call(start + w.raceStart + 3, devAddresses[1]!, "commit", commit(good));
+    endBlocks(start + w.raceStart + 3, start + w.commitDeadline - 1);
+    // The round that opened before the deadline lands after it: not the sample randomness.
+    const lateOpen = Math.floor((start + w.commitDeadline - 1) / I);
+    assert.ok(lateOpen * I < start + w.commitDeadline);
+    roundOutput(start + w.commitDeadline + 1, 0x03, lateOpen);
+    endBlocks(start + w.commitDeadline, start + w.revealStart - 1);
+    assert.equal(
+      raceSampleSeeds.get(store, CYCLE),
+      undefined,
+      "a round opened before the deadline is not the sample randomness",
+    );
+    refused(
+      () => call(start + w.revealStart, devAddresses[1]!, "reveal", { nonces: [], proof: [] }),
+      /no sample randomness yet/,
+    );
+    const randomness = roundOutput(start + w.revealStart, 0x04, (start + w.revealStart) / I);
+    endBlocks(start + w.revealStart, start + w.revealStart);
+    assert.ok(
+      equalBytes(raceSampleSeeds.get(store, CYCLE)!, randomness),
+      "the round that opened after the deadline is",
+    );
+  });
+
   it("runs a cycle: seed, commits, reveals, fraud, settled weights → the next validator set", () => {
     const { ctx, call, endBlocks, beaconOutput, store, state } = setup();
     const [honest, cheater, inflater, late, watcher] = [1, 2, 3, 4, 9].map((i) => devAddresses[i]!) as [

@@ -72,6 +72,15 @@ export class RaceVerifier {
   }
 
   async stop(): Promise<void> {
+    await this.release();
+  }
+
+  /**
+   * Free the loaded model. A mining node's miner loads the next cycle's model in its worker as soon
+   * as that cycle's seed is on chain; holding the last cycle's here as well would double the
+   * node's peak memory (two 2.3 GB models on mainnet).
+   */
+  private async release(): Promise<void> {
     const l = this.loaded;
     this.loaded = undefined;
     if (l) await (await l.race).close();
@@ -86,6 +95,12 @@ export class RaceVerifier {
       const pos = positionAt(preset, chain.head.height + 1);
       const store = readStoreIn(chain.state, raceModule);
       const seed = raceSeeds.get(store, pos.cycle);
+      // Duties end with the cycle's fraud window; a model of another cycle is never needed again.
+      if (
+        this.loaded &&
+        (!seed || !equalBytes(this.loaded.seed, seed) || pos.offset >= preset.windows.fraudEnd)
+      )
+        await this.release();
       if (!seed) return;
       if (!thresholdKnown(seed, preset.race)) {
         // A mining node's miner calibrates and hands the threshold over; compute it here only
