@@ -59,9 +59,10 @@ export class RaceChain {
     this.state.setAccount(a, { ...this.state.getAccount(a), balance: wei });
   }
 
+  /** A beacon round landing at `height`, numbered as the beacon does: the latest round open by then (round × roundInterval). */
   beaconOutput(height: number, output: Uint8Array): void {
     const store = storeIn(this.state, beacon);
-    this.round++;
+    this.round = Math.max(this.round + 1, Math.floor(height / this.preset.beacon.roundInterval));
     beaconRounds.set(store, this.round, {
       round: this.round,
       output,

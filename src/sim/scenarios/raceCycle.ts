@@ -131,8 +131,11 @@ export function runRaceCycle(o: RaceCycleOptions): Record<string, unknown> {
 
   const produce = (h: number) => {
     const off = h - start;
+    // Seeds come from beacon rounds that open inside their window (round × roundInterval): the race
+    // seed from the round opening with the race window, the sample randomness from the first round
+    // opening at or after the commit deadline (spec/race-cycle.md §Seeds); each lands as it opens.
     if (off === w.raceStart) chain.beaconOutput(h, rng.bytes(32));
-    if (off === w.commitDeadline) chain.beaconOutput(h, rng.bytes(32));
+    if (h === sampleHeight) chain.beaconOutput(h, rng.bytes(32));
     let gas = 0n;
     let bytes = 0;
     let applyMs = 0;
@@ -192,17 +195,24 @@ export function runRaceCycle(o: RaceCycleOptions): Record<string, unknown> {
   const verifierBusyUntil = new Array<number>(V).fill(0);
   const verifierPasses = new Array<number>(V).fill(0);
   const attestLatency: number[] = [];
-  sim.at(timeOf(start + w.commitDeadline) + 1, () => {
+  // The sample randomness lands with the first beacon round opening at or after the commit
+  // deadline; miners reveal once they have read it.
+  const sampleHeight =
+    Math.ceil((start + w.commitDeadline) / p.beacon.roundInterval) * p.beacon.roundInterval;
+  sim.at(timeOf(sampleHeight) + 1, () => {
     randomness = raceSampleSeeds.get(storeIn(chain.state, race), CYCLE);
   });
   for (const [i, m] of miners.entries()) {
-    sim.at(timeOf(start + w.revealStart) - 3000 + rng.next() * 60_000, () => {
-      const count = m.nonces.length;
-      const sampled = sampleIndices(randomness!, m.address, count, p.race.samples);
-      const nonces = sampled.map((index) => ({ index, nonce: m.nonces[index]! }));
-      const tx = chain.tx("reveal", m.address, { nonces, proof: multiproof(trees.get(i)!, sampled) });
-      send(m.node, tx, (h) => onRevealed(i, h, nonces));
-    });
+    sim.at(
+      Math.max(timeOf(start + w.revealStart) - 3000, timeOf(sampleHeight) + 2) + rng.next() * 60_000,
+      () => {
+        const count = m.nonces.length;
+        const sampled = sampleIndices(randomness!, m.address, count, p.race.samples);
+        const nonces = sampled.map((index) => ({ index, nonce: m.nonces[index]! }));
+        const tx = chain.tx("reveal", m.address, { nonces, proof: multiproof(trees.get(i)!, sampled) });
+        send(m.node, tx, (h) => onRevealed(i, h, nonces));
+      },
+    );
   }
   const onRevealed = (i: number, h: number, nonces: { index: number; nonce: bigint }[]) => {
     const m = miners[i]!;
