@@ -65,6 +65,8 @@ const messages = [
   { role: "user" as const, content: "Say something." },
 ];
 const CYCLE = 60;
+/** Block time of the market's devnet (300 ms: the five cycles it runs take ~90 s of blocks). */
+const BLOCK_MS = 300;
 /** Requests the API checks answer before the measured run (first routed, plain, streamed, 2 completions). */
 const API_CHECK_TASKS = 5;
 const DEPOSIT = 10n ** 20n; // 100 ETH
@@ -130,7 +132,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
           env: { RACECOIN_TASK_CHEAT: "lie@2" },
         },
       ],
-      { genesis, blockTimeMs: 400 },
+      { genesis, blockTimeMs: BLOCK_MS },
     );
     url = net.nodes[0]!.url;
     assert.equal(await tasksCall(url, devKeys[7]!, "deposit", taskAmountArgs, { amount: DEPOSIT }), 1);
@@ -267,7 +269,7 @@ describe("inference market on a devnet (official openai client)", { timeout: 420
     // 240 requests paced over cycles 2–4 (cheats on), four at a time, so reputations have cycles to grow.
     await waitFor("cycle 2", async () => (await status(url)).height >= 2 * CYCLE, 60_000);
     const total = 240;
-    const spacingMs = (3 * CYCLE * 400) / total;
+    const spacingMs = (3 * CYCLE * BLOCK_MS) / total;
     const t0 = Date.now();
     let sent = 0;
     let ok = 0;

@@ -24,7 +24,7 @@ describe("race liveness with a silenced beacon", { timeout: 240_000 }, () => {
         { validator: 2, args: ["--mine"] },
         { validator: 3, args: ["--mine"] },
       ],
-      { blockTimeMs: 400 },
+      { blockTimeMs: 300 },
     );
     const urls = net.nodes.map((n) => n.url);
     await waitFor(
