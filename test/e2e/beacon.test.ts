@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
+import { minimal } from "../../src/params/index.ts";
 import { rpc, startNetwork, type TestNetwork, waitFor } from "../helpers/network.ts";
 
 type Round = { round: number; output: string; signers: number[] } | null;
@@ -58,8 +59,9 @@ describe("randomness beacon on a 4-node devnet", { timeout: 240_000 }, () => {
         ((await rpc<{ dkgCycle: number } | null>(live[0]!, "beacon_getLatest"))?.dkgCycle ?? 0) >= 1,
       90_000,
     );
-    // The race module took cycle 1's seed from the first output in its race window (height ≥ 70)
-    // and, with no miner committing, settled nothing: the set carries forward.
+    // The race module took cycle 1's seed from the first round that opened in its race window
+    // (round × roundInterval ≥ 70: race-cycle.md §Seeds) and, with no miner committing, settled
+    // nothing: the set carries forward.
     type RaceStatus = {
       seeds: string[];
       sampleSeeds: string[];
@@ -70,15 +72,14 @@ describe("randomness beacon on a 4-node devnet", { timeout: 240_000 }, () => {
     const race1 = await rpc<RaceStatus>(live[0]!, "race_status", [{ cycle: 1 }]);
     assert.equal(race1.raceStart, 70);
     assert.equal(race1.seeds.length, 1);
-    let first: { output: string; height: number } | undefined;
-    for (let r = 1; !first; r++) {
-      const rec = await rpc<{ output: string; height: number }>(live[0]!, "beacon_getRound", [r]);
-      if (rec.height >= race1.raceStart) first = rec;
-    }
+    const interval = minimal.beacon.roundInterval;
+    const first = await rpc<{ output: string; height: number }>(live[0]!, "beacon_getRound", [
+      Math.ceil(race1.raceStart / interval),
+    ]);
     assert.equal(
       race1.seeds[0],
       first.output,
-      "cycle 1's seed is the first output at or after its race window opens",
+      "cycle 1's seed is the output of the first round that opened at or after its race window opens",
     );
     assert.equal(race1.commitments, 0);
     const top = (await rpc<Round>(live[0]!, "beacon_getLatest"))!.round;
