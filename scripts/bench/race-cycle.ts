@@ -69,7 +69,10 @@ const start = CYCLE * L;
 const { call, ctx, beaconOutput: writeOutput, store, state } = raceHarness(preset, 1n);
 const miner: Address = new Uint8Array(20).fill(0x11);
 const watcher: Address = new Uint8Array(20).fill(0x22);
-const beaconOutput = (height: number) => writeOutput(height, crypto.getRandomValues(new Uint8Array(32)));
+// Rounds numbered as the beacon numbers them (the latest open by the height): the race takes seeds
+// only from rounds that opened in their window (spec/race-cycle.md §Seeds).
+const beaconOutput = (height: number) =>
+  writeOutput(height, crypto.getRandomValues(new Uint8Array(32)), true);
 
 const seed = beaconOutput(start + w.raceStart);
 race.endBlock!(ctx(start + w.raceStart));
@@ -110,15 +113,17 @@ const tree = await timed("commit", () => {
 });
 for (let h = start + w.raceStart + 1; h < start + w.commitDeadline; h++) race.endBlock!(ctx(h));
 
-// Sample randomness from a later output, then reveal through the module.
-const randomness = beaconOutput(start + w.commitDeadline);
-race.endBlock!(ctx(start + w.commitDeadline));
+// Sample randomness from the first round opening at or after the commit deadline (with the reveal
+// window), then reveal through the module the block after.
+for (let h = start + w.commitDeadline; h < start + w.revealStart; h++) race.endBlock!(ctx(h));
+const randomness = beaconOutput(start + w.revealStart);
+race.endBlock!(ctx(start + w.revealStart));
 const revealed = sampleIndices(randomness, miner, proofs.length, preset.race.samples);
 const reveal = {
   nonces: revealed.map((index) => ({ index, nonce: proofs[index]! })),
   proof: multiproof(tree, revealed),
 };
-await timed("reveal", () => call(start + w.revealStart, miner, "reveal", reveal));
+await timed("reveal", () => call(start + w.revealStart + 1, miner, "reveal", reveal));
 
 // Self-verification of the samples with the mining backend (what a chosen verifier runs).
 const loaded = await timed("verifierModelLoad", () => getBackend(values.backend!).load(seed, preset.race));
@@ -181,7 +186,7 @@ timings.claimAdjudicationMaxBlockApply = +Math.max(...applySeconds).toFixed(4);
 timings.judgePassOffChain = +Math.max(...passSeconds).toFixed(3);
 const refusal = `refused by ${decided.valid} of ${judges.length * 100} judged weight; bond to the training fund`;
 
-for (let h = start + w.revealStart; h <= start + w.fraudEnd; h++) race.endBlock!(ctx(h));
+for (let h = start + w.revealStart + 1; h <= start + w.fraudEnd; h++) race.endBlock!(ctx(h));
 const weight = raceWeights(store, CYCLE);
 if (raceFrauds.has(store, [CYCLE, miner])) throw new Error("a fraud stood against the honest miner");
 
