@@ -7,7 +7,7 @@ import { address20, hash32, list, quantity, str, struct, uint } from "../../src/
 import type { Address } from "../../src/types/index.ts";
 import type { QueryContext, QueryDef } from "../module.ts";
 import { u32Key } from "../store.ts";
-import { roundAt, roundBudget, roundDrawId, windowsOf, ZERO_DELTA_HASH } from "./rounds.ts";
+import { freshRound, roundAt, roundBudget, roundDrawId, windowsOf, ZERO_DELTA_HASH } from "./rounds.ts";
 import {
   activeJobs,
   type Commitment,
@@ -125,19 +125,7 @@ const roundView = struct<RoundView>("training.RoundView", {
   ),
 });
 const emptyRound: RoundView = {
-  job: 0,
-  round: 0,
-  status: 0,
-  shardSeed: ZERO32,
-  scoreSeed: ZERO32,
-  registered: 0,
-  committed: 0,
-  verifiers: [],
-  submitted: 0,
-  checkpointHash: ZERO32,
-  totalScore: 0n,
-  paid: 0n,
-  result: "",
+  ...freshRound(0, 0, 0, ZERO32),
   statusName: "",
   windows: NO_WINDOWS,
   commitments: [],

@@ -178,11 +178,16 @@ export function createJob(store: RawStore, state: ModuleState, spec: JobSpec, he
 /** beginBlock at a round's first block: its record, with the latest beacon output as shard seed. */
 export function openRound(ctx: ModuleContext, j: Job, round: number): void {
   const latest = latestRound(ctx.storeOf(beacon));
-  rounds.set(ctx.store, [j.id, round], {
-    job: j.id,
+  rounds.set(ctx.store, [j.id, round], freshRound(j.id, round, RoundStatus.open, latest?.output ?? ZERO32));
+}
+
+/** A round's record before anything happened in it (`training_round` answers one of job 0 for none). */
+export function freshRound(job: number, round: number, status: number, shardSeed: Uint8Array): Round {
+  return {
+    job,
     round,
-    status: RoundStatus.open,
-    shardSeed: latest?.output ?? ZERO32,
+    status,
+    shardSeed,
     scoreSeed: ZERO32,
     registered: 0,
     committed: 0,
@@ -192,7 +197,7 @@ export function openRound(ctx: ModuleContext, j: Job, round: number): void {
     totalScore: 0n,
     paid: 0n,
     result: "",
-  });
+  };
 }
 
 /** The draw's id of a round: u32be(job) ‖ u32be(round). */

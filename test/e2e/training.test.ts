@@ -75,6 +75,24 @@ describe("governance and a training job on a devnet", { timeout: 420_000 }, () =
   let fundBefore = 0n;
   const cheats = [undefined, undefined, undefined, "free-rider", "poison"];
   const key = (i: number) => ["--private-key", toHex(devKeys[i]!), "--rpc", url];
+  /** `racecoin gov propose param` with a deposit of 10 RACE, signed by dev account `by`. */
+  const proposeParam = (module: string, param: string, value: string, title: string, by: number) =>
+    racecoin([
+      "gov",
+      "propose",
+      "param",
+      "--module",
+      module,
+      "--param",
+      param,
+      "--value",
+      value,
+      "--title",
+      title,
+      "--deposit",
+      "10",
+      ...key(by),
+    ]);
   const logsOnFailure = async (body: () => Promise<void>) => {
     try {
       await body();
@@ -144,24 +162,9 @@ describe("governance and a training job on a devnet", { timeout: 420_000 }, () =
       ]),
       /#1 \[voting\]/,
     );
-    assert.match(
-      cli([
-        "gov",
-        "propose",
-        "param",
-        "--module",
-        "tasks",
-        "--param",
-        "maxReputation",
-        "--value",
-        "12",
-        "--title",
-        "slower reputation",
-        ...deposit,
-        ...key(1),
-      ]),
-      /#2 \[voting\] slower reputation: set tasks.maxReputation to 12/,
-    );
+    const slower = proposeParam("tasks", "maxReputation", "12", "slower reputation", 1);
+    assert.equal(slower.status, 0, slower.stderr);
+    assert.match(slower.stdout, /#2 \[voting\] slower reputation: set tasks.maxReputation to 12/);
     assert.match(
       cli([
         "gov",
@@ -184,40 +187,11 @@ describe("governance and a training job on a devnet", { timeout: 420_000 }, () =
       ]),
       /#3 \[voting\] a second float model: register model float-governed/,
     );
-    assert.match(
-      cli([
-        "gov",
-        "propose",
-        "param",
-        "--module",
-        "rewards",
-        "--param",
-        "hpSlots",
-        "--value",
-        "20",
-        "--title",
-        "more slots",
-        ...deposit,
-        ...key(3),
-      ]),
-      /#4 \[voting\]/,
-    );
+    const slots = proposeParam("rewards", "hpSlots", "20", "more slots", 3);
+    assert.equal(slots.status, 0, slots.stderr);
+    assert.match(slots.stdout, /#4 \[voting\]/);
     // A proposal the chain refuses: the CLI says why and exits 1.
-    const refused = racecoin([
-      "gov",
-      "propose",
-      "param",
-      "--module",
-      "tasks",
-      "--param",
-      "maxReputation",
-      "--value",
-      "0",
-      "--title",
-      "x",
-      ...deposit,
-      ...key(0),
-    ]);
+    const refused = proposeParam("tasks", "maxReputation", "0", "x", 0);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /\[1, 1000\]/);
     // Validators 0–2 (300 of 500) vote yes on 1–3; dev 4's 100 alone is below the 334‰ quorum on 4.
