@@ -44,8 +44,18 @@ export class TxGossip {
   private republish(): void {
     for (const [hash, raw] of this.local) {
       if (!this.m.mempool.get(fromHex(hash))) this.local.delete(hash);
-      else void this.m.network.publish(this.opts.topic, raw);
+      else this.publish(raw);
     }
+  }
+
+  /**
+   * Publish only once a peer subscribes to the topic. Gossipsub marks a message seen when it is
+   * published, even to no one, and refuses to publish it again while it stays seen (2 minutes):
+   * a transaction sent before the peers announced their topics (a newcomer's key registration at
+   * start) was lost, and every later transaction of its sender waited behind its nonce.
+   */
+  private publish(raw: Uint8Array): void {
+    if (this.m.network.topicPeers(this.opts.topic) > 0) void this.m.network.publish(this.opts.topic, raw);
   }
 
   start(): void {
@@ -62,7 +72,7 @@ export class TxGossip {
   /** Send a transaction submitted to this node to peers (and again while it waits in the pool). */
   broadcast(raw: Uint8Array): void {
     if (this.local.size < 10_000) this.local.set(toHex(keccak256(raw)), raw);
-    void this.m.network.publish(this.opts.topic, raw);
+    this.publish(raw);
   }
 
   private async validate(raw: Uint8Array): Promise<GossipVerdict> {

@@ -277,6 +277,11 @@ export class Network {
     pubsub.subscribe(topic);
   }
 
+  /** Peers known to subscribe to `topic`: a message published with none reaches no one. */
+  topicPeers(topic: string): number {
+    return this.libp2p.services.pubsub.getSubscribers(topic).length;
+  }
+
   async publish(topic: string, data: Uint8Array): Promise<void> {
     try {
       await this.libp2p.services.pubsub.publish(topic, data);
