@@ -19,7 +19,7 @@ import {
   readComplaint,
 } from "../../src/beacon/index.ts";
 import { beaconMessageCodec, bytes, hash32, list, str, struct, uint } from "../../src/encoding/index.ts";
-import { BEACON_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { BEACON_MODULE_ADDRESS, roundOpenHeight } from "../../src/params/index.ts";
 import { type BeaconMessage, BeaconMessageKind } from "../../src/types/index.ts";
 import type { Module } from "../module.ts";
 import { pairKey, type RawStore, type ReadStore, StoreItem, StoreMap, u32Key } from "../store.ts";
@@ -111,6 +111,22 @@ export function latestRound(
   if (!head || head.round === 0) return undefined;
   const r = rounds.get(store, head.round);
   return r && { round: r.round, output: r.output, height: r.height };
+}
+
+/**
+ * The latest output if its round *opened* at or after `height`: its partials did not exist before
+ * that block, so nobody could know it while the window it guards was open. Landing after the window
+ * is not enough — a round's partials circulate from the block it opens at (round × roundInterval),
+ * often a block or more before it lands. The rule for every seed that guards a window: the race's
+ * seed and sample randomness, training's score seed (spec/beacon.md §Consumers).
+ */
+export function latestOpenedSince(
+  store: ReadStore,
+  height: number,
+  roundInterval: number,
+): { round: number; output: Uint8Array; height: number } | undefined {
+  const latest = latestRound(store);
+  return latest && roundOpenHeight(latest.round, roundInterval) >= height ? latest : undefined;
 }
 
 /** The beacon's genesis state: cycle 0, no key, round 0. */

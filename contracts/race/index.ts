@@ -25,7 +25,6 @@ import {
   cycleStart,
   positionAt,
   RACE_MODULE_ADDRESS,
-  roundOpenHeight,
   TRAINING_FUND_ADDRESS,
 } from "../../src/params/index.ts";
 import {
@@ -42,7 +41,7 @@ import {
   ZERO32,
 } from "../../src/race/index.ts";
 import { type Address, concatBytes, equalBytes, u32be } from "../../src/types/index.ts";
-import { beacon as beaconModule, latestRound } from "../beacon/index.ts";
+import { beacon as beaconModule, latestOpenedSince } from "../beacon/index.ts";
 import { emit, event } from "../events.ts";
 import {
   type CallContext,
@@ -201,26 +200,21 @@ function endBlock(ctx: ModuleContext): void {
   const { preset, height } = ctx.block;
   const pos = positionAt(preset, height);
   const start = cycleStart(pos.cycle, preset.cycleLength);
-  const latest = latestRound(ctx.storeOf(beaconModule));
-  if (latest) {
-    // A round's partials circulate from the block it opens at (round × roundInterval), possibly
-    // blocks before the round lands on chain: a seed must come from a round that *opened* at or
-    // after the window it guards, not one that merely landed after it (spec/race-cycle.md §Seeds).
-    const opened = roundOpenHeight(latest.round, preset.beacon.roundInterval);
-    if (
-      !raceSeeds.has(ctx.store, pos.cycle) &&
-      opened >= start + preset.windows.raceStart &&
-      pos.offset < preset.windows.commitDeadline
-    )
-      raceSeeds.set(ctx.store, pos.cycle, latest.output);
-    if (
-      raceSeeds.has(ctx.store, pos.cycle) &&
-      !sampleSeeds.has(ctx.store, pos.cycle) &&
-      opened >= start + preset.windows.commitDeadline &&
-      pos.offset < preset.windows.revealEnd
-    )
-      sampleSeeds.set(ctx.store, pos.cycle, latest.output);
-  }
+  // A seed must come from a round that *opened* at or after the window it guards, not one that
+  // merely landed after it (spec/race-cycle.md §Seeds, beacon.md §Seeds that guard a window).
+  const beaconStore = ctx.storeOf(beaconModule);
+  const interval = preset.beacon.roundInterval;
+  const seed = latestOpenedSince(beaconStore, start + preset.windows.raceStart, interval);
+  if (seed && !raceSeeds.has(ctx.store, pos.cycle) && pos.offset < preset.windows.commitDeadline)
+    raceSeeds.set(ctx.store, pos.cycle, seed.output);
+  const sample = latestOpenedSince(beaconStore, start + preset.windows.commitDeadline, interval);
+  if (
+    sample &&
+    raceSeeds.has(ctx.store, pos.cycle) &&
+    !sampleSeeds.has(ctx.store, pos.cycle) &&
+    pos.offset < preset.windows.revealEnd
+  )
+    sampleSeeds.set(ctx.store, pos.cycle, sample.output);
   if (pos.offset === preset.windows.fraudEnd) settle(ctx, pos.cycle);
 }
 

@@ -8,9 +8,9 @@
  */
 import { createHash } from "node:crypto";
 import { WeightedPool } from "../../src/inference/index.ts";
-import { roundOpenHeight, TRAINING_FUND_ADDRESS, TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
+import { TRAINING_FUND_ADDRESS, TRAINING_MODULE_ADDRESS } from "../../src/params/index.ts";
 import { type Address, concatBytes, equalBytes, toHex, u32be } from "../../src/types/index.ts";
-import { beacon, latestRound } from "../beacon/index.ts";
+import { beacon, latestOpenedSince, latestRound } from "../beacon/index.ts";
 import { voterWeights } from "../models/index.ts";
 import { InvariantError, type Module, type ModuleContext, type ModuleState } from "../module.ts";
 import { race } from "../race/index.ts";
@@ -237,7 +237,8 @@ export function drawVerifiers(ctx: ModuleContext, j: Job, round: number): void {
     voidWith("no beacon output since the commit window closed");
     return;
   }
-  if (roundOpenHeight(latest.round, ctx.block.preset.beacon.roundInterval) < w.exchangeStart) {
+  const seed = latestOpenedSince(ctx.storeOf(beacon), w.exchangeStart, ctx.block.preset.beacon.roundInterval);
+  if (!seed) {
     voidWith(`the latest beacon round (${latest.round}) opened before the commit window closed`);
     return;
   }
@@ -245,7 +246,7 @@ export function drawVerifiers(ctx: ModuleContext, j: Job, round: number): void {
   const pool = new WeightedPool(candidates);
   const weights = new Map(candidates.map((c) => [toHex(c.address), c.weight]));
   const seats: Seat[] = [];
-  for (const a of pool.inTurn("racecoin/training-verifier", latest.output, roundDrawId(j.id, round))) {
+  for (const a of pool.inTurn("racecoin/training-verifier", seed.output, roundDrawId(j.id, round))) {
     seats.push({ address: a, weight: weights.get(toHex(a))!, verdict: Verdict.pending });
     if (seats.length >= j.verifiers) break;
   }
@@ -256,7 +257,7 @@ export function drawVerifiers(ctx: ModuleContext, j: Job, round: number): void {
   rounds.set(ctx.store, [j.id, round], {
     ...r,
     status: RoundStatus.scoring,
-    scoreSeed: latest.output,
+    scoreSeed: seed.output,
     verifiers: seats,
   });
 }
