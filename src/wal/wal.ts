@@ -80,6 +80,8 @@ export function decodeRecords(buf: Uint8Array): { records: WalRecord[]; validByt
 
 export class Wal {
   private fd: number;
+  /** Records appended since the last marker (or since open): a marker with none skips the rewrite. */
+  private dirty = true;
 
   private constructor(
     private readonly path: string,
@@ -109,6 +111,7 @@ export class Wal {
 
   write(r: WalRecord): void {
     writeSync(this.fd, encodeRecord(r));
+    this.dirty = true;
   }
 
   /** Append and fsync: for our own signed messages, before they leave the process. */
@@ -119,11 +122,18 @@ export class Wal {
 
   /**
    * Mark `height` saved and start the log afresh from the marker (atomic rename). A height already
-   * marked is not marked again: nothing is logged between a decision and the next height.
+   * marked is not marked again: nothing is logged between a decision and the next height. Where
+   * nothing was logged since the last marker (heights imported by sync, one after another) the file
+   * holds that marker alone, and a restart replays nothing from it either way: the rewrite (an
+   * fsync and a rename, ~0.5 ms a height) is skipped.
    */
   endHeight(height: number): void {
     if (height <= this.ended) return;
     crashPoint("wal-before-end-height");
+    if (!this.dirty) {
+      this.ended = height;
+      return;
+    }
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, "w");
     try {
@@ -136,6 +146,7 @@ export class Wal {
     renameSync(tmp, this.path);
     this.fd = openSync(this.path, "a");
     this.ended = height;
+    this.dirty = false;
   }
 
   close(): void {

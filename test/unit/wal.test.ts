@@ -21,6 +21,24 @@ describe("consensus WAL", () => {
     again.wal.close();
   });
 
+  it("heights with nothing logged (sync) leave the file alone; the next record's height rewrites it", () => {
+    const path = join(tempDir(), "wal");
+    const { wal } = Wal.open(path);
+    wal.write({ t: "timeout", height: 5, round: 0, step: "propose" });
+    wal.endHeight(5);
+    const marked = readFileSync(path);
+    for (let h = 6; h <= 100; h++) wal.endHeight(h);
+    assert.deepEqual(readFileSync(path), marked, "no rewrite for heights without records");
+    wal.write({ t: "timeout", height: 101, round: 0, step: "propose" });
+    wal.endHeight(101);
+    wal.write({ t: "timeout", height: 102, round: 3, step: "prevote" });
+    wal.close();
+    const again = Wal.open(path);
+    assert.equal(again.lastEnd, 101, "a height with records is marked");
+    assert.deepEqual(again.replay, [{ t: "timeout", height: 102, round: 3, step: "prevote" }]);
+    again.wal.close();
+  });
+
   it("drops a torn or corrupted tail and keeps every complete record before it", () => {
     const path = join(tempDir(), "wal");
     const { wal } = Wal.open(path);
