@@ -190,6 +190,20 @@ export async function mine(opts: MineOptions): Promise<MineResult> {
       commitment: commit(found),
     };
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(workers.map(closeWorker));
   }
+}
+
+/**
+ * Ask a worker to release its model's sessions, then end it: `terminate` alone leaves their native
+ * memory to the isolate's teardown, at no defined time. A worker that does not exit within 5 s
+ * (still loading, or stuck) is terminated.
+ */
+async function closeWorker(w: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => w.once("exit", () => resolve()));
+  w.postMessage({ type: "close" });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+  clearTimeout(timer);
+  await w.terminate();
 }

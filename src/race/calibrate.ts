@@ -25,13 +25,20 @@ export function thresholdFrom(distances: Float64Array | number[], zMilli: number
   return { mean, std, threshold: mean - (BigInt(zMilli) * std) / 1000n };
 }
 
+/**
+ * Calibration nonces are evaluated CALIBRATION_CHUNK at a time, the miner's batch: each onnxruntime
+ * session's memory arena grows to the largest batch it ever ran and keeps it, so one 1,024-nonce
+ * batch left a mainnet miner holding 2.6 GB of arenas beside its 2.9 GB model for the whole race.
+ */
+export const CALIBRATION_CHUNK = 64;
+
 /** `onProgress(done, total)` is called after each chunk of calibration nonces. */
 export async function calibrate(
   race: LoadedRace,
   onProgress?: (done: number, total: number) => void,
 ): Promise<Calibration> {
   const total = race.config.calibrationNonces;
-  const chunk = onProgress ? 256 : total;
+  const chunk = CALIBRATION_CHUNK;
   const distances = new Float64Array(total);
   for (let start = 0; start < total; start += chunk) {
     const nonces = Array.from({ length: Math.min(chunk, total - start) }, (_, i) => BigInt(start + i));

@@ -22,6 +22,16 @@ import {
 } from "../../race/index.ts";
 import { layersModel } from "./layerGraph.ts";
 
+/**
+ * glibc's dynamic mmap threshold grows to the largest block freed, so the weights onnxruntime
+ * frees after prepacking stay in the heap and count in RSS. A process started with
+ * MALLOC_MMAP_THRESHOLD_ set (`bin/racecoin.js` and the npm scripts set 131072) mmaps every large
+ * block and returns it to the system when freed (spec/race.md §Memory).
+ */
+function prepackingSafe(): boolean {
+  return process.platform === "linux" && process.env.MALLOC_MMAP_THRESHOLD_ !== undefined;
+}
+
 type Ort = typeof import("onnxruntime-node");
 let ortModule: Promise<Ort> | undefined;
 function loadOrt(): Promise<Ort> {
@@ -106,14 +116,15 @@ export const onnxBackend: RaceBackend = {
       graphOptimizationLevel: "all",
       // 64 sessions each own a thread pool; spinning pools of idle layers would steal the cores
       // from the layer that is running (measured: 3× slower end to end with spinning on).
-      // Prepacking keeps a second, reordered copy of every int8 weight: without it a mainnet
-      // backend peaks at 1.42–1.47 × the weight bytes instead of 1.61–1.71, at the same nonces/s
-      // against the GEMM ceiling within this machine's noise (spec/race.md §Measured).
+      // Prepacking reorders each int8 weight once instead of at every run (+42 % nonces/s on an
+      // AMX host) and frees the original, but glibc keeps freed weights in the heap unless large
+      // allocations are mmapped: prepack only where the launcher pinned the mmap threshold
+      // (spec/race.md §Memory), else the backend would peak at 1.6 × the weight bytes.
       extra: {
         session: {
           intra_op: { allow_spinning: "0" },
           inter_op: { allow_spinning: "0" },
-          disable_prepacking: "1",
+          disable_prepacking: prepackingSafe() ? "0" : "1",
         },
       },
     };
