@@ -29,13 +29,20 @@ export interface Metrics {
   rewardsBatch: Gauge;
   trainingFund: Gauge;
   tasksSettled: Gauge;
+  /**
+   * Read at scrape time, not per block: a count that costs a scan of the cycle's tasks (up to
+   * hundreds of thousands) would otherwise run on every block, also on each block sync imports.
+   */
+  sources: { tasksSettled?: () => number };
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "racecoin_" });
+  const sources: Metrics["sources"] = {};
   return {
     registry,
+    sources,
     blockHeight: new Gauge({
       name: "racecoin_block_height",
       help: "Height of the chain head",
@@ -161,6 +168,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "racecoin_tasks_settled",
       help: "Inference tasks settled in the current cycle",
       registers: [registry],
+      collect() {
+        const n = sources.tasksSettled?.();
+        if (n !== undefined) this.set(n);
+      },
     }),
     beaconRoundLatencySeconds: new Histogram({
       name: "racecoin_beacon_round_latency_seconds",

@@ -381,7 +381,7 @@ export class RacecoinNode {
     this.closers.push(async () => clearInterval(timer));
   }
 
-  /** Rewards and market gauges (spec/rewards.md §Queries), refreshed with every block. */
+  /** Rewards and market gauges (spec/rewards.md §Queries): supply and fund with every block, the cycle's settled tasks when scraped. */
   private watchRewards(): void {
     const m = this.metrics;
     const race = (wei: bigint) => Number(wei / 10n ** 12n) / 1e6;
@@ -392,9 +392,10 @@ export class RacecoinNode {
       m.rewardsMinted.set(race(supply.issued));
       m.rewardsBatch.set(Number(supply.issued / BATCH) + 1);
       m.trainingFund.set(race(state.getAccount(TRAINING_FUND_ADDRESS).balance));
-      const cycle = this.chain.head.cycle;
-      m.tasksSettled.set(tasksByCycle.keys(readStoreIn(state, tasksModule), u32Key.encode(cycle)).length);
     });
+    m.sources.tasksSettled = () =>
+      tasksByCycle.keys(readStoreIn(this.chain.state, tasksModule), u32Key.encode(this.chain.head.cycle))
+        .length;
   }
 
   /** Pending transactions survive restarts: re-admit the journal, then keep it current. */

@@ -139,6 +139,8 @@ describe("4-validator network (separate processes)", { timeout: 240_000 }, () =>
     for (const u of urls()) {
       const metrics = await (await fetch(`${u}/metrics`)).text();
       assert.match(metrics, /racecoin_consensus_evidence_total 0/);
+      // Read when scraped (no market traffic here: 0 settled this cycle).
+      assert.match(metrics, /racecoin_tasks_settled 0/);
     }
     await assertSameChain(urls());
   });
