@@ -6,7 +6,7 @@
  */
 import { list, str, struct } from "../../src/encoding/index.ts";
 import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { type Address, concatBytes, equalBytes, toHex } from "../../src/types/index.ts";
+import { type Address, concatBytes, equalBytes } from "../../src/types/index.ts";
 import type { Module } from "../module.ts";
 import { race, weights as raceWeightMap } from "../race/index.ts";
 import { addressKey20, pairKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
@@ -37,25 +37,22 @@ export function declaredModels(store: ReadStore, address: Address, cycle: number
   return last ? declarations.get(store, last) : undefined;
 }
 
-/** The cycle's weighted candidates that serve `model` (spec/tasks.md §Serving). */
+/**
+ * The cycle's weighted candidates that serve `model` (spec/tasks.md §Serving): per candidate, its
+ * last declaration in force at the cycle (one range read of ≤ DECLARATION_CYCLES keys under its
+ * address). The cost follows the cycle's weighted set, not every account that ever declared:
+ * declarations of accounts without weight this cycle are never read.
+ */
 export function servingCandidates(
   ctx: StoreReader,
   candidates: readonly { address: Address; weight: bigint }[],
   cycle: number,
   model: string,
 ): { address: Address; weight: bigint }[] {
-  // One ordered scan of every declaration (≤ 18 an account), not one range read a candidate: the
-  // last declaration in force at the cycle, per account.
   const store = tasksStore(ctx);
-  const inForce = new Map<string, [Address, number]>();
-  for (const [address, from] of declarations.keys(store))
-    if (from <= cycle) inForce.set(toHex(address), [address, from]);
-  if (inForce.size === 0) return [...candidates];
-  const serves = new Set<string>();
-  for (const [k, key] of inForce) if (declarations.get(store, key)!.includes(model)) serves.add(k);
   return candidates.filter((c) => {
-    const k = toHex(c.address);
-    return !inForce.has(k) || serves.has(k);
+    const declared = declaredModels(store, c.address, cycle);
+    return declared === undefined || declared.includes(model);
   });
 }
 
