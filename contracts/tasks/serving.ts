@@ -6,7 +6,7 @@
  */
 import { list, str, struct } from "../../src/encoding/index.ts";
 import { TASKS_MODULE_ADDRESS } from "../../src/params/index.ts";
-import { type Address, concatBytes, equalBytes } from "../../src/types/index.ts";
+import { type Address, concatBytes, equalBytes, toHex } from "../../src/types/index.ts";
 import type { Module } from "../module.ts";
 import { race, weights as raceWeightMap } from "../race/index.ts";
 import { addressKey20, pairKey, type RawStore, type ReadStore, StoreMap, u32Key } from "../store.ts";
@@ -37,11 +37,16 @@ export function declaredModels(store: ReadStore, address: Address, cycle: number
   return last ? declarations.get(store, last) : undefined;
 }
 
+/** Declarations one account holds at most: the 16 cycles kept, the one in force before them, the next. */
+const DECLARATIONS_PER_ACCOUNT = DECLARATION_CYCLES + 2;
+
 /**
  * The cycle's weighted candidates that serve `model` (spec/tasks.md §Serving): per candidate, its
- * last declaration in force at the cycle (one range read of ≤ DECLARATION_CYCLES keys under its
- * address). The cost follows the cycle's weighted set, not every account that ever declared:
- * declarations of accounts without weight this cycle are never read.
+ * last declaration in force at the cycle. The work follows the cycle's weighted set, never every
+ * account that ever declared: one ordered scan of the declarations while they number at most
+ * DECLARATIONS_PER_ACCOUNT a candidate (the usual case, where the declarers are the candidates:
+ * sequential keys, the cheapest read); past that, one range read a candidate (≤ 18 keys under its
+ * address), so declarations left by accounts without weight this cycle are not read.
  */
 export function servingCandidates(
   ctx: StoreReader,
@@ -50,9 +55,22 @@ export function servingCandidates(
   model: string,
 ): { address: Address; weight: bigint }[] {
   const store = tasksStore(ctx);
+  const bound = DECLARATIONS_PER_ACCOUNT * candidates.length;
+  const all = declarations.scan(store, { limit: bound + 1 });
+  if (all.length > bound)
+    return candidates.filter((c) => {
+      const declared = declaredModels(store, c.address, cycle);
+      return declared === undefined || declared.includes(model);
+    });
+  // The last declaration in force at the cycle, per account (keys are in (account, cycle) order).
+  const inForce = new Map<string, [Address, number]>();
+  for (const [address, from] of all) if (from <= cycle) inForce.set(toHex(address), [address, from]);
+  if (inForce.size === 0) return [...candidates];
+  const serves = new Set<string>();
+  for (const [k, key] of inForce) if (declarations.get(store, key)!.includes(model)) serves.add(k);
   return candidates.filter((c) => {
-    const declared = declaredModels(store, c.address, cycle);
-    return declared === undefined || declared.includes(model);
+    const k = toHex(c.address);
+    return !inForce.has(k) || serves.has(k);
   });
 }
 
