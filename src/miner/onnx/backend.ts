@@ -29,7 +29,9 @@ import { layersModel } from "./layerGraph.ts";
  * block and returns it to the system when freed (spec/race.md §Memory).
  */
 function prepackingSafe(): boolean {
-  return process.platform === "linux" && process.env.MALLOC_MMAP_THRESHOLD_ !== undefined;
+  // A threshold above 32 MiB would keep the freed weights (16–35 MB tensors) in the heap again.
+  const t = Number(process.env.MALLOC_MMAP_THRESHOLD_);
+  return process.platform === "linux" && Number.isInteger(t) && t > 0 && t <= 32 << 20;
 }
 
 type Ort = typeof import("onnxruntime-node");
