@@ -507,10 +507,15 @@ describe("training review: the node service", () => {
       );
   });
 
-  it("selective serving — a Δ given to one drawn verifier alone — no longer makes that honest verifier the minority", async () => {
-    // Before: verifiers counted a Δ missing at the score window's start as withheld at once, so a
-    // participant serving one verifier alone split the seats: the one it served scored it, the
-    // others 0, and the honest one it served was recorded minority and left out of draws.
+  /**
+   * Round 1 with participant a serving its Δ to one drawn verifier alone (`pick` names it among the
+   * other seats), and to the rest only where `servesAll` says so; the round once closed, and the
+   * seats recorded minority.
+   */
+  async function selectiveRound(
+    pick: (seats: string[]) => string,
+    servesAll: (h: ReturnType<typeof serviceJob>) => boolean = () => false,
+  ) {
     const h = serviceJob();
     let favoured = "";
     const net = serviceNet(h, [a, b, c, d], undefined, (peer, asker) => {
@@ -519,16 +524,24 @@ describe("training review: the node service", () => {
         .round(1, 1)
         .verifiers.map((v) => toHex(v.address))
         .filter((x) => x !== toHex(a));
-      favoured ||= seats[0] ?? "";
-      return asker !== favoured;
+      favoured ||= pick(seats);
+      return asker !== favoured || servesAll(h);
     });
     for (let x = R1.register; x < R1.end; x++) await net.step(x);
     h.goto(R1.end);
     const r = h.round(1, 1);
-    assert.equal(r.status, TrainingRoundStatus.scored, r.result);
     const minority = r.verifiers
       .filter((v) => v.verdict === TrainingVerdict.minority)
       .map((v) => toHex(v.address));
+    return { h, r, minority };
+  }
+
+  it("selective serving — a Δ given to one drawn verifier alone — no longer makes that honest verifier the minority", async () => {
+    // Before: verifiers counted a Δ missing at the score window's start as withheld at once, so a
+    // participant serving one verifier alone split the seats: the one it served scored it, the
+    // others 0, and the honest one it served was recorded minority and left out of draws.
+    const { h, r, minority } = await selectiveRound((seats) => seats[0] ?? "");
+    assert.equal(r.status, TrainingRoundStatus.scored, r.result);
     assert.deepEqual(
       minority,
       [],
@@ -544,25 +557,12 @@ describe("training review: the node service", () => {
   it("selective serving timed to the verifiers' last ask cannot get an honest verifier excluded", {
     todo: "open: a Δ served to one verifier alone at the last block the others ask again reaches it only; the others count it withheld, and the honest verifier it was served to is the minority. The chain cannot see the exchange",
   }, async () => {
-    const h = serviceJob();
-    let favoured = "";
-    const net = serviceNet(h, [a, b, c, d], undefined, (peer, asker) => {
-      if (peer !== toHex(a)) return false;
-      const seats = h
-        .round(1, 1)
-        .verifiers.map((v) => toHex(v.address))
-        .filter((x) => x !== toHex(a));
-      // The last of them to step in a block: the others have settled by the time it asks.
-      const order = [a, b, c, d].map(toHex);
-      favoured ||= seats.sort((x, y) => order.indexOf(x) - order.indexOf(y))[seats.length - 1] ?? "";
-      return asker !== favoured || h.height() < R1.score - 1 + 3;
-    });
-    for (let x = R1.register; x < R1.end; x++) await net.step(x);
-    h.goto(R1.end);
-    const r = h.round(1, 1);
-    const minority = r.verifiers
-      .filter((v) => v.verdict === TrainingVerdict.minority)
-      .map((v) => toHex(v.address));
+    // The last of them to step in a block: the others have settled by the time it asks.
+    const order = [a, b, c, d].map(toHex);
+    const { minority } = await selectiveRound(
+      (seats) => seats.sort((x, y) => order.indexOf(x) - order.indexOf(y))[seats.length - 1] ?? "",
+      (h) => h.height() < R1.score - 1 + 3,
+    );
     assert.deepEqual(
       minority,
       [],
